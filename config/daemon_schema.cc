@@ -1,0 +1,118 @@
+// The daemon's own option tables: the top level, a pipeline, `admin` and
+// `log`. Plugin tables live with their plugins and reach the loader through
+// the SchemaCatalog.
+
+#include "config/config.h"
+
+namespace kinship::config {
+
+namespace {
+
+constexpr int64_t kMinute = 60 * 1000;  // milliseconds
+constexpr int64_t kKiB = 1024;
+constexpr int64_t kGiB = 1024 * 1024 * 1024;
+
+constexpr Option kGlobalOptions[] = {
+    {
+        .name = "data_dir",
+        .type = ValueType::kString,
+        .defaultValue = "/var/lib/kinship",
+        .help = "Directory where checkpoints and spools live. It must be writable by the daemon "
+                "and persist across restarts.",
+    },
+    {
+        .name = "shutdown_timeout",
+        .type = ValueType::kDuration,
+        .defaultValue = "5s",
+        .minValue = 0,
+        .maxValue = 10 * kMinute,
+        .help = "On SIGTERM/SIGINT, how long to keep flushing buffered records to the sink before "
+                "exiting.",
+    },
+    {
+        .name = "pipelines",
+        .type = ValueType::kSection,
+        .required = true,
+        .help = "Map of pipeline name (letters, digits, `_`, `-`) to pipeline: each reads its "
+                "`inputs` and ships to its `sink`.",
+    },
+    {
+        .name = "admin",
+        .type = ValueType::kSection,
+        .help = "The HTTP admin endpoint (see the `admin` table).",
+    },
+    {
+        .name = "log",
+        .type = ValueType::kSection,
+        .help = "The daemon's own log on stderr (see the `log` table).",
+    },
+};
+
+constexpr Option kPipelineOptions[] = {
+    {
+        .name = "inputs",
+        .type = ValueType::kSection,
+        .required = true,
+        .help = "Non-empty list of inputs, each a map with a `type` (such as `file`) and that "
+                "type's options.",
+    },
+    {
+        .name = "sink",
+        .type = ValueType::kSection,
+        .required = true,
+        .help = "Where records go: a map with a `type` (such as `kinesis`) and that type's options.",
+    },
+    {
+        .name = "partition_key",
+        .type = ValueType::kString,
+        .help = "Template of the Kinesis partition key over record fields, such as "
+                "\"{service}-{host}\" or \"{kubernetes.pod}\" (quote it: YAML reads a bare `{` as a "
+                "map). A record lacking a field, or a line that is not JSON, gets a random key. "
+                "Absent: a random key per record, which spreads load evenly over shards.",
+    },
+    {
+        .name = "queue_size",
+        .type = ValueType::kSize,
+        .defaultValue = "8MiB",
+        .minValue = 64 * kKiB,
+        .maxValue = kGiB,
+        .help = "Bytes of records buffered between the inputs and the sink. When full, file inputs "
+                "pause reading until the sink catches up.",
+    },
+};
+
+constexpr Option kAdminOptions[] = {
+    {
+        .name = "listen",
+        .type = ValueType::kString,
+        .defaultValue = "127.0.0.1:9464",
+        .help = "host:port of the HTTP endpoints /metrics (Prometheus), /healthz and /readyz. "
+                "An empty string (\"\") disables them.",
+    },
+};
+
+constexpr Option kLogOptions[] = {
+    {
+        .name = "level",
+        .type = ValueType::kEnum,
+        .defaultValue = "info",
+        .choices = "debug|info|warn|error",
+        .help = "Least severe level written to stderr.",
+    },
+    {
+        .name = "format",
+        .type = ValueType::kEnum,
+        .defaultValue = "text",
+        .choices = "text|json",
+        .help = "`text` for people, `json` (one object per line) for log collectors.",
+    },
+};
+
+}  // namespace
+
+Schema globalSchema() { return kGlobalOptions; }
+Schema pipelineSchema() { return kPipelineOptions; }
+Schema adminSchema() { return kAdminOptions; }
+Schema logSchema() { return kLogOptions; }
+
+}  // namespace kinship::config

@@ -1,0 +1,219 @@
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+
+#include "config/config.h"
+
+namespace kinship::config {
+
+namespace {
+
+constexpr std::string_view kTypeKey = "type";
+constexpr std::string_view kConsumedKeys[] = {kTypeKey};
+
+Location markLocation(const YAML::Mark& mark, const std::string& file) {
+  if (mark.is_null() || mark.line < 0) return Location{file, 0, 0};
+  return Location{file, mark.line + 1, mark.column + 1};
+}
+
+// Null nodes carry the mark of the token after them (often the next line):
+// point at `fallback` (the key that introduced them) instead.
+Location locationOr(const YAML::Node& node, const std::string& file, const Location& fallback) {
+  if (!node.IsDefined() || node.IsNull()) return fallback;
+  Location where = nodeLocation(node, file);
+  return where.line == 0 ? fallback : where;
+}
+
+bool isPipelineName(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+class Loader {
+ public:
+  Loader(std::string file, const SchemaCatalog& catalog, const EnvLookup& env)
+      : file_(std::move(file)), catalog_(catalog), env_(env) {}
+
+  DaemonConfig load(const YAML::Node& root) {
+    DaemonConfig config;
+    config.file = file_;
+    config.options = Section::validate(root, globalSchema(), file_, "", env_);
+    config.pipelines = loadPipelines(config.options);
+    config.admin = optionalSection(config.options, "admin", adminSchema());
+    config.log = optionalSection(config.options, "log", logSchema());
+    return config;
+  }
+
+ private:
+  std::vector<PipelineConfig> loadPipelines(const Section& global) {
+    const YAML::Node& node = global.getNode("pipelines");
+    const std::string path = global.pathOf("pipelines");
+    Location where = global.locationOf("pipelines");
+    if (!node.IsMap()) {
+      throw ConfigError(where, path,
+                        fmt::format("expected a map of pipeline names to pipelines, got {}", describeNode(node)));
+    }
+    if (node.size() == 0) throw ConfigError(where, path, "expected at least one pipeline");
+
+    std::vector<PipelineConfig> pipelines;
+    std::map<std::string, int, std::less<>> seen;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      Location keyWhere = locationOr(it->first, file_, where);
+      std::string name = it->first.IsScalar() ? it->first.Scalar() : std::string();
+      if (!isPipelineName(name)) {
+        std::string shown = it->first.IsScalar() ? fmt::format("'{}'", name) : describeNode(it->first);
+        throw ConfigError(keyWhere, path,
+                          fmt::format("invalid pipeline name {}: use only letters, digits, '_' and '-'", shown));
+      }
+      if (auto [first, inserted] = seen.emplace(name, keyWhere.line); !inserted) {
+        throw ConfigError(keyWhere, path + "." + name,
+                          fmt::format("duplicate pipeline '{}' (first defined at line {})", name, first->second));
+      }
+      pipelines.push_back(loadPipeline(name, it->second, keyWhere, path + "." + name));
+    }
+    return pipelines;
+  }
+
+  PipelineConfig loadPipeline(const std::string& name, const YAML::Node& node, const Location& keyWhere,
+                              const std::string& path) {
+    requireMap(node, locationOr(node, file_, keyWhere), path);
+    PipelineConfig pipeline;
+    pipeline.name = name;
+    pipeline.options = Section::validate(node, pipelineSchema(), file_, path, env_);
+
+    const YAML::Node& inputs = pipeline.options.getNode("inputs");
+    const std::string inputsPath = pipeline.options.pathOf("inputs");
+    Location inputsWhere = pipeline.options.locationOf("inputs");
+    if (!inputs.IsSequence()) {
+      throw ConfigError(inputsWhere, inputsPath, fmt::format("expected a list of inputs, got {}", describeNode(inputs)));
+    }
+    if (inputs.size() == 0) throw ConfigError(inputsWhere, inputsPath, "expected at least one input");
+    size_t index = 0;
+    for (const YAML::Node& input : inputs) {
+      std::string inputPath = fmt::format("{}[{}]", inputsPath, index++);
+      pipeline.inputs.push_back(loadPlugin(input, locationOr(input, file_, inputsWhere), inputPath, "input"));
+    }
+
+    pipeline.sink = loadPlugin(pipeline.options.getNode("sink"), pipeline.options.locationOf("sink"),
+                               pipeline.options.pathOf("sink"), "sink");
+    return pipeline;
+  }
+
+  // `kind` is "input" or "sink".
+  PluginConfig loadPlugin(const YAML::Node& node, const Location& where, const std::string& path,
+                          std::string_view kind) {
+    requireMap(node, where, path);
+    const std::string typePath = path + "." + std::string(kTypeKey);
+    // Copy-constructed, never assigned: yaml-cpp's Node::operator= can
+    // rewrite the node it refers to.
+    std::optional<YAML::Node> typeNode;
+    Location typeWhere = where;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == kTypeKey) {
+        typeNode.emplace(it->second);
+        typeWhere = locationOr(it->second, file_, nodeLocation(it->first, file_));
+        break;
+      }
+    }
+    if (!typeNode) throw ConfigError(where, typePath, fmt::format("missing required option '{}'", kTypeKey));
+    if (!typeNode->IsScalar()) {
+      throw ConfigError(typeWhere, typePath, fmt::format("expected a string, got {}", describeNode(*typeNode)));
+    }
+    auto type = substituteEnv(typeNode->Scalar(), env_);
+    if (!type) throw ConfigError(typeWhere, typePath, type.error());
+
+    bool isInput = kind == "input";
+    const Schema* schema = isInput ? catalog_.inputSchema(*type) : catalog_.sinkSchema(*type);
+    if (schema == nullptr) {
+      std::vector<std::string> known = isInput ? catalog_.inputTypes() : catalog_.sinkTypes();
+      std::vector<std::string_view> names(known.begin(), known.end());
+      auto guess = closestMatch(*type, names);
+      throw ConfigError(typeWhere, typePath,
+                        fmt::format("unknown {} type '{}': known types are {}{}", kind, *type,
+                                    known.empty() ? std::string("(none)") : fmt::format("{}", joined(known)),
+                                    guess ? fmt::format(" (did you mean '{}'?)", *guess) : std::string()));
+    }
+    return PluginConfig{std::move(*type), Section::validate(node, *schema, file_, path, env_, kConsumedKeys)};
+  }
+
+  // An absent or empty (`admin:`) block means "all defaults".
+  Section optionalSection(const Section& global, std::string_view name, Schema schema) {
+    std::string path = global.pathOf(name);
+    if (!global.isSet(name) || global.getNode(name).IsNull()) {
+      return Section::validate(YAML::Node(YAML::NodeType::Map), schema, file_, path, env_);
+    }
+    const YAML::Node& node = global.getNode(name);
+    requireMap(node, global.locationOf(name), path);
+    return Section::validate(node, schema, file_, path, env_);
+  }
+
+  void requireMap(const YAML::Node& node, const Location& where, const std::string& path) const {
+    if (!node.IsMap()) throw ConfigError(where, path, fmt::format("expected a map, got {}", describeNode(node)));
+  }
+
+  static std::string joined(const std::vector<std::string>& items) {
+    std::string out;
+    for (const std::string& item : items) {
+      if (!out.empty()) out += ", ";
+      out += item;
+    }
+    return out;
+  }
+
+  std::string file_;
+  const SchemaCatalog& catalog_;
+  const EnvLookup& env_;
+};
+
+}  // namespace
+
+DaemonConfig loadConfigString(std::string_view yaml, const std::string& file, const SchemaCatalog& catalog,
+                              const EnvLookup& env) {
+  // yaml-cpp throws from parsing and, on misuse, from node access; none of
+  // that may escape config/ other than as a ConfigError.
+  try {
+    std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
+    while (!documents.empty() && documents.back().IsNull()) documents.pop_back();
+    if (documents.empty()) throw ConfigError(Location{file, 0, 0}, "", "the file is empty");
+    if (documents.size() > 1) {
+      throw ConfigError(nodeLocation(documents[1], file), "",
+                        "the file holds more than one YAML document ('---'): put everything in one");
+    }
+    return Loader(file, catalog, env).load(documents.front());
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(markLocation(e.mark, file), "", fmt::format("invalid YAML: {}", e.msg));
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(markLocation(e.mark, file), "", e.msg);
+  }
+}
+
+DaemonConfig loadConfigFile(const std::string& path, const SchemaCatalog& catalog, const EnvLookup& env) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> stream(std::fopen(path.c_str(), "rb"), &std::fclose);
+  auto cannotRead = [&path] {
+    return ConfigError(Location{path, 0, 0}, "", fmt::format("cannot read: {}", std::strerror(errno)));
+  };
+  if (!stream) throw cannotRead();
+  std::string text;
+  char buffer[64 * 1024];
+  while (true) {
+    size_t n = std::fread(buffer, 1, sizeof buffer, stream.get());
+    text.append(buffer, n);
+    if (n < sizeof buffer) {
+      // Opening a directory succeeds; reading it is where EISDIR shows up.
+      if (std::ferror(stream.get())) throw cannotRead();
+      break;
+    }
+  }
+  return loadConfigString(text, path, catalog, env);
+}
+
+}  // namespace kinship::config

@@ -1,0 +1,95 @@
+#pragma once
+// AdminServer: the daemon's operator-facing HTTP endpoint. It serves
+//   /metrics  the Prometheus registry in text exposition format 0.0.4,
+//   /healthz  liveness: answering at all proves the main loop is turning,
+//   /readyz   readiness, as reported by a callback (503 with the reason).
+// It is a deliberately tiny HTTP/1.1 server (GET and HEAD only, one request
+// per connection, `Connection: close` on every response) built on the
+// daemon's own Asio loop, so that it needs no extra thread and no web
+// framework, and so that a wedged main loop shows up as a failing /healthz.
+//
+// Threading: every member function, and the readiness callback, runs on the
+// thread that runs the io_context (or before that loop starts / after it has
+// stopped). The registry is the only shared state and is itself thread-safe.
+//
+// Robustness: request heads are capped (8 KiB, else 431), each connection has
+// a deadline (so an idle or slow client cannot hold a socket), and the number
+// of open connections is capped (excess ones are closed on accept). Garbage
+// input gets a 400 and never takes the server down.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "common/status.h"
+
+namespace asio {
+class io_context;
+}
+namespace prometheus {
+class Registry;
+}
+
+namespace kinship::daemon {
+
+struct Readiness {
+  bool ready;
+  std::string reason;  // empty when ready
+};
+
+class AdminServer {
+ public:
+  // Bounds on what a client may cost us. The defaults suit production; tests
+  // shrink them to exercise the limits quickly.
+  struct Limits {
+    // Whole-connection deadline: reading the head and writing the answer.
+    std::chrono::milliseconds connectionTimeout{std::chrono::seconds(10)};
+    std::size_t maxConnections = 64;
+  };
+  // Largest request head (request line + headers) we accept.
+  static constexpr std::size_t kMaxHeadBytes = 8 * 1024;
+
+  // Runs on the given io_context (the daemon's main loop thread). The
+  // readiness callback is called on that thread for each /readyz request.
+  AdminServer(asio::io_context& io, std::shared_ptr<prometheus::Registry> registry,
+              std::function<Readiness()> readiness);
+  // Same, with non-default limits. (A separate overload rather than a
+  // `Limits limits = {}` default: a nested aggregate with member initializers
+  // cannot be a default argument inside its own enclosing class.)
+  AdminServer(asio::io_context& io, std::shared_ptr<prometheus::Registry> registry,
+              std::function<Readiness()> readiness, Limits limits);
+  // Stops the server; in-flight handlers still queued on the io_context
+  // finish harmlessly afterwards (they own the state they touch).
+  ~AdminServer();
+
+  AdminServer(const AdminServer&) = delete;
+  AdminServer& operator=(const AdminServer&) = delete;
+
+  // "127.0.0.1:9464", "0.0.0.0:9464", "[::1]:9464", "localhost:9464"
+  // (resolved, first address that binds wins); port 0 picks an ephemeral
+  // port. Returns an error naming the address and the OS reason for a bad
+  // address or a bind/listen failure. Host names are resolved synchronously:
+  // call this at startup, not from a busy loop.
+  Status listen(std::string_view hostPort);
+  // The bound port (the real one when listening on port 0); 0 if not listening.
+  uint16_t port() const;
+  // Closes the acceptor and every open connection. Idempotent; the server
+  // cannot listen again afterwards.
+  void stop();
+
+ private:
+  class Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// Parses "host:port" or "[v6-address]:port" (port 0..65535). The host must be
+// non-empty and an IPv6 literal must be bracketed. Exposed for tests and for
+// other inputs that take the same syntax.
+Result<std::pair<std::string, uint16_t>> parseHostPort(std::string_view text);
+
+}  // namespace kinship::daemon

@@ -1,0 +1,127 @@
+#include "daemon/daemon.h"
+
+#include <prometheus/registry.h>
+
+#include <csignal>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "daemon/admin_server.h"
+
+namespace kinship::daemon {
+
+namespace {
+constexpr std::string_view kComponent = "daemon";
+}  // namespace
+
+Daemon::Daemon(const config::DaemonConfig& config, const PluginRegistry& plugins, const config::EnvLookup& env)
+    : configFile_(config.file),
+      shutdownTimeout_(config.options.getDuration("shutdown_timeout")),
+      adminListen_(config.admin.getString("listen")),
+      metrics_(std::make_shared<prometheus::Registry>()),
+      signals_(io_) {
+  for (const auto& pc : config.pipelines) {
+    PipelineRuntime runtime;
+    runtime.name = pc.name;
+    std::optional<pipeline::KeyTemplate> key;
+    if (pc.options.has("partition_key")) {
+      auto compiled = pipeline::KeyTemplate::compile(pc.options.getString("partition_key"));
+      if (!compiled) pc.options.fail("partition_key", compiled.error().message());
+      key = std::move(*compiled);
+    }
+    runtime.pipeline = std::make_unique<pipeline::Pipeline>(pc.name, std::move(key),
+                                                            pc.options.getSize("queue_size"), *metrics_);
+    runtime.sinkType = pc.sink.type;
+    runtime.sink = plugins.sinkFactory(pc.sink.type)(
+        pc.sink.options, sinks::SinkContext{runtime.pipeline->queue(), *metrics_, pc.name, SystemClock::instance()},
+        env);
+    for (size_t i = 0; i < pc.inputs.size(); ++i) {
+      const auto& ic = pc.inputs[i];
+      inputs::InputContext context{io_, *runtime.pipeline, *metrics_, ic.type + "_" + std::to_string(i),
+                                   config.options.getString("data_dir")};
+      runtime.inputs.push_back(plugins.inputFactory(ic.type)(ic.options, context));
+    }
+    pipelines_.push_back(std::move(runtime));
+  }
+}
+
+Daemon::~Daemon() = default;
+
+std::string Daemon::summary() const {
+  std::string text = configFile_ + ": " + std::to_string(pipelines_.size()) +
+                     (pipelines_.size() == 1 ? " pipeline" : " pipelines");
+  for (size_t i = 0; i < pipelines_.size(); ++i) {
+    const auto& p = pipelines_[i];
+    text += (i == 0 ? " (" : ", ") + p.name + ": " + std::to_string(p.inputs.size()) +
+            (p.inputs.size() == 1 ? " input" : " inputs") + " -> " + p.sinkType;
+  }
+  if (!pipelines_.empty()) text += ")";
+  return text;
+}
+
+int Daemon::run() {
+  std::signal(SIGPIPE, SIG_IGN);
+  signals_.add(SIGTERM);
+  signals_.add(SIGINT);
+  signals_.async_wait([this](const asio::error_code& ec, int signal) {
+    if (ec) return;
+    log::info(kComponent, "received {}: stopping inputs and flushing (up to {} ms)",
+              signal == SIGTERM ? "SIGTERM" : "SIGINT", shutdownTimeout_.count());
+    shutdown();
+  });
+
+  if (!adminListen_.empty()) {
+    admin_ = std::make_unique<AdminServer>(io_, metrics_, [this] {
+      for (const auto& p : pipelines_) {
+        if (auto reason = p.sink->notReadyReason(); !reason.empty()) return Readiness{false, reason};
+      }
+      return Readiness{true, {}};
+    });
+    if (Status s = admin_->listen(adminListen_); !s) {
+      log::error(kComponent, "admin endpoint: {}", s.message());
+      return 1;
+    }
+    auto colon = adminListen_.rfind(':');
+    log::info(kComponent, "admin endpoint listening on http://{}:{} (/metrics, /healthz, /readyz)",
+              adminListen_.substr(0, colon), admin_->port());
+  }
+
+  for (auto& p : pipelines_) {
+    if (Status s = p.sink->start(); !s) {
+      log::error(kComponent, "pipeline {}: cannot start its sink: {}", p.name, s.message());
+      return 1;
+    }
+  }
+  for (auto& p : pipelines_) {
+    for (auto& input : p.inputs) {
+      if (Status s = input->start(); !s) {
+        log::error(kComponent, "pipeline {}: cannot start an input: {}", p.name, s.message());
+        shutdown();
+        return 1;
+      }
+    }
+  }
+  log::info(kComponent, "kinship {} running {}", KINSHIP_VERSION, summary());
+
+  io_.run();
+
+  const auto deadline = std::chrono::steady_clock::now() + shutdownTimeout_;
+  for (auto& p : pipelines_) p.sink->stop(deadline);
+  log::info(kComponent, "stopped");
+  return 0;
+}
+
+void Daemon::shutdown() {
+  if (shuttingDown_) return;
+  shuttingDown_ = true;
+  for (auto& p : pipelines_) {
+    for (auto& input : p.inputs) input->stop();
+  }
+  if (admin_) admin_->stop();
+  asio::error_code ignored;
+  signals_.cancel(ignored);
+  // Inputs have stopped: no more batches. The sinks drain in run().
+  io_.stop();
+}
+
+}  // namespace kinship::daemon

@@ -1,0 +1,74 @@
+#include "inputs/file/file_input_config.h"
+
+namespace kinship::inputs {
+
+namespace {
+
+using config::Option;
+using config::ValueType;
+
+constexpr int64_t kKiB = 1024;
+constexpr int64_t kMiB = 1024 * 1024;
+
+const Option kFileInputOptions[] = {
+    {.name = "paths",
+     .type = ValueType::kStringList,
+     .required = true,
+     .help = "Glob patterns of the files to tail, e.g. [\"/var/log/app/*.log\"]. Files that appear later are "
+             "picked up and read from their beginning."},
+    {.name = "start_at",
+     .type = ValueType::kEnum,
+     .defaultValue = "end",
+     .choices = "beginning|end",
+     .help = "Where to start in files that already exist when kinship starts: `beginning` ships their "
+             "whole content, `end` only what is appended from now on."},
+    {.name = "parser",
+     .type = ValueType::kEnum,
+     .defaultValue = "raw",
+     .choices = "raw|json",
+     .help = "How lines are read to derive the partition key: `json` parses each line as a JSON object so "
+             "`partition_key` can name its fields; `raw` does not parse (keys are random unless the template "
+             "has no fields). The record's data is always the line as written."},
+    {.name = "poll_interval",
+     .type = ValueType::kDuration,
+     .defaultValue = "1s",
+     .minValue = 10,
+     .maxValue = 60 * 60 * 1000,
+     .help = "How often to look for new files and for growth that inotify did not report (network "
+             "filesystems, paths under wildcard directories)."},
+    {.name = "read_buffer_size",
+     .type = ValueType::kSize,
+     .defaultValue = "256KiB",
+     .minValue = 4 * kKiB,
+     .maxValue = 64 * kMiB,
+     .help = "Bytes read from a file per system call."},
+    {.name = "max_line_size",
+     .type = ValueType::kSize,
+     .defaultValue = "1047552",
+     .minValue = 1,
+     .maxValue = 10 * kMiB,
+     .help = "Longest line kept, in bytes without the line ending. The default is Kinesis's 1 MiB record limit "
+             "less 1 KiB of room for the partition key. Longer lines are dropped, counted in "
+             "kinship_input_dropped_total{reason=\"line_too_long\"} and logged; the file keeps being followed."},
+};
+
+}  // namespace
+
+config::Schema fileInputSchema() { return kFileInputOptions; }
+
+FileInputConfig fileInputConfigFrom(const config::Section& section) {
+  FileInputConfig c;
+  c.paths = section.getStringList("paths");
+  if (c.paths.empty()) section.fail("paths", "at least one path is needed");
+  for (const auto& p : c.paths) {
+    if (p.empty()) section.fail("paths", "a path is empty");
+  }
+  c.startAtEnd = section.getString("start_at") == "end";
+  c.parser = section.getString("parser") == "json" ? pipeline::Parser::kJson : pipeline::Parser::kRaw;
+  c.pollInterval = section.getDuration("poll_interval");
+  c.readBufferSize = section.getSize("read_buffer_size");
+  c.maxLineSize = section.getSize("max_line_size");
+  return c;
+}
+
+}  // namespace kinship::inputs

@@ -1,0 +1,121 @@
+#include "inputs/file/file_tailer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/log.h"
+#include "pipeline/pipeline.h"
+
+namespace kinship::inputs {
+
+namespace {
+std::string errnoText(int err) { return std::strerror(err); }
+}  // namespace
+
+Result<std::unique_ptr<FileTailer>> FileTailer::open(const std::string& path, bool startAtEnd,
+                                                     const Options& options) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(Status::ioError("cannot open " + path + ": " + errnoText(errno)));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return fail(Status::ioError("cannot stat " + path + ": " + errnoText(err)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return fail(Status::invalidArgument(path + " is not a regular file"));
+  }
+  uint64_t offset = startAtEnd ? static_cast<uint64_t>(st.st_size) : 0;
+  return std::unique_ptr<FileTailer>(new FileTailer(fd, path, {st.st_dev, st.st_ino}, offset, options));
+}
+
+FileTailer::FileTailer(int fd, std::string path, FileIdentity identity, uint64_t offset, const Options& options)
+    : fd_(fd), path_(std::move(path)), identity_(identity), options_(options), readOffset_(offset) {
+  buffer_.resize(options_.readBufferSize + pipeline::kParsePadding);
+}
+
+FileTailer::~FileTailer() { ::close(fd_); }
+
+Result<FileTailer::ReadOutcome> FileTailer::readBlock(LineReceiver& receiver) {
+  struct stat st {};
+  if (::fstat(fd_, &st) == 0 && static_cast<uint64_t>(st.st_size) < readOffset_) {
+    log::warn("file", "{} shrank from {} to {} bytes (truncated): reading it again from the start", path_,
+              readOffset_, static_cast<uint64_t>(st.st_size));
+    readOffset_ = 0;
+    pending_ = 0;
+    skippingLongLine_ = false;
+  }
+
+  // A pending line that fills the whole buffer: grow up to the line limit
+  // (plus its newline and a CR), beyond which the line is dropped.
+  size_t capacity = buffer_.size() - pipeline::kParsePadding;
+  if (pending_ == capacity) {
+    size_t limit = options_.maxLineSize + 2;
+    if (capacity < limit) {
+      size_t grown = std::min(limit, capacity * 2);
+      buffer_.resize(grown + pipeline::kParsePadding);
+      capacity = grown;
+    } else {
+      skippingLongLine_ = true;
+      skippedBytes_ = pending_;
+      pending_ = 0;
+    }
+  }
+
+  ssize_t n;
+  do {
+    n = ::pread(fd_, buffer_.data() + pending_, capacity - pending_, static_cast<off_t>(readOffset_));
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return fail(Status::ioError("cannot read " + path_ + ": " + errnoText(errno)));
+  if (n == 0) return ReadOutcome::kEndOfFile;
+  readOffset_ += static_cast<uint64_t>(n);
+  cutLines(static_cast<size_t>(n), receiver);
+  return ReadOutcome::kData;
+}
+
+void FileTailer::cutLines(size_t newBytes, LineReceiver& receiver) {
+  char* base = buffer_.data();
+  size_t end = pending_ + newBytes;
+  size_t lineStart = 0;
+  size_t scan = pending_;  // the pending bytes hold no newline
+
+  if (skippingLongLine_) {
+    const char* nl = static_cast<const char*>(std::memchr(base + scan, '\n', end - scan));
+    if (nl == nullptr) {
+      skippedBytes_ += newBytes;
+      pending_ = 0;
+      return;
+    }
+    size_t consumed = static_cast<size_t>(nl - base) + 1;
+    skippedBytes_ += consumed - pending_ - 1;
+    receiver.onLineTooLong(path_, skippedBytes_);
+    skippingLongLine_ = false;
+    skippedBytes_ = 0;
+    lineStart = scan = consumed;
+  }
+
+  while (scan < end) {
+    const char* nl = static_cast<const char*>(std::memchr(base + scan, '\n', end - scan));
+    if (nl == nullptr) break;
+    size_t nlPos = static_cast<size_t>(nl - base);
+    size_t lineEnd = nlPos;
+    if (lineEnd > lineStart && base[lineEnd - 1] == '\r') --lineEnd;
+    size_t length = lineEnd - lineStart;
+    if (length > options_.maxLineSize) {
+      receiver.onLineTooLong(path_, length);
+    } else {
+      receiver.onLine(std::string_view(base + lineStart, length));
+    }
+    lineStart = scan = nlPos + 1;
+  }
+
+  pending_ = end - lineStart;
+  if (pending_ != 0 && lineStart != 0) std::memmove(base, base + lineStart, pending_);
+}
+
+}  // namespace kinship::inputs

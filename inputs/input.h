@@ -1,0 +1,44 @@
+#pragma once
+// Input: a source of lines (files, sockets) feeding one pipeline.
+//
+// Threading: every method is called on the daemon's I/O thread (the
+// io_context in InputContext), and an input does all its work there. It
+// hands batches to its pipeline with Pipeline::submit(), and pauses itself
+// while the pipeline's queue is full (sources that cannot pause count drops).
+
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+
+namespace asio {
+class io_context;
+}
+namespace prometheus {
+class Registry;
+}
+namespace kinship::pipeline {
+class Pipeline;
+}
+
+namespace kinship::inputs {
+
+struct InputContext {
+  asio::io_context& io;
+  pipeline::Pipeline& pipeline;
+  prometheus::Registry& metrics;
+  std::string id;       // unique within the pipeline, used as the `input` metric label ("file_0")
+  std::string dataDir;  // where the input may keep state
+};
+
+class Input {
+ public:
+  virtual ~Input() = default;
+  // Starts reading. An error here is fatal at startup.
+  virtual Status start() = 0;
+  // Stops reading and pushes what it has already read; no batch is
+  // submitted after it returns.
+  virtual void stop() = 0;
+};
+
+}  // namespace kinship::inputs

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Configures and builds kinship.
+#   scripts/build.sh [release]  -> build/       (RelWithDebInfo)
+#   scripts/build.sh asan       -> build-asan/  (Debug, AddressSanitizer + UBSan)
+# Extra arguments after the mode are passed to cmake's configure step.
+# Does not install dependencies: run scripts/install.sh first.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+mode="${1:-release}"
+shift || true
+
+case "$mode" in
+  release) dir="$repo/build"; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+  asan) dir="$repo/build-asan"; flags=(-DKINSHIP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug) ;;
+  -h|--help) echo "usage: scripts/build.sh [release|asan] [cmake options...]"; exit 0 ;;
+  *) echo "usage: scripts/build.sh [release|asan] [cmake options...]" >&2; exit 2 ;;
+esac
+
+echo "build.sh: $mode -> ${dir#"$repo"/}"
+cmake -S "$repo" -B "$dir" "${flags[@]}" "$@"
+cmake --build "$dir" -j"$(nproc)"

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Installs everything kinship needs to build and test on Debian 12:
+# the Debian packages (compiler, libraries, Node.js) and kinesalite (npm) in
+# <repo>/.deps/node. Idempotent and quick when everything is already there.
+# Runs as root (or with sudo available), never reads stdin.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+deps_node="$repo/.deps/node"
+kinesalite_version="3.3.3"
+
+export DEBIAN_FRONTEND=noninteractive
+
+packages=(
+  g++ cmake make pkg-config git ca-certificates
+  libasio-dev libyaml-cpp-dev libcurl4-openssl-dev libssl-dev prometheus-cpp-dev
+  libgtest-dev libgmock-dev googletest libsimdjson-dev libre2-dev libsystemd-dev libfmt-dev
+  curl
+)
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo -n DEBIAN_FRONTEND=noninteractive "$@"
+  else
+    echo "install.sh: need root to run: $*" >&2
+    return 1
+  fi
+}
+
+is_installed() {
+  [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]]
+}
+
+missing=()
+for p in "${packages[@]}"; do
+  is_installed "$p" || missing+=("$p")
+done
+# Node.js and npm: any node/npm on PATH will do (e.g. NodeSource's nodejs,
+# which bundles npm); otherwise Debian's.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  is_installed nodejs || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || is_installed npm || missing+=(npm)
+fi
+
+did=()
+if ((${#missing[@]} > 0)); then
+  echo "install.sh: installing Debian packages: ${missing[*]}"
+  as_root apt-get update -q
+  as_root apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+  did+=("apt: ${missing[*]}")
+fi
+
+if [[ ! -f "$deps_node/node_modules/kinesalite/package.json" ]]; then
+  echo "install.sh: installing kinesalite@$kinesalite_version into $deps_node"
+  mkdir -p "$deps_node"
+  [[ -f "$deps_node/package.json" ]] || printf '{\n  "name": "kinship-test-deps",\n  "private": true\n}\n' >"$deps_node/package.json"
+  (cd "$deps_node" && npm install --no-audit --no-fund --save-exact --loglevel=error \
+      "kinesalite@$kinesalite_version" </dev/null)
+  did+=("npm: kinesalite@$kinesalite_version")
+fi
+
+if ((${#did[@]} > 0)); then
+  echo "install.sh: done (${did[*]})"
+else
+  echo "install.sh: all dependencies present"
+fi

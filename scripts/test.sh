@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds release and ASan builds, and runs the tests:
+#   all tests (unit + integration) on build/, the unit tests on build-asan/.
+# Both ctest runs always happen; exits non-zero if anything failed. The last
+# line is "N passed, N failed" over both runs.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+
+bash scripts/install.sh
+bash scripts/build.sh release
+bash scripts/build.sh asan
+
+passed=0
+failed=0
+status=0
+
+# Runs ctest, shows its output, and adds its summary line to the totals.
+run_ctest() {
+  local log rc=0
+  log="$(mktemp)"
+  echo "test.sh: ctest $*"
+  ctest "$@" --output-on-failure 2>&1 | tee "$log" || rc=$?
+  # "100% tests passed, 0 tests failed out of 12" (or "No tests were found!!!")
+  local line
+  line="$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1 || true)"
+  if [[ -n "$line" ]]; then
+    local f total
+    f="$(sed -E 's/^[0-9]+% tests passed, ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")"
+    total="$(sed -E 's/^[0-9]+% tests passed, ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")"
+    passed=$((passed + total - f))
+    failed=$((failed + f))
+  elif grep -q 'No tests were found' "$log"; then
+    echo "test.sh: warning: no tests found by: ctest $*" >&2
+  else
+    echo "test.sh: no ctest summary from: ctest $*" >&2
+    rc=1
+  fi
+  rm -f "$log"
+  if ((rc != 0)); then status=1; fi
+}
+
+run_ctest --test-dir build
+run_ctest --test-dir build-asan -L unit
+
+if ((passed + failed == 0)); then
+  echo "test.sh: no test ran" >&2
+  status=1
+fi
+echo "$passed passed, $failed failed"
+exit "$status"

@@ -1,0 +1,138 @@
+#include "sinks/kinesis/kinesis_config.h"
+
+#include <cctype>
+
+namespace kinship::kinesis {
+
+namespace {
+
+using config::Option;
+using config::ValueType;
+
+constexpr int64_t kKiB = 1024;
+constexpr int64_t kMiB = 1024 * 1024;
+constexpr int64_t kSecond = 1000;
+
+const Option kKinesisOptions[] = {
+    {.name = "stream",
+     .type = ValueType::kString,
+     .help = "Name of the Kinesis data stream. Set `stream` or `stream_arn`."},
+    {.name = "stream_arn",
+     .type = ValueType::kString,
+     .help = "ARN of the Kinesis data stream, instead of `stream`."},
+    {.name = "region",
+     .type = ValueType::kString,
+     .help = "AWS region of the stream (e.g. eu-west-1). Default: the AWS_REGION, then AWS_DEFAULT_REGION "
+             "environment variable."},
+    {.name = "endpoint",
+     .type = ValueType::kString,
+     .help = "URL of the Kinesis API, for local or private endpoints (e.g. http://127.0.0.1:4567). Default: "
+             "https://kinesis.<region>.amazonaws.com (amazonaws.com.cn for cn- regions)."},
+    {.name = "linger",
+     .type = ValueType::kDuration,
+     .defaultValue = "200ms",
+     .minValue = 1,
+     .maxValue = 60 * kSecond,
+     .help = "How long records may wait for a fuller PutRecords request before it is sent anyway."},
+    {.name = "max_batch_records",
+     .type = ValueType::kInt,
+     .defaultValue = "500",
+     .minValue = 1,
+     .maxValue = 500,
+     .help = "Records per PutRecords request (Kinesis allows 500)."},
+    {.name = "max_batch_bytes",
+     .type = ValueType::kSize,
+     .defaultValue = "5MiB",
+     .minValue = 1 * kKiB,
+     .maxValue = 5 * kMiB,
+     .help = "Bytes of data and partition keys per PutRecords request (Kinesis allows 5 MiB)."},
+    {.name = "max_record_size",
+     .type = ValueType::kSize,
+     .defaultValue = "1MiB",
+     .minValue = 1 * kKiB,
+     .maxValue = 10 * kMiB,
+     .help = "Largest record (data plus partition key) the stream accepts: 1 MiB unless the stream was "
+             "configured for more. Larger records are dropped and counted in "
+             "kinship_sink_records_dropped_total{reason=\"too_large\"}."},
+    {.name = "connect_timeout",
+     .type = ValueType::kDuration,
+     .defaultValue = "5s",
+     .minValue = 100,
+     .maxValue = 120 * kSecond,
+     .help = "Time allowed to open a connection to the endpoint."},
+    {.name = "request_timeout",
+     .type = ValueType::kDuration,
+     .defaultValue = "30s",
+     .minValue = 100,
+     .maxValue = 600 * kSecond,
+     .help = "Time allowed for one PutRecords request, from connect to the last byte of the answer."},
+    {.name = "retry_backoff_min",
+     .type = ValueType::kDuration,
+     .defaultValue = "100ms",
+     .minValue = 1,
+     .maxValue = 60 * kSecond,
+     .help = "First retry delay; each consecutive failure doubles it (with full jitter)."},
+    {.name = "retry_backoff_max",
+     .type = ValueType::kDuration,
+     .defaultValue = "10s",
+     .minValue = 1,
+     .maxValue = 600 * kSecond,
+     .help = "Cap on the retry delay. Records are never dropped because retries ran out: they wait."},
+    {.name = "ca_file",
+     .type = ValueType::kString,
+     .help = "PEM bundle of certificate authorities for HTTPS endpoints. Default: the system's store."},
+};
+
+}  // namespace
+
+config::Schema kinesisSinkSchema() { return kKinesisOptions; }
+
+std::string defaultEndpoint(const std::string& region) {
+  std::string suffix = region.starts_with("cn-") ? ".amazonaws.com.cn" : ".amazonaws.com";
+  return "https://kinesis." + region + suffix;
+}
+
+KinesisConfig kinesisConfigFrom(const config::Section& section, const config::EnvLookup& env) {
+  KinesisConfig c;
+  if (section.has("stream")) c.stream = section.getString("stream");
+  if (section.has("stream_arn")) c.streamArn = section.getString("stream_arn");
+  if (c.stream.empty() == c.streamArn.empty()) {
+    section.fail("stream", c.stream.empty() ? "set either 'stream' or 'stream_arn'"
+                                            : "set only one of 'stream' and 'stream_arn'");
+  }
+  if (!c.streamArn.empty() && !c.streamArn.starts_with("arn:")) {
+    section.fail("stream_arn", "'" + c.streamArn + "' is not an ARN (arn:aws:kinesis:REGION:ACCOUNT:stream/NAME)");
+  }
+  if (section.has("region")) c.region = section.getString("region");
+  if (c.region.empty()) c.region = env("AWS_REGION").value_or("");
+  if (c.region.empty()) c.region = env("AWS_DEFAULT_REGION").value_or("");
+  if (c.region.empty()) section.fail("region", "no region: set 'region' or the AWS_REGION environment variable");
+  for (char ch : c.region) {
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-')) {
+      section.fail("region", "invalid region '" + c.region + "'");
+    }
+  }
+  c.endpoint = section.has("endpoint") ? section.getString("endpoint") : defaultEndpoint(c.region);
+  if (!c.endpoint.starts_with("http://") && !c.endpoint.starts_with("https://")) {
+    section.fail("endpoint", "'" + c.endpoint + "' is not an http:// or https:// URL");
+  }
+  while (c.endpoint.ends_with('/')) c.endpoint.pop_back();
+  if (c.endpoint.find('/', c.endpoint.find("//") + 2) != std::string::npos) {
+    section.fail("endpoint", "'" + c.endpoint + "' has a path; give only scheme://host[:port]");
+  }
+  c.linger = section.getDuration("linger");
+  c.maxBatchRecords = static_cast<size_t>(section.getInt("max_batch_records"));
+  c.maxBatchBytes = section.getSize("max_batch_bytes");
+  c.maxRecordSize = section.getSize("max_record_size");
+  c.connectTimeout = section.getDuration("connect_timeout");
+  c.requestTimeout = section.getDuration("request_timeout");
+  c.retryBackoffMin = section.getDuration("retry_backoff_min");
+  c.retryBackoffMax = section.getDuration("retry_backoff_max");
+  if (c.retryBackoffMax < c.retryBackoffMin) {
+    section.fail("retry_backoff_max", "is smaller than retry_backoff_min");
+  }
+  if (section.has("ca_file")) c.caFile = section.getString("ca_file");
+  return c;
+}
+
+}  // namespace kinship::kinesis

@@ -1,0 +1,41 @@
+#pragma once
+// The Kinesis sink's options: schema table and typed form.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "config/schema.h"
+
+namespace kinship::kinesis {
+
+// Kinesis limits (see the PutRecords API reference).
+inline constexpr size_t kMaxRecordsPerRequest = 500;
+inline constexpr size_t kMaxBytesPerRequest = 5 * 1024 * 1024;
+inline constexpr size_t kDefaultMaxRecordSize = 1024 * 1024;
+
+struct KinesisConfig {
+  std::string stream;     // StreamName; empty when streamArn is used
+  std::string streamArn;  // StreamARN; empty when stream is used
+  std::string region;
+  std::string endpoint;  // full URL: scheme://host[:port]
+  std::chrono::milliseconds linger{200};
+  size_t maxBatchRecords = kMaxRecordsPerRequest;
+  size_t maxBatchBytes = kMaxBytesPerRequest;
+  size_t maxRecordSize = kDefaultMaxRecordSize;
+  std::chrono::milliseconds connectTimeout{5000};
+  std::chrono::milliseconds requestTimeout{30000};
+  std::chrono::milliseconds retryBackoffMin{100};
+  std::chrono::milliseconds retryBackoffMax{10000};
+  std::string caFile;
+};
+
+config::Schema kinesisSinkSchema();
+// Throws ConfigError for what the schema cannot check (stream vs stream_arn,
+// a missing region, a malformed endpoint). `env` supplies AWS_REGION.
+KinesisConfig kinesisConfigFrom(const config::Section& section, const config::EnvLookup& env);
+
+// "https://kinesis.<region>.amazonaws.com", or ".amazonaws.com.cn" for cn- regions.
+std::string defaultEndpoint(const std::string& region);
+
+}  // namespace kinship::kinesis

@@ -1,0 +1,63 @@
+#include "sinks/kinesis/put_records_encoder.h"
+
+#include <openssl/evp.h>
+
+namespace kinship::kinesis {
+
+void appendJsonEscaped(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  size_t runStart = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text.data() + runStart, i - runStart);
+    runStart = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xF]);
+    }
+  }
+  out.append(text.data() + runStart, text.size() - runStart);
+}
+
+PutRecordsEncoder::PutRecordsEncoder(std::string_view streamField, std::string_view streamValue) {
+  prefix_ = "{\"";
+  prefix_ += streamField;
+  prefix_ += "\":\"";
+  appendJsonEscaped(prefix_, streamValue);
+  prefix_ += "\",\"Records\":[";
+}
+
+void PutRecordsEncoder::begin() {
+  body_.assign(prefix_);
+  records_ = 0;
+}
+
+void PutRecordsEncoder::add(std::string_view data, std::string_view partitionKey) {
+  if (records_ != 0) body_.push_back(',');
+  body_ += "{\"Data\":\"";
+  size_t at = body_.size();
+  size_t encodedSize = 4 * ((data.size() + 2) / 3);
+  body_.resize(at + encodedSize + 1);  // EVP_EncodeBlock writes a terminating NUL
+  int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(body_.data() + at),
+                                reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
+  body_.resize(at + static_cast<size_t>(written));
+  body_ += "\",\"PartitionKey\":\"";
+  appendJsonEscaped(body_, partitionKey);
+  body_ += "\"}";
+  ++records_;
+}
+
+std::string_view PutRecordsEncoder::finish() {
+  body_ += "]}";
+  return body_;
+}
+
+}  // namespace kinship::kinesis

@@ -1,0 +1,77 @@
+#include "sinks/kinesis/put_records_response.h"
+
+namespace kinship::kinesis {
+
+namespace {
+
+void ensurePadding(std::string& body) {
+  if (body.capacity() < body.size() + simdjson::SIMDJSON_PADDING) body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+}
+
+}  // namespace
+
+std::string_view recordErrorLabel(RecordError e) {
+  switch (e) {
+    case RecordError::kNone: return "";
+    case RecordError::kThrottled: return "ProvisionedThroughputExceededException";
+    case RecordError::kInternalFailure: return "InternalFailure";
+    case RecordError::kOther: return "other";
+  }
+  return "other";
+}
+
+Status PutRecordsResponse::parse(std::string& body, size_t expectedRecords) {
+  results_.clear();
+  failed_ = 0;
+  firstErrorCode_.clear();
+  firstErrorMessage_.clear();
+  ensurePadding(body);
+
+  simdjson::dom::element doc;
+  if (parser_.parse(body.data(), body.size(), /*realloc_if_needed=*/false).get(doc) != simdjson::SUCCESS) {
+    return Status::corruption("PutRecords answer is not JSON");
+  }
+  simdjson::dom::array records;
+  if (doc["Records"].get(records) != simdjson::SUCCESS) {
+    return Status::corruption("PutRecords answer has no Records array");
+  }
+  for (simdjson::dom::element element : records) {
+    simdjson::dom::object record;
+    if (element.get(record) != simdjson::SUCCESS) {
+      return Status::corruption("PutRecords answer has a record that is not an object");
+    }
+    RecordError result = RecordError::kNone;
+    std::string_view code;
+    if (record["ErrorCode"].get(code) == simdjson::SUCCESS && !code.empty()) {
+      if (code == "ProvisionedThroughputExceededException") result = RecordError::kThrottled;
+      else if (code == "InternalFailure") result = RecordError::kInternalFailure;
+      else result = RecordError::kOther;
+      ++failed_;
+      if (firstErrorCode_.empty()) {
+        firstErrorCode_ = code;
+        std::string_view message;
+        if (record["ErrorMessage"].get(message) == simdjson::SUCCESS) firstErrorMessage_ = message;
+      }
+    }
+    results_.push_back(result);
+  }
+  if (results_.size() != expectedRecords) {
+    return Status::corruption("PutRecords answered " + std::to_string(results_.size()) + " records for " +
+                              std::to_string(expectedRecords) + " sent");
+  }
+  return Status::ok();
+}
+
+std::string errorTypeOf(std::string& body) {
+  ensurePadding(body);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(body.data(), body.size(), /*realloc_if_needed=*/false).get(doc) != simdjson::SUCCESS) return {};
+  std::string_view type;
+  if (doc["__type"].get(type) != simdjson::SUCCESS && doc["code"].get(type) != simdjson::SUCCESS) return {};
+  if (auto hash = type.rfind('#'); hash != std::string_view::npos) type.remove_prefix(hash + 1);
+  if (auto colon = type.find(':'); colon != std::string_view::npos) type = type.substr(0, colon);
+  return std::string(type);
+}
+
+}  // namespace kinship::kinesis

@@ -1,0 +1,45 @@
+#pragma once
+// Sink: consumes a pipeline's batches and delivers their records. The
+// Kinesis sink is one implementation; a test sink or a future sink fits the
+// same slot.
+//
+// Threading: a sink runs its own thread(s) between start() and stop(), and
+// takes batches from the pipeline's BatchQueue. start(), stop() and
+// notReadyReason() are called from the daemon's main thread;
+// notReadyReason() must be safe to call concurrently with the sink's work.
+
+#include <chrono>
+#include <string>
+
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace prometheus {
+class Registry;
+}
+namespace kinship::pipeline {
+class BatchQueue;
+}
+
+namespace kinship::sinks {
+
+struct SinkContext {
+  pipeline::BatchQueue& queue;
+  prometheus::Registry& metrics;
+  std::string pipelineName;
+  const Clock& clock;
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual Status start() = 0;
+  // Delivers what is queued until the queue is drained and closed, or the
+  // deadline passes; then stops. Records still undelivered are counted and
+  // logged as lost. Call after the inputs have stopped and the queue is closed.
+  virtual void stop(std::chrono::steady_clock::time_point deadline) = 0;
+  // Empty when ready; otherwise why not (for /readyz).
+  virtual std::string notReadyReason() const = 0;
+};
+
+}  // namespace kinship::sinks

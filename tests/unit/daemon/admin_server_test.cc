@@ -1,0 +1,439 @@
+// AdminServer over real loopback sockets: the server runs on an io_context on
+// a background thread, the test talks to it with blocking Asio sockets. Every
+// exchange ends when the server closes the connection, so no test sleeps.
+
+#include "daemon/admin_server.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
+
+#include <asio.hpp>
+#include <fmt/format.h>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace kinship::daemon {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+struct HttpReply {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+  std::string raw;
+};
+
+HttpReply parseReply(std::string raw) {
+  HttpReply reply;
+  reply.raw = raw;
+  auto headEnd = raw.find("\r\n\r\n");
+  if (headEnd == std::string::npos || !raw.starts_with("HTTP/1.1 ")) return reply;
+  reply.status = std::stoi(raw.substr(9, 3));
+  reply.body = raw.substr(headEnd + 4);
+  std::string_view head(raw.data(), headEnd);
+  head.remove_prefix(std::min(head.size(), head.find("\r\n") + 2));
+  while (!head.empty()) {
+    auto eol = std::min(head.find("\r\n"), head.size());
+    std::string_view line = head.substr(0, eol);
+    head.remove_prefix(std::min(head.size(), eol + 2));
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string name(line.substr(0, colon));
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string_view value = line.substr(colon + 1);
+    while (value.starts_with(' ')) value.remove_prefix(1);
+    reply.headers[name] = std::string(value);
+  }
+  return reply;
+}
+
+// A blocking client connection to 127.0.0.1:port.
+class Client {
+ public:
+  explicit Client(uint16_t port) : socket_(io_) {
+    asio::error_code ec;
+    socket_.connect({asio::ip::make_address_v4("127.0.0.1"), port}, ec);
+    EXPECT_FALSE(ec) << "connect: " << ec.message();
+  }
+  void send(std::string_view bytes) {
+    asio::error_code ec;
+    asio::write(socket_, asio::buffer(bytes), ec);
+    EXPECT_FALSE(ec) << "write: " << ec.message();
+  }
+  void shutdownSend() {
+    asio::error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  }
+  // Everything the server sends until it closes; `ec` is how the read ended.
+  std::string readAll(asio::error_code& ec) {
+    std::string out;
+    asio::read(socket_, asio::dynamic_buffer(out), ec);
+    return out;
+  }
+  HttpReply readReply() {
+    asio::error_code ec;
+    std::string raw = readAll(ec);
+    EXPECT_EQ(ec, asio::error::eof) << ec.message();
+    return parseReply(std::move(raw));
+  }
+
+ private:
+  asio::io_context io_;
+  asio::ip::tcp::socket socket_;
+};
+
+class AdminServerTest : public ::testing::Test {
+ protected:
+  void start(AdminServer::Limits limits = AdminServer::Limits{}) {
+    server_ = std::make_unique<AdminServer>(
+        io_, registry_,
+        [this] {
+          std::lock_guard lock(mutex_);
+          return readiness_;
+        },
+        limits);
+    Status status = server_->listen("127.0.0.1:0");
+    ASSERT_TRUE(status.isOk()) << status.message();
+    ASSERT_NE(server_->port(), 0);
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  void TearDown() override {
+    if (thread_.joinable()) {
+      asio::post(io_, [this] { server_->stop(); });
+      work_.reset();
+      thread_.join();  // run() returns once stop() has let every handler finish
+    }
+    server_.reset();
+  }
+
+  void setReadiness(Readiness readiness) {
+    std::lock_guard lock(mutex_);
+    readiness_ = std::move(readiness);
+  }
+
+  HttpReply request(std::string_view raw) {
+    Client client(server_->port());
+    client.send(raw);
+    return client.readReply();
+  }
+
+  HttpReply get(std::string_view path, std::string_view method = "GET") {
+    return request(fmt::format("{} {} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: test\r\n\r\n", method, path));
+  }
+
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
+  std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
+  std::mutex mutex_;
+  Readiness readiness_{true, {}};
+  std::unique_ptr<AdminServer> server_;
+  std::thread thread_;
+};
+
+TEST_F(AdminServerTest, MetricsServesTheRegistryInTextFormat) {
+  auto& family = prometheus::BuildCounter()
+                     .Name("kinship_admin_test_events_total")
+                     .Help("Events seen by the admin server test.")
+                     .Register(*registry_);
+  family.Add({{"source", "unit"}}).Increment(3);
+  start();
+
+  HttpReply reply = get("/metrics");
+  EXPECT_EQ(reply.status, 200) << reply.raw;
+  EXPECT_EQ(reply.headers["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(reply.headers["content-length"], std::to_string(reply.body.size()));
+  EXPECT_EQ(reply.headers["connection"], "close");
+  EXPECT_THAT(reply.body, HasSubstr("# TYPE kinship_admin_test_events_total counter"));
+  EXPECT_THAT(reply.body, HasSubstr("kinship_admin_test_events_total{source=\"unit\"} 3"));
+}
+
+TEST_F(AdminServerTest, MetricsReflectsTheCurrentValueOnEachScrape) {
+  auto& counter = prometheus::BuildCounter().Name("kinship_admin_test_scrapes").Register(*registry_).Add({});
+  start();
+  EXPECT_THAT(get("/metrics").body, HasSubstr("kinship_admin_test_scrapes 0"));
+  counter.Increment(5);  // the registry is thread-safe; no need to hop threads
+  EXPECT_THAT(get("/metrics").body, HasSubstr("kinship_admin_test_scrapes 5"));
+}
+
+TEST_F(AdminServerTest, HeadMetricsSendsHeadersWithoutBody) {
+  prometheus::BuildCounter().Name("kinship_admin_test_head").Register(*registry_).Add({}).Increment();
+  start();
+  std::size_t getLength = get("/metrics").body.size();
+
+  HttpReply reply = get("/metrics", "HEAD");
+  EXPECT_EQ(reply.status, 200) << reply.raw;
+  EXPECT_EQ(reply.body, "");
+  EXPECT_EQ(reply.headers["content-length"], std::to_string(getLength));
+  EXPECT_EQ(reply.headers["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+}
+
+TEST_F(AdminServerTest, HealthzIsOk) {
+  start();
+  HttpReply reply = get("/healthz");
+  EXPECT_EQ(reply.status, 200) << reply.raw;
+  EXPECT_EQ(reply.body, "ok\n");
+  EXPECT_EQ(reply.headers["cache-control"], "no-store");
+}
+
+TEST_F(AdminServerTest, QueryStringIsIgnoredForRouting) {
+  start();
+  EXPECT_EQ(get("/healthz?verbose=1").status, 200);
+}
+
+TEST_F(AdminServerTest, ReadyzFollowsTheReadinessCallback) {
+  start();
+  HttpReply ready = get("/readyz");
+  EXPECT_EQ(ready.status, 200) << ready.raw;
+  EXPECT_EQ(ready.body, "ready\n");
+
+  setReadiness({false, "kinesis stream not reachable"});
+  HttpReply notReady = get("/readyz");
+  EXPECT_EQ(notReady.status, 503) << notReady.raw;
+  EXPECT_EQ(notReady.body, "not ready: kinesis stream not reachable\n");
+
+  setReadiness({true, {}});
+  EXPECT_EQ(get("/readyz").status, 200);
+}
+
+TEST_F(AdminServerTest, UnknownPathIs404) {
+  start();
+  EXPECT_EQ(get("/").status, 404);
+  EXPECT_EQ(get("/metricsx").status, 404);
+  EXPECT_EQ(get("/nope", "HEAD").status, 404);
+}
+
+TEST_F(AdminServerTest, OtherMethodsAre405WithAllow) {
+  start();
+  HttpReply reply = request("POST /metrics HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi");
+  EXPECT_EQ(reply.status, 405) << reply.raw;
+  EXPECT_EQ(reply.headers["allow"], "GET, HEAD");
+  EXPECT_EQ(get("/healthz", "DELETE").status, 405);
+}
+
+TEST_F(AdminServerTest, HttpOneZeroAndBareLineFeedsAreAccepted) {
+  start();
+  EXPECT_EQ(request("GET /healthz HTTP/1.0\r\n\r\n").status, 200);
+  EXPECT_EQ(request("GET /healthz HTTP/1.1\nHost: x\n\n").status, 200);
+}
+
+TEST_F(AdminServerTest, GarbageIs400AndTheServerKeepsServing) {
+  start();
+  using namespace std::string_literals;
+  HttpReply binary = request("\x00\x01\x02\xff\xfe\x80 garbage\r\n\r\n"s);
+  EXPECT_EQ(binary.status, 400) << binary.raw;
+  EXPECT_EQ(get("/healthz").status, 200);
+
+  EXPECT_EQ(request("GET /healthz\r\n\r\n").status, 400);                 // no version
+  EXPECT_EQ(request("GET /healthz HTTP/2.0\r\n\r\n").status, 400);        // unsupported version
+  EXPECT_EQ(request("GET healthz HTTP/1.1\r\n\r\n").status, 400);         // not origin-form
+  EXPECT_EQ(request("GET  /healthz HTTP/1.1\r\n\r\n").status, 400);       // double space
+  EXPECT_EQ(request("GET /healthz HTTP/1.1\r\nno colon\r\n\r\n").status, 400);
+  EXPECT_EQ(request("GET /healthz HTTP/1.1\r\n folded: x\r\n\r\n").status, 400);
+  EXPECT_EQ(request("\r\n\r\n").status, 400);
+  EXPECT_EQ(get("/healthz").status, 200);
+}
+
+TEST_F(AdminServerTest, MalformedRequestLineIsRejectedBeforeTheHeadEnds) {
+  start();
+  Client client(server_->port());
+  client.send("\x01\x02\x03\r\n");  // the head never ends, but the line is already wrong
+  HttpReply reply = client.readReply();
+  EXPECT_EQ(reply.status, 400) << reply.raw;
+}
+
+TEST_F(AdminServerTest, HalfClosedIncompleteHeadIs400) {
+  start();
+  Client client(server_->port());
+  client.send("binary junk with no line end \x7f\x01");
+  client.shutdownSend();
+  HttpReply reply = client.readReply();
+  EXPECT_EQ(reply.status, 400) << reply.raw;
+}
+
+TEST_F(AdminServerTest, OversizedHeadIs431) {
+  start();
+  std::string huge = "GET /metrics HTTP/1.1\r\nX-Filler: " + std::string(3 * AdminServer::kMaxHeadBytes, 'a');
+  HttpReply reply = request(huge);
+  EXPECT_EQ(reply.status, 431) << reply.raw.substr(0, 200);
+
+  // No line end at all, in bulk.
+  HttpReply noLines = request(std::string(AdminServer::kMaxHeadBytes + 1, 'x'));
+  EXPECT_EQ(noLines.status, 431) << noLines.raw.substr(0, 200);
+
+  EXPECT_EQ(get("/healthz").status, 200);
+}
+
+TEST_F(AdminServerTest, HeadJustUnderTheCapIsServed) {
+  start();
+  std::string prefix = "GET /healthz HTTP/1.1\r\nX-Filler: ";
+  std::string suffix = "\r\n\r\n";
+  std::string head = prefix + std::string(AdminServer::kMaxHeadBytes - prefix.size() - suffix.size(), 'a') + suffix;
+  ASSERT_EQ(head.size(), AdminServer::kMaxHeadBytes);
+  EXPECT_EQ(request(head).status, 200);
+}
+
+TEST_F(AdminServerTest, IdleConnectionIsClosedAfterTheTimeout) {
+  AdminServer::Limits limits;
+  limits.connectionTimeout = std::chrono::milliseconds(50);
+  start(limits);
+  Client client(server_->port());
+  client.send("GET /healthz HTTP/1.1\r\n");  // a head that never completes
+  asio::error_code ec;
+  std::string got = client.readAll(ec);
+  EXPECT_EQ(got, "");
+  EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+}
+
+TEST_F(AdminServerTest, ConnectionsBeyondTheCapAreClosedImmediately) {
+  AdminServer::Limits limits;
+  limits.maxConnections = 2;
+  start(limits);
+  // Accepts are FIFO: these two are registered before the third is accepted,
+  // and they stay open (the timeout is 10 s).
+  Client first(server_->port());
+  Client second(server_->port());
+  Client third(server_->port());
+  asio::error_code ec;
+  EXPECT_EQ(third.readAll(ec), "");
+  EXPECT_EQ(ec, asio::error::eof) << ec.message();
+
+  // The held connections still get answers.
+  first.send("GET /healthz HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(first.readReply().status, 200);
+}
+
+TEST_F(AdminServerTest, StopClosesOpenConnections) {
+  start();
+  Client client(server_->port());
+  asio::post(io_, [this] { server_->stop(); });
+  asio::error_code ec;
+  EXPECT_EQ(client.readAll(ec), "");
+  EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+}
+
+TEST_F(AdminServerTest, ListenOnABusyPortNamesTheAddress) {
+  start();
+  asio::io_context other;
+  AdminServer second(other, registry_, [] { return Readiness{true, {}}; });
+  std::string address = fmt::format("127.0.0.1:{}", server_->port());
+  Status status = second.listen(address);
+  ASSERT_FALSE(status.isOk());
+  EXPECT_THAT(status.message(), HasSubstr(address));
+  EXPECT_THAT(status.message(), HasSubstr(std::error_code(EADDRINUSE, std::generic_category()).message()));
+  EXPECT_EQ(second.port(), 0);
+}
+
+TEST_F(AdminServerTest, ListenTwiceIsAnError) {
+  start();
+  asio::io_context other;
+  AdminServer server(other, registry_, [] { return Readiness{true, {}}; });
+  ASSERT_TRUE(server.listen("127.0.0.1:0").isOk());
+  Status again = server.listen("127.0.0.1:0");
+  EXPECT_FALSE(again.isOk());
+  EXPECT_THAT(again.message(), HasSubstr("already listening"));
+}
+
+TEST(AdminServerListenTest, BadAddressesAreRejected) {
+  asio::io_context io;
+  AdminServer server(io, std::make_shared<prometheus::Registry>(), [] { return Readiness{true, {}}; });
+  for (std::string_view bad : {"127.0.0.1", "127.0.0.1:99999", ":9464", "[::1:9464", "[nonsense]:9464"}) {
+    Status status = server.listen(bad);
+    EXPECT_FALSE(status.isOk()) << bad;
+    EXPECT_EQ(status.code(), Status::Code::kInvalidArgument) << bad;
+    EXPECT_THAT(status.message(), HasSubstr(bad)) << status.message();
+  }
+  EXPECT_EQ(server.port(), 0);
+}
+
+TEST(AdminServerListenTest, ResolvesLocalhost) {
+  asio::io_context io;
+  AdminServer server(io, std::make_shared<prometheus::Registry>(), [] { return Readiness{true, {}}; });
+  Status status = server.listen("localhost:0");
+  ASSERT_TRUE(status.isOk()) << status.message();
+  EXPECT_NE(server.port(), 0);
+}
+
+TEST(AdminServerListenTest, ListensOnIpv6Loopback) {
+  asio::io_context io;
+  AdminServer server(io, std::make_shared<prometheus::Registry>(), [] { return Readiness{true, {}}; });
+  Status status = server.listen("[::1]:0");
+  if (!status.isOk() && status.message().find(std::error_code(EADDRNOTAVAIL, std::generic_category()).message()) !=
+                            std::string::npos) {
+    GTEST_SKIP() << "no IPv6 loopback here: " << status.message();
+  }
+  ASSERT_TRUE(status.isOk()) << status.message();
+  EXPECT_NE(server.port(), 0);
+}
+
+TEST(ParseHostPortTest, Ipv4) {
+  auto parsed = parseHostPort("127.0.0.1:9464");
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message();
+  EXPECT_EQ(parsed->first, "127.0.0.1");
+  EXPECT_EQ(parsed->second, 9464);
+}
+
+TEST(ParseHostPortTest, HostNameAndPortBounds) {
+  auto name = parseHostPort("localhost:0");
+  ASSERT_TRUE(name.has_value());
+  EXPECT_EQ(name->first, "localhost");
+  EXPECT_EQ(name->second, 0);
+  auto top = parseHostPort("0.0.0.0:65535");
+  ASSERT_TRUE(top.has_value());
+  EXPECT_EQ(top->second, 65535);
+}
+
+TEST(ParseHostPortTest, Ipv6InBrackets) {
+  auto loopback = parseHostPort("[::1]:9464");
+  ASSERT_TRUE(loopback.has_value()) << loopback.error().message();
+  EXPECT_EQ(loopback->first, "::1");
+  EXPECT_EQ(loopback->second, 9464);
+  auto any = parseHostPort("[::]:80");
+  ASSERT_TRUE(any.has_value());
+  EXPECT_EQ(any->first, "::");
+}
+
+TEST(ParseHostPortTest, MissingPort) {
+  for (std::string_view text : {"127.0.0.1", "127.0.0.1:", "[::1]", "[::1]:", "localhost"}) {
+    auto parsed = parseHostPort(text);
+    ASSERT_FALSE(parsed.has_value()) << text;
+    EXPECT_EQ(parsed.error().code(), Status::Code::kInvalidArgument);
+    EXPECT_THAT(parsed.error().message(), HasSubstr("missing port")) << parsed.error().message();
+    EXPECT_THAT(parsed.error().message(), StartsWith(fmt::format("'{}'", text)));
+  }
+}
+
+TEST(ParseHostPortTest, PortOutOfRangeOrNotANumber) {
+  for (std::string_view text : {"127.0.0.1:65536", "127.0.0.1:99999999999", "127.0.0.1:-1", "127.0.0.1:+80",
+                                "127.0.0.1:80a", "127.0.0.1: 80", "[::1]:70000"}) {
+    auto parsed = parseHostPort(text);
+    ASSERT_FALSE(parsed.has_value()) << text;
+    EXPECT_THAT(parsed.error().message(), HasSubstr("port must be a number from 0 to 65535")) << text;
+  }
+}
+
+TEST(ParseHostPortTest, EmptyHost) {
+  for (std::string_view text : {":9464", "[]:9464"}) {
+    auto parsed = parseHostPort(text);
+    ASSERT_FALSE(parsed.has_value()) << text;
+    EXPECT_THAT(parsed.error().message(), HasSubstr("empty host")) << text;
+  }
+  auto empty = parseHostPort("");
+  EXPECT_FALSE(empty.has_value());
+}
+
+TEST(ParseHostPortTest, MalformedHosts) {
+  EXPECT_THAT(parseHostPort("::1:9464").error().message(), HasSubstr("must be in brackets"));
+  EXPECT_THAT(parseHostPort("[::1:9464").error().message(), HasSubstr("missing ']'"));
+  EXPECT_THAT(parseHostPort("[127.0.0.1]:9464").error().message(), HasSubstr("not an IPv6 address"));
+  EXPECT_THAT(parseHostPort("bad host:9464").error().message(), HasSubstr("invalid host"));
+  EXPECT_THAT(parseHostPort("[::1]x9464").error().message(), HasSubstr("missing port"));
+}
+
+}  // namespace
+}  // namespace kinship::daemon
