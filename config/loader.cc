@@ -66,11 +66,11 @@ class Loader {
 
     std::vector<PipelineConfig> pipelines;
     std::map<std::string, int, std::less<>> seen;
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      Location keyWhere = locationOr(it->first, file_, where);
-      std::string name = it->first.IsScalar() ? it->first.Scalar() : std::string();
+    for (const auto& entry : node) {
+      Location keyWhere = locationOr(entry.first, file_, where);
+      std::string name = entry.first.IsScalar() ? entry.first.Scalar() : std::string();
       if (!isPipelineName(name)) {
-        std::string shown = it->first.IsScalar() ? fmt::format("'{}'", name) : describeNode(it->first);
+        std::string shown = entry.first.IsScalar() ? fmt::format("'{}'", name) : describeNode(entry.first);
         throw ConfigError(keyWhere, path,
                           fmt::format("invalid pipeline name {}: use only letters, digits, '_' and '-'", shown));
       }
@@ -78,7 +78,7 @@ class Loader {
         throw ConfigError(keyWhere, path + "." + name,
                           fmt::format("duplicate pipeline '{}' (first defined at line {})", name, first->second));
       }
-      pipelines.push_back(loadPipeline(name, it->second, keyWhere, path + "." + name));
+      pipelines.push_back(loadPipeline(name, entry.second, keyWhere, path + "." + name));
     }
     return pipelines;
   }
@@ -117,10 +117,10 @@ class Loader {
     // rewrite the node it refers to.
     std::optional<YAML::Node> typeNode;
     Location typeWhere = where;
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      if (it->first.IsScalar() && it->first.Scalar() == kTypeKey) {
-        typeNode.emplace(it->second);
-        typeWhere = locationOr(it->second, file_, nodeLocation(it->first, file_));
+    for (const auto& entry : node) {
+      if (entry.first.IsScalar() && entry.first.Scalar() == kTypeKey) {
+        typeNode.emplace(entry.second);
+        typeWhere = locationOr(entry.second, file_, nodeLocation(entry.first, file_));
         break;
       }
     }

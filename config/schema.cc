@@ -52,7 +52,7 @@ constexpr Unit kSizeUnits[] = {
 
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
-// Digits only: from_chars alone would accept a leading '-'.
+// Only ASCII digits: no sign, no spaces, no base prefix.
 std::optional<uint64_t> parseDigits(std::string_view text) {
   if (text.empty() || !std::all_of(text.begin(), text.end(), isDigit)) return std::nullopt;
   uint64_t value = 0;
@@ -243,6 +243,8 @@ void convertNode(const Option& option, const YAML::Node& node, const Location& w
   out.location = where;
   switch (option.type) {
     case ValueType::kSection:
+      // `out.node` is still empty, so this binds it to `node`; assigning to a
+      // bound yaml-cpp node would rewrite the node it refers to instead.
       out.node = node;
       return;
     case ValueType::kStringList: {
@@ -261,15 +263,16 @@ void convertNode(const Option& option, const YAML::Node& node, const Location& w
         throw ConfigError(where, path, fmt::format("expected a map of strings, got {}", describeNode(node)));
       }
       std::map<std::string, int, std::less<>> seen;
-      for (auto it = node.begin(); it != node.end(); ++it) {
-        Location keyWhere = valueLocation(it->first, file, where);
-        std::string key = scalarText(it->first, keyWhere, path, "a string as key", env);
+      for (const auto& entry : node) {
+        Location keyWhere = valueLocation(entry.first, file, where);
+        std::string key = scalarText(entry.first, keyWhere, path, "a string as key", env);
         std::string keyPath = fmt::format("{}.{}", path, key);
         if (auto [first, inserted] = seen.emplace(key, keyWhere.line); !inserted) {
           throw ConfigError(keyWhere, keyPath,
                             fmt::format("duplicate key '{}' (first defined at line {})", key, first->second));
         }
-        std::string value = scalarText(it->second, valueLocation(it->second, file, keyWhere), keyPath, "a string", env);
+        std::string value =
+            scalarText(entry.second, valueLocation(entry.second, file, keyWhere), keyPath, "a string", env);
         out.map.emplace_back(std::move(key), std::move(value));
       }
       return;
@@ -403,7 +406,7 @@ std::expected<std::string, std::string> substituteEnv(std::string_view text, con
             "environment variable '{}' is not set (use ${{{}:-default}} to give a default)", name, name));
       }
       out += *value;
-    } else if (value) {
+    } else if (value && !value->empty()) {
       out += *value;
     } else {
       // As in the shell, ":-" also replaces a variable that is set but empty.
@@ -512,9 +515,11 @@ Section Section::validate(const YAML::Node& node, Schema schema, const std::stri
   // Checked in document order so the first problem reported is the first in
   // the file.
   std::map<std::string, int, std::less<>> seen;
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& key = it->first;
-    const YAML::Node& value = it->second;
+  // Range-for keeps each entry alive for the body; `it->first` would refer
+  // into a temporary proxy that dies at the end of its statement.
+  for (const auto& entry : node) {
+    const YAML::Node& key = entry.first;
+    const YAML::Node& value = entry.second;
     Location keyWhere = valueLocation(key, file, section.location_);
     if (!key.IsScalar()) {
       throw ConfigError(keyWhere, path, fmt::format("expected an option name, got {}", describeNode(key)));

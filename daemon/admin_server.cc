@@ -329,7 +329,8 @@ Status AdminServer::Impl::listen(std::string_view hostPort) {
   auto local = acceptor_.local_endpoint(ignored);
   port_ = local.port();
   address_ = describe(local);
-  log::info(kComponent, "listening on {}", address_);
+  // debug: the daemon logs the endpoint it configured at info level.
+  log::debug(kComponent, "listening on {}", address_);
   accept();
   return Status::ok();
 }
@@ -422,7 +423,7 @@ void AdminServer::Impl::stop() {
   // copy anyway so the loop never depends on that.
   std::vector<Connection*> open(connections_.begin(), connections_.end());
   for (Connection* connection : open) connection->close();
-  if (!address_.empty()) log::info(kComponent, "stopped listening on {}", address_);
+  if (!address_.empty()) log::debug(kComponent, "stopped listening on {}", address_);
   port_ = 0;
 }
 

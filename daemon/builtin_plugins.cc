@@ -23,13 +23,12 @@ void registerKinesisSink(PluginRegistry& registry) {
       "kinesis", kinesis::kinesisSinkSchema(),
       [](const config::Section& section, const sinks::SinkContext& context, const config::EnvLookup& env) {
         auto config = kinesis::kinesisConfigFrom(section, env);
-        kinesis::EnvLookup credentialsEnv = [env](std::string_view name) { return env(name); };
-        if (auto credentials = kinesis::credentialsFromEnvironment(credentialsEnv); !credentials) {
+        if (auto credentials = kinesis::credentialsFromEnvironment(env); !credentials) {
           throw config::ConfigError(section.location(), section.path(),
                                     "no AWS credentials: " + credentials.error().message());
         }
         return std::make_unique<kinesis::KinesisSink>(
-            context, std::move(config), std::make_unique<kinesis::EnvironmentCredentialsProvider>(credentialsEnv));
+            context, std::move(config), std::make_unique<kinesis::EnvironmentCredentialsProvider>(env));
       });
 }
 

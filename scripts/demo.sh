@@ -27,11 +27,14 @@ echo "demo.sh: built build/kinship"
 export NODE_PATH="$repo/.deps/node/node_modules${NODE_PATH:+:$NODE_PATH}"
 
 pids=()
+# Stops what it started, newest first (kinship, generator, kinesalite), so
+# that kinship can flush to kinesalite before it goes away.
 cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  local i pid
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    pid="${pids[i]}"
+    kill -TERM "$pid" 2>/dev/null || continue
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done

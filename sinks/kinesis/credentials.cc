@@ -1,6 +1,5 @@
 #include "sinks/kinesis/credentials.h"
 
-#include <cstdlib>
 #include <utility>
 
 namespace kinship::kinesis {
@@ -13,15 +12,6 @@ std::optional<std::string> lookupNonEmpty(const EnvLookup& env, std::string_view
 }
 
 }  // namespace
-
-EnvLookup processEnvironment() {
-  return [](std::string_view name) -> std::optional<std::string> {
-    // getenv needs a NUL-terminated name, which a string_view does not promise.
-    const char* value = std::getenv(std::string(name).c_str());
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
-  };
-}
 
 Result<Credentials> credentialsFromEnvironment(const EnvLookup& env) {
   std::optional<std::string> keyId = lookupNonEmpty(env, kAccessKeyIdVariable);

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "config/schema.h"
 
 namespace kinship::kinesis {
 
@@ -19,16 +20,13 @@ struct Credentials {
   std::string sessionToken;  // empty for long-term keys
 };
 
-// Looks one environment variable up; nullopt when it is not set. Injectable so
-// tests need not touch the process environment.
-using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
+// The environment lookup shared with the config loader (injectable in tests).
+using config::EnvLookup;
+using config::processEnvironment;
 
 inline constexpr std::string_view kAccessKeyIdVariable = "AWS_ACCESS_KEY_ID";
 inline constexpr std::string_view kSecretAccessKeyVariable = "AWS_SECRET_ACCESS_KEY";
 inline constexpr std::string_view kSessionTokenVariable = "AWS_SESSION_TOKEN";
-
-// The real process environment (getenv).
-EnvLookup processEnvironment();
 
 // Reads AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and, optionally,
 // AWS_SESSION_TOKEN. A variable set to the empty string counts as unset, as it

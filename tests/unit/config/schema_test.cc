@@ -544,6 +544,9 @@ TEST(SectionValidateTest, BoolIsStrict) {
             "t.yaml:2:10: sink.enabled: invalid boolean 'True': use true or false");
   EXPECT_EQ(errorOf("stream: s\nenabled: 1\n"), "t.yaml:2:10: sink.enabled: invalid boolean '1': use true or false");
   EXPECT_EQ(errorOf("stream: s\nenabled: [true]\n"), "t.yaml:2:10: sink.enabled: expected true or false, got a list");
+  for (const char* word : {"no", "on", "off", "y", "n", "TRUE", "False", "0", "''"}) {
+    EXPECT_THAT(errorOf(fmt::format("stream: s\nenabled: {}\n", word)), HasSubstr("use true or false")) << word;
+  }
 }
 
 TEST(SectionValidateTest, IntRejectsTrailingGarbage) {

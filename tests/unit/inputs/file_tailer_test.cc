@@ -1,0 +1,379 @@
+#include "inputs/file/file_tailer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "pipeline/pipeline.h"
+
+using namespace kinship::inputs;
+using kinship::pipeline::kParsePadding;
+
+namespace {
+
+struct Collector : LineReceiver {
+  std::vector<std::string> lines;
+  std::vector<std::pair<std::string, uint64_t>> tooLong;
+  unsigned paddingSum = 0;
+
+  void onLine(std::string_view line) override {
+    lines.emplace_back(line);
+    // The contract: kParsePadding bytes after the line are readable. Touch
+    // them all so ASan reports a short buffer.
+    for (size_t i = 0; i < kParsePadding; ++i) paddingSum += static_cast<unsigned char>(line.data()[line.size() + i]);
+  }
+  void onLineTooLong(const std::string& path, uint64_t bytes) override { tooLong.emplace_back(path, bytes); }
+};
+
+class FileTailerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/kinship-tailer-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/app.log";
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  void write(const std::string& content) {  // replaces the file
+    std::ofstream out(path_, std::ios::binary | std::ios::trunc);
+    out << content;
+  }
+  void append(const std::string& content) {
+    std::ofstream out(path_, std::ios::binary | std::ios::app);
+    out << content;
+  }
+
+  std::unique_ptr<FileTailer> open(bool startAtEnd, FileTailer::Options options) {
+    auto t = FileTailer::open(path_, startAtEnd, options);
+    EXPECT_TRUE(t.has_value()) << (t ? "" : t.error().message());
+    return t ? std::move(*t) : nullptr;
+  }
+
+  // Reads until end of file; returns the number of kData blocks.
+  static int drain(FileTailer& tailer, Collector& c) {
+    int blocks = 0;
+    for (int i = 0; i < 100000; ++i) {
+      auto r = tailer.readBlock(c);
+      EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message());
+      if (!r || *r == FileTailer::ReadOutcome::kEndOfFile) return blocks;
+      ++blocks;
+    }
+    ADD_FAILURE() << "no end of file";
+    return blocks;
+  }
+
+  static FileTailer::Options small(size_t buffer, size_t maxLine = 1024) {
+    FileTailer::Options o;
+    o.readBufferSize = buffer;
+    o.maxLineSize = maxLine;
+    return o;
+  }
+
+  std::string dir_;
+  std::string path_;
+};
+
+using Lines = std::vector<std::string>;
+
+}  // namespace
+
+TEST_F(FileTailerTest, SplitsLinesAcrossBlockBoundaries) {
+  const std::string content = "alpha\nbravo-charlie-delta-echo\n\nfoxtrot\n" + std::string(50, 'g') + "\nh\n";
+  const Lines expected = {"alpha", "bravo-charlie-delta-echo", "", "foxtrot", std::string(50, 'g'), "h"};
+  write(content);
+  for (size_t buffer : {1u, 2u, 3u, 5u, 7u, 16u, 17u, 64u, 4096u}) {
+    auto t = open(false, small(buffer));
+    ASSERT_NE(t, nullptr);
+    Collector c;
+    int blocks = drain(*t, c);
+    EXPECT_EQ(c.lines, expected) << "buffer " << buffer;
+    EXPECT_TRUE(c.tooLong.empty()) << "buffer " << buffer;
+    EXPECT_EQ(t->consumedOffset(), content.size()) << "buffer " << buffer;
+    EXPECT_EQ(t->readOffset(), content.size()) << "buffer " << buffer;
+    if (buffer == 16) EXPECT_GE(blocks, static_cast<int>(content.size() / 16));
+  }
+}
+
+TEST_F(FileTailerTest, StripsCrlf) {
+  // The CR of "...\r\n" sits at the end of the first 16-byte block.
+  const std::string content = std::string(15, 'a') + "\r\nb\r\n\r\nc\rd\n\r\n";
+  write(content);
+  auto t = open(false, small(16));
+  Collector c;
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{std::string(15, 'a'), "b", "", "c\rd", ""}));
+}
+
+TEST_F(FileTailerTest, FinalLineWithoutNewlineIsHeld) {
+  write("one\ntw");
+  auto t = open(false, small(16));
+  Collector c;
+  drain(*t, c);
+  EXPECT_EQ(c.lines, Lines{"one"});
+  EXPECT_EQ(t->consumedOffset(), 4u);
+  EXPECT_EQ(t->readOffset(), 6u);
+
+  append("o\nthr");
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{"one", "two"}));
+  EXPECT_EQ(t->consumedOffset(), 8u);
+  EXPECT_EQ(t->readOffset(), 11u);
+
+  append("ee");
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{"one", "two"}));
+  EXPECT_EQ(t->consumedOffset(), 8u);
+
+  append("\n");
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{"one", "two", "three"}));
+  EXPECT_EQ(t->consumedOffset(), 14u);
+  EXPECT_EQ(t->readOffset(), 14u);
+}
+
+TEST_F(FileTailerTest, HeldLineLongerThanTheBufferCompletesLater) {
+  write("start\n" + std::string(40, 'p'));
+  auto t = open(false, small(16, 100));
+  Collector c;
+  drain(*t, c);
+  EXPECT_EQ(c.lines, Lines{"start"});
+  EXPECT_EQ(t->consumedOffset(), 6u);
+  append(std::string(10, 'q') + "\nend\n");
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{"start", std::string(40, 'p') + std::string(10, 'q'), "end"}));
+  EXPECT_TRUE(c.tooLong.empty());
+}
+
+TEST_F(FileTailerTest, EmptyLinesAreDelivered) {
+  write("\n\n\nx\n\n");
+  auto t = open(false, small(4096));
+  Collector c;
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{"", "", "", "x", ""}));
+}
+
+TEST_F(FileTailerTest, StartAtEndSkipsExistingContent) {
+  write("old1\nold2\n");
+  auto t = open(true, small(4096));
+  Collector c;
+  auto r = t->readBlock(c);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(*r, FileTailer::ReadOutcome::kEndOfFile);
+  EXPECT_TRUE(c.lines.empty());
+  EXPECT_EQ(t->consumedOffset(), 10u);
+  append("new\n");
+  drain(*t, c);
+  EXPECT_EQ(c.lines, Lines{"new"});
+}
+
+TEST_F(FileTailerTest, StartAtBeginningReadsExistingContent) {
+  write("old1\nold2\n");
+  auto t = open(false, small(4096));
+  EXPECT_EQ(t->consumedOffset(), 0u);
+  Collector c;
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{"old1", "old2"}));
+}
+
+TEST_F(FileTailerTest, LongLineInsideOneBlockIsDropped) {
+  write("short\n" + std::string(20, 'x') + "\nafter\n" + std::string(10, 'y') + "\n" + std::string(11, 'z') +
+        "\r\nlast\n");
+  auto t = open(false, small(4096, 10));
+  Collector c;
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{"short", "after", std::string(10, 'y'), "last"}));
+  ASSERT_EQ(c.tooLong.size(), 2u);
+  EXPECT_EQ(c.tooLong[0], std::make_pair(path_, uint64_t{20}));
+  EXPECT_EQ(c.tooLong[1], std::make_pair(path_, uint64_t{11}));
+}
+
+TEST_F(FileTailerTest, LineOfExactlyMaxSizeWithCrlfIsKept) {
+  // The buffer grows to maxLineSize + 2 so the line and its CRLF fit.
+  write("a\n" + std::string(40, 'm') + "\r\nb\n");
+  auto t = open(false, small(16, 40));
+  Collector c;
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{"a", std::string(40, 'm'), "b"}));
+  EXPECT_TRUE(c.tooLong.empty());
+}
+
+TEST_F(FileTailerTest, LongLineSpanningBlocksIsDropped) {
+  // maxLineSize above the buffer size: the buffer grows, then gives up.
+  write("first\n" + std::string(100, 'x') + "\nsecond\nthird\n");
+  auto t = open(false, small(16, 40));
+  Collector c;
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{"first", "second", "third"}));
+  ASSERT_EQ(c.tooLong.size(), 1u);
+  EXPECT_EQ(c.tooLong[0].first, path_);
+  EXPECT_EQ(c.tooLong[0].second, 100u);
+  EXPECT_EQ(t->consumedOffset(), 6u + 101u + 7u + 6u);
+}
+
+TEST_F(FileTailerTest, LongLineSpanningBlocksBelowBufferSize) {
+  // maxLineSize below the buffer size.
+  write("first\n" + std::string(100, 'x') + "\nsecond\n" + std::string(9, 'n') + "\nthird\n");
+  auto t = open(false, small(16, 8));
+  Collector c;
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{"first", "second", "third"}));
+  ASSERT_EQ(c.tooLong.size(), 2u);
+  EXPECT_EQ(c.tooLong[0].second, 100u);
+  EXPECT_EQ(c.tooLong[1].second, 9u);
+}
+
+TEST_F(FileTailerTest, ConsecutiveLongLinesAndLongLineAtTheEnd) {
+  write(std::string(70, 'a') + "\n" + std::string(80, 'b') + "\nok\n" + std::string(90, 'c'));
+  auto t = open(false, small(16, 20));
+  Collector c;
+  drain(*t, c);
+  EXPECT_EQ(c.lines, Lines{"ok"});
+  ASSERT_EQ(c.tooLong.size(), 2u);
+  EXPECT_EQ(c.tooLong[0].second, 70u);
+  EXPECT_EQ(c.tooLong[1].second, 80u);
+
+  // The unfinished long line ends later: reported, and the next line arrives.
+  append(std::string(10, 'c') + "\nafter\n");
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{"ok", "after"}));
+  ASSERT_EQ(c.tooLong.size(), 3u);
+  EXPECT_EQ(c.tooLong[2].second, 100u);
+}
+
+TEST_F(FileTailerTest, LongLineWithDefaultSizedBuffer) {
+  // A 3000-byte line with a 1 KiB limit and 256-byte reads.
+  write("x\n" + std::string(3000, 'L') + "\ny\n");
+  auto t = open(false, small(256, 1024));
+  Collector c;
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{"x", "y"}));
+  ASSERT_EQ(c.tooLong.size(), 1u);
+  EXPECT_EQ(c.tooLong[0].second, 3000u);
+}
+
+TEST_F(FileTailerTest, NulAndInvalidUtf8PassThrough) {
+  const std::string odd1("a\0b\0", 4);
+  const std::string odd2 = "\xff\xfe\xc3 \x80\xed\xa0\x80";
+  write(odd1 + "\n" + odd2 + "\n" + std::string(1, '\0') + "\n");
+  auto t = open(false, small(5));
+  Collector c;
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{odd1, odd2, std::string(1, '\0')}));
+}
+
+TEST_F(FileTailerTest, CopyTruncateRestartsFromTheStart) {
+  write("line one is long\nline two is long\n");
+  auto t = open(false, small(4096));
+  Collector c;
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{"line one is long", "line two is long"}));
+  EXPECT_EQ(t->consumedOffset(), 34u);
+
+  ASSERT_EQ(::truncate(path_.c_str(), 0), 0);
+  append("new1\nnew2\n");
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{"line one is long", "line two is long", "new1", "new2"}));
+  EXPECT_EQ(t->consumedOffset(), 10u);
+}
+
+TEST_F(FileTailerTest, CopyTruncateDropsAHeldPartialLine) {
+  write("abc\npartial line");
+  auto t = open(false, small(4096));
+  Collector c;
+  drain(*t, c);
+  EXPECT_EQ(c.lines, Lines{"abc"});
+  ASSERT_EQ(::truncate(path_.c_str(), 0), 0);
+  append("x\n");
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{"abc", "x"}));
+}
+
+TEST_F(FileTailerTest, CopyTruncateWhileSkippingALongLine) {
+  write("a\n" + std::string(100, 'x'));
+  auto t = open(false, small(16, 20));
+  Collector c;
+  drain(*t, c);
+  EXPECT_EQ(c.lines, Lines{"a"});
+  ASSERT_EQ(::truncate(path_.c_str(), 0), 0);
+  append("fresh\n");
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{"a", "fresh"}));
+  EXPECT_TRUE(c.tooLong.empty());
+}
+
+TEST_F(FileTailerTest, DeletedWhileOpenIsReadToItsEnd) {
+  write("a\n");
+  auto t = open(false, small(16));
+  Collector c;
+  drain(*t, c);
+  EXPECT_EQ(c.lines, Lines{"a"});
+
+  int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::unlink(path_.c_str()), 0);
+  const std::string more = "b\nwritten after unlink\nc";
+  ASSERT_EQ(::write(fd, more.data(), more.size()), static_cast<ssize_t>(more.size()));
+  ::close(fd);
+
+  t->setDraining();
+  EXPECT_TRUE(t->draining());
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{"a", "b", "written after unlink"}));
+  EXPECT_EQ(t->consumedOffset(), 2u + 2u + 21u);
+}
+
+TEST_F(FileTailerTest, IdentityAndPath) {
+  write("x\n");
+  auto t = open(false, small(16));
+  struct stat st {};
+  ASSERT_EQ(::stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(t->identity(), (FileIdentity{st.st_dev, st.st_ino}));
+  EXPECT_EQ(t->path(), path_);
+  EXPECT_FALSE(t->draining());
+  t->setPath(dir_ + "/app.log.1");
+  EXPECT_EQ(t->path(), dir_ + "/app.log.1");
+  // onLineTooLong reports the current path.
+  append(std::string(2000, 'x') + "\n");
+  Collector c;
+  FileTailer::Options o = small(16, 100);
+  auto t2 = open(false, o);
+  t2->setPath("renamed");
+  drain(*t2, c);
+  ASSERT_EQ(c.tooLong.size(), 1u);
+  EXPECT_EQ(c.tooLong[0].first, "renamed");
+}
+
+TEST_F(FileTailerTest, OpenErrors) {
+  auto missing = FileTailer::open(dir_ + "/nope.log", false, FileTailer::Options{});
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code(), kinship::Status::Code::kIoError);
+  EXPECT_NE(missing.error().message().find(dir_ + "/nope.log"), std::string::npos);
+
+  auto directory = FileTailer::open(dir_, false, FileTailer::Options{});
+  ASSERT_FALSE(directory.has_value());
+  EXPECT_EQ(directory.error().code(), kinship::Status::Code::kInvalidArgument);
+  EXPECT_EQ(directory.error().message(), dir_ + " is not a regular file");
+}
+
+TEST_F(FileTailerTest, EmptyFileIsEndOfFile) {
+  write("");
+  auto t = open(false, small(16));
+  Collector c;
+  auto r = t->readBlock(c);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(*r, FileTailer::ReadOutcome::kEndOfFile);
+  EXPECT_EQ(t->consumedOffset(), 0u);
+}

@@ -1,0 +1,198 @@
+#include "sinks/kinesis/kinesis_config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <string>
+
+using namespace kinship::kinesis;
+using kinship::config::ConfigError;
+using kinship::config::EnvLookup;
+using kinship::config::Section;
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+namespace {
+
+EnvLookup envOf(std::map<std::string, std::string, std::less<>> vars) {
+  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+const EnvLookup kNoEnv = envOf({});
+
+KinesisConfig configOf(const std::string& yaml, const EnvLookup& env = kNoEnv) {
+  Section s = Section::validate(YAML::Load(yaml), kinesisSinkSchema(), "kinship.yaml", "pipelines.app.sink", env);
+  return kinesisConfigFrom(s, env);
+}
+
+std::string errorOf(const std::string& yaml, const EnvLookup& env = kNoEnv) {
+  try {
+    configOf(yaml, env);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+}  // namespace
+
+TEST(KinesisConfig, Defaults) {
+  KinesisConfig c = configOf("stream: logs\nregion: eu-west-1\n");
+  EXPECT_EQ(c.stream, "logs");
+  EXPECT_EQ(c.streamArn, "");
+  EXPECT_EQ(c.region, "eu-west-1");
+  EXPECT_EQ(c.endpoint, "https://kinesis.eu-west-1.amazonaws.com");
+  EXPECT_EQ(c.linger, 200ms);
+  EXPECT_EQ(c.maxBatchRecords, 500u);
+  EXPECT_EQ(c.maxBatchBytes, 5u * 1024 * 1024);
+  EXPECT_EQ(c.maxRecordSize, 1024u * 1024);
+  EXPECT_EQ(c.connectTimeout, 5000ms);
+  EXPECT_EQ(c.requestTimeout, 30000ms);
+  EXPECT_EQ(c.retryBackoffMin, 100ms);
+  EXPECT_EQ(c.retryBackoffMax, 10000ms);
+  EXPECT_EQ(c.caFile, "");
+}
+
+TEST(KinesisConfig, SchemaDefaultsMatchStructDefaults) {
+  KinesisConfig fromSchema = configOf("stream: logs\nregion: eu-west-1\n");
+  KinesisConfig plain;
+  EXPECT_EQ(fromSchema.linger, plain.linger);
+  EXPECT_EQ(fromSchema.maxBatchRecords, plain.maxBatchRecords);
+  EXPECT_EQ(fromSchema.maxBatchBytes, plain.maxBatchBytes);
+  EXPECT_EQ(fromSchema.maxRecordSize, plain.maxRecordSize);
+  EXPECT_EQ(fromSchema.connectTimeout, plain.connectTimeout);
+  EXPECT_EQ(fromSchema.requestTimeout, plain.requestTimeout);
+  EXPECT_EQ(fromSchema.retryBackoffMin, plain.retryBackoffMin);
+  EXPECT_EQ(fromSchema.retryBackoffMax, plain.retryBackoffMax);
+}
+
+TEST(KinesisConfig, AllOptionsSet) {
+  KinesisConfig c = configOf(
+      "stream: logs\nregion: us-west-2\nendpoint: http://127.0.0.1:4567\nlinger: 50ms\nmax_batch_records: 100\n"
+      "max_batch_bytes: 1MiB\nmax_record_size: 2MiB\nconnect_timeout: 2s\nrequest_timeout: 1m\n"
+      "retry_backoff_min: 20ms\nretry_backoff_max: 5s\nca_file: /etc/ca.pem\n");
+  EXPECT_EQ(c.endpoint, "http://127.0.0.1:4567");
+  EXPECT_EQ(c.linger, 50ms);
+  EXPECT_EQ(c.maxBatchRecords, 100u);
+  EXPECT_EQ(c.maxBatchBytes, 1024u * 1024);
+  EXPECT_EQ(c.maxRecordSize, 2u * 1024 * 1024);
+  EXPECT_EQ(c.connectTimeout, 2000ms);
+  EXPECT_EQ(c.requestTimeout, 60000ms);
+  EXPECT_EQ(c.retryBackoffMin, 20ms);
+  EXPECT_EQ(c.retryBackoffMax, 5000ms);
+  EXPECT_EQ(c.caFile, "/etc/ca.pem");
+}
+
+TEST(KinesisConfig, StreamArnInsteadOfStream) {
+  KinesisConfig c = configOf("stream_arn: arn:aws:kinesis:us-east-1:123456789012:stream/logs\nregion: us-east-1\n");
+  EXPECT_EQ(c.stream, "");
+  EXPECT_EQ(c.streamArn, "arn:aws:kinesis:us-east-1:123456789012:stream/logs");
+}
+
+TEST(KinesisConfig, NeitherStreamNorArn) {
+  std::string e = errorOf("region: us-east-1\n");
+  EXPECT_THAT(e, HasSubstr("pipelines.app.sink.stream"));
+  EXPECT_THAT(e, HasSubstr("set either 'stream' or 'stream_arn'"));
+}
+
+TEST(KinesisConfig, BothStreamAndArn) {
+  std::string e = errorOf("stream: logs\nstream_arn: arn:aws:kinesis:us-east-1:1:stream/logs\nregion: us-east-1\n");
+  EXPECT_THAT(e, HasSubstr("pipelines.app.sink.stream"));
+  EXPECT_THAT(e, HasSubstr("set only one of 'stream' and 'stream_arn'"));
+}
+
+TEST(KinesisConfig, ArnMustStartWithArn) {
+  std::string e = errorOf("stream_arn: logs\nregion: us-east-1\n");
+  EXPECT_THAT(e, HasSubstr("pipelines.app.sink.stream_arn"));
+  EXPECT_THAT(e, HasSubstr("'logs' is not an ARN"));
+}
+
+TEST(KinesisConfig, RegionFromEnvironment) {
+  EXPECT_EQ(configOf("stream: s\n", envOf({{"AWS_REGION", "ap-south-1"}})).region, "ap-south-1");
+  EXPECT_EQ(configOf("stream: s\n", envOf({{"AWS_DEFAULT_REGION", "sa-east-1"}})).region, "sa-east-1");
+  // AWS_REGION wins over AWS_DEFAULT_REGION.
+  KinesisConfig c = configOf("stream: s\n", envOf({{"AWS_REGION", "eu-north-1"}, {"AWS_DEFAULT_REGION", "sa-east-1"}}));
+  EXPECT_EQ(c.region, "eu-north-1");
+  EXPECT_EQ(c.endpoint, "https://kinesis.eu-north-1.amazonaws.com");
+  // An empty AWS_REGION falls through to AWS_DEFAULT_REGION.
+  EXPECT_EQ(configOf("stream: s\n", envOf({{"AWS_REGION", ""}, {"AWS_DEFAULT_REGION", "sa-east-1"}})).region,
+            "sa-east-1");
+  // The option wins over the environment.
+  EXPECT_EQ(configOf("stream: s\nregion: us-east-2\n", envOf({{"AWS_REGION", "eu-north-1"}})).region, "us-east-2");
+}
+
+TEST(KinesisConfig, MissingRegion) {
+  std::string e = errorOf("stream: s\n");
+  EXPECT_THAT(e, HasSubstr("pipelines.app.sink.region"));
+  EXPECT_THAT(e, HasSubstr("no region"));
+}
+
+TEST(KinesisConfig, InvalidRegion) {
+  EXPECT_THAT(errorOf("stream: s\nregion: \"eu west 1\"\n"), HasSubstr("invalid region 'eu west 1'"));
+  EXPECT_THAT(errorOf("stream: s\nregion: evil.com/x\n"), HasSubstr("pipelines.app.sink.region"));
+  EXPECT_THAT(errorOf("stream: s\n", envOf({{"AWS_REGION", "a/b"}})), HasSubstr("invalid region 'a/b'"));
+}
+
+TEST(KinesisConfig, DefaultEndpoint) {
+  EXPECT_EQ(defaultEndpoint("us-east-1"), "https://kinesis.us-east-1.amazonaws.com");
+  EXPECT_EQ(defaultEndpoint("cn-north-1"), "https://kinesis.cn-north-1.amazonaws.com.cn");
+  EXPECT_EQ(defaultEndpoint("cn-northwest-1"), "https://kinesis.cn-northwest-1.amazonaws.com.cn");
+  EXPECT_EQ(configOf("stream: s\nregion: cn-north-1\n").endpoint, "https://kinesis.cn-north-1.amazonaws.com.cn");
+}
+
+TEST(KinesisConfig, EndpointTrailingSlashStripped) {
+  EXPECT_EQ(configOf("stream: s\nregion: us-east-1\nendpoint: http://localhost:4567/\n").endpoint,
+            "http://localhost:4567");
+  EXPECT_EQ(configOf("stream: s\nregion: us-east-1\nendpoint: https://kinesis.example.com//\n").endpoint,
+            "https://kinesis.example.com");
+}
+
+TEST(KinesisConfig, EndpointWithPathRejected) {
+  std::string e = errorOf("stream: s\nregion: us-east-1\nendpoint: http://localhost:4567/kinesis\n");
+  EXPECT_THAT(e, HasSubstr("pipelines.app.sink.endpoint"));
+  EXPECT_THAT(e, HasSubstr("has a path"));
+}
+
+TEST(KinesisConfig, EndpointSchemeRequired) {
+  std::string e = errorOf("stream: s\nregion: us-east-1\nendpoint: localhost:4567\n");
+  EXPECT_THAT(e, HasSubstr("pipelines.app.sink.endpoint"));
+  EXPECT_THAT(e, HasSubstr("is not an http:// or https:// URL"));
+  EXPECT_THAT(errorOf("stream: s\nregion: us-east-1\nendpoint: ftp://host\n"), HasSubstr("pipelines.app.sink.endpoint"));
+}
+
+TEST(KinesisConfig, EndpointWithoutHostRejected) {
+  // "http://" (or "https:///") names no host.
+  EXPECT_THAT(errorOf("stream: s\nregion: us-east-1\nendpoint: http://\n"), HasSubstr("pipelines.app.sink.endpoint"));
+  EXPECT_THAT(errorOf("stream: s\nregion: us-east-1\nendpoint: https:///\n"), HasSubstr("pipelines.app.sink.endpoint"));
+}
+
+TEST(KinesisConfig, BackoffMaxBelowMinRejected) {
+  std::string e = errorOf("stream: s\nregion: us-east-1\nretry_backoff_min: 2s\nretry_backoff_max: 1s\n");
+  EXPECT_THAT(e, HasSubstr("pipelines.app.sink.retry_backoff_max"));
+  EXPECT_THAT(e, HasSubstr("is smaller than retry_backoff_min"));
+  // Equal is fine.
+  KinesisConfig c = configOf("stream: s\nregion: us-east-1\nretry_backoff_min: 1s\nretry_backoff_max: 1s\n");
+  EXPECT_EQ(c.retryBackoffMin, 1000ms);
+  EXPECT_EQ(c.retryBackoffMax, 1000ms);
+}
+
+TEST(KinesisConfig, ErrorNamesFileLineAndPath) {
+  std::string e = errorOf("stream: s\nregion: us-east-1\nendpoint: http://h/p\n");
+  EXPECT_THAT(e, HasSubstr("kinship.yaml:3:"));
+  EXPECT_THAT(e, HasSubstr("pipelines.app.sink.endpoint"));
+}
+
+TEST(KinesisConfig, SchemaBounds) {
+  EXPECT_THAT(errorOf("stream: s\nregion: us-east-1\nmax_batch_records: 501\n"),
+              HasSubstr("pipelines.app.sink.max_batch_records"));
+  EXPECT_THAT(errorOf("stream: s\nregion: us-east-1\nmax_batch_bytes: 6MiB\n"),
+              HasSubstr("pipelines.app.sink.max_batch_bytes"));
+  EXPECT_THAT(errorOf("stream: s\nregion: us-east-1\nlinger: 0\n"), HasSubstr("pipelines.app.sink.linger"));
+  EXPECT_EQ(errorOf("stream: s\nregion: us-east-1\n"), "<no error>");
+}

@@ -1,0 +1,343 @@
+// The Kinesis sink against a scripted endpoint: batching limits, retries of
+// exactly the failed records, request-level errors, drops, shutdown.
+
+#include "sinks/kinesis/kinesis_sink.h"
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <prometheus/registry.h>
+#include <simdjson.h>
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "tests/support/fake_http_server.h"
+#include "tests/support/metrics_reader.h"
+
+namespace kinship::kinesis {
+namespace {
+
+using testing::FakeHttpServer;
+using testing::HttpReply;
+using testing::HttpRequest;
+using testing::metricValue;
+
+std::string base64Decode(std::string_view in) {
+  std::string out(in.size() / 4 * 3 + 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  if (n < 0) throw std::runtime_error("bad base64");
+  size_t pad = 0;
+  if (in.size() >= 1 && in[in.size() - 1] == '=') ++pad;
+  if (in.size() >= 2 && in[in.size() - 2] == '=') ++pad;
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+struct SentRecord {
+  std::string data;
+  std::string key;
+};
+
+std::vector<SentRecord> decodeRecords(const std::string& body) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(body);
+  std::vector<SentRecord> records;
+  for (simdjson::dom::element r : parser.parse(padded)["Records"].get_array()) {
+    records.push_back({base64Decode(std::string_view(r["Data"])), std::string(std::string_view(r["PartitionKey"]))});
+  }
+  return records;
+}
+
+class StaticCredentials final : public CredentialsProvider {
+ public:
+  Result<Credentials> current() override { return Credentials{"AKIDTEST", "secret", ""}; }
+};
+
+// Decides the fate of each record of each request; records it accepts are
+// remembered in order.
+class ScriptedKinesis {
+ public:
+  // Return "" to accept the record, or an error code to fail it.
+  using RecordScript = std::function<std::string(size_t request, size_t position, const SentRecord&)>;
+  // Return a status other than 200 (with a body) to fail the whole request.
+  using RequestScript = std::function<std::optional<HttpReply>(size_t request)>;
+
+  ScriptedKinesis(RecordScript records = {}, RequestScript requests = {})
+      : recordScript_(std::move(records)), requestScript_(std::move(requests)),
+        server_([this](const HttpRequest& r) { return handle(r); }) {}
+
+  std::string url() const { return server_.url(); }
+
+  bool waitForAccepted(size_t count) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::seconds(20), [&] { return accepted_.size() >= count; });
+  }
+  std::vector<SentRecord> accepted() {
+    std::lock_guard lock(mutex_);
+    return accepted_;
+  }
+  std::vector<std::vector<SentRecord>> requests() {
+    std::lock_guard lock(mutex_);
+    return requests_;
+  }
+  std::vector<HttpRequest> rawRequests() {
+    std::lock_guard lock(mutex_);
+    return raw_;
+  }
+
+ private:
+  HttpReply handle(const HttpRequest& request) {
+    std::lock_guard lock(mutex_);
+    size_t index = requests_.size();
+    raw_.push_back(request);
+    auto records = decodeRecords(request.body);
+    requests_.push_back(records);
+    if (requestScript_) {
+      if (auto reply = requestScript_(index)) return *reply;
+    }
+    std::string body = "{\"FailedRecordCount\":0,\"Records\":[";
+    for (size_t i = 0; i < records.size(); ++i) {
+      std::string error = recordScript_ ? recordScript_(index, i, records[i]) : "";
+      if (i != 0) body += ",";
+      if (error.empty()) {
+        accepted_.push_back(records[i]);
+        body += "{\"SequenceNumber\":\"1\",\"ShardId\":\"shardId-000000000000\"}";
+      } else {
+        body += "{\"ErrorCode\":\"" + error + "\",\"ErrorMessage\":\"scripted\"}";
+      }
+    }
+    body += "]}";
+    changed_.notify_all();
+    return HttpReply{200, body};
+  }
+
+  RecordScript recordScript_;
+  RequestScript requestScript_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<SentRecord> accepted_;
+  std::vector<std::vector<SentRecord>> requests_;
+  std::vector<HttpRequest> raw_;
+  FakeHttpServer server_;
+};
+
+class KinesisSinkTest : public ::testing::Test {
+ protected:
+  KinesisConfig configFor(const std::string& url) {
+    KinesisConfig c;
+    c.stream = "test-stream";
+    c.region = "us-east-1";
+    c.endpoint = url;
+    c.linger = std::chrono::milliseconds(20);
+    c.retryBackoffMin = std::chrono::milliseconds(1);
+    c.retryBackoffMax = std::chrono::milliseconds(20);
+    return c;
+  }
+
+  std::unique_ptr<KinesisSink> startSink(const KinesisConfig& config) {
+    auto sink = std::make_unique<KinesisSink>(sinks::SinkContext{queue_, registry_, "p", SystemClock::instance()},
+                                              config, std::make_unique<StaticCredentials>());
+    EXPECT_TRUE(sink->start().isOk());
+    return sink;
+  }
+
+  // Queues `count` records "r<i>" with key "k<i % 7>", in batches of `perBatch`.
+  void push(size_t count, size_t perBatch = 100, size_t dataSize = 0) {
+    for (size_t i = 0; i < count;) {
+      auto batch = queue_.acquire();
+      for (size_t j = 0; j < perBatch && i < count; ++j, ++i) {
+        std::string data = "r" + std::to_string(i);
+        if (data.size() < dataSize) data.resize(dataSize, 'x');
+        batch->append(data, "k" + std::to_string(i % 7));
+      }
+      queue_.push(std::move(batch));
+    }
+  }
+
+  static std::set<std::string> dataOf(const std::vector<SentRecord>& records) {
+    std::set<std::string> out;
+    for (const auto& r : records) out.insert(r.data);
+    return out;
+  }
+
+  double metric(const std::string& name, const std::map<std::string, std::string>& labels = {}) {
+    return metricValue(registry_, name, labels);
+  }
+
+  prometheus::Registry registry_;
+  pipeline::BatchQueue queue_{64 * 1024 * 1024};
+};
+
+TEST_F(KinesisSinkTest, DeliversEveryRecordOnceInRequestsOfAtMost500) {
+  ScriptedKinesis kinesis;
+  auto sink = startSink(configFor(kinesis.url()));
+  push(1200);
+  ASSERT_TRUE(kinesis.waitForAccepted(1200));
+  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+
+  auto accepted = kinesis.accepted();
+  EXPECT_EQ(accepted.size(), 1200u);
+  EXPECT_EQ(dataOf(accepted).size(), 1200u);
+  EXPECT_EQ(accepted[0].data, "r0");
+  EXPECT_EQ(accepted[0].key, "k0");
+  EXPECT_EQ(accepted[1199].data, "r1199");
+  for (const auto& request : kinesis.requests()) EXPECT_LE(request.size(), 500u);
+  EXPECT_GE(kinesis.requests().size(), 3u);
+  EXPECT_EQ(metric("kinship_sink_records_sent_total"), 1200);
+  EXPECT_EQ(metric("kinship_sink_records_retried_total"), 0);
+}
+
+TEST_F(KinesisSinkTest, SignsRequestsForKinesisPutRecords) {
+  ScriptedKinesis kinesis;
+  auto sink = startSink(configFor(kinesis.url()));
+  push(1);
+  ASSERT_TRUE(kinesis.waitForAccepted(1));
+  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+
+  HttpRequest r = kinesis.rawRequests().at(0);
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.target, "/");
+  EXPECT_EQ(r.headers["x-amz-target"], "Kinesis_20131202.PutRecords");
+  EXPECT_EQ(r.headers["content-type"], "application/x-amz-json-1.1");
+  EXPECT_EQ(r.headers["host"], "127.0.0.1:" + kinesis.url().substr(kinesis.url().rfind(':') + 1));
+  EXPECT_TRUE(r.headers["authorization"].starts_with("AWS4-HMAC-SHA256 Credential=AKIDTEST/"))
+      << r.headers["authorization"];
+  EXPECT_NE(r.headers["authorization"].find("/us-east-1/kinesis/aws4_request"), std::string::npos);
+  EXPECT_EQ(r.body.rfind("{\"StreamName\":\"test-stream\",\"Records\":[", 0), 0u);
+}
+
+TEST_F(KinesisSinkTest, RequestsStayWithinTheByteLimitIncludingKeys) {
+  ScriptedKinesis kinesis;
+  auto config = configFor(kinesis.url());
+  auto sink = startSink(config);
+  push(40, 4, 400 * 1024);
+  ASSERT_TRUE(kinesis.waitForAccepted(40));
+  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+
+  for (const auto& request : kinesis.requests()) {
+    size_t bytes = 0;
+    for (const auto& r : request) bytes += r.data.size() + r.key.size();
+    EXPECT_LE(bytes, kMaxBytesPerRequest);
+  }
+  EXPECT_EQ(dataOf(kinesis.accepted()).size(), 40u);
+}
+
+TEST_F(KinesisSinkTest, RetriesOnlyTheRecordsThatFailed) {
+  ScriptedKinesis kinesis([](size_t request, size_t position, const SentRecord&) -> std::string {
+    if (request != 0) return "";
+    if (position == 1) return "ProvisionedThroughputExceededException";
+    if (position == 3) return "InternalFailure";
+    return "";
+  });
+  auto sink = startSink(configFor(kinesis.url()));
+  push(5, 5);
+  ASSERT_TRUE(kinesis.waitForAccepted(5));
+  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+
+  auto requests = kinesis.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].size(), 5u);
+  ASSERT_EQ(requests[1].size(), 2u);
+  EXPECT_EQ(requests[1][0].data, "r1");
+  EXPECT_EQ(requests[1][1].data, "r3");
+  auto accepted = kinesis.accepted();
+  EXPECT_EQ(accepted.size(), 5u);
+  EXPECT_EQ(dataOf(accepted), (std::set<std::string>{"r0", "r1", "r2", "r3", "r4"}));
+  EXPECT_EQ(metric("kinship_sink_records_failed_total", {{"error_code", "ProvisionedThroughputExceededException"}}), 1);
+  EXPECT_EQ(metric("kinship_sink_records_failed_total", {{"error_code", "InternalFailure"}}), 1);
+  EXPECT_EQ(metric("kinship_sink_records_retried_total"), 2);
+  EXPECT_EQ(metric("kinship_sink_requests_total", {{"outcome", "partial"}}), 1);
+  EXPECT_EQ(metric("kinship_sink_requests_total", {{"outcome", "ok"}}), 1);
+  EXPECT_EQ(metric("kinship_sink_records_sent_total"), 5);
+}
+
+TEST_F(KinesisSinkTest, RetriesTheWholeRequestAfterAServerError) {
+  ScriptedKinesis kinesis({}, [](size_t request) -> std::optional<HttpReply> {
+    if (request == 0) return HttpReply{500, R"({"__type":"InternalFailure","message":"boom"})"};
+    return std::nullopt;
+  });
+  auto sink = startSink(configFor(kinesis.url()));
+  push(10, 10);
+  ASSERT_TRUE(kinesis.waitForAccepted(10));
+  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+
+  EXPECT_EQ(kinesis.accepted().size(), 10u);
+  EXPECT_EQ(metric("kinship_sink_request_errors_total", {{"error", "InternalFailure"}}), 1);
+  EXPECT_EQ(metric("kinship_sink_records_retried_total"), 10);
+}
+
+TEST_F(KinesisSinkTest, RetriesAfterTheConnectionDrops) {
+  ScriptedKinesis kinesis({}, [](size_t request) -> std::optional<HttpReply> {
+    if (request == 0) {
+      HttpReply drop;
+      drop.closeConnection = true;
+      return drop;
+    }
+    return std::nullopt;
+  });
+  auto sink = startSink(configFor(kinesis.url()));
+  push(3, 3);
+  ASSERT_TRUE(kinesis.waitForAccepted(3));
+  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  EXPECT_EQ(dataOf(kinesis.accepted()).size(), 3u);
+  EXPECT_EQ(metric("kinship_sink_request_errors_total", {{"error", "transport"}}), 1);
+}
+
+TEST_F(KinesisSinkTest, AccessDeniedMakesTheSinkNotReadyUntilARequestWorks) {
+  std::atomic<bool> deny{true};
+  std::mutex seenMutex;
+  std::condition_variable seen;
+  size_t denied = 0;
+  ScriptedKinesis kinesis({}, [&](size_t) -> std::optional<HttpReply> {
+    if (!deny) return std::nullopt;
+    std::lock_guard lock(seenMutex);
+    ++denied;
+    seen.notify_all();
+    return HttpReply{400, R"({"__type":"AccessDeniedException","message":"no"})"};
+  });
+  auto sink = startSink(configFor(kinesis.url()));
+  push(4, 4);
+  {
+    std::unique_lock lock(seenMutex);
+    ASSERT_TRUE(seen.wait_for(lock, std::chrono::seconds(10), [&] { return denied >= 2; }));
+  }
+  EXPECT_NE(sink->notReadyReason().find("AccessDeniedException"), std::string::npos) << sink->notReadyReason();
+  deny = false;
+  ASSERT_TRUE(kinesis.waitForAccepted(4));
+  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  EXPECT_EQ(sink->notReadyReason(), "");
+  EXPECT_EQ(dataOf(kinesis.accepted()).size(), 4u);
+}
+
+TEST_F(KinesisSinkTest, DropsAndCountsARecordLargerThanTheLimit) {
+  ScriptedKinesis kinesis;
+  auto config = configFor(kinesis.url());
+  config.maxRecordSize = 1024;
+  auto sink = startSink(config);
+  auto batch = queue_.acquire();
+  batch->append("small", "k");
+  batch->append(std::string(1024, 'x'), "k");  // 1025 bytes with its key
+  batch->append("after", "k");
+  queue_.push(std::move(batch));
+  ASSERT_TRUE(kinesis.waitForAccepted(2));
+  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  EXPECT_EQ(dataOf(kinesis.accepted()), (std::set<std::string>{"small", "after"}));
+  EXPECT_EQ(metric("kinship_sink_records_dropped_total", {{"reason", "too_large"}}), 1);
+}
+
+TEST_F(KinesisSinkTest, CountsWhatIsUndeliveredWhenTheShutdownDeadlinePasses) {
+  ScriptedKinesis kinesis({}, [](size_t) -> std::optional<HttpReply> {
+    return HttpReply{503, R"({"__type":"ServiceUnavailable"})"};
+  });
+  auto sink = startSink(configFor(kinesis.url()));
+  push(10, 5);
+  sink->stop(std::chrono::steady_clock::now() + std::chrono::milliseconds(300));
+  EXPECT_EQ(kinesis.accepted().size(), 0u);
+  EXPECT_EQ(metric("kinship_sink_records_dropped_total", {{"reason", "shutdown"}}), 10);
+}
+
+}  // namespace
+}  // namespace kinship::kinesis

@@ -1,0 +1,200 @@
+#include "sinks/kinesis/put_records_encoder.h"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <random>
+#include <string>
+
+using namespace kinship::kinesis;
+
+namespace {
+
+// Reference base64 (RFC 4648, with padding), written plainly for the test.
+std::string base64(std::string_view in) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    uint32_t v = (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8) | uint8_t(in[i + 2]);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  size_t rest = in.size() - i;
+  if (rest == 1) {
+    uint32_t v = uint32_t(uint8_t(in[i])) << 16;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += "==";
+  } else if (rest == 2) {
+    uint32_t v = (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+std::string bodyOf(std::initializer_list<std::pair<std::string, std::string>> records, std::string_view field = "StreamName",
+                   std::string_view stream = "s") {
+  PutRecordsEncoder e(field, stream);
+  e.begin();
+  for (const auto& [data, key] : records) e.add(data, key);
+  return std::string(e.finish());
+}
+
+std::string escaped(std::string_view text) {
+  std::string out = "[";
+  appendJsonEscaped(out, text);
+  out += "]";
+  return out;
+}
+
+}  // namespace
+
+TEST(PutRecordsEncoder, NoRecords) {
+  PutRecordsEncoder e("StreamName", "s");
+  e.begin();
+  EXPECT_EQ(e.records(), 0u);
+  EXPECT_EQ(e.finish(), R"({"StreamName":"s","Records":[]})");
+}
+
+TEST(PutRecordsEncoder, OneRecord) {
+  EXPECT_EQ(bodyOf({{"hi", "k"}}), R"({"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k"}]})");
+}
+
+TEST(PutRecordsEncoder, ThreeRecords) {
+  PutRecordsEncoder e("StreamName", "my-stream");
+  e.begin();
+  e.add("hello", "k1");
+  e.add("", "k2");
+  e.add("{\"a\":1}", "k3");
+  EXPECT_EQ(e.records(), 3u);
+  EXPECT_EQ(e.finish(),
+            R"({"StreamName":"my-stream","Records":[)"
+            R"({"Data":"aGVsbG8=","PartitionKey":"k1"},)"
+            R"({"Data":"","PartitionKey":"k2"},)"
+            R"({"Data":"eyJhIjoxfQ==","PartitionKey":"k3"}]})");
+}
+
+TEST(PutRecordsEncoder, StreamArnField) {
+  EXPECT_EQ(bodyOf({{"x", "k"}}, "StreamARN", "arn:aws:kinesis:us-east-1:123456789012:stream/s"),
+            R"({"StreamARN":"arn:aws:kinesis:us-east-1:123456789012:stream/s","Records":[)"
+            R"({"Data":"eA==","PartitionKey":"k"}]})");
+}
+
+TEST(PutRecordsEncoder, StreamValueIsEscaped) {
+  EXPECT_EQ(bodyOf({}, "StreamName", "a\"b"), R"({"StreamName":"a\"b","Records":[]})");
+}
+
+TEST(PutRecordsEncoder, Base64OfShortLengths) {
+  EXPECT_EQ(bodyOf({{"", "k"}}), R"({"StreamName":"s","Records":[{"Data":"","PartitionKey":"k"}]})");
+  EXPECT_EQ(bodyOf({{"f", "k"}}), R"({"StreamName":"s","Records":[{"Data":"Zg==","PartitionKey":"k"}]})");
+  EXPECT_EQ(bodyOf({{"fo", "k"}}), R"({"StreamName":"s","Records":[{"Data":"Zm8=","PartitionKey":"k"}]})");
+  EXPECT_EQ(bodyOf({{"foo", "k"}}), R"({"StreamName":"s","Records":[{"Data":"Zm9v","PartitionKey":"k"}]})");
+  EXPECT_EQ(bodyOf({{"foob", "k"}}), R"({"StreamName":"s","Records":[{"Data":"Zm9vYg==","PartitionKey":"k"}]})");
+  EXPECT_EQ(bodyOf({{"foobar", "k"}}), R"({"StreamName":"s","Records":[{"Data":"Zm9vYmFy","PartitionKey":"k"}]})");
+}
+
+TEST(PutRecordsEncoder, BinaryData) {
+  const std::string data("\x00\xff\xfe\x01", 4);
+  EXPECT_EQ(bodyOf({{data, "k"}}), R"({"StreamName":"s","Records":[{"Data":"AP/+AQ==","PartitionKey":"k"}]})");
+  const std::string nul(1, '\0');
+  EXPECT_EQ(bodyOf({{nul, "k"}}), R"({"StreamName":"s","Records":[{"Data":"AA==","PartitionKey":"k"}]})");
+}
+
+TEST(PutRecordsEncoder, RandomDataMatchesReferenceBase64) {
+  std::mt19937 rng(12345);
+  PutRecordsEncoder e("StreamName", "s");
+  for (size_t len = 0; len < 200; ++len) {
+    std::string data(len, '\0');
+    for (char& c : data) c = static_cast<char>(rng());
+    e.begin();
+    e.add(data, "k");
+    std::string want = R"({"StreamName":"s","Records":[{"Data":")" + base64(data) + R"(","PartitionKey":"k"}]})";
+    ASSERT_EQ(e.finish(), want) << "length " << len;
+  }
+}
+
+TEST(PutRecordsEncoder, LargeRecord) {
+  std::string data(1024 * 1024, 'a');
+  PutRecordsEncoder e("StreamName", "s");
+  e.begin();
+  e.add(data, "k");
+  std::string_view body = e.finish();
+  std::string want = R"({"StreamName":"s","Records":[{"Data":")" + base64(data) + R"(","PartitionKey":"k"}]})";
+  EXPECT_EQ(body.size(), want.size());
+  EXPECT_TRUE(body == want);
+}
+
+TEST(PutRecordsEncoder, PartitionKeyEscaping) {
+  EXPECT_EQ(bodyOf({{"", "a\"b\\c"}}), R"({"StreamName":"s","Records":[{"Data":"","PartitionKey":"a\"b\\c"}]})");
+  EXPECT_EQ(bodyOf({{"", "\n\r\t\x01\x1f"}}),
+            R"({"StreamName":"s","Records":[{"Data":"","PartitionKey":"\n\r\t\u0001\u001f"}]})");
+  EXPECT_EQ(bodyOf({{"", "é日😀"}}), R"({"StreamName":"s","Records":[{"Data":"","PartitionKey":"é日😀"}]})");
+}
+
+TEST(PutRecordsEncoder, BodyIsValidJsonThatRoundTrips) {
+  PutRecordsEncoder e("StreamName", "s");
+  e.begin();
+  const std::string keys[] = {"plain", "quo\"te", "back\\slash", std::string("ctl\x01\x02\x7f", 6), "ünï"};
+  for (const auto& k : keys) e.add(k, k);
+  std::string body(e.finish());
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(body);
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(padded).get(doc), simdjson::SUCCESS) << body;
+  simdjson::dom::array records;
+  ASSERT_EQ(doc["Records"].get(records), simdjson::SUCCESS);
+  ASSERT_EQ(records.size(), std::size(keys));
+  size_t i = 0;
+  for (simdjson::dom::element r : records) {
+    std::string_view key, data;
+    ASSERT_EQ(r["PartitionKey"].get(key), simdjson::SUCCESS);
+    ASSERT_EQ(r["Data"].get(data), simdjson::SUCCESS);
+    EXPECT_EQ(key, keys[i]);
+    EXPECT_EQ(data, base64(keys[i]));
+    ++i;
+  }
+}
+
+TEST(PutRecordsEncoder, BodyReuseAcrossBegin) {
+  PutRecordsEncoder e("StreamName", "s");
+  e.begin();
+  e.add("first request with a long payload", "key-one");
+  e.add("second", "key-two");
+  EXPECT_EQ(e.records(), 2u);
+  (void)e.finish();
+  e.begin();
+  EXPECT_EQ(e.records(), 0u);
+  e.add("hi", "k");
+  EXPECT_EQ(e.records(), 1u);
+  EXPECT_EQ(e.finish(), R"({"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k"}]})");
+  e.begin();
+  EXPECT_EQ(e.finish(), R"({"StreamName":"s","Records":[]})");
+}
+
+TEST(AppendJsonEscaped, Cases) {
+  EXPECT_EQ(escaped(""), "[]");
+  EXPECT_EQ(escaped("plain text"), "[plain text]");
+  EXPECT_EQ(escaped("\""), "[\\\"]");
+  EXPECT_EQ(escaped("\\"), "[\\\\]");
+  EXPECT_EQ(escaped("a\nb\rc\td"), "[a\\nb\\rc\\td]");
+  EXPECT_EQ(escaped(std::string("\x00", 1)), "[\\u0000]");
+  EXPECT_EQ(escaped("\x08\x0c\x1f"), "[\\u0008\\u000c\\u001f]");
+  EXPECT_EQ(escaped(" \x7f"), "[ \x7f]");
+  EXPECT_EQ(escaped("/"), "[/]");
+  EXPECT_EQ(escaped("é日😀"), "[é日😀]");
+  EXPECT_EQ(escaped("\"start"), "[\\\"start]");
+  EXPECT_EQ(escaped("end\""), "[end\\\"]");
+  EXPECT_EQ(escaped("\"\"\""), "[\\\"\\\"\\\"]");
+}
+
+TEST(AppendJsonEscaped, AppendsToExistingContent) {
+  std::string out = "prefix:";
+  appendJsonEscaped(out, "a\"b");
+  EXPECT_EQ(out, "prefix:a\\\"b");
+}
