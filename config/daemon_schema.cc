@@ -17,8 +17,9 @@ constexpr Option kGlobalOptions[] = {
         .name = "data_dir",
         .type = ValueType::kString,
         .defaultValue = "/var/lib/kinship",
-        .help = "Directory where checkpoints and spools live. It must be writable by the daemon "
-                "and persist across restarts.",
+        .help = "Directory for the daemon's state: file checkpoints and the disk spool, which "
+                "arrive in later versions (this version writes nothing there). It must be writable "
+                "by the daemon and persist across restarts.",
     },
     {
         .name = "shutdown_timeout",

@@ -113,12 +113,15 @@ KinesisConfig kinesisConfigFrom(const config::Section& section, const config::En
     }
   }
   c.endpoint = section.has("endpoint") ? section.getString("endpoint") : defaultEndpoint(c.region);
-  if (!c.endpoint.starts_with("http://") && !c.endpoint.starts_with("https://")) {
-    section.fail("endpoint", "'" + c.endpoint + "' is not an http:// or https:// URL");
+  const std::string written = c.endpoint;
+  size_t hostStart = c.endpoint.starts_with("http://") ? 7 : c.endpoint.starts_with("https://") ? 8 : 0;
+  if (hostStart == 0) section.fail("endpoint", "'" + written + "' is not an http:// or https:// URL");
+  while (c.endpoint.size() > hostStart && c.endpoint.back() == '/') c.endpoint.pop_back();
+  if (c.endpoint.size() == hostStart || c.endpoint[hostStart] == '/') {
+    section.fail("endpoint", "'" + written + "' names no host");
   }
-  while (c.endpoint.ends_with('/')) c.endpoint.pop_back();
-  if (c.endpoint.find('/', c.endpoint.find("//") + 2) != std::string::npos) {
-    section.fail("endpoint", "'" + c.endpoint + "' has a path; give only scheme://host[:port]");
+  if (c.endpoint.find('/', hostStart) != std::string::npos) {
+    section.fail("endpoint", "'" + written + "' has a path; give only scheme://host[:port]");
   }
   c.linger = section.getDuration("linger");
   c.maxBatchRecords = static_cast<size_t>(section.getInt("max_batch_records"));

@@ -103,7 +103,9 @@ TEST_F(FileTailerTest, SplitsLinesAcrossBlockBoundaries) {
     EXPECT_TRUE(c.tooLong.empty()) << "buffer " << buffer;
     EXPECT_EQ(t->consumedOffset(), content.size()) << "buffer " << buffer;
     EXPECT_EQ(t->readOffset(), content.size()) << "buffer " << buffer;
-    if (buffer == 16) EXPECT_GE(blocks, static_cast<int>(content.size() / 16));
+    if (buffer == 16) {
+      EXPECT_GE(blocks, static_cast<int>(content.size() / 16));
+    }
   }
 }
 

@@ -65,11 +65,13 @@ TEST(Backoff, CeilingDoublesUpToMax) {
       // (the chance that none does is far below 1e-100).
       int64_t previous = expectedCeilings[k - 1];
       int64_t span = expectedCeilings[k] - previous;
-      if (span > 0) EXPECT_GT(hi, previous + span / 2) << "k=" << k;
-      else EXPECT_GT(hi, expectedCeilings[k] * 9 / 10) << "k=" << k;
+      int64_t floor = span > 0 ? previous + span / 2 : expectedCeilings[k] * 9 / 10;
+      EXPECT_GT(hi, floor) << "k=" << k;
     }
     // Full jitter: the low end is used too.
-    if (k >= 2) EXPECT_LT(lo, min + (expectedCeilings[k] - min) / 4) << "k=" << k;
+    if (k >= 2) {
+      EXPECT_LT(lo, min + (expectedCeilings[k] - min) / 4) << "k=" << k;
+    }
   }
 }
 
