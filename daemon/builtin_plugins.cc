@@ -3,6 +3,10 @@
 #include "daemon/plugin_registry.h"
 #include "inputs/file/file_input.h"
 #include "inputs/file/file_input_config.h"
+#include "inputs/udp/udp_input.h"
+#include "inputs/udp/udp_input_config.h"
+#include "inputs/unix/unix_input.h"
+#include "inputs/unix/unix_input_config.h"
 #include "sinks/kinesis/credentials.h"
 #include "sinks/kinesis/kinesis_config.h"
 #include "sinks/kinesis/kinesis_sink.h"
@@ -15,6 +19,20 @@ void registerFileInput(PluginRegistry& registry) {
   registry.registerInput("file", inputs::fileInputSchema(),
                          [](const config::Section& section, const inputs::InputContext& context) {
                            return std::make_unique<inputs::FileInput>(context, inputs::fileInputConfigFrom(section));
+                         });
+}
+
+void registerUdpInput(PluginRegistry& registry) {
+  registry.registerInput("udp", inputs::udpInputSchema(),
+                         [](const config::Section& section, const inputs::InputContext& context) {
+                           return std::make_unique<inputs::UdpInput>(context, inputs::udpInputConfigFrom(section));
+                         });
+}
+
+void registerUnixInput(PluginRegistry& registry) {
+  registry.registerInput("unix", inputs::unixInputSchema(),
+                         [](const config::Section& section, const inputs::InputContext& context) {
+                           return inputs::makeUnixInput(context, inputs::unixInputConfigFrom(section));
                          });
 }
 
@@ -36,6 +54,8 @@ void registerKinesisSink(PluginRegistry& registry) {
 
 void registerBuiltinPlugins(PluginRegistry& registry) {
   registerFileInput(registry);
+  registerUdpInput(registry);
+  registerUnixInput(registry);
   registerKinesisSink(registry);
 }
 

@@ -80,7 +80,44 @@ const Option kKinesisOptions[] = {
      .help = "Cap on the retry delay. Records are never dropped because retries ran out: they wait."},
     {.name = "ca_file",
      .type = ValueType::kString,
-     .help = "PEM bundle of certificate authorities for HTTPS endpoints. Default: the system's store."},
+     .help = "PEM bundle of certificate authorities for HTTPS endpoints. Default: the system's store. "
+             "HTTPS_PROXY and NO_PROXY are honoured."},
+    {.name = "max_in_flight",
+     .type = ValueType::kInt,
+     .defaultValue = "4",
+     .minValue = 1,
+     .maxValue = 64,
+     .help = "PutRecords requests in flight at once, over kept-alive connections."},
+    {.name = "pacing",
+     .type = ValueType::kBool,
+     .defaultValue = "true",
+     .help = "Pace writes per shard with token buckets (needs kinesis:ListShards; without that permission "
+             "kinship logs a warning and sends unpaced)."},
+    {.name = "shard_records_per_second",
+     .type = ValueType::kInt,
+     .defaultValue = "1000",
+     .minValue = 1,
+     .maxValue = 1000000,
+     .help = "Write limit of one shard in records per second (Kinesis: 1000)."},
+    {.name = "shard_bytes_per_second",
+     .type = ValueType::kSize,
+     .defaultValue = "1MiB",
+     .minValue = 1 * kKiB,
+     .maxValue = 1024 * kMiB,
+     .help = "Write limit of one shard in bytes (data plus keys) per second (Kinesis: 1 MiB)."},
+    {.name = "shard_capacity_percent",
+     .type = ValueType::kInt,
+     .defaultValue = "95",
+     .minValue = 1,
+     .maxValue = 100,
+     .help = "Share of each shard's limits kinship aims to use. The rest absorbs bursts: Kinesis counts over a "
+             "sliding second. Lower it when other writers share the stream."},
+    {.name = "shard_refresh_interval",
+     .type = ValueType::kDuration,
+     .defaultValue = "5m",
+     .minValue = 1000,
+     .maxValue = 24 * 3600 * kSecond,
+     .help = "How often to list the stream's shards again, to follow splits and merges."},
 };
 
 }  // namespace
@@ -135,6 +172,12 @@ KinesisConfig kinesisConfigFrom(const config::Section& section, const config::En
     section.fail("retry_backoff_max", "is smaller than retry_backoff_min");
   }
   if (section.has("ca_file")) c.caFile = section.getString("ca_file");
+  c.maxInFlight = static_cast<size_t>(section.getInt("max_in_flight"));
+  c.pacing = section.getBool("pacing");
+  c.shardRecordsPerSecond = static_cast<double>(section.getInt("shard_records_per_second"));
+  c.shardBytesPerSecond = static_cast<double>(section.getSize("shard_bytes_per_second"));
+  c.shardCapacityPercent = static_cast<int>(section.getInt("shard_capacity_percent"));
+  c.shardRefreshInterval = section.getDuration("shard_refresh_interval");
   return c;
 }
 

@@ -28,6 +28,12 @@ struct KinesisConfig {
   std::chrono::milliseconds retryBackoffMin{100};
   std::chrono::milliseconds retryBackoffMax{10000};
   std::string caFile;
+  size_t maxInFlight = 4;
+  bool pacing = true;
+  double shardRecordsPerSecond = 1000;
+  double shardBytesPerSecond = 1024 * 1024;
+  int shardCapacityPercent = 95;
+  std::chrono::milliseconds shardRefreshInterval{5 * 60 * 1000};
 };
 
 config::Schema kinesisSinkSchema();

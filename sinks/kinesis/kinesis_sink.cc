@@ -5,6 +5,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <algorithm>
+
 #include "common/log.h"
 
 namespace kinship::kinesis {
@@ -12,6 +14,13 @@ namespace kinship::kinesis {
 namespace {
 
 constexpr std::string_view kComponent = "kinesis";
+// While requests are in flight, new batches are picked up at least this often.
+constexpr auto kMaxPollWait = std::chrono::milliseconds(10);
+constexpr auto kIdleWait = std::chrono::milliseconds(100);
+// A failed ListShards is tried again this soon (unless the refresh interval is shorter).
+constexpr auto kListShardsRetry = std::chrono::seconds(30);
+
+enum class SinkState { kOk = 0, kRetrying = 1, kPaused = 2 };
 
 // Request-level errors that mean throttling or a passing fault: retried
 // after a backoff, without operator action.
@@ -19,6 +28,11 @@ bool isTransientErrorType(std::string_view type) {
   return type == "ProvisionedThroughputExceededException" || type == "LimitExceededException" ||
          type == "ThrottlingException" || type == "KMSThrottlingException" || type == "InternalFailure" ||
          type == "ServiceUnavailable" || type == "InternalServerError";
+}
+
+bool isThrottleErrorType(std::string_view type) {
+  return type == "ProvisionedThroughputExceededException" || type == "LimitExceededException" ||
+         type == "ThrottlingException";
 }
 
 }  // namespace
@@ -30,27 +44,27 @@ KinesisSink::KinesisSink(const sinks::SinkContext& context, KinesisConfig config
       credentials_(std::move(credentials)),
       url_(config_.endpoint + "/"),
       host_(config_.endpoint.substr(config_.endpoint.find("//") + 2)),
+      streamField_(config_.streamArn.empty() ? "StreamName" : "StreamARN"),
+      streamValue_(config_.streamArn.empty() ? config_.stream : config_.streamArn),
       signer_(config_.region, "kinesis"),
-      encoder_(config_.streamArn.empty() ? "StreamName" : "StreamARN",
-               config_.streamArn.empty() ? config_.stream : config_.streamArn),
-      backoff_(config_.retryBackoffMin, config_.retryBackoffMax) {
-  prometheus::Registry& registry = context_.metrics;
+      requestBackoff_(config_.retryBackoffMin, config_.retryBackoffMax),
+      registry_(context.metrics) {
   const prometheus::Labels labels{{"pipeline", context_.pipelineName}};
   recordsSent_ = &prometheus::BuildCounter()
                       .Name("kinship_sink_records_sent_total")
                       .Help("Records Kinesis accepted")
-                      .Register(registry)
+                      .Register(registry_)
                       .Add(labels);
   bytesSent_ = &prometheus::BuildCounter()
                     .Name("kinship_sink_bytes_sent_total")
                     .Help("Bytes of data and partition keys Kinesis accepted")
-                    .Register(registry)
+                    .Register(registry_)
                     .Add(labels);
   auto& recordsFailed = prometheus::BuildCounter()
                             .Name("kinship_sink_records_failed_total")
                             .Help("Records a PutRecords answer marked as failed, by error_code "
                                   "(ProvisionedThroughputExceededException, InternalFailure, other); each is retried")
-                            .Register(registry);
+                            .Register(registry_);
   for (RecordError e : {RecordError::kThrottled, RecordError::kInternalFailure, RecordError::kOther}) {
     failedByError_[static_cast<size_t>(e)] =
         &recordsFailed.Add({{"pipeline", context_.pipelineName}, {"error_code", std::string(recordErrorLabel(e))}});
@@ -58,39 +72,78 @@ KinesisSink::KinesisSink(const sinks::SinkContext& context, KinesisConfig config
   recordsRetried_ = &prometheus::BuildCounter()
                          .Name("kinship_sink_records_retried_total")
                          .Help("Records sent again after a failed record or a failed request")
-                         .Register(registry)
+                         .Register(registry_)
                          .Add(labels);
   auto& requests = prometheus::BuildCounter()
-                   .Name("kinship_sink_requests_total")
-                   .Help("PutRecords requests by outcome: ok (every record accepted), partial (some records "
-                         "failed), error (the request failed as a whole)")
-                   .Register(registry);
+                       .Name("kinship_sink_requests_total")
+                       .Help("PutRecords requests by outcome: ok (every record accepted), partial (some records "
+                             "failed), error (the request failed as a whole)")
+                       .Register(registry_);
   requestsOk_ = &requests.Add({{"pipeline", context_.pipelineName}, {"outcome", "ok"}});
   requestsPartial_ = &requests.Add({{"pipeline", context_.pipelineName}, {"outcome", "partial"}});
   requestsError_ = &requests.Add({{"pipeline", context_.pipelineName}, {"outcome", "error"}});
   requestErrors_ = &prometheus::BuildCounter()
                         .Name("kinship_sink_request_errors_total")
-                        .Help("PutRecords requests that failed as a whole, by error (the AWS error type, "
-                              "http_<status>, transport or bad_response)")
-                        .Register(registry);
+                        .Help("Kinesis requests (PutRecords, ListShards) that failed as a whole, by error: the AWS "
+                              "error type, http_<status>, transport, bad_response or credentials")
+                        .Register(registry_);
+  throttledByShard_ = &prometheus::BuildCounter()
+                           .Name("kinship_sink_throttled_records_total")
+                           .Help("Records refused with ProvisionedThroughputExceededException, by shard")
+                           .Register(registry_);
   auto& dropped = prometheus::BuildCounter()
                       .Name("kinship_sink_records_dropped_total")
                       .Help("Records the sink gave up on, by reason: too_large (data plus key over "
                             "max_record_size), shutdown (still undelivered when shutdown_timeout ran out)")
-                      .Register(registry);
+                      .Register(registry_);
   droppedTooLarge_ = &dropped.Add({{"pipeline", context_.pipelineName}, {"reason", "too_large"}});
   droppedShutdown_ = &dropped.Add({{"pipeline", context_.pipelineName}, {"reason", "shutdown"}});
   requestSeconds_ = &prometheus::BuildHistogram()
                          .Name("kinship_sink_request_duration_seconds")
                          .Help("Time from sending a PutRecords request to its answer")
-                         .Register(registry)
+                         .Register(registry_)
                          .Add(labels, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                                                0.5, 1, 2.5, 5, 10, 30});
+  recordsPerRequest_ = &prometheus::BuildHistogram()
+                            .Name("kinship_sink_request_records")
+                            .Help("Records per PutRecords request")
+                            .Register(registry_)
+                            .Add(labels, prometheus::Histogram::BucketBoundaries{1, 10, 50, 100, 200, 300, 400, 500});
+  bytesPerRequest_ = &prometheus::BuildHistogram()
+                          .Name("kinship_sink_request_bytes")
+                          .Help("Bytes of data and partition keys per PutRecords request")
+                          .Register(registry_)
+                          .Add(labels, prometheus::Histogram::BucketBoundaries{1024, 16384, 65536, 262144, 1048576,
+                                                                                2097152, 4194304, 5242880});
   pendingGauge_ = &prometheus::BuildGauge()
                        .Name("kinship_sink_pending_records")
-                       .Help("Records the sink holds, waiting to be sent or retried")
-                       .Register(registry)
+                       .Help("Records the sink holds, waiting to be sent or retried (not counting those in flight)")
+                       .Register(registry_)
                        .Add(labels);
+  inFlightGauge_ = &prometheus::BuildGauge()
+                        .Name("kinship_sink_requests_in_flight")
+                        .Help("PutRecords requests sent and not yet answered")
+                        .Register(registry_)
+                        .Add(labels);
+  shardsGauge_ = &prometheus::BuildGauge()
+                      .Name("kinship_sink_shards")
+                      .Help("Open shards the sink paces (0: no shard map, sending unpaced)")
+                      .Register(registry_)
+                      .Add(labels);
+  stateGauge_ = &prometheus::BuildGauge()
+                     .Name("kinship_sink_state")
+                     .Help("0 ok, 1 retrying after request errors, 2 paused on an error that needs an operator "
+                           "(access denied, stream not found, bad credentials...)")
+                     .Register(registry_)
+                     .Add(labels);
+
+  lines_.emplace_back();  // the single unpaced line, until a shard map arrives
+  for (size_t i = 0; i < config_.maxInFlight; ++i) {
+    slots_.push_back(std::make_unique<Slot>(streamField_, streamValue_));
+    freeSlots_.push_back(slots_.back().get());
+  }
+  listSlot_ = std::make_unique<Slot>(streamField_, streamValue_);
+  listSlot_->listShards = true;
 }
 
 KinesisSink::~KinesisSink() {
@@ -98,7 +151,7 @@ KinesisSink::~KinesisSink() {
 }
 
 Status KinesisSink::start() {
-  client_ = std::make_unique<HttpClient>(
+  transport_ = std::make_unique<HttpTransport>(
       HttpOptions{config_.connectTimeout, config_.requestTimeout, config_.caFile});
   thread_ = std::thread([this] { run(); });
   return Status::ok();
@@ -112,6 +165,7 @@ void KinesisSink::stop(std::chrono::steady_clock::time_point deadline) {
   }
   stopSignal_.notify_all();
   context_.queue.close();
+  if (transport_) transport_->wakeup();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -120,12 +174,40 @@ std::string KinesisSink::notReadyReason() const {
   return notReadyReason_;
 }
 
-size_t KinesisSink::pendingRecordBytes(const Pending& p) const {
+size_t KinesisSink::recordBytes(const Pending& p) const {
   return p.batch->data(p.index).size() + p.batch->key(p.index).size();
 }
 
 bool KinesisSink::canAdmit() const {
-  return pending_.size() < 2 * config_.maxBatchRecords && pendingBytes_ < 2 * config_.maxBatchBytes;
+  return pendingRecords_ < 2 * config_.maxBatchRecords * config_.maxInFlight &&
+         pendingBytes_ < 2 * config_.maxBatchBytes;
+}
+
+uint32_t KinesisSink::lineFor(std::string_view partitionKey) {
+  if (shardMap_.empty()) return 0;
+  int shard = shardMap_.find(hasher_.hash(partitionKey));
+  // A gap in the ranges only happens mid-resharding; any line will do until
+  // the next refresh.
+  return shard < 0 ? 0 : static_cast<uint32_t>(shard);
+}
+
+void KinesisSink::route(const Pending& p) {
+  ShardLine& line = lines_[lineFor(p.batch->key(p.index))];
+  line.records.push_back(p);
+  size_t bytes = recordBytes(p);
+  line.bytes += bytes;
+  ++pendingRecords_;
+  pendingBytes_ += bytes;
+}
+
+void KinesisSink::putBackFront(const Pending& p, uint32_t line) {
+  if (line >= lines_.size()) line = lineFor(p.batch->key(p.index));
+  ShardLine& target = lines_[line];
+  target.records.push_front(p);
+  size_t bytes = recordBytes(p);
+  target.bytes += bytes;
+  ++pendingRecords_;
+  pendingBytes_ += bytes;
 }
 
 void KinesisSink::admit(pipeline::BatchPtr batch) {
@@ -139,8 +221,7 @@ void KinesisSink::admit(pipeline::BatchPtr batch) {
                 bytes, config_.maxRecordSize);
       continue;
     }
-    pending_.push_back({batch.get(), i, now});
-    pendingBytes_ += bytes;
+    route({batch.get(), i, 0, now, now});
     ++kept;
   }
   if (kept == 0) return;  // the batch goes back to the pool here
@@ -159,12 +240,34 @@ void KinesisSink::acknowledge(const Pending& record) {
   }
 }
 
-void KinesisSink::requeueFront(const std::vector<Pending>& records) {
-  for (auto it = records.rbegin(); it != records.rend(); ++it) {
-    pending_.push_front(*it);
-    pendingBytes_ += pendingRecordBytes(*it);
+void KinesisSink::applyShardMap(ShardMap map) {
+  std::vector<ShardLine> old = std::move(lines_);
+  lines_.clear();
+  const double share = config_.shardCapacityPercent / 100.0;
+  PacingLimits limits{config_.shardRecordsPerSecond * share, config_.shardBytesPerSecond * share, 1.0 - share};
+  const auto now = context_.clock.now();
+  for (size_t i = 0; i < map.size(); ++i) {
+    ShardLine line;
+    line.shardId = map.shard(i).shardId;
+    // A shard that stays keeps what it learnt about throttling.
+    for (auto& o : old) {
+      if (o.shardId == line.shardId && o.pacer) line.pacer = std::move(o.pacer);
+    }
+    if (!line.pacer) line.pacer = std::make_unique<ShardPacer>(limits, now);
+    line.throttled = &throttledByShard_->Add({{"pipeline", context_.pipelineName}, {"shard", line.shardId}});
+    lines_.push_back(std::move(line));
   }
-  recordsRetried_->Increment(static_cast<double>(records.size()));
+  if (lines_.empty()) lines_.emplace_back();
+  shardMap_ = std::move(map);
+  ++mapGeneration_;
+  nextLine_ = 0;
+  pendingRecords_ = 0;
+  pendingBytes_ = 0;
+  for (auto& line : old) {
+    for (const Pending& p : line.records) route(p);
+  }
+  minSendInterval_ = std::chrono::milliseconds(static_cast<int64_t>(1000 * limits.burstSeconds));
+  shardsGauge_->Set(static_cast<double>(shardMap_.size()));
 }
 
 void KinesisSink::sleepUntil(Clock::TimePoint until) {
@@ -177,156 +280,350 @@ void KinesisSink::sleepUntil(Clock::TimePoint until) {
 
 void KinesisSink::run() {
   pipeline::BatchQueue& queue = context_.queue;
+  if (config_.pacing) nextShardRefresh_ = context_.clock.now();
   for (;;) {
-    bool stopping;
     Clock::TimePoint stopDeadline;
     {
       std::lock_guard lock(stopMutex_);
-      stopping = stopping_;
+      stoppingSnapshot_ = stopping_;
       stopDeadline = stopDeadline_;
     }
     auto now = context_.clock.now();
-    if (stopping && now >= stopDeadline) break;
+    if (stoppingSnapshot_ && now >= stopDeadline) break;
 
     while (canAdmit()) {
       auto batch = queue.tryPop();
       if (!batch) break;
       admit(std::move(batch));
     }
-    pendingGauge_->Set(static_cast<double>(pending_.size()));
-
-    if (pending_.empty()) {
-      if (stopping && queue.closed() && queue.queuedBatches() == 0) break;
-      auto wait = now + std::chrono::milliseconds(100);
-      if (stopping && stopDeadline < wait) wait = stopDeadline;
-      if (auto batch = queue.popUntil(wait)) admit(std::move(batch));
-      continue;
+    if (config_.pacing && !listingShards_ && now >= nextShardRefresh_ && !stoppingSnapshot_) startListShards("");
+    while (sendReady(now)) {
     }
+    pendingGauge_->Set(static_cast<double>(pendingRecords_));
+    inFlightGauge_->Set(static_cast<double>(config_.maxInFlight - freeSlots_.size()));
 
-    bool full = pending_.size() >= config_.maxBatchRecords || pendingBytes_ >= config_.maxBatchBytes;
-    auto lingerDeadline = pending_.front().arrival + config_.linger;
-    if (!full && !stopping && now < lingerDeadline) {
-      if (canAdmit()) {
-        if (auto batch = queue.popUntil(lingerDeadline)) admit(std::move(batch));
-      } else {
-        sleepUntil(lingerDeadline);
+    if (transport_->inFlight() > 0) {
+      auto wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(nextEvent(now) - now),
+                             std::chrono::milliseconds(0), std::chrono::milliseconds(kMaxPollWait));
+      completed_.clear();
+      transport_->poll(wait, completed_);
+      for (HttpRequest* done : completed_) {
+        for (auto& slot : slots_) {
+          if (&slot->http == done) complete(*slot);
+        }
+        if (&listSlot_->http == done) complete(*listSlot_);
       }
       continue;
     }
-    if (now < retryNotBefore_) {
-      sleepUntil(retryNotBefore_);
+    if (pendingRecords_ == 0) {
+      if (stoppingSnapshot_ && queue.closed() && queue.queuedBatches() == 0) break;
+      auto wait = now + kIdleWait;
+      if (stoppingSnapshot_) wait = std::min(wait, stopDeadline);
+      if (config_.pacing && !listingShards_) wait = std::min(wait, std::max(now, nextShardRefresh_));
+      if (auto batch = queue.popUntil(wait)) admit(std::move(batch));
       continue;
     }
-    sendRequest();
+    auto until = nextEvent(now);
+    if (stoppingSnapshot_) until = std::min(until, stopDeadline);
+    if (canAdmit()) {
+      if (auto batch = queue.popUntil(until)) admit(std::move(batch));
+    } else {
+      sleepUntil(until);
+    }
   }
 
-  size_t undelivered = pending_.size();
+  size_t undelivered = pendingRecords_;
+  for (auto& slot : slots_) {
+    if (!slot->inFlight) continue;
+    transport_->cancel(slot->http);
+    undelivered += slot->records.size();
+  }
+  if (listSlot_->inFlight) transport_->cancel(listSlot_->http);
   while (auto batch = queue.tryPop()) undelivered += batch->size();
   if (undelivered != 0) {
     droppedShutdown_->Increment(static_cast<double>(undelivered));
     log::error(kComponent, "shutdown_timeout ran out with {} records of pipeline {} undelivered", undelivered,
                context_.pipelineName);
   }
-  pending_.clear();
+  lines_.clear();
   held_.clear();
 }
 
-void KinesisSink::sendRequest() {
-  inFlight_.clear();
-  encoder_.begin();
-  size_t bytes = 0;
-  while (!pending_.empty() && inFlight_.size() < config_.maxBatchRecords) {
-    const Pending& p = pending_.front();
-    size_t recordBytes = pendingRecordBytes(p);
-    if (!inFlight_.empty() && bytes + recordBytes > config_.maxBatchBytes) break;
-    encoder_.add(p.batch->data(p.index), p.batch->key(p.index));
-    bytes += recordBytes;
-    inFlight_.push_back(p);
-    pending_.pop_front();
+Clock::TimePoint KinesisSink::nextEvent(Clock::TimePoint now) {
+  Clock::TimePoint next = now + kIdleWait;
+  auto consider = [&](Clock::TimePoint t) {
+    if (t > now && t < next) next = t;
+  };
+  for (auto& line : lines_) {
+    if (line.records.empty()) continue;
+    const Pending& front = line.records.front();
+    consider(front.arrival + config_.linger);
+    consider(front.notBefore);
+    if (line.pacer) consider(line.pacer->readyAt(now));
   }
-  pendingBytes_ -= bytes;
-  std::string_view body = encoder_.finish();
+  consider(sendNotBefore_);
+  consider(lastSendStart_ + minSendInterval_);
+  if (config_.pacing && !listingShards_) consider(nextShardRefresh_);
+  // Never spin: something due now that could not go waits a little.
+  return std::max(next, now + std::chrono::milliseconds(1));
+}
 
+bool KinesisSink::sendReady(Clock::TimePoint now) {
+  if (freeSlots_.empty() || pendingRecords_ == 0 || now < sendNotBefore_) return false;
+  bool due = stoppingSnapshot_ || pendingRecords_ >= config_.maxBatchRecords || pendingBytes_ >= config_.maxBatchBytes;
+  for (size_t i = 0; !due && i < lines_.size(); ++i) {
+    if (!lines_[i].records.empty() && lines_[i].records.front().arrival + config_.linger <= now) due = true;
+  }
+  if (!due) return false;
+  if (!lastRequestFull_ && now < lastSendStart_ + minSendInterval_) return false;
+
+  Slot& slot = *freeSlots_.back();
+  slot.records.clear();
+  slot.encoder.begin();
+  size_t bytes = 0;
+  bool full = false;
+  const size_t lineCount = lines_.size();
+  for (size_t k = 0; k < lineCount && !full; ++k) {
+    uint32_t li = static_cast<uint32_t>((nextLine_ + k) % lineCount);
+    ShardLine& line = lines_[li];
+    while (!line.records.empty()) {
+      if (slot.records.size() >= config_.maxBatchRecords) {
+        full = true;
+        break;
+      }
+      const Pending& p = line.records.front();
+      if (p.notBefore > now) break;
+      size_t rb = recordBytes(p);
+      if (!slot.records.empty() && bytes + rb > config_.maxBatchBytes) {
+        full = true;
+        break;
+      }
+      if (line.pacer) {
+        if (!line.pacer->ready(now)) break;
+        line.pacer->take(1, rb);
+      }
+      slot.encoder.add(p.batch->data(p.index), p.batch->key(p.index));
+      slot.records.emplace_back(p, li);
+      bytes += rb;
+      line.bytes -= rb;
+      line.records.pop_front();
+    }
+  }
+  nextLine_ = lineCount == 0 ? 0 : (nextLine_ + 1) % lineCount;
+  if (slot.records.empty()) return false;
+  pendingRecords_ -= slot.records.size();
+  pendingBytes_ -= bytes;
+  freeSlots_.pop_back();
+  lastSendStart_ = now;
+  lastRequestFull_ = full || slot.records.size() >= config_.maxBatchRecords;
+  slot.mapGeneration = mapGeneration_;
+  slot.http.body = slot.encoder.finish();
+  recordsPerRequest_->Observe(static_cast<double>(slot.records.size()));
+  bytesPerRequest_->Observe(static_cast<double>(bytes));
+  sign(slot, "Kinesis_20131202.PutRecords", now);
+  return true;
+}
+
+void KinesisSink::sign(Slot& slot, std::string_view target, Clock::TimePoint now) {
+  slot.http.url = url_;
+  slot.http.headers = {{"Host", host_}, {"Content-Type", "application/x-amz-json-1.1"},
+                       {"X-Amz-Target", std::string(target)}};
   auto credentials = credentials_->current();
   if (!credentials) {
-    requeueFront(inFlight_);
-    onRequestFailed("credentials", credentials.error().message(), /*needsOperator=*/true);
+    // Nothing was sent: answer the request ourselves as failed.
+    slot.inFlight = true;
+    slot.http.transportStatus = Status::unavailable(credentials.error().message());
+    slot.http.httpStatus = 0;
+    slot.http.curlCode = -1;
+    (void)now;
+    complete(slot);
     return;
   }
-  SigningRequest signing{.method = "POST",
-                         .path = "/",
-                         .query = "",
-                         .headers = {{"Host", host_},
-                                     {"Content-Type", "application/x-amz-json-1.1"},
-                                     {"X-Amz-Target", "Kinesis_20131202.PutRecords"}},
-                         .payload = body};
-  HeaderList headers = signing.headers;
-  for (auto& h : signer_.sign(signing, *credentials, context_.clock.wallNow())) headers.push_back(std::move(h));
+  SigningRequest signing{.method = "POST", .path = "/", .query = "", .headers = slot.http.headers,
+                         .payload = slot.http.body};
+  for (auto& h : signer_.sign(signing, *credentials, context_.clock.wallNow())) slot.http.headers.push_back(std::move(h));
+  slot.inFlight = true;
+  transport_->start(slot.http);
+}
 
-  const auto started = context_.clock.now();
-  Status sent = client_->post(url_, headers, body, http_);
-  requestSeconds_->Observe(std::chrono::duration<double>(context_.clock.now() - started).count());
-  if (!sent) {
-    requeueFront(inFlight_);
-    onRequestFailed("transport", sent.message(), /*needsOperator=*/false);
+void KinesisSink::startListShards(const std::string& nextToken) {
+  listingShards_ = true;
+  if (nextToken.empty()) listedShards_.clear();
+  std::string& body = listSlot_->listShardsBody;
+  body = "{\"";
+  if (nextToken.empty()) {
+    body += streamField_;
+    body += "\":\"";
+    appendJsonEscaped(body, streamValue_);
+  } else {
+    body += "NextToken\":\"";
+    appendJsonEscaped(body, nextToken);
+  }
+  body += "\"}";
+  listSlot_->http.body = body;
+  sign(*listSlot_, "Kinesis_20131202.ListShards", context_.clock.now());
+}
+
+void KinesisSink::complete(Slot& slot) {
+  slot.inFlight = false;
+  if (slot.listShards) {
+    completeListShards(slot);
+  } else {
+    completePutRecords(slot);
+    freeSlots_.push_back(&slot);
+  }
+}
+
+void KinesisSink::requeue(Slot& slot, bool throttled) {
+  const auto now = context_.clock.now();
+  bool sameMap = slot.mapGeneration == mapGeneration_;
+  for (auto it = slot.records.rbegin(); it != slot.records.rend(); ++it) {
+    Pending p = it->first;
+    p.attempts = static_cast<uint16_t>(std::min<int>(p.attempts + 1, 1000));
+    p.notBefore = now + fullJitterDelay(p.attempts, config_.retryBackoffMin, config_.retryBackoffMax, rng_);
+    uint32_t line = sameMap ? it->second : UINT32_MAX;
+    putBackFront(p, line);
+    if (throttled && sameMap && lines_[it->second].pacer) lines_[it->second].pacer->onThrottled(now);
+  }
+  recordsRetried_->Increment(static_cast<double>(slot.records.size()));
+}
+
+void KinesisSink::completePutRecords(Slot& slot) {
+  const auto now = context_.clock.now();
+  requestSeconds_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - slot.http.startedAt).count());
+  HttpRequest& http = slot.http;
+  if (!http.transportStatus) {
+    requeue(slot, false);
+    bool credentials = http.curlCode == -1;
+    onRequestFailed(credentials ? "credentials" : "transport", http.transportStatus.message(), credentials);
     return;
   }
-  if (http_.status != 200) {
-    requeueFront(inFlight_);
-    std::string type = errorTypeOf(http_.body);
-    std::string label = type.empty() ? "http_" + std::to_string(http_.status) : type;
-    bool transient = http_.status >= 500 || http_.status == 429 || http_.status == 413 || isTransientErrorType(type);
-    onRequestFailed(label, "HTTP " + std::to_string(http_.status) + ": " + http_.body.substr(0, 300), !transient);
+  if (http.httpStatus != 200) {
+    std::string type = errorTypeOf(http.responseBody);
+    std::string label = type.empty() ? "http_" + std::to_string(http.httpStatus) : type;
+    bool transient = http.httpStatus >= 500 || http.httpStatus == 429 || http.httpStatus == 413 ||
+                     isTransientErrorType(type);
+    requeue(slot, isThrottleErrorType(type) || http.httpStatus == 429);
+    onRequestFailed(label, "HTTP " + std::to_string(http.httpStatus) + ": " + http.responseBody.substr(0, 300),
+                    !transient);
     return;
   }
-  if (Status parsed = response_.parse(http_.body, inFlight_.size()); !parsed) {
-    requeueFront(inFlight_);
+  if (Status parsed = response_.parse(http.responseBody, slot.records.size()); !parsed) {
+    requeue(slot, false);
     onRequestFailed("bad_response", parsed.message(), /*needsOperator=*/false);
     return;
   }
 
-  failed_.clear();
-  size_t acceptedBytes = 0;
+  const bool sameMap = slot.mapGeneration == mapGeneration_;
   const auto& results = response_.results();
-  for (size_t i = 0; i < inFlight_.size(); ++i) {
+  size_t acceptedBytes = 0;
+  size_t failed = 0;
+  // Walk backwards so failed records return to the front of their lines in order.
+  for (size_t i = slot.records.size(); i-- > 0;) {
+    auto& [p, line] = slot.records[i];
+    ShardPacer* pacer = sameMap && lines_[line].pacer ? lines_[line].pacer.get() : nullptr;
     if (results[i] == RecordError::kNone) {
-      acceptedBytes += pendingRecordBytes(inFlight_[i]);
-      acknowledge(inFlight_[i]);
-    } else {
-      failedByError_[static_cast<size_t>(results[i])]->Increment();
-      failed_.push_back(inFlight_[i]);
+      acceptedBytes += recordBytes(p);
+      if (pacer) pacer->onAccepted(now);
+      acknowledge(p);
+      continue;
     }
+    ++failed;
+    failedByError_[static_cast<size_t>(results[i])]->Increment();
+    if (results[i] == RecordError::kThrottled && sameMap && lines_[line].throttled) {
+      lines_[line].throttled->Increment();
+      if (pacer) pacer->onThrottled(now);
+    }
+    Pending retry = p;
+    retry.attempts = static_cast<uint16_t>(std::min<int>(retry.attempts + 1, 1000));
+    retry.notBefore = now + fullJitterDelay(retry.attempts, config_.retryBackoffMin, config_.retryBackoffMax, rng_);
+    putBackFront(retry, sameMap ? line : UINT32_MAX);
   }
-  recordsSent_->Increment(static_cast<double>(inFlight_.size() - failed_.size()));
+  recordsSent_->Increment(static_cast<double>(slot.records.size() - failed));
   bytesSent_->Increment(static_cast<double>(acceptedBytes));
   onRequestSucceeded();
-  if (failed_.empty()) {
+  if (failed == 0) {
     requestsOk_->Increment();
-    backoff_.reset();
     return;
   }
   requestsPartial_->Increment();
-  log::debug(kComponent, "{} of {} records failed ({}: {}); retrying them", failed_.size(), inFlight_.size(),
+  recordsRetried_->Increment(static_cast<double>(failed));
+  log::debug(kComponent, "{} of {} records failed ({}: {}); retrying them", failed, slot.records.size(),
              response_.firstErrorCode(), response_.firstErrorMessage());
-  requeueFront(failed_);
-  retryNotBefore_ = context_.clock.now() + backoff_.next();
+}
+
+void KinesisSink::completeListShards(Slot& slot) {
+  const auto now = context_.clock.now();
+  HttpRequest& http = slot.http;
+  std::string problem;
+  std::string type;
+  if (!http.transportStatus) {
+    problem = http.transportStatus.message();
+  } else if (http.httpStatus != 200) {
+    type = errorTypeOf(http.responseBody);
+    problem = "HTTP " + std::to_string(http.httpStatus) + (type.empty() ? "" : " " + type);
+  } else {
+    auto next = parseListShardsPage(http.responseBody, listedShards_);
+    if (!next) {
+      problem = next.error().message();
+    } else if (!next->empty()) {
+      startListShards(*next);
+      return;
+    } else {
+      auto map = ShardMap::fromShards(std::move(listedShards_));
+      listedShards_.clear();
+      if (!map) {
+        problem = map.error().message();
+      } else {
+        bool first = shardMap_.empty();
+        size_t count = map->size();
+        applyShardMap(std::move(*map));
+        listingShards_ = false;
+        nextShardRefresh_ = now + config_.shardRefreshInterval;
+        if (first) {
+          log::info(kComponent, "stream {} has {} open shards; pacing each at {} records/s and {} bytes/s",
+                    streamValue_, count, config_.shardRecordsPerSecond * config_.shardCapacityPercent / 100,
+                    config_.shardBytesPerSecond * config_.shardCapacityPercent / 100);
+        }
+        return;
+      }
+    }
+  }
+  listingShards_ = false;
+  requestErrors_->Add({{"pipeline", context_.pipelineName}, {"error", type.empty() ? "list_shards" : type}})
+      .Increment();
+  if (type == "AccessDeniedException") {
+    if (!warnedNoListShards_) {
+      warnedNoListShards_ = true;
+      log::warn(kComponent,
+                "ListShards on {} was denied: sending without per-shard pacing (grant kinesis:ListShards to pace)",
+                streamValue_);
+    }
+    nextShardRefresh_ = now + config_.shardRefreshInterval;
+  } else {
+    log::warn(kComponent, "ListShards on {} failed ({}); trying again later", streamValue_, problem);
+    nextShardRefresh_ = now + std::min<std::chrono::milliseconds>(config_.shardRefreshInterval, kListShardsRetry);
+  }
 }
 
 void KinesisSink::onRequestFailed(const std::string& errorType, const std::string& detail, bool needsOperator) {
   requestsError_->Increment();
   requestErrors_->Add({{"pipeline", context_.pipelineName}, {"error", errorType}}).Increment();
-  auto delay = needsOperator ? config_.retryBackoffMax : backoff_.next();
-  retryNotBefore_ = context_.clock.now() + delay;
+  auto delay = needsOperator ? config_.retryBackoffMax : requestBackoff_.next();
+  sendNotBefore_ = context_.clock.now() + delay;
+  stateGauge_->Set(static_cast<double>(needsOperator ? SinkState::kPaused : SinkState::kRetrying));
   std::lock_guard lock(stateMutex_);
   if (errorType != lastErrorType_) {
     lastErrorType_ = errorType;
     log::error(kComponent, "PutRecords to {} failed ({}): {}; keeping {} records and retrying in {} ms", url_,
-               errorType, detail, pending_.size(), delay.count());
+               errorType, detail, pendingRecords_, delay.count());
   }
   if (needsOperator) notReadyReason_ = "kinesis sink of pipeline " + context_.pipelineName + ": " + errorType;
 }
 
 void KinesisSink::onRequestSucceeded() {
+  requestBackoff_.reset();
+  stateGauge_->Set(static_cast<double>(SinkState::kOk));
   std::lock_guard lock(stateMutex_);
   if (!lastErrorType_.empty()) {
     log::info(kComponent, "PutRecords to {} works again (after {})", url_, lastErrorType_);

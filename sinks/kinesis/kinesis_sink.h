@@ -1,20 +1,29 @@
 #pragma once
 // KinesisSink: delivers a pipeline's records to a Kinesis data stream with
-// PutRecords. Records are taken from the queue in batches, packed into
-// requests of at most max_batch_records records and max_batch_bytes bytes
-// (data + keys), and sent when a request is full or its oldest record has
-// lingered long enough. Only the records a response marks as failed are
-// retried, first in line, after an exponential backoff with full jitter;
-// request-level failures retry the whole request. Nothing is dropped because
-// retries ran out; a record too large for the stream is dropped and counted.
+// PutRecords.
 //
-// Threading: one sender thread between start() and stop().
+// Records taken from the queue are routed to the shard that will receive
+// them (MD5 of the partition key against the hash-key ranges ListShards
+// reports) and wait in that shard's line. Requests are filled from the shards
+// whose token buckets allow it (ShardPacer), so a hot or throttled shard
+// never holds back the others, and sent when full (max_batch_records,
+// max_batch_bytes of data plus keys) or when the oldest record has lingered;
+// up to max_in_flight requests run at once. Only the records an answer marks
+// as failed are retried, first in their shard's line, after their own
+// exponential backoff with full jitter; nothing is dropped because retries
+// ran out. Errors that retrying cannot fix pause sending (the data stays),
+// turn notReadyReason() non-empty, and are probed at retry_backoff_max until
+// a request succeeds. A record too large for the stream is dropped and
+// counted.
+//
+// Threading: one sender thread between start() and stop(); notReadyReason()
+// may be called from any thread.
 
-#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,10 +31,13 @@
 #include "pipeline/batch_queue.h"
 #include "sinks/kinesis/backoff.h"
 #include "sinks/kinesis/credentials.h"
-#include "sinks/kinesis/http_client.h"
+#include "sinks/kinesis/hash_key.h"
+#include "sinks/kinesis/http_transport.h"
 #include "sinks/kinesis/kinesis_config.h"
 #include "sinks/kinesis/put_records_encoder.h"
 #include "sinks/kinesis/put_records_response.h"
+#include "sinks/kinesis/shard_map.h"
+#include "sinks/kinesis/shard_pacer.h"
 #include "sinks/kinesis/sigv4.h"
 #include "sinks/sink.h"
 
@@ -53,39 +65,86 @@ class KinesisSink final : public sinks::Sink {
   struct Pending {
     pipeline::RecordBatch* batch;
     uint32_t index;
+    uint16_t attempts;
     Clock::TimePoint arrival;
+    Clock::TimePoint notBefore;
+  };
+  struct ShardLine {
+    std::string shardId;  // empty for the single unpaced line
+    std::deque<Pending> records;
+    size_t bytes = 0;
+    std::unique_ptr<ShardPacer> pacer;  // null when unpaced
+    prometheus::Counter* throttled = nullptr;
+  };
+  struct Slot {
+    HttpRequest http;
+    PutRecordsEncoder encoder;
+    std::vector<std::pair<Pending, uint32_t>> records;  // with their shard line
+    bool listShards = false;
+    bool inFlight = false;
+    uint64_t mapGeneration = 0;
+    std::string listShardsBody;
+    Slot(std::string_view streamField, std::string_view streamValue) : encoder(streamField, streamValue) {}
   };
 
   void run();
   void admit(pipeline::BatchPtr batch);
   bool canAdmit() const;
-  void sendRequest();
+  void route(const Pending& p);
+  uint32_t lineFor(std::string_view partitionKey);
+  bool sendReady(Clock::TimePoint now);
+  Clock::TimePoint nextEvent(Clock::TimePoint now);
+  void startListShards(const std::string& nextToken);
+  void sign(Slot& slot, std::string_view target, Clock::TimePoint now);
+  void complete(Slot& slot);
+  void completePutRecords(Slot& slot);
+  void completeListShards(Slot& slot);
+  void requeue(Slot& slot, bool throttled);
+  void putBackFront(const Pending& p, uint32_t line);
   void acknowledge(const Pending& record);
-  void requeueFront(const std::vector<Pending>& records);
+  void applyShardMap(ShardMap map);
   void onRequestFailed(const std::string& errorType, const std::string& detail, bool needsOperator);
   void onRequestSucceeded();
-  // Waits until `until`, or less when stop() is called; returns early on stop.
+  size_t recordBytes(const Pending& p) const;
   void sleepUntil(Clock::TimePoint until);
-  size_t pendingRecordBytes(const Pending& p) const;
 
   sinks::SinkContext context_;
   KinesisConfig config_;
   std::unique_ptr<CredentialsProvider> credentials_;
   std::string url_;
   std::string host_;
+  std::string streamField_;
+  std::string streamValue_;
   SigV4Signer signer_;
-  PutRecordsEncoder encoder_;
   PutRecordsResponse response_;
-  HttpResponse http_;
-  std::unique_ptr<HttpClient> client_;
-  Backoff backoff_;
-  Clock::TimePoint retryNotBefore_{};
+  std::unique_ptr<HttpTransport> transport_;
+  std::vector<std::unique_ptr<Slot>> slots_;  // PutRecords requests
+  std::vector<Slot*> freeSlots_;
+  std::unique_ptr<Slot> listSlot_;  // ListShards, one page at a time
+  std::vector<HttpRequest*> completed_;
 
-  std::deque<Pending> pending_;
+  PartitionKeyHasher hasher_;
+  ShardMap shardMap_;
+  std::vector<ShardLine> lines_;
+  size_t nextLine_ = 0;  // round-robin start
+  size_t pendingRecords_ = 0;
   size_t pendingBytes_ = 0;
-  std::vector<Pending> inFlight_;
-  std::vector<Pending> failed_;
   std::vector<pipeline::BatchPtr> held_;
+  std::vector<ShardRange> listedShards_;
+  bool listingShards_ = false;
+  Clock::TimePoint nextShardRefresh_{};
+  bool warnedNoListShards_ = false;
+  uint64_t mapGeneration_ = 0;
+  // Under pacing, requests not filled to the limits start at most once per
+  // burst period, so each carries what the buckets refilled meanwhile.
+  std::chrono::milliseconds minSendInterval_{0};
+  Clock::TimePoint lastSendStart_{};
+  bool lastRequestFull_ = false;
+  bool stoppingSnapshot_ = false;
+
+  Backoff requestBackoff_;
+  Clock::TimePoint sendNotBefore_{};
+  std::minstd_rand rng_{std::random_device{}()};
 
   std::thread thread_;
   std::mutex stopMutex_;
@@ -97,6 +156,7 @@ class KinesisSink final : public sinks::Sink {
   std::string notReadyReason_;
   std::string lastErrorType_;
 
+  prometheus::Registry& registry_;
   prometheus::Counter* recordsSent_;
   prometheus::Counter* bytesSent_;
   prometheus::Counter* failedByError_[4] = {};  // by RecordError
@@ -105,10 +165,16 @@ class KinesisSink final : public sinks::Sink {
   prometheus::Counter* requestsPartial_;
   prometheus::Counter* requestsError_;
   prometheus::Family<prometheus::Counter>* requestErrors_;
+  prometheus::Family<prometheus::Counter>* throttledByShard_;
   prometheus::Counter* droppedTooLarge_;
   prometheus::Counter* droppedShutdown_;
   prometheus::Histogram* requestSeconds_;
+  prometheus::Histogram* recordsPerRequest_;
+  prometheus::Histogram* bytesPerRequest_;
   prometheus::Gauge* pendingGauge_;
+  prometheus::Gauge* inFlightGauge_;
+  prometheus::Gauge* shardsGauge_;
+  prometheus::Gauge* stateGauge_;
 };
 
 }  // namespace kinship::kinesis

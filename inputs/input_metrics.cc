@@ -1,0 +1,56 @@
+#include "inputs/input_metrics.h"
+
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+namespace kinship::inputs {
+
+prometheus::Labels inputLabels(const std::string& pipeline, const std::string& input) {
+  return {{"pipeline", pipeline}, {"input", input}};
+}
+
+prometheus::Counter& inputRecordsCounter(prometheus::Registry& registry, const prometheus::Labels& labels) {
+  return prometheus::BuildCounter()
+      .Name("kinship_input_records_total")
+      .Help("Records (lines or datagrams) read by an input")
+      .Register(registry)
+      .Add(labels);
+}
+
+prometheus::Counter& inputBytesCounter(prometheus::Registry& registry, const prometheus::Labels& labels) {
+  return prometheus::BuildCounter()
+      .Name("kinship_input_bytes_total")
+      .Help("Bytes of records read by an input, without line endings")
+      .Register(registry)
+      .Add(labels);
+}
+
+prometheus::Counter& inputDroppedCounter(prometheus::Registry& registry, const prometheus::Labels& labels,
+                                         std::string_view reason) {
+  auto withReason = labels;
+  withReason["reason"] = std::string(reason);
+  return prometheus::BuildCounter()
+      .Name("kinship_input_dropped_total")
+      .Help("Records an input dropped, by reason (line_too_long: over max_line_size)")
+      .Register(registry)
+      .Add(withReason);
+}
+
+prometheus::Gauge& inputConnectionsGauge(prometheus::Registry& registry, const prometheus::Labels& labels) {
+  return prometheus::BuildGauge()
+      .Name("kinship_input_connections")
+      .Help("Client connections a stream socket input holds open")
+      .Register(registry)
+      .Add(labels);
+}
+
+prometheus::Counter& inputConnectionsRejectedCounter(prometheus::Registry& registry,
+                                                     const prometheus::Labels& labels) {
+  return prometheus::BuildCounter()
+      .Name("kinship_input_connections_rejected_total")
+      .Help("Client connections closed as soon as accepted because the input had max_connections open")
+      .Register(registry)
+      .Add(labels);
+}
+
+}  // namespace kinship::inputs

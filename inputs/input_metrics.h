@@ -1,0 +1,64 @@
+#pragma once
+// The metric families that inputs share, declared once with their help text,
+// and a plain counter for the hot path that is published to the registry in
+// one step per batch.
+//
+// Every input registers the same family names. prometheus-cpp (1.0, whose
+// Registry merges by default) hands back the family already registered under
+// a name, and the first registration's help text is the one exported; so the
+// help texts here are word for word those of inputs/file/file_input.cc, and
+// whichever input registers first, /metrics reads the same.
+//
+// Threading: registration at construction (startup); PendingCount belongs to
+// one input on the I/O thread.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <prometheus/counter.h>
+#include <prometheus/labels.h>
+
+namespace prometheus {
+class Gauge;
+class Registry;
+}  // namespace prometheus
+
+namespace kinship::inputs {
+
+// {pipeline, input}: the labels of every input series.
+prometheus::Labels inputLabels(const std::string& pipeline, const std::string& input);
+
+// kinship_input_records_total: records (lines or datagrams) an input read.
+prometheus::Counter& inputRecordsCounter(prometheus::Registry& registry, const prometheus::Labels& labels);
+// kinship_input_bytes_total: bytes of those records, without line endings.
+prometheus::Counter& inputBytesCounter(prometheus::Registry& registry, const prometheus::Labels& labels);
+// kinship_input_dropped_total{reason}: records an input dropped.
+prometheus::Counter& inputDroppedCounter(prometheus::Registry& registry, const prometheus::Labels& labels,
+                                         std::string_view reason);
+// kinship_input_connections: open client connections of a stream socket input.
+prometheus::Gauge& inputConnectionsGauge(prometheus::Registry& registry, const prometheus::Labels& labels);
+// kinship_input_connections_rejected_total: connections closed on accept
+// because the input already had max_connections open.
+prometheus::Counter& inputConnectionsRejectedCounter(prometheus::Registry& registry,
+                                                     const prometheus::Labels& labels);
+
+// Counts on the hot path with a plain add; publish() moves the sum to the
+// registry's counter (an atomic), once per batch rather than once per record.
+class PendingCount {
+ public:
+  explicit PendingCount(prometheus::Counter& target) : target_(&target) {}
+  void add(uint64_t n = 1) { pending_ += n; }
+  uint64_t pending() const { return pending_; }
+  void publish() {
+    if (pending_ == 0) return;
+    target_->Increment(static_cast<double>(pending_));
+    pending_ = 0;
+  }
+
+ private:
+  prometheus::Counter* target_;
+  uint64_t pending_ = 0;
+};
+
+}  // namespace kinship::inputs

@@ -1,0 +1,291 @@
+#include "inputs/udp/datagram_reader.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <prometheus/counter.h>
+
+#include <asio/post.hpp>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/log.h"
+
+namespace kinship::inputs {
+
+namespace {
+
+// recvmmsg calls per wake-up before yielding, so a flood on one socket
+// leaves room for the other inputs, the admin endpoint and signals.
+constexpr int kMaxCallsPerWake = 16;
+// Submit early when a batch gets big, to keep memory per input bounded.
+constexpr size_t kBatchFlushBytes = 1024 * 1024;
+// Drops are counted in metrics; the log gets at most one line per interval.
+constexpr auto kWarningInterval = std::chrono::seconds(10);
+// After an unexpected receive error, wait before trying again rather than spin.
+constexpr auto kRetryDelay = std::chrono::milliseconds(100);
+
+std::string_view stripOneNewline(std::string_view d) {
+  if (d.ends_with('\n')) {
+    d.remove_suffix(1);
+    if (d.ends_with('\r')) d.remove_suffix(1);
+  }
+  return d;
+}
+
+}  // namespace
+
+DatagramReader::DatagramReader(const InputContext& context, Options options)
+    : io_(context.io),
+      pipeline_(context.pipeline),
+      options_(std::move(options)),
+      socket_(context.io),
+      retryTimer_(context.io),
+      alive_(std::make_shared<bool>(true)),
+      records_(inputRecordsCounter(context.metrics, inputLabels(context.pipeline.name(), context.id))),
+      bytes_(inputBytesCounter(context.metrics, inputLabels(context.pipeline.name(), context.id))),
+      droppedOversize_(inputDroppedCounter(context.metrics, inputLabels(context.pipeline.name(), context.id),
+                                           options_.oversizeReason)),
+      droppedEmpty_(
+          inputDroppedCounter(context.metrics, inputLabels(context.pipeline.name(), context.id), "empty")),
+      droppedQueueFull_(
+          inputDroppedCounter(context.metrics, inputLabels(context.pipeline.name(), context.id), "queue_full")) {
+  if (options_.countKernelDrops) {
+    droppedKernel_ =
+        &inputDroppedCounter(context.metrics, inputLabels(context.pipeline.name(), context.id), "kernel_overflow");
+  }
+}
+
+DatagramReader::~DatagramReader() {
+  *alive_ = false;
+  stop();
+}
+
+Status DatagramReader::start(int fd, int family) {
+  asio::error_code ec;
+  socket_.assign(asio::generic::datagram_protocol(family, 0), fd, ec);
+  if (ec) {
+    ::close(fd);
+    return Status::ioError(fmt::format("{}: cannot register the socket: {}", options_.name, ec.message()));
+  }
+  socket_.non_blocking(true, ec);
+  if (ec) return Status::ioError(fmt::format("{}: cannot make the socket non-blocking: {}", options_.name, ec.message()));
+
+  const size_t count = static_cast<size_t>(options_.batchDatagrams);
+  stride_ = options_.bufferSize + pipeline::kParsePadding;
+  // Not zeroed: pages the kernel never writes into stay unbacked, so a large
+  // buffer costs memory only as large datagrams arrive.
+  slots_ = std::make_unique_for_overwrite<char[]>(count * stride_);
+  iovecs_.resize(count);
+  controls_.resize(count);
+  headers_.resize(count);
+  for (size_t i = 0; i < count; ++i) {
+    iovecs_[i].iov_base = slots_.get() + i * stride_;
+    iovecs_[i].iov_len = options_.bufferSize;
+  }
+  running_ = true;
+  // Datagrams may have arrived between bind and now; asio's wait would not
+  // report readiness the reactor saw before it was asked, so drain first.
+  asio::post(io_, [this, alive = alive_] {
+    if (*alive && running_) drain();
+  });
+  return Status::ok();
+}
+
+void DatagramReader::stop() {
+  if (!running_ && !socket_.is_open()) return;
+  running_ = false;
+  asio::error_code ignored;
+  retryTimer_.cancel();
+  socket_.close(ignored);
+  finishWake();
+  batch_.reset();
+}
+
+void DatagramReader::waitReadable() {
+  socket_.async_wait(asio::socket_base::wait_read, [this, alive = alive_](const asio::error_code& ec) {
+    if (ec || !*alive || !running_) return;
+    drain();
+  });
+}
+
+void DatagramReader::drain() {
+  const int fd = socket_.native_handle();
+  for (int call = 0; call < kMaxCallsPerWake; ++call) {
+    for (size_t i = 0; i < headers_.size(); ++i) {
+      msghdr& h = headers_[i].msg_hdr;
+      h = msghdr{};
+      h.msg_iov = &iovecs_[i];
+      h.msg_iovlen = 1;
+      if (options_.countKernelDrops) {
+        h.msg_control = controls_[i].bytes;
+        h.msg_controllen = sizeof(controls_[i].bytes);
+      }
+      headers_[i].msg_len = 0;
+    }
+    int n = ::recvmmsg(fd, headers_.data(), static_cast<unsigned>(headers_.size()), MSG_DONTWAIT, nullptr);
+    if (n < 0) {
+      int err = errno;
+      if (err == EINTR) continue;
+      finishWake();
+      if (err == EAGAIN || err == EWOULDBLOCK) {
+        // Drained: the next datagram is a new readiness edge for the wait.
+        waitReadable();
+      } else {
+        log::warn(options_.component, "{}: receive failed ({}); retrying in {} ms", options_.name,
+                  std::strerror(err), kRetryDelay.count());
+        retryLater();
+      }
+      return;
+    }
+    handleReceived(n);
+  }
+  finishWake();
+  // Still more to read: come back after whatever else is ready.
+  asio::post(io_, [this, alive = alive_] {
+    if (*alive && running_) drain();
+  });
+}
+
+void DatagramReader::retryLater() {
+  retryTimer_.expires_after(kRetryDelay);
+  retryTimer_.async_wait([this, alive = alive_](const asio::error_code& ec) {
+    if (ec || !*alive || !running_) return;
+    drain();
+  });
+}
+
+void DatagramReader::handleReceived(int count) {
+  // One look at the queue per call: it only fills through our own submits,
+  // after which we look again.
+  bool queueFull = pipeline_.queue().full();
+  for (int i = 0; i < count; ++i) {
+    msghdr& h = headers_[i].msg_hdr;
+    if (options_.countKernelDrops) noteKernelDrops(h);
+    if (h.msg_flags & MSG_TRUNC) {
+      droppedOversize_.add();
+      continue;
+    }
+    handleDatagram(std::string_view(slots_.get() + static_cast<size_t>(i) * stride_, headers_[i].msg_len),
+                   queueFull);
+  }
+}
+
+void DatagramReader::handleDatagram(std::string_view datagram, bool& queueFull) {
+  // Classify first, so each datagram lands in exactly one count.
+  if (options_.framing == Framing::kStripNewline) datagram = stripOneNewline(datagram);
+  if (options_.framing == Framing::kSplitLines) {
+    // Empty lines at the end do not count as content.
+    std::string_view content = datagram;
+    while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.remove_suffix(1);
+    if (content.empty()) {
+      droppedEmpty_.add();
+      return;
+    }
+  } else if (datagram.empty()) {
+    droppedEmpty_.add();
+    return;
+  }
+  if (datagram.size() > options_.maxRecordSize) {
+    droppedOversize_.add();
+    return;
+  }
+  if (queueFull) {
+    droppedQueueFull_.add();
+    ++droppedThisEpisode_;
+    if (!droppingForQueue_) {
+      droppingForQueue_ = true;
+      log::warn(options_.component, "{}: pipeline queue full: dropping datagrams until the sink catches up",
+                options_.name);
+    }
+    return;
+  }
+  if (droppingForQueue_) {
+    droppingForQueue_ = false;
+    log::info(options_.component, "{}: pipeline queue has room again; dropped {} datagrams while it was full",
+              options_.name, droppedThisEpisode_);
+    droppedThisEpisode_ = 0;
+  }
+
+  if (!batch_) batch_ = pipeline_.queue().acquire();
+  // Records are views into the slot, whose buffer extends kParsePadding
+  // bytes past any datagram, as addLine() requires.
+  if (options_.framing != Framing::kSplitLines) {
+    records_.add();
+    bytes_.add(datagram.size());
+    pipeline_.addLine(datagram, options_.parser, *batch_);
+  } else {
+    size_t emptyLinesHeld = 0;  // shipped only if a non-empty line follows
+    while (!datagram.empty()) {
+      size_t nl = datagram.find('\n');
+      std::string_view line = datagram.substr(0, nl);
+      if (nl != std::string_view::npos && line.ends_with('\r')) line.remove_suffix(1);
+      datagram.remove_prefix(nl == std::string_view::npos ? datagram.size() : nl + 1);
+      if (line.empty()) {
+        ++emptyLinesHeld;
+        continue;
+      }
+      for (; emptyLinesHeld > 0; --emptyLinesHeld) {
+        records_.add();
+        pipeline_.addLine(std::string_view(line.data(), 0), options_.parser, *batch_);
+      }
+      records_.add();
+      bytes_.add(line.size());
+      pipeline_.addLine(line, options_.parser, *batch_);
+    }
+  }
+  if (batch_->bytes() >= kBatchFlushBytes) {
+    submitBatch();
+    queueFull = pipeline_.queue().full();
+  }
+}
+
+void DatagramReader::noteKernelDrops(msghdr& header) {
+  // The kernel attaches the socket's cumulative drop count (as it stood when
+  // the datagram was queued) once it is non-zero; the difference from the
+  // last value seen is what was lost since.
+  for (cmsghdr* c = CMSG_FIRSTHDR(&header); c != nullptr; c = CMSG_NXTHDR(&header, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_RXQ_OVFL) continue;
+    uint32_t total = 0;
+    std::memcpy(&total, CMSG_DATA(c), sizeof(total));
+    uint32_t delta = total - kernelDropsSeen_;  // unsigned: survives wrap-around
+    if (delta != 0 && delta < (1u << 31)) {
+      kernelDropsSeen_ = total;
+      droppedKernel_->Increment(static_cast<double>(delta));
+      auto now = std::chrono::steady_clock::now();
+      if (now - lastWarning_ >= kWarningInterval) {
+        lastWarning_ = now;
+        log::warn(options_.component,
+                  "{}: the kernel dropped {} datagrams because the socket buffer was full ({} so far); "
+                  "raise receive_buffer_size (and net.core.rmem_max) or add CPU",
+                  options_.name, delta, total);
+      }
+    }
+  }
+}
+
+void DatagramReader::finishWake() {
+  if (droppedOversize_.pending() != 0) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - lastWarning_ >= kWarningInterval) {
+      lastWarning_ = now;
+      log::warn(options_.component, "{}: dropped {} datagrams longer than {} bytes ({})", options_.name,
+                droppedOversize_.pending(),
+                options_.maxRecordSize == SIZE_MAX ? options_.bufferSize : options_.maxRecordSize,
+                options_.oversizeReason);
+    }
+  }
+  submitBatch();
+  droppedOversize_.publish();
+  droppedEmpty_.publish();
+  droppedQueueFull_.publish();
+}
+
+void DatagramReader::submitBatch() {
+  records_.publish();
+  bytes_.publish();
+  if (batch_ && !batch_->empty()) pipeline_.submit(std::move(batch_));
+}
+
+}  // namespace kinship::inputs

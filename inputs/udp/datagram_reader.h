@@ -1,0 +1,119 @@
+#pragma once
+// DatagramReader: the receiving half of the datagram inputs (UDP, and Unix
+// sockets in datagram mode). It takes a bound socket, waits on it through
+// Asio, and drains it with recvmmsg into buffers allocated once at start, so
+// a datagram costs no heap allocation; each datagram becomes records in the
+// pipeline's current batch.
+//
+// A datagram sender cannot be told to wait, so the reader never pauses: when
+// the pipeline's queue is full it keeps draining the socket and counts what
+// it drops (kinship_input_dropped_total{reason="queue_full"}), and with
+// SO_RXQ_OVFL it also counts what the kernel dropped because the socket
+// buffer was full (reason="kernel_overflow"). Every datagram is counted
+// exactly once: as records, or under one drop reason.
+//
+// Threading: lives on the I/O thread (see inputs/input.h).
+
+#include <sys/socket.h>
+
+#include <asio/generic/datagram_protocol.hpp>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "inputs/input.h"
+#include "inputs/input_metrics.h"
+#include "pipeline/pipeline.h"
+
+namespace prometheus {
+class Counter;
+}
+
+namespace kinship::inputs {
+
+class DatagramReader {
+ public:
+  enum class Framing {
+    kWhole,          // the datagram is the record, byte for byte
+    kSplitLines,     // each "\n"-terminated line is a record ("\r\n" too); trailing empty lines dropped
+    kStripNewline,   // the datagram is the record, less one trailing "\n" or "\r\n" (syslog style)
+  };
+  struct Options {
+    pipeline::Parser parser = pipeline::Parser::kRaw;
+    Framing framing = Framing::kWhole;
+    // Receive buffer per datagram. A longer datagram is cut by the kernel;
+    // it is dropped and counted under `oversizeReason`.
+    size_t bufferSize = 64 * 1024;
+    // Longest record after framing; longer ones are dropped like cut ones.
+    size_t maxRecordSize = SIZE_MAX;
+    int batchDatagrams = 64;
+    std::string oversizeReason = "truncated";
+    // Read the kernel's drop counter (the socket must have SO_RXQ_OVFL set).
+    bool countKernelDrops = false;
+    std::string component = "udp";  // for log lines
+    std::string name;               // "udp_0 on 127.0.0.1:5514", for log lines
+  };
+
+  DatagramReader(const InputContext& context, Options options);
+  ~DatagramReader();
+  DatagramReader(const DatagramReader&) = delete;
+  DatagramReader& operator=(const DatagramReader&) = delete;
+
+  // Takes ownership of `fd`, a bound datagram socket of `family` (closed on
+  // error too), and starts receiving.
+  Status start(int fd, int family);
+  // Closes the socket and submits what was received; idempotent.
+  void stop();
+
+ private:
+  // Per-datagram control buffer: room for the SO_RXQ_OVFL counter.
+  struct alignas(cmsghdr) Control {
+    char bytes[CMSG_SPACE(sizeof(uint32_t))];
+  };
+
+  void waitReadable();
+  void drain();
+  void handleReceived(int count);
+  void handleDatagram(std::string_view datagram, bool& queueFull);
+  void noteKernelDrops(msghdr& header);
+  void finishWake();
+  void submitBatch();
+  void retryLater();
+
+  asio::io_context& io_;
+  pipeline::Pipeline& pipeline_;
+  Options options_;
+  asio::generic::datagram_protocol::socket socket_;
+  asio::steady_timer retryTimer_;
+  bool running_ = false;
+  // Lets handlers still queued after destruction find out the reader is gone.
+  std::shared_ptr<bool> alive_;
+
+  size_t stride_ = 0;                  // bytes per datagram slot: bufferSize + parse padding
+  std::unique_ptr<char[]> slots_;      // batchDatagrams slots
+  std::vector<iovec> iovecs_;
+  std::vector<Control> controls_;
+  std::vector<mmsghdr> headers_;
+  pipeline::BatchPtr batch_;
+
+  uint32_t kernelDropsSeen_ = 0;  // the socket's cumulative drop counter, last value read
+  bool droppingForQueue_ = false;  // between the first queue_full drop and the next record kept
+  uint64_t droppedThisEpisode_ = 0;
+  std::chrono::steady_clock::time_point lastWarning_{};
+
+  PendingCount records_;
+  PendingCount bytes_;
+  PendingCount droppedOversize_;
+  PendingCount droppedEmpty_;
+  PendingCount droppedQueueFull_;
+  prometheus::Counter* droppedKernel_ = nullptr;
+};
+
+}  // namespace kinship::inputs

@@ -1,0 +1,97 @@
+#include "inputs/unix/line_buffer.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "pipeline/pipeline.h"
+
+namespace kinship::inputs {
+
+namespace {
+// A buffer grown for a long line goes back to its first size once that line
+// is done, so a client that once sent a big line does not pin the memory.
+constexpr size_t kShrinkAbove = 256 * 1024;
+}  // namespace
+
+LineBuffer::LineBuffer(size_t initialCapacity, size_t maxLineSize)
+    : initialCapacity_(std::max<size_t>(initialCapacity, 1)),
+      maxLineSize_(maxLineSize),
+      padding_(pipeline::kParsePadding),
+      buffer_(initialCapacity_ + padding_) {}
+
+std::span<char> LineBuffer::writable() {
+  size_t cap = capacity();
+  if (pending_ == cap) {
+    // Room for the longest line plus "\r\n"; a pending line that fills
+    // that much without a newline is too long.
+    const size_t limit = maxLineSize_ + 2;
+    if (cap < limit) {
+      cap = std::min(limit, cap * 2);
+      buffer_.resize(cap + padding_);
+    } else {
+      skipping_ = true;
+      skipped_ += pending_;
+      pending_ = 0;
+    }
+  }
+  return {buffer_.data() + pending_, cap - pending_};
+}
+
+void LineBuffer::commit(size_t n, LineHandler& handler) {
+  char* base = buffer_.data();
+  const size_t end = pending_ + n;
+  size_t lineStart = 0;
+  size_t scan = pending_;  // the pending bytes hold no newline
+
+  if (skipping_) {
+    const char* nl = static_cast<const char*>(std::memchr(base + scan, '\n', end - scan));
+    if (nl == nullptr) {
+      skipped_ += end - pending_;
+      pending_ = 0;
+      return;
+    }
+    const size_t nlPos = static_cast<size_t>(nl - base);
+    skipped_ += nlPos - pending_;
+    handler.onLineTooLong(skipped_);
+    skipping_ = false;
+    skipped_ = 0;
+    lineStart = scan = nlPos + 1;
+  }
+
+  while (scan < end) {
+    const char* nl = static_cast<const char*>(std::memchr(base + scan, '\n', end - scan));
+    if (nl == nullptr) break;
+    const size_t nlPos = static_cast<size_t>(nl - base);
+    size_t lineEnd = nlPos;
+    if (lineEnd > lineStart && base[lineEnd - 1] == '\r') --lineEnd;
+    const size_t length = lineEnd - lineStart;
+    if (length > maxLineSize_) {
+      handler.onLineTooLong(length);
+    } else {
+      handler.onLine(std::string_view(base + lineStart, length));
+    }
+    lineStart = scan = nlPos + 1;
+  }
+
+  pending_ = end - lineStart;
+  if (pending_ != 0 && lineStart != 0) std::memmove(base, base + lineStart, pending_);
+  if (buffer_.size() > kShrinkAbove + padding_ && pending_ <= initialCapacity_) {
+    buffer_.resize(initialCapacity_ + padding_);
+    buffer_.shrink_to_fit();
+  }
+}
+
+void LineBuffer::finish(LineHandler& handler) {
+  if (skipping_) {
+    handler.onLineTooLong(skipped_ + pending_);
+  } else if (pending_ > maxLineSize_) {
+    handler.onLineTooLong(pending_);
+  } else if (pending_ != 0) {
+    handler.onLine(std::string_view(buffer_.data(), pending_));
+  }
+  skipping_ = false;
+  skipped_ = 0;
+  pending_ = 0;
+}
+
+}  // namespace kinship::inputs

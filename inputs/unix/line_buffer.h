@@ -1,0 +1,57 @@
+#pragma once
+// LineBuffer: the receive buffer of one stream connection, cut into lines in
+// place, as FileTailer does for files: the socket reads into writable(),
+// commit() hands out every complete line as a view into the buffer, and the
+// bytes of an unfinished line move to the front to wait for the rest. A line
+// that outgrows `maxLineSize` is skipped up to its newline and reported, and
+// the stream goes on. "\r\n" endings lose the "\r".
+//
+// Not thread-safe: owned by one connection on the I/O thread.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace kinship::inputs {
+
+class LineHandler {
+ public:
+  virtual ~LineHandler() = default;
+  // `line` has no line ending; pipeline::kParsePadding bytes after it are
+  // readable. Valid only during the call.
+  virtual void onLine(std::string_view line) = 0;
+  // A line longer than the limit was dropped; `bytes` is how much of it was seen.
+  virtual void onLineTooLong(uint64_t bytes) = 0;
+};
+
+class LineBuffer {
+ public:
+  LineBuffer(size_t initialCapacity, size_t maxLineSize);
+
+  // Where to receive next; never empty. May grow the buffer (a pending line
+  // fills it) or, past the limit, start skipping that line.
+  std::span<char> writable();
+  // `n` bytes were received into writable(): hands out each complete line.
+  void commit(size_t n, LineHandler& handler);
+  // The peer closed: hands out the last line, unterminated, if there is one.
+  void finish(LineHandler& handler);
+
+  size_t pendingBytes() const { return pending_; }
+  size_t capacity() const { return buffer_.size() - padding_; }
+
+ private:
+  const size_t initialCapacity_;
+  const size_t maxLineSize_;
+  const size_t padding_;
+  // `pending_` bytes of an unfinished line at the front, then room to read
+  // into, then padding for the JSON parser.
+  std::vector<char> buffer_;
+  size_t pending_ = 0;
+  // Inside a line that was too long: drop bytes up to the next newline.
+  bool skipping_ = false;
+  uint64_t skipped_ = 0;
+};
+
+}  // namespace kinship::inputs

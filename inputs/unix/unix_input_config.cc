@@ -1,0 +1,102 @@
+#include "inputs/unix/unix_input_config.h"
+
+#include <sys/un.h>
+
+#include <fmt/format.h>
+
+namespace kinship::inputs {
+
+namespace {
+
+using config::Option;
+using config::ValueType;
+
+constexpr int64_t kMiB = 1024 * 1024;
+
+const Option kUnixInputOptions[] = {
+    {.name = "path",
+     .type = ValueType::kString,
+     .required = true,
+     .help = "Filesystem path of the socket kinship creates, e.g. /run/kinship/app.sock. Its directory must "
+             "exist. A stale socket left by an earlier run is replaced; kinship refuses to start if another "
+             "process is listening on it or if the path is not a socket."},
+    {.name = "mode",
+     .type = ValueType::kEnum,
+     .defaultValue = "stream",
+     .choices = "stream|datagram",
+     .help = "`stream`: clients connect and write newline-delimited lines (a last line without newline "
+             "counts when the client closes); reading pauses while the pipeline queue is full. `datagram`: "
+             "each datagram is one record, less one trailing newline, like /dev/log; datagrams that arrive "
+             "while the queue is full are dropped and counted in "
+             "kinship_input_dropped_total{reason=\"queue_full\"}."},
+    {.name = "parser",
+     .type = ValueType::kEnum,
+     .defaultValue = "raw",
+     .choices = "raw|json",
+     .help = "How records are read to derive the partition key: `json` parses each as a JSON object so "
+             "`partition_key` can name its fields; `raw` does not parse. The record's data is always the line "
+             "or datagram as received."},
+    {.name = "socket_mode",
+     .type = ValueType::kString,
+     .defaultValue = "0660",
+     .help = "Permissions of the socket file, in octal (\"0660\": owner and group may connect). Applied "
+             "exactly, whatever the umask."},
+    {.name = "socket_group",
+     .type = ValueType::kString,
+     .help = "Group name to give the socket file, so that its members may connect (with socket_mode 0660). "
+             "kinship refuses to start if the group does not exist. Default: the daemon's group."},
+    {.name = "max_line_size",
+     .type = ValueType::kSize,
+     .defaultValue = "1023KiB",
+     .minValue = 1,
+     .maxValue = 10 * kMiB,
+     .help = "Longest record kept, in bytes without the line ending (a whole datagram in datagram mode). "
+             "Longer ones are dropped and counted in kinship_input_dropped_total{reason=\"line_too_long\"}; "
+             "the connection keeps being read."},
+    {.name = "max_connections",
+     .type = ValueType::kInt,
+     .defaultValue = "256",
+     .minValue = 1,
+     .maxValue = 65536,
+     .help = "Stream mode: most clients connected at once. Further connections are closed as soon as they are "
+             "accepted and counted in kinship_input_connections_rejected_total."},
+};
+
+}  // namespace
+
+config::Schema unixInputSchema() { return kUnixInputOptions; }
+
+UnixInputConfig unixInputConfigFrom(const config::Section& section) {
+  UnixInputConfig c;
+  c.path = section.getString("path");
+  if (c.path.empty()) section.fail("path", "the path is empty");
+  // sun_path holds the path and its terminating NUL.
+  constexpr size_t kMaxPath = sizeof(sockaddr_un::sun_path) - 1;
+  if (c.path.size() > kMaxPath) {
+    section.fail("path", fmt::format("{} bytes long; a Unix socket path may have at most {}", c.path.size(), kMaxPath));
+  }
+  c.mode = section.getString("mode") == "datagram" ? UnixInputConfig::Mode::kDatagram
+                                                   : UnixInputConfig::Mode::kStream;
+  c.parser = section.getString("parser") == "json" ? pipeline::Parser::kJson : pipeline::Parser::kRaw;
+
+  std::string modeText = section.getString("socket_mode");
+  bool octal = !modeText.empty() && modeText.size() <= 4 &&
+               modeText.find_first_not_of("01234567") == std::string::npos;
+  if (!octal) {
+    section.fail("socket_mode", fmt::format("'{}' is not an octal permission such as \"0660\"", modeText));
+  }
+  c.socketMode = static_cast<mode_t>(std::stoul(modeText, nullptr, 8));
+  if (c.socketMode > 0777) {
+    section.fail("socket_mode", fmt::format("'{}': only permission bits (at most 0777) apply to a socket", modeText));
+  }
+
+  if (section.has("socket_group")) {
+    c.socketGroup = section.getString("socket_group");
+    if (c.socketGroup->empty()) section.fail("socket_group", "the group name is empty");
+  }
+  c.maxLineSize = section.getSize("max_line_size");
+  c.maxConnections = static_cast<int>(section.getInt("max_connections"));
+  return c;
+}
+
+}  // namespace kinship::inputs

@@ -1,0 +1,31 @@
+#pragma once
+// The Unix socket input's options: schema table and typed form.
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "config/schema.h"
+#include "pipeline/pipeline.h"
+
+namespace kinship::inputs {
+
+struct UnixInputConfig {
+  enum class Mode { kStream, kDatagram };
+
+  std::string path;
+  Mode mode = Mode::kStream;
+  pipeline::Parser parser = pipeline::Parser::kRaw;
+  mode_t socketMode = 0660;
+  std::optional<std::string> socketGroup;  // looked up at start
+  size_t maxLineSize = 1024 * 1024 - 1024;
+  int maxConnections = 256;
+};
+
+config::Schema unixInputSchema();
+// Throws ConfigError (through the section) for values the schema cannot check.
+UnixInputConfig unixInputConfigFrom(const config::Section& section);
+
+}  // namespace kinship::inputs

@@ -1,0 +1,255 @@
+#include "inputs/unix/unix_stream_input.h"
+
+#include <sys/socket.h>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+
+#include <asio/post.hpp>
+
+#include "common/log.h"
+
+namespace kinship::inputs {
+
+namespace {
+
+// Receive buffer per connection (it grows for a longer line, up to
+// max_line_size): big enough that a busy client costs few reads.
+constexpr size_t kConnectionBufferSize = 64 * 1024;
+// Submit early when a batch gets big, to keep memory per input bounded.
+constexpr size_t kBatchFlushBytes = 1024 * 1024;
+// While paused, how often to look whether the queue has room again. The
+// queue has a single space callback, which a file input of the same
+// pipeline may already hold, so this input polls instead.
+constexpr auto kRoomPollInterval = std::chrono::milliseconds(10);
+// After a failed accept (EMFILE, ENFILE, ...), wait before trying again rather than spin.
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+
+}  // namespace
+
+UnixStreamInput::UnixStreamInput(const InputContext& context, UnixInputConfig config)
+    : io_(context.io),
+      pipeline_(context.pipeline),
+      name_("unix input " + context.id + " on " + config.path),
+      config_(std::move(config)),
+      file_(config_.path),
+      acceptor_(context.io),
+      acceptRetryTimer_(context.io),
+      roomTimer_(context.io),
+      alive_(std::make_shared<bool>(true)),
+      records_(inputRecordsCounter(context.metrics, inputLabels(context.pipeline.name(), context.id))),
+      bytes_(inputBytesCounter(context.metrics, inputLabels(context.pipeline.name(), context.id))),
+      tooLong_(inputDroppedCounter(context.metrics, inputLabels(context.pipeline.name(), context.id),
+                                   "line_too_long")),
+      rejected_(&inputConnectionsRejectedCounter(context.metrics,
+                                                 inputLabels(context.pipeline.name(), context.id))),
+      connectionsGauge_(
+          &inputConnectionsGauge(context.metrics, inputLabels(context.pipeline.name(), context.id))) {}
+
+UnixStreamInput::~UnixStreamInput() {
+  *alive_ = false;
+  stop();
+}
+
+Status UnixStreamInput::start() {
+  if (Status s = file_.prepare(SOCK_STREAM, config_.socketGroup); !s) return s;
+  asio::error_code ec;
+  const asio::local::stream_protocol::endpoint endpoint(config_.path);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (ec) return Status::ioError(fmt::format("{}: cannot create the socket: {}", name_, ec.message()));
+  UnixSocketFile::restrictBeforeBind(acceptor_.native_handle(), config_.socketMode);
+  acceptor_.bind(endpoint, ec);
+  if (ec) {
+    asio::error_code ignored;
+    acceptor_.close(ignored);
+    return Status::ioError(fmt::format("{}: cannot bind: {}", name_, ec.message()));
+  }
+  Status s = file_.finishBind(config_.socketMode);
+  if (s) {
+    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) s = Status::ioError(fmt::format("{}: cannot listen: {}", name_, ec.message()));
+  }
+  if (!s) {
+    asio::error_code ignored;
+    acceptor_.close(ignored);
+    file_.remove();
+    return s;
+  }
+  running_ = true;
+  accept();
+  log::info("unix", "{}: accepting stream connections", name_);
+  return Status::ok();
+}
+
+void UnixStreamInput::stop() {
+  if (!running_) return;
+  running_ = false;
+  asio::error_code ignored;
+  acceptRetryTimer_.cancel();
+  roomTimer_.cancel();
+  acceptor_.close(ignored);
+  // What clients sent before we stopped is kept, even a line they had not
+  // finished: it is all they will ever send on this connection.
+  for (auto& [id, connection] : connections_) {
+    if (!batch_) batch_ = pipeline_.queue().acquire();
+    current_ = connection.get();
+    connection->lines.finish(*this);
+    connection->socket.close(ignored);
+  }
+  current_ = nullptr;
+  connections_.clear();
+  connectionsGauge_->Set(0);
+  flush();
+  batch_.reset();
+  file_.remove();
+}
+
+void UnixStreamInput::accept() {
+  acceptor_.async_accept(
+      [this, alive = alive_](const asio::error_code& ec, asio::local::stream_protocol::socket socket) {
+        if (!*alive || !running_ || ec == asio::error::operation_aborted) return;
+        if (ec) {
+          log::warn("unix", "{}: cannot accept a connection ({}); retrying in {} ms", name_, ec.message(),
+                    kAcceptRetryDelay.count());
+          acceptRetryTimer_.expires_after(kAcceptRetryDelay);
+          acceptRetryTimer_.async_wait([this, alive](const asio::error_code& timerError) {
+            if (!timerError && *alive && running_) accept();
+          });
+          return;
+        }
+        onAccepted(std::move(socket));
+        accept();
+      });
+}
+
+void UnixStreamInput::onAccepted(asio::local::stream_protocol::socket socket) {
+  if (connections_.size() >= static_cast<size_t>(config_.maxConnections)) {
+    rejected_->Increment();
+    // The first of a burst is enough in the log; the counter has the rest.
+    if (rejected_->Value() == 1 || static_cast<uint64_t>(rejected_->Value()) % 1000 == 0) {
+      log::warn("unix", "{}: closed a new connection: max_connections ({}) already open ({} so far)", name_,
+                config_.maxConnections, static_cast<uint64_t>(rejected_->Value()));
+    }
+    asio::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  auto connection = std::make_shared<Connection>(std::move(socket), kConnectionBufferSize, config_.maxLineSize);
+  connection->id = nextConnectionId_++;
+  connections_.emplace(connection->id, connection);
+  connectionsGauge_->Set(static_cast<double>(connections_.size()));
+  if (paused_) {
+    connection->waitingForRoom = true;
+  } else {
+    read(connection);
+  }
+}
+
+void UnixStreamInput::read(const ConnectionPtr& connection) {
+  auto room = connection->lines.writable();
+  connection->socket.async_read_some(
+      asio::buffer(room.data(), room.size()),
+      [this, alive = alive_, connection](const asio::error_code& ec, size_t n) {
+        if (*alive) onRead(connection, ec, n);
+      });
+}
+
+void UnixStreamInput::onRead(const ConnectionPtr& connection, const asio::error_code& ec, size_t n) {
+  if (!running_ || ec == asio::error::operation_aborted) return;
+  if (!batch_) batch_ = pipeline_.queue().acquire();
+  current_ = connection.get();
+  if (n > 0) connection->lines.commit(n, *this);
+  if (ec) {
+    if (ec != asio::error::eof) {
+      log::debug("unix", "{}: connection {} failed: {}", name_, connection->id, ec.message());
+    }
+    connection->lines.finish(*this);
+  }
+  current_ = nullptr;
+
+  if (batch_->bytes() >= kBatchFlushBytes) {
+    flush();
+  } else {
+    scheduleFlush();
+  }
+  if (ec) {
+    close(connection);
+  } else if (paused_) {
+    connection->waitingForRoom = true;
+  } else {
+    read(connection);
+  }
+}
+
+void UnixStreamInput::close(const ConnectionPtr& connection) {
+  asio::error_code ignored;
+  connection->socket.close(ignored);
+  connections_.erase(connection->id);
+  connectionsGauge_->Set(static_cast<double>(connections_.size()));
+}
+
+void UnixStreamInput::scheduleFlush() {
+  if (flushScheduled_) return;
+  flushScheduled_ = true;
+  // Posted behind the reads already complete, so one batch gathers the
+  // lines of every connection that was ready.
+  asio::post(io_, [this, alive = alive_] {
+    if (!*alive) return;
+    flushScheduled_ = false;
+    if (running_) flush();
+  });
+}
+
+void UnixStreamInput::flush() {
+  records_.publish();
+  bytes_.publish();
+  tooLong_.publish();
+  if (batch_ && !batch_->empty()) pipeline_.submit(std::move(batch_));
+  if (running_ && !paused_ && pipeline_.queue().full()) pause();
+}
+
+void UnixStreamInput::pause() {
+  paused_ = true;
+  log::debug("unix", "{}: pipeline queue full: pausing reads", name_);
+  roomTimer_.expires_after(kRoomPollInterval);
+  roomTimer_.async_wait([this, alive = alive_](const asio::error_code& ec) {
+    if (!ec && *alive && running_) checkRoom();
+  });
+}
+
+void UnixStreamInput::checkRoom() {
+  if (pipeline_.queue().full()) {
+    roomTimer_.expires_after(kRoomPollInterval);
+    roomTimer_.async_wait([this, alive = alive_](const asio::error_code& ec) {
+      if (!ec && *alive && running_) checkRoom();
+    });
+    return;
+  }
+  paused_ = false;
+  log::debug("unix", "{}: pipeline queue has room: resuming reads", name_);
+  for (auto& [id, connection] : connections_) {
+    if (connection->waitingForRoom) {
+      connection->waitingForRoom = false;
+      read(connection);
+    }
+  }
+}
+
+void UnixStreamInput::onLine(std::string_view line) {
+  records_.add();
+  bytes_.add(line.size());
+  pipeline_.addLine(line, config_.parser, *batch_);
+}
+
+void UnixStreamInput::onLineTooLong(uint64_t bytes) {
+  tooLong_.add();
+  // Once per connection: a client that only sends long lines must not flood the log.
+  if (current_ != nullptr && !current_->warnedTooLong) {
+    current_->warnedTooLong = true;
+    log::warn("unix", "{}: dropped a line of {} bytes or more from connection {}: longer than max_line_size ({} "
+              "bytes); further ones on this connection are only counted",
+              name_, bytes, current_->id, config_.maxLineSize);
+  }
+}
+
+}  // namespace kinship::inputs

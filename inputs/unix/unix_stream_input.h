@@ -1,0 +1,91 @@
+#pragma once
+// UnixStreamInput: a Unix stream socket that local clients connect to and
+// write newline-delimited records on, many clients at once. Each
+// connection is cut into lines on its own (see LineBuffer), so lines from
+// different clients never mix; a client's last line without a newline
+// counts when it closes. While the pipeline's queue is full the input stops
+// reading every connection (clients block in write(), nothing is lost) and
+// resumes once the queue has room.
+// Threading: lives on the I/O thread (see inputs/input.h).
+
+#include <asio/local/stream_protocol.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+
+#include "inputs/input.h"
+#include "inputs/input_metrics.h"
+#include "inputs/unix/line_buffer.h"
+#include "inputs/unix/unix_input_config.h"
+#include "inputs/unix/unix_socket_file.h"
+#include "pipeline/pipeline.h"
+
+namespace prometheus {
+class Gauge;
+}
+
+namespace kinship::inputs {
+
+class UnixStreamInput final : public Input, private LineHandler {
+ public:
+  UnixStreamInput(const InputContext& context, UnixInputConfig config);
+  ~UnixStreamInput() override;
+
+  Status start() override;
+  void stop() override;
+
+  size_t connectionCount() const { return connections_.size(); }
+
+ private:
+  struct Connection {
+    Connection(asio::local::stream_protocol::socket s, size_t bufferSize, size_t maxLineSize)
+        : socket(std::move(s)), lines(bufferSize, maxLineSize) {}
+    asio::local::stream_protocol::socket socket;
+    LineBuffer lines;
+    uint64_t id = 0;
+    bool waitingForRoom = false;  // read not restarted because the input is paused
+    bool warnedTooLong = false;
+  };
+  using ConnectionPtr = std::shared_ptr<Connection>;
+
+  void accept();
+  void onAccepted(asio::local::stream_protocol::socket socket);
+  void read(const ConnectionPtr& connection);
+  void onRead(const ConnectionPtr& connection, const asio::error_code& ec, size_t n);
+  void close(const ConnectionPtr& connection);
+  void scheduleFlush();
+  void flush();
+  void pause();
+  void checkRoom();
+
+  void onLine(std::string_view line) override;
+  void onLineTooLong(uint64_t bytes) override;
+
+  asio::io_context& io_;
+  pipeline::Pipeline& pipeline_;
+  std::string name_;
+  UnixInputConfig config_;
+  UnixSocketFile file_;
+  asio::local::stream_protocol::acceptor acceptor_;
+  asio::steady_timer acceptRetryTimer_;
+  asio::steady_timer roomTimer_;
+  std::map<uint64_t, ConnectionPtr> connections_;
+  uint64_t nextConnectionId_ = 0;
+  Connection* current_ = nullptr;  // whose lines onLine() is receiving, for messages
+  pipeline::BatchPtr batch_;
+  bool running_ = false;
+  bool paused_ = false;
+  bool flushScheduled_ = false;
+  // Lets handlers still queued after destruction find out the input is gone.
+  std::shared_ptr<bool> alive_;
+
+  PendingCount records_;
+  PendingCount bytes_;
+  PendingCount tooLong_;
+  prometheus::Counter* rejected_;
+  prometheus::Gauge* connectionsGauge_;
+};
+
+}  // namespace kinship::inputs
