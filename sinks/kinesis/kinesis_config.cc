@@ -118,6 +118,18 @@ const Option kKinesisOptions[] = {
      .minValue = 1000,
      .maxValue = 24 * 3600 * kSecond,
      .help = "How often to list the stream's shards again, to follow splits and merges."},
+    {.name = "dead_letter_path",
+     .type = ValueType::kString,
+     .help = "File that receives records that can never be sent (over max_record_size, or refused alone as "
+             "invalid), one JSON object per line: time, reason, error, pipeline, partition_key, data (base64). "
+             "Its directory must exist. Default: none; such records are only counted and logged."},
+    {.name = "dead_letter_max_size",
+     .type = ValueType::kSize,
+     .defaultValue = "100MiB",
+     .minValue = 1 * kKiB,
+     .maxValue = 1024 * 1024 * kMiB,
+     .help = "Cap on the dead-letter file; past it records are counted in "
+             "kinship_sink_records_dropped_total{reason=\"dead_letter_full\"} and logged."},
 };
 
 }  // namespace
@@ -178,6 +190,8 @@ KinesisConfig kinesisConfigFrom(const config::Section& section, const config::En
   c.shardBytesPerSecond = static_cast<double>(section.getSize("shard_bytes_per_second"));
   c.shardCapacityPercent = static_cast<int>(section.getInt("shard_capacity_percent"));
   c.shardRefreshInterval = section.getDuration("shard_refresh_interval");
+  if (section.has("dead_letter_path")) c.deadLetterPath = section.getString("dead_letter_path");
+  c.deadLetterMaxSize = section.getSize("dead_letter_max_size");
   return c;
 }
 

@@ -34,6 +34,8 @@ struct KinesisConfig {
   double shardBytesPerSecond = 1024 * 1024;
   int shardCapacityPercent = 95;
   std::chrono::milliseconds shardRefreshInterval{5 * 60 * 1000};
+  std::string deadLetterPath;  // empty: dead letters are only counted and logged
+  uint64_t deadLetterMaxSize = 100 * 1024 * 1024;
 };
 
 config::Schema kinesisSinkSchema();

@@ -22,19 +22,6 @@ constexpr auto kListShardsRetry = std::chrono::seconds(30);
 
 enum class SinkState { kOk = 0, kRetrying = 1, kPaused = 2 };
 
-// Request-level errors that mean throttling or a passing fault: retried
-// after a backoff, without operator action.
-bool isTransientErrorType(std::string_view type) {
-  return type == "ProvisionedThroughputExceededException" || type == "LimitExceededException" ||
-         type == "ThrottlingException" || type == "KMSThrottlingException" || type == "InternalFailure" ||
-         type == "ServiceUnavailable" || type == "InternalServerError";
-}
-
-bool isThrottleErrorType(std::string_view type) {
-  return type == "ProvisionedThroughputExceededException" || type == "LimitExceededException" ||
-         type == "ThrottlingException";
-}
-
 }  // namespace
 
 KinesisSink::KinesisSink(const sinks::SinkContext& context, KinesisConfig config,
@@ -93,11 +80,24 @@ KinesisSink::KinesisSink(const sinks::SinkContext& context, KinesisConfig config
                            .Register(registry_);
   auto& dropped = prometheus::BuildCounter()
                       .Name("kinship_sink_records_dropped_total")
-                      .Help("Records the sink gave up on, by reason: too_large (data plus key over "
-                            "max_record_size), shutdown (still undelivered when shutdown_timeout ran out)")
+                      .Help("Records never delivered to Kinesis, by reason: too_large (data plus key over "
+                            "max_record_size), invalid (refused alone as invalid), shutdown (still undelivered "
+                            "when shutdown_timeout ran out). too_large and invalid records also go to the "
+                            "dead-letter file when one is configured")
                       .Register(registry_);
   droppedTooLarge_ = &dropped.Add({{"pipeline", context_.pipelineName}, {"reason", "too_large"}});
   droppedShutdown_ = &dropped.Add({{"pipeline", context_.pipelineName}, {"reason", "shutdown"}});
+  droppedInvalid_ = &dropped.Add({{"pipeline", context_.pipelineName}, {"reason", "invalid"}});
+  deadLetters_ = &prometheus::BuildCounter()
+                      .Name("kinship_sink_dead_letters_total")
+                      .Help("Records written to the dead-letter file, by reason (too_large, invalid)")
+                      .Register(registry_);
+  droppedDeadLetterFailed_ = &prometheus::BuildCounter()
+                                  .Name("kinship_sink_dead_letter_errors_total")
+                                  .Help("Dead letters that could not be written: the file was full "
+                                        "(dead_letter_max_size) or a write failed")
+                                  .Register(registry_)
+                                  .Add(labels);
   requestSeconds_ = &prometheus::BuildHistogram()
                          .Name("kinship_sink_request_duration_seconds")
                          .Help("Time from sending a PutRecords request to its answer")
@@ -151,6 +151,11 @@ KinesisSink::~KinesisSink() {
 }
 
 Status KinesisSink::start() {
+  if (!config_.deadLetterPath.empty()) {
+    auto file = DeadLetterFile::open({config_.deadLetterPath, config_.deadLetterMaxSize}, context_.clock);
+    if (!file) return file.error();
+    deadLetterFile_ = std::move(*file);
+  }
   transport_ = std::make_unique<HttpTransport>(
       HttpOptions{config_.connectTimeout, config_.requestTimeout, config_.caFile});
   thread_ = std::thread([this] { run(); });
@@ -217,8 +222,9 @@ void KinesisSink::admit(pipeline::BatchPtr batch) {
     size_t bytes = batch->data(i).size() + batch->key(i).size();
     if (bytes > config_.maxRecordSize) {
       droppedTooLarge_->Increment();
-      log::warn(kComponent, "dropped a record of {} bytes (data plus partition key): over max_record_size ({})",
-                bytes, config_.maxRecordSize);
+      deadLetter({batch.get(), i, 0, now, now}, "too_large",
+                 fmt::format("{} bytes of data plus partition key, over max_record_size ({})", bytes,
+                             config_.maxRecordSize));
       continue;
     }
     route({batch.get(), i, 0, now, now});
@@ -227,6 +233,26 @@ void KinesisSink::admit(pipeline::BatchPtr batch) {
   if (kept == 0) return;  // the batch goes back to the pool here
   batch->setUnacknowledged(kept);
   held_.push_back(std::move(batch));
+}
+
+void KinesisSink::deadLetter(const Pending& p, std::string_view reason, std::string_view detail) {
+  std::string_view key = p.batch->key(p.index);
+  if (deadLetterFile_) {
+    Status written =
+        deadLetterFile_->write(reason, detail, context_.pipelineName, key, p.batch->data(p.index));
+    if (written) {
+      deadLetters_->Add({{"pipeline", context_.pipelineName}, {"reason", std::string(reason)}}).Increment();
+      log::warn(kComponent, "record with partition key '{}' can never be sent ({}: {}): written to {}", key, reason,
+                detail, config_.deadLetterPath);
+      return;
+    }
+    droppedDeadLetterFailed_->Increment();
+    log::error(kComponent, "record with partition key '{}' can never be sent ({}: {}) and was dropped: {}", key,
+               reason, detail, written.message());
+    return;
+  }
+  log::warn(kComponent, "record with partition key '{}' can never be sent ({}: {}): dropped (no dead_letter_path)",
+            key, reason, detail);
 }
 
 void KinesisSink::acknowledge(const Pending& record) {
@@ -370,6 +396,24 @@ Clock::TimePoint KinesisSink::nextEvent(Clock::TimePoint now) {
 
 bool KinesisSink::sendReady(Clock::TimePoint now) {
   if (freeSlots_.empty() || pendingRecords_ == 0 || now < sendNotBefore_) return false;
+  if (!bisectGroups_.empty()) {
+    Slot& slot = *freeSlots_.back();
+    freeSlots_.pop_back();
+    slot.records = std::move(bisectGroups_.front());
+    bisectGroups_.pop_front();
+    slot.encoder.begin();
+    size_t bytes = 0;
+    for (const auto& [p, line] : slot.records) {
+      slot.encoder.add(p.batch->data(p.index), p.batch->key(p.index));
+      bytes += recordBytes(p);
+    }
+    pendingRecords_ -= slot.records.size();
+    pendingBytes_ -= bytes;
+    slot.mapGeneration = mapGeneration_;
+    slot.http.body = slot.encoder.finish();
+    sign(slot, "Kinesis_20131202.PutRecords", now);
+    return true;
+  }
   bool due = stoppingSnapshot_ || pendingRecords_ >= config_.maxBatchRecords || pendingBytes_ >= config_.maxBatchBytes;
   for (size_t i = 0; !due && i < lines_.size(); ++i) {
     if (!lines_[i].records.empty() && lines_[i].records.front().arrival + config_.linger <= now) due = true;
@@ -494,23 +538,29 @@ void KinesisSink::completePutRecords(Slot& slot) {
   HttpRequest& http = slot.http;
   if (!http.transportStatus) {
     requeue(slot, false);
-    bool credentials = http.curlCode == -1;
-    onRequestFailed(credentials ? "credentials" : "transport", http.transportStatus.message(), credentials);
+    if (http.curlCode == -1) {
+      onRequestFailed({ErrorAction::kPause, "credentials"}, http.transportStatus.message());
+    } else {
+      onRequestFailed(classifyRequestError(0, "", transportFailureFromCurl(http.curlCode)),
+                      http.transportStatus.message());
+    }
     return;
   }
   if (http.httpStatus != 200) {
-    std::string type = errorTypeOf(http.responseBody);
-    std::string label = type.empty() ? "http_" + std::to_string(http.httpStatus) : type;
-    bool transient = http.httpStatus >= 500 || http.httpStatus == 429 || http.httpStatus == 413 ||
-                     isTransientErrorType(type);
-    requeue(slot, isThrottleErrorType(type) || http.httpStatus == 429);
-    onRequestFailed(label, "HTTP " + std::to_string(http.httpStatus) + ": " + http.responseBody.substr(0, 300),
-                    !transient);
+    ErrorClass error = classifyRequestError(static_cast<int>(http.httpStatus), errorTypeOf(http.responseBody),
+                                            TransportFailure::kNone);
+    std::string detail = "HTTP " + std::to_string(http.httpStatus) + ": " + http.responseBody.substr(0, 300);
+    if (error.action == ErrorAction::kBisect || error.action == ErrorAction::kTooLarge) {
+      bisect(slot, error, detail);
+      return;
+    }
+    requeue(slot, error.action == ErrorAction::kThrottle);
+    onRequestFailed(error, detail);
     return;
   }
   if (Status parsed = response_.parse(http.responseBody, slot.records.size()); !parsed) {
     requeue(slot, false);
-    onRequestFailed("bad_response", parsed.message(), /*needsOperator=*/false);
+    onRequestFailed({ErrorAction::kRetry, "bad_response"}, parsed.message());
     return;
   }
 
@@ -606,19 +656,49 @@ void KinesisSink::completeListShards(Slot& slot) {
   }
 }
 
-void KinesisSink::onRequestFailed(const std::string& errorType, const std::string& detail, bool needsOperator) {
+void KinesisSink::bisect(Slot& slot, const ErrorClass& error, const std::string& detail) {
   requestsError_->Increment();
-  requestErrors_->Add({{"pipeline", context_.pipelineName}, {"error", errorType}}).Increment();
+  requestErrors_->Add({{"pipeline", context_.pipelineName}, {"error", error.label}}).Increment();
+  auto& records = slot.records;
+  if (records.size() == 1) {
+    const Pending& p = records.front().first;
+    (error.action == ErrorAction::kTooLarge ? droppedTooLarge_ : droppedInvalid_)->Increment();
+    deadLetter(p, error.action == ErrorAction::kTooLarge ? "too_large" : "invalid", error.label + ": " + detail);
+    acknowledge(p);
+    return;
+  }
+  log::warn(kComponent, "PutRecords with {} records refused ({}): splitting it to find the record(s) at fault",
+            records.size(), error.label);
+  size_t half = records.size() / 2;
+  std::vector<std::pair<Pending, uint32_t>> second(records.begin() + static_cast<std::ptrdiff_t>(half),
+                                                   records.end());
+  records.resize(half);
+  for (const auto* group : {&second, &records}) {
+    for (const auto& [p, line] : *group) {
+      ++pendingRecords_;
+      pendingBytes_ += recordBytes(p);
+    }
+  }
+  bisectGroups_.push_front(std::move(second));
+  bisectGroups_.push_front(std::move(records));
+  records.clear();
+}
+
+void KinesisSink::onRequestFailed(const ErrorClass& error, const std::string& detail) {
+  const bool needsOperator = error.action == ErrorAction::kPause;
+  requestsError_->Increment();
+  requestErrors_->Add({{"pipeline", context_.pipelineName}, {"error", error.label}}).Increment();
   auto delay = needsOperator ? config_.retryBackoffMax : requestBackoff_.next();
   sendNotBefore_ = context_.clock.now() + delay;
   stateGauge_->Set(static_cast<double>(needsOperator ? SinkState::kPaused : SinkState::kRetrying));
   std::lock_guard lock(stateMutex_);
-  if (errorType != lastErrorType_) {
-    lastErrorType_ = errorType;
-    log::error(kComponent, "PutRecords to {} failed ({}): {}; keeping {} records and retrying in {} ms", url_,
-               errorType, detail, pendingRecords_, delay.count());
+  if (error.label != lastErrorType_) {
+    lastErrorType_ = error.label;
+    log::error(kComponent, "PutRecords to {} failed ({}, {}): {}; keeping {} records and retrying in {} ms", url_,
+               error.label, needsOperator ? "needs attention: pausing, retrying as a probe" : "retrying", detail,
+               pendingRecords_, delay.count());
   }
-  if (needsOperator) notReadyReason_ = "kinesis sink of pipeline " + context_.pipelineName + ": " + errorType;
+  if (needsOperator) notReadyReason_ = "kinesis sink of pipeline " + context_.pipelineName + ": " + error.label;
 }
 
 void KinesisSink::onRequestSucceeded() {

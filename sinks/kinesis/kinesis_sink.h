@@ -31,6 +31,8 @@
 #include "pipeline/batch_queue.h"
 #include "sinks/kinesis/backoff.h"
 #include "sinks/kinesis/credentials.h"
+#include "sinks/kinesis/dead_letter_file.h"
+#include "sinks/kinesis/kinesis_errors.h"
 #include "sinks/kinesis/hash_key.h"
 #include "sinks/kinesis/http_transport.h"
 #include "sinks/kinesis/kinesis_config.h"
@@ -55,6 +57,7 @@ class KinesisSink final : public sinks::Sink {
  public:
   KinesisSink(const sinks::SinkContext& context, KinesisConfig config,
               std::unique_ptr<CredentialsProvider> credentials);
+  // Opens the dead-letter file, if configured; fails when it cannot.
   ~KinesisSink() override;
 
   Status start() override;
@@ -103,7 +106,11 @@ class KinesisSink final : public sinks::Sink {
   void putBackFront(const Pending& p, uint32_t line);
   void acknowledge(const Pending& record);
   void applyShardMap(ShardMap map);
-  void onRequestFailed(const std::string& errorType, const std::string& detail, bool needsOperator);
+  void onRequestFailed(const ErrorClass& error, const std::string& detail);
+  // Splits a request refused as invalid or too large in two; a single record
+  // becomes a dead letter.
+  void bisect(Slot& slot, const ErrorClass& error, const std::string& detail);
+  void deadLetter(const Pending& p, std::string_view reason, std::string_view detail);
   void onRequestSucceeded();
   size_t recordBytes(const Pending& p) const;
   void sleepUntil(Clock::TimePoint until);
@@ -127,6 +134,9 @@ class KinesisSink final : public sinks::Sink {
   ShardMap shardMap_;
   std::vector<ShardLine> lines_;
   size_t nextLine_ = 0;  // round-robin start
+  // Halves of requests refused as invalid, sent as they are (before the
+  // shard lines) until the bad records are isolated.
+  std::deque<std::vector<std::pair<Pending, uint32_t>>> bisectGroups_;
   size_t pendingRecords_ = 0;
   size_t pendingBytes_ = 0;
   std::vector<pipeline::BatchPtr> held_;
@@ -168,6 +178,10 @@ class KinesisSink final : public sinks::Sink {
   prometheus::Family<prometheus::Counter>* throttledByShard_;
   prometheus::Counter* droppedTooLarge_;
   prometheus::Counter* droppedShutdown_;
+  prometheus::Counter* droppedInvalid_;
+  prometheus::Counter* droppedDeadLetterFailed_;
+  prometheus::Family<prometheus::Counter>* deadLetters_;
+  std::unique_ptr<DeadLetterFile> deadLetterFile_;
   prometheus::Histogram* requestSeconds_;
   prometheus::Histogram* recordsPerRequest_;
   prometheus::Histogram* bytesPerRequest_;

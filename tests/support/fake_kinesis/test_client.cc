@@ -71,7 +71,8 @@ Status TestClient::fill() {
   return Status::ok();
 }
 
-Result<ClientResponse> TestClient::readResponse() {
+Result<ClientResponse> TestClient::receive(bool interim) {
+  if (fd_ < 0) return fail(Status::unavailable("not connected"));
   for (;;) {
     size_t end;
     while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
@@ -107,7 +108,7 @@ Result<ClientResponse> TestClient::readResponse() {
       length = std::strtoull(it->second.c_str(), nullptr, 10);
     }
     size_t bodyStart = end + 4;
-    if (response.status == 100) {  // interim answer: the real one follows
+    if (response.status / 100 == 1 && !interim) {  // interim answer: the real one follows
       buffer_.erase(0, bodyStart);
       continue;
     }
@@ -136,15 +137,20 @@ Result<ClientResponse> TestClient::request(std::string_view method, std::string_
   return raw(out_);
 }
 
-Result<ClientResponse> TestClient::raw(std::string_view bytes) {
+Status TestClient::send(std::string_view bytes) {
   if (fd_ < 0) {
-    if (auto status = connect(); !status) return fail(status);
+    if (auto status = connect(); !status) return status;
   }
   if (auto status = sendAll(bytes); !status) {
     disconnect();
-    return fail(status);
+    return status;
   }
-  return readResponse();
+  return Status::ok();
+}
+
+Result<ClientResponse> TestClient::raw(std::string_view bytes) {
+  if (auto status = send(bytes); !status) return fail(status);
+  return receive();
 }
 
 Result<ClientResponse> TestClient::call(std::string_view operation, std::string_view body) {

@@ -42,6 +42,10 @@ class TestClient {
                                  const std::vector<std::pair<std::string, std::string>>& headers = {});
   // Sends bytes as they are and reads one answer.
   Result<ClientResponse> raw(std::string_view bytes);
+  // The two halves of raw(), for exchanges like Expect: 100-continue.
+  // receive() skips interim (1xx) answers unless `interim` is set.
+  Status send(std::string_view bytes);
+  Result<ClientResponse> receive(bool interim = false);
 
   void disconnect();
   bool connected() const { return fd_ >= 0; }
@@ -50,7 +54,6 @@ class TestClient {
  private:
   Status connect();
   Status sendAll(std::string_view bytes);
-  Result<ClientResponse> readResponse();
   Status fill();  // reads more into buffer_
 
   uint16_t port_;

@@ -9,6 +9,8 @@
 #include <simdjson.h>
 
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -63,7 +65,8 @@ class ScriptedKinesis {
   // Return "" to accept the record, or an error code to fail it.
   using RecordScript = std::function<std::string(size_t request, size_t position, const SentRecord&)>;
   // Return a status other than 200 (with a body) to fail the whole request.
-  using RequestScript = std::function<std::optional<HttpReply>(size_t request)>;
+  using RequestScript =
+      std::function<std::optional<HttpReply>(size_t request, const std::vector<SentRecord>& records)>;
 
   ScriptedKinesis(RecordScript records = {}, RequestScript requests = {})
       : recordScript_(std::move(records)), requestScript_(std::move(requests)),
@@ -83,6 +86,14 @@ class ScriptedKinesis {
     std::lock_guard lock(mutex_);
     return requests_;
   }
+  size_t requestCount() {
+    std::lock_guard lock(mutex_);
+    return requests_.size();
+  }
+  bool waitForRequests(size_t count) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::seconds(20), [&] { return requests_.size() >= count; });
+  }
   std::vector<HttpRequest> rawRequests() {
     std::lock_guard lock(mutex_);
     return raw_;
@@ -96,7 +107,10 @@ class ScriptedKinesis {
     auto records = decodeRecords(request.body);
     requests_.push_back(records);
     if (requestScript_) {
-      if (auto reply = requestScript_(index)) return *reply;
+      if (auto reply = requestScript_(index, records)) {
+        changed_.notify_all();
+        return *reply;
+      }
     }
     std::string body = "{\"FailedRecordCount\":0,\"Records\":[";
     for (size_t i = 0; i < records.size(); ++i) {
@@ -256,7 +270,7 @@ TEST_F(KinesisSinkTest, RetriesOnlyTheRecordsThatFailed) {
 }
 
 TEST_F(KinesisSinkTest, RetriesTheWholeRequestAfterAServerError) {
-  ScriptedKinesis kinesis({}, [](size_t request) -> std::optional<HttpReply> {
+  ScriptedKinesis kinesis({}, [](size_t request, const auto&) -> std::optional<HttpReply> {
     if (request == 0) return HttpReply{500, R"({"__type":"InternalFailure","message":"boom"})"};
     return std::nullopt;
   });
@@ -271,7 +285,7 @@ TEST_F(KinesisSinkTest, RetriesTheWholeRequestAfterAServerError) {
 }
 
 TEST_F(KinesisSinkTest, RetriesAfterTheConnectionDrops) {
-  ScriptedKinesis kinesis({}, [](size_t request) -> std::optional<HttpReply> {
+  ScriptedKinesis kinesis({}, [](size_t request, const auto&) -> std::optional<HttpReply> {
     if (request == 0) {
       HttpReply drop;
       drop.closeConnection = true;
@@ -284,7 +298,7 @@ TEST_F(KinesisSinkTest, RetriesAfterTheConnectionDrops) {
   ASSERT_TRUE(kinesis.waitForAccepted(3));
   sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
   EXPECT_EQ(dataOf(kinesis.accepted()).size(), 3u);
-  EXPECT_EQ(metric("kinship_sink_request_errors_total", {{"error", "transport"}}), 1);
+  EXPECT_EQ(metric("kinship_sink_request_errors_total", {{"error", "transport_reset"}}), 1);
 }
 
 TEST_F(KinesisSinkTest, AccessDeniedMakesTheSinkNotReadyUntilARequestWorks) {
@@ -292,7 +306,7 @@ TEST_F(KinesisSinkTest, AccessDeniedMakesTheSinkNotReadyUntilARequestWorks) {
   std::mutex seenMutex;
   std::condition_variable seen;
   size_t denied = 0;
-  ScriptedKinesis kinesis({}, [&](size_t) -> std::optional<HttpReply> {
+  ScriptedKinesis kinesis({}, [&](size_t, const auto&) -> std::optional<HttpReply> {
     if (!deny) return std::nullopt;
     std::lock_guard lock(seenMutex);
     ++denied;
@@ -330,7 +344,7 @@ TEST_F(KinesisSinkTest, DropsAndCountsARecordLargerThanTheLimit) {
 }
 
 TEST_F(KinesisSinkTest, CountsWhatIsUndeliveredWhenTheShutdownDeadlinePasses) {
-  ScriptedKinesis kinesis({}, [](size_t) -> std::optional<HttpReply> {
+  ScriptedKinesis kinesis({}, [](size_t, const auto&) -> std::optional<HttpReply> {
     return HttpReply{503, R"({"__type":"ServiceUnavailable"})"};
   });
   auto sink = startSink(configFor(kinesis.url()));
@@ -338,6 +352,83 @@ TEST_F(KinesisSinkTest, CountsWhatIsUndeliveredWhenTheShutdownDeadlinePasses) {
   sink->stop(std::chrono::steady_clock::now() + std::chrono::milliseconds(300));
   EXPECT_EQ(kinesis.accepted().size(), 0u);
   EXPECT_EQ(metric("kinship_sink_records_dropped_total", {{"reason", "shutdown"}}), 10);
+}
+
+TEST_F(KinesisSinkTest, BoundariesOf500RecordsPerRequest) {
+  ScriptedKinesis kinesis;
+  auto config = configFor(kinesis.url());
+  config.linger = std::chrono::milliseconds(60000);  // only a full request goes before shutdown
+  config.maxInFlight = 1;
+  auto sink = startSink(config);
+  push(501, 501);
+  ASSERT_TRUE(kinesis.waitForAccepted(500));
+  EXPECT_EQ(kinesis.requests().at(0).size(), 500u);
+  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  auto requests = kinesis.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[1].size(), 1u);  // the 501st, flushed at shutdown
+}
+
+TEST_F(KinesisSinkTest, BoundariesOf5MiBPerRequestAndOfTheRecordLimitKeyIncluded) {
+  ScriptedKinesis kinesis;
+  auto config = configFor(kinesis.url());
+  config.linger = std::chrono::milliseconds(60000);
+  config.maxInFlight = 1;
+  auto sink = startSink(config);
+  auto batch = queue_.acquire();
+  const std::string key = "key-é";  // 6 bytes
+  for (int i = 0; i < 5; ++i) {
+    // Exactly the 1 MiB record limit with the key; five make exactly 5 MiB.
+    std::string data(kDefaultMaxRecordSize - key.size(), static_cast<char>('a' + i));
+    batch->append(data, key);
+  }
+  batch->append("x", "k");  // one more request byte than 5 MiB would allow... plus its key
+  batch->append(std::string(kDefaultMaxRecordSize - key.size() + 1, 'z'), key);  // one byte over the record limit
+  queue_.push(std::move(batch));
+  ASSERT_TRUE(kinesis.waitForAccepted(5));
+  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+
+  auto requests = kinesis.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  ASSERT_EQ(requests[0].size(), 5u);
+  size_t bytes = 0;
+  for (const auto& r : requests[0]) bytes += r.data.size() + r.key.size();
+  EXPECT_EQ(bytes, kMaxBytesPerRequest);
+  ASSERT_EQ(requests[1].size(), 1u);
+  EXPECT_EQ(requests[1][0].data, "x");
+  EXPECT_EQ(metric("kinship_sink_records_dropped_total", {{"reason", "too_large"}}), 1);
+}
+
+TEST_F(KinesisSinkTest, BisectsARequestRefusedAsInvalidAndDeadLettersTheBadRecord) {
+  char dirTemplate[] = "/tmp/kinship-dlq-XXXXXX";
+  ASSERT_NE(::mkdtemp(dirTemplate), nullptr);
+  const std::string path = std::string(dirTemplate) + "/dead.jsonl";
+  ScriptedKinesis kinesis({}, [](size_t, const std::vector<SentRecord>& records) -> std::optional<HttpReply> {
+    for (const auto& r : records) {
+      if (r.data == "r5") return HttpReply{400, R"({"__type":"InvalidArgumentException","message":"bad"})"};
+    }
+    return std::nullopt;
+  });
+  auto config = configFor(kinesis.url());
+  config.deadLetterPath = path;
+  auto sink = startSink(config);
+  push(8, 8);
+  ASSERT_TRUE(kinesis.waitForAccepted(7));
+  ASSERT_TRUE(kinesis.waitForRequests(7));  // 8 → 4+4 → 2+2 → 1+1 (the 4 and 2 without r5 pass)
+  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+
+  auto accepted = dataOf(kinesis.accepted());
+  EXPECT_EQ(accepted, (std::set<std::string>{"r0", "r1", "r2", "r3", "r4", "r6", "r7"}));
+  EXPECT_EQ(metric("kinship_sink_records_dropped_total", {{"reason", "invalid"}}), 1);
+  EXPECT_EQ(metric("kinship_sink_dead_letters_total", {{"reason", "invalid"}}), 1);
+  std::ifstream in(path);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_NE(line.find("\"reason\":\"invalid\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"partition_key\":\"k5\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"data\":\"cjU=\""), std::string::npos) << line;  // base64("r5")
+  EXPECT_FALSE(std::getline(in, line));
+  std::filesystem::remove_all(dirTemplate);
 }
 
 }  // namespace
