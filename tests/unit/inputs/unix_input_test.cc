@@ -455,6 +455,7 @@ TEST_F(UnixInputTest, PausesWhileTheQueueIsFullAndLosesNothing) {
   collect();
   ASSERT_TRUE(ok) << records_.size() << " of " << kLines;
   EXPECT_GT(fullTimes, 0u) << "the queue never filled: the test proves nothing";
+  std::cout << "DEBUG full " << fullTimes << " growth " << growthWhilePaused << " max " << maxQueued << "\n";
   // Bounded: the queue plus what reads already under way bring.
   EXPECT_LE(growthWhilePaused, 64u * 1024u + 64u * 1024u / 100u * 32u);
   EXPECT_LE(maxQueued, kQueueBytes + 256 * 1024);
