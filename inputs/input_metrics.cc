@@ -44,8 +44,7 @@ prometheus::Gauge& inputConnectionsGauge(prometheus::Registry& registry, const p
       .Add(labels);
 }
 
-prometheus::Counter& inputConnectionsRejectedCounter(prometheus::Registry& registry,
-                                                     const prometheus::Labels& labels) {
+prometheus::Counter& inputConnectionsRejectedCounter(prometheus::Registry& registry, const prometheus::Labels& labels) {
   return prometheus::BuildCounter()
       .Name("kinship_input_connections_rejected_total")
       .Help("Client connections closed as soon as accepted because the input had max_connections open")

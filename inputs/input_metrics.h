@@ -40,8 +40,7 @@ prometheus::Counter& inputDroppedCounter(prometheus::Registry& registry, const p
 prometheus::Gauge& inputConnectionsGauge(prometheus::Registry& registry, const prometheus::Labels& labels);
 // kinship_input_connections_rejected_total: connections closed on accept
 // because the input already had max_connections open.
-prometheus::Counter& inputConnectionsRejectedCounter(prometheus::Registry& registry,
-                                                     const prometheus::Labels& labels);
+prometheus::Counter& inputConnectionsRejectedCounter(prometheus::Registry& registry, const prometheus::Labels& labels);
 
 // Counts on the hot path with a plain add; publish() moves the sum to the
 // registry's counter (an atomic), once per batch rather than once per record.

@@ -47,8 +47,7 @@ DatagramReader::DatagramReader(const InputContext& context, Options options)
       bytes_(inputBytesCounter(context.metrics, inputLabels(context.pipeline.name(), context.id))),
       droppedOversize_(inputDroppedCounter(context.metrics, inputLabels(context.pipeline.name(), context.id),
                                            options_.oversizeReason)),
-      droppedEmpty_(
-          inputDroppedCounter(context.metrics, inputLabels(context.pipeline.name(), context.id), "empty")),
+      droppedEmpty_(inputDroppedCounter(context.metrics, inputLabels(context.pipeline.name(), context.id), "empty")),
       droppedQueueFull_(
           inputDroppedCounter(context.metrics, inputLabels(context.pipeline.name(), context.id), "queue_full")) {
   if (options_.countKernelDrops) {
@@ -70,7 +69,8 @@ Status DatagramReader::start(int fd, int family) {
     return Status::ioError(fmt::format("{}: cannot register the socket: {}", options_.name, ec.message()));
   }
   socket_.non_blocking(true, ec);
-  if (ec) return Status::ioError(fmt::format("{}: cannot make the socket non-blocking: {}", options_.name, ec.message()));
+  if (ec)
+    return Status::ioError(fmt::format("{}: cannot make the socket non-blocking: {}", options_.name, ec.message()));
 
   const size_t count = static_cast<size_t>(options_.batchDatagrams);
   stride_ = options_.bufferSize + pipeline::kParsePadding;
@@ -133,8 +133,8 @@ void DatagramReader::drain() {
         // Drained: the next datagram is a new readiness edge for the wait.
         waitReadable();
       } else {
-        log::warn(options_.component, "{}: receive failed ({}); retrying in {} ms", options_.name,
-                  std::strerror(err), kRetryDelay.count());
+        log::warn(options_.component, "{}: receive failed ({}); retrying in {} ms", options_.name, std::strerror(err),
+                  kRetryDelay.count());
         retryLater();
       }
       return;
@@ -167,8 +167,7 @@ void DatagramReader::handleReceived(int count) {
       droppedOversize_.add();
       continue;
     }
-    handleDatagram(std::string_view(slots_.get() + static_cast<size_t>(i) * stride_, headers_[i].msg_len),
-                   queueFull);
+    handleDatagram(std::string_view(slots_.get() + static_cast<size_t>(i) * stride_, headers_[i].msg_len), queueFull);
   }
 }
 

@@ -16,16 +16,20 @@
 
 #include <sys/socket.h>
 
-#include <asio/generic/datagram_protocol.hpp>
-#include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
-
+// Standard headers before Asio's: Asio chooses how it allocates handler
+// memory by whether libstdc++'s configuration is already included, and every
+// translation unit must make the same choice (else memory allocated in one is
+// freed by the other's mismatched function).
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <asio/generic/datagram_protocol.hpp>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 
 #include "common/status.h"
 #include "inputs/input.h"
@@ -41,9 +45,9 @@ namespace kinship::inputs {
 class DatagramReader {
  public:
   enum class Framing {
-    kWhole,          // the datagram is the record, byte for byte
-    kSplitLines,     // each "\n"-terminated line is a record ("\r\n" too); trailing empty lines dropped
-    kStripNewline,   // the datagram is the record, less one trailing "\n" or "\r\n" (syslog style)
+    kWhole,         // the datagram is the record, byte for byte
+    kSplitLines,    // each "\n"-terminated line is a record ("\r\n" too); trailing empty lines dropped
+    kStripNewline,  // the datagram is the record, less one trailing "\n" or "\r\n" (syslog style)
   };
   struct Options {
     pipeline::Parser parser = pipeline::Parser::kRaw;
@@ -96,14 +100,14 @@ class DatagramReader {
   // Lets handlers still queued after destruction find out the reader is gone.
   std::shared_ptr<bool> alive_;
 
-  size_t stride_ = 0;                  // bytes per datagram slot: bufferSize + parse padding
-  std::unique_ptr<char[]> slots_;      // batchDatagrams slots
+  size_t stride_ = 0;              // bytes per datagram slot: bufferSize + parse padding
+  std::unique_ptr<char[]> slots_;  // batchDatagrams slots
   std::vector<iovec> iovecs_;
   std::vector<Control> controls_;
   std::vector<mmsghdr> headers_;
   pipeline::BatchPtr batch_;
 
-  uint32_t kernelDropsSeen_ = 0;  // the socket's cumulative drop counter, last value read
+  uint32_t kernelDropsSeen_ = 0;   // the socket's cumulative drop counter, last value read
   bool droppingForQueue_ = false;  // between the first queue_full drop and the next record kept
   uint64_t droppedThisEpisode_ = 0;
   std::chrono::steady_clock::time_point lastWarning_{};

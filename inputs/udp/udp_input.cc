@@ -24,7 +24,7 @@ DatagramReader::Options readerOptions(const std::string& id, const UdpInputConfi
   o.oversizeReason = "truncated";
   o.countKernelDrops = true;
   o.component = "udp";
-  o.name = id + " on " + config.listenText;
+  o.name = "udp input " + id + " on " + config.listenText;
   return o;
 }
 
@@ -76,8 +76,8 @@ Status UdpInput::start() {
     setReceiveBuffer(socket.native_handle(), config_.receiveBufferSize, name());
     int on = 1;
     if (::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on)) != 0) {
-      log::warn("udp", "{}: cannot enable SO_RXQ_OVFL ({}): datagrams the kernel drops will not be counted",
-                name(), std::strerror(errno));
+      log::warn("udp", "{}: cannot enable SO_RXQ_OVFL ({}): datagrams the kernel drops will not be counted", name(),
+                std::strerror(errno));
     }
     socket.bind(endpoint, ec);
     if (!ec) break;

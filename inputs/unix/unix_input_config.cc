@@ -75,13 +75,11 @@ UnixInputConfig unixInputConfigFrom(const config::Section& section) {
   if (c.path.size() > kMaxPath) {
     section.fail("path", fmt::format("{} bytes long; a Unix socket path may have at most {}", c.path.size(), kMaxPath));
   }
-  c.mode = section.getString("mode") == "datagram" ? UnixInputConfig::Mode::kDatagram
-                                                   : UnixInputConfig::Mode::kStream;
+  c.mode = section.getString("mode") == "datagram" ? UnixInputConfig::Mode::kDatagram : UnixInputConfig::Mode::kStream;
   c.parser = section.getString("parser") == "json" ? pipeline::Parser::kJson : pipeline::Parser::kRaw;
 
   std::string modeText = section.getString("socket_mode");
-  bool octal = !modeText.empty() && modeText.size() <= 4 &&
-               modeText.find_first_not_of("01234567") == std::string::npos;
+  bool octal = !modeText.empty() && modeText.size() <= 4 && modeText.find_first_not_of("01234567") == std::string::npos;
   if (!octal) {
     section.fail("socket_mode", fmt::format("'{}' is not an octal permission such as \"0660\"", modeText));
   }

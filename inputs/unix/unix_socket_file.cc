@@ -41,8 +41,8 @@ Result<bool> inUse(const std::string& path, int socketType) {
   // EAGAIN: a full backlog, so a live listener; EPROTOTYPE: a live socket of
   // the other type. Anything else: we cannot tell, so we do not remove it.
   if (err == EAGAIN || err == EPROTOTYPE) return true;
-  return fail(Status::ioError(fmt::format("cannot tell whether {} is in use ({}); refusing to remove it", path,
-                                          std::strerror(err))));
+  return fail(Status::ioError(
+      fmt::format("cannot tell whether {} is in use ({}); refusing to remove it", path, std::strerror(err))));
 }
 
 Result<gid_t> lookUpGroup(const std::string& name) {
@@ -72,8 +72,8 @@ Status UnixSocketFile::prepare(int socketType, const std::optional<std::string>&
   const std::string parent = parentOf(path_);
   struct stat st {};
   if (::stat(parent.c_str(), &st) != 0) {
-    return Status::notFound(fmt::format("cannot create socket {}: directory {} does not exist ({})", path_, parent,
-                                        std::strerror(errno)));
+    return Status::notFound(
+        fmt::format("cannot create socket {}: directory {} does not exist ({})", path_, parent, std::strerror(errno)));
   }
   if (!S_ISDIR(st.st_mode)) {
     return Status::invalidArgument(fmt::format("cannot create socket {}: {} is not a directory", path_, parent));

@@ -39,12 +39,9 @@ UnixStreamInput::UnixStreamInput(const InputContext& context, UnixInputConfig co
       alive_(std::make_shared<bool>(true)),
       records_(inputRecordsCounter(context.metrics, inputLabels(context.pipeline.name(), context.id))),
       bytes_(inputBytesCounter(context.metrics, inputLabels(context.pipeline.name(), context.id))),
-      tooLong_(inputDroppedCounter(context.metrics, inputLabels(context.pipeline.name(), context.id),
-                                   "line_too_long")),
-      rejected_(&inputConnectionsRejectedCounter(context.metrics,
-                                                 inputLabels(context.pipeline.name(), context.id))),
-      connectionsGauge_(
-          &inputConnectionsGauge(context.metrics, inputLabels(context.pipeline.name(), context.id))) {}
+      tooLong_(inputDroppedCounter(context.metrics, inputLabels(context.pipeline.name(), context.id), "line_too_long")),
+      rejected_(&inputConnectionsRejectedCounter(context.metrics, inputLabels(context.pipeline.name(), context.id))),
+      connectionsGauge_(&inputConnectionsGauge(context.metrics, inputLabels(context.pipeline.name(), context.id))) {}
 
 UnixStreamInput::~UnixStreamInput() {
   *alive_ = false;
@@ -147,11 +144,10 @@ void UnixStreamInput::onAccepted(asio::local::stream_protocol::socket socket) {
 
 void UnixStreamInput::read(const ConnectionPtr& connection) {
   auto room = connection->lines.writable();
-  connection->socket.async_read_some(
-      asio::buffer(room.data(), room.size()),
-      [this, alive = alive_, connection](const asio::error_code& ec, size_t n) {
-        if (*alive) onRead(connection, ec, n);
-      });
+  connection->socket.async_read_some(asio::buffer(room.data(), room.size()),
+                                     [this, alive = alive_, connection](const asio::error_code& ec, size_t n) {
+                                       if (*alive) onRead(connection, ec, n);
+                                     });
 }
 
 void UnixStreamInput::onRead(const ConnectionPtr& connection, const asio::error_code& ec, size_t n) {
@@ -246,7 +242,8 @@ void UnixStreamInput::onLineTooLong(uint64_t bytes) {
   // Once per connection: a client that only sends long lines must not flood the log.
   if (current_ != nullptr && !current_->warnedTooLong) {
     current_->warnedTooLong = true;
-    log::warn("unix", "{}: dropped a line of {} bytes or more from connection {}: longer than max_line_size ({} "
+    log::warn("unix",
+              "{}: dropped a line of {} bytes or more from connection {}: longer than max_line_size ({} "
               "bytes); further ones on this connection are only counted",
               name_, bytes, current_->id, config_.maxLineSize);
   }

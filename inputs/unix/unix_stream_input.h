@@ -8,12 +8,13 @@
 // resumes once the queue has room.
 // Threading: lives on the I/O thread (see inputs/input.h).
 
-#include <asio/local/stream_protocol.hpp>
-#include <asio/steady_timer.hpp>
-
+// Standard headers before Asio's (see inputs/udp/datagram_reader.h).
 #include <cstdint>
 #include <map>
 #include <memory>
+
+#include <asio/local/stream_protocol.hpp>
+#include <asio/steady_timer.hpp>
 
 #include "inputs/input.h"
 #include "inputs/input_metrics.h"

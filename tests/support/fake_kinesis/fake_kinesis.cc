@@ -32,10 +32,12 @@ Status FakeKinesis::init() {
   limits.maxBodyBytes = options.maxBodySize;
   limits.idleTimeout = options.idleTimeout;
   server_ = std::make_unique<HttpServer>(
-      *io_, [service = service_.get()](const HttpRequest& request, HttpReply& reply) { service->handle(request, reply); },
+      *io_,
+      [service = service_.get()](const HttpRequest& request, HttpReply& reply) { service->handle(request, reply); },
       limits);
   if (auto status = server_->listen(options.host, options.port); !status) return status;
   port_ = server_->port();
+  log::debug("fake-kinesis", "listening on {}:{} with {} thread(s)", options.host, port_, options.threads);
   int threads = std::max(1, options.threads);
   for (int i = 0; i < threads; ++i) {
     threads_.emplace_back([io = io_.get()] {

@@ -256,7 +256,8 @@ Result<Faults> parseFaults(std::string_view json) {
         double total = 0;
         for (auto rate : rates) {
           auto error = apiErrorFromName(rate.key);
-          if (!error) return fail(Status::invalidArgument(fmt::format("unknown error \"{}\" in requestErrorRates", rate.key)));
+          if (!error)
+            return fail(Status::invalidArgument(fmt::format("unknown error \"{}\" in requestErrorRates", rate.key)));
           double value = 0;
           if (auto rs = readRate(rate.value, rate.key, value); !rs) return fail(rs);
           total += value;
@@ -294,8 +295,8 @@ std::string faultsToJson(const Faults& faults) {
       faults.delay.count(), faults.delayRate);
   for (size_t i = 0; i < faults.requestErrorRates.size(); ++i) {
     if (i != 0) out += ',';
-    out += fmt::format("\"{}\":{}", errorInfo(faults.requestErrorRates[i].first).type,
-                       faults.requestErrorRates[i].second);
+    out +=
+        fmt::format("\"{}\":{}", errorInfo(faults.requestErrorRates[i].first).type, faults.requestErrorRates[i].second);
   }
   out += "},\"operations\":[";
   for (size_t i = 0; i < faults.operations.size(); ++i) {

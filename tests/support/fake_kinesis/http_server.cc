@@ -61,17 +61,28 @@ std::string_view trim(std::string_view s) {
 
 std::string_view reasonPhrase(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 413:
+      return "Payload Too Large";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unknown";
   }
 }
 
@@ -363,8 +374,10 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     head_ += "Content-Length: ";
     head_ += std::to_string(reply_.body.size());
     uint64_t id = server_->nextRequestId();
-    head_ += fmt::format("\r\nx-amzn-RequestId: {:08x}-fa6e-4e5a-8000-{:012x}\r\n", static_cast<uint32_t>(id >> 48),
-                         id & 0xFFFFFFFFFFFFULL);
+    // UUID-shaped like the service's; the scrambled head makes ids easy to
+    // tell apart in logs, the tail is the plain counter.
+    head_ += fmt::format("\r\nx-amzn-RequestId: {:08x}-fa6e-4e5a-8000-{:012x}\r\n",
+                         static_cast<uint32_t>((id * 0x9E3779B97F4A7C15ULL) >> 32), id & 0xFFFFFFFFFFFFULL);
     if (reply_.close) head_ += "Connection: close\r\n";
     head_ += "\r\n";
     touch();
@@ -482,22 +495,22 @@ Status HttpServer::Impl::listen(const std::string& host, uint16_t port) {
 
 void HttpServer::Impl::accept() {
   if (stopped_) return;
-  acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](const asio::error_code& ec,
-                                                                            tcp::socket socket) {
-    if (self->stopped_ || ec == asio::error::operation_aborted) return;
-    if (ec) {
-      log::warn(kComponent, "accept failed: {}; retrying", ec.message());
-      self->acceptRetry_.expires_after(kAcceptRetryDelay);
-      self->acceptRetry_.async_wait([self](const asio::error_code& waitError) {
-        if (!waitError) self->accept();
-      });
-      return;
-    }
-    asio::error_code ignored;
-    socket.set_option(tcp::no_delay(true), ignored);
-    std::make_shared<Connection>(self, std::move(socket))->run();
-    self->accept();
-  });
+  acceptor_.async_accept(asio::make_strand(io_),
+                         [self = shared_from_this()](const asio::error_code& ec, tcp::socket socket) {
+                           if (self->stopped_ || ec == asio::error::operation_aborted) return;
+                           if (ec) {
+                             log::warn(kComponent, "accept failed: {}; retrying", ec.message());
+                             self->acceptRetry_.expires_after(kAcceptRetryDelay);
+                             self->acceptRetry_.async_wait([self](const asio::error_code& waitError) {
+                               if (!waitError) self->accept();
+                             });
+                             return;
+                           }
+                           asio::error_code ignored;
+                           socket.set_option(tcp::no_delay(true), ignored);
+                           std::make_shared<Connection>(self, std::move(socket))->run();
+                           self->accept();
+                         });
 }
 
 HttpServer::HttpServer(asio::io_context& io, Handler handler, Limits limits)

@@ -219,6 +219,8 @@ int main(int argc, char** argv) {
 
   // Signals are taken synchronously by this thread: block them before the
   // server threads start, so those inherit the mask.
+  // A reader of our stdout that goes away must not kill the server.
+  signal(SIGPIPE, SIG_IGN);
   sigset_t stopSignals;
   sigemptyset(&stopSignals);
   sigaddset(&stopSignals, SIGTERM);

@@ -35,13 +35,13 @@ struct FakeOptions {
 
   // Per-shard write limits over a sliding one-second window; 0: no limit.
   uint64_t recordsPerSecond = 1000;
-  uint64_t bytesPerSecond = 1024 * 1024;  // data + partition key
+  uint64_t bytesPerSecond = 1024 * 1024;    // data + partition key
   size_t maxRecordSize = 1024 * 1024;       // data + partition key
   size_t maxRequestSize = 5 * 1024 * 1024;  // sum of data + keys in a PutRecords
   size_t maxBodySize = 8 * 1024 * 1024;     // HTTP body; larger gets 413
 
-  Faults faults;       // at start (and again after reset())
-  uint64_t seed = 1;   // the fault RNG's seed (Faults::seed overrides it)
+  Faults faults;      // at start (and again after reset())
+  uint64_t seed = 1;  // the fault RNG's seed (Faults::seed overrides it)
 
   // Time for the throughput windows and stream timestamps; tests inject a
   // manual clock so windows slide without sleeping. Null: the system clock.
@@ -85,7 +85,7 @@ struct Stats {
   Counts recordsFailed;
   // Accepted records whose (partition key, data) pair had been accepted before.
   uint64_t duplicates = 0;
-  uint64_t recordsStored = 0;  // kept in memory for records()
+  uint64_t recordsStored = 0;      // kept in memory for records()
   std::vector<ShardStats> shards;  // current streams, in name then shard order
 
   uint64_t outcome(std::string_view name) const {

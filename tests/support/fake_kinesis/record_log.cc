@@ -99,12 +99,22 @@ void RecordLog::append(uint32_t streamId, uint32_t shardIndex, uint64_t counter,
     std::fwrite(line_.data(), 1, line_.size(), file_);
   }
   if (entries_.size() >= maxStored_) return;
-  Entry entry{streamId, shardIndex, counter, 0, 0, static_cast<uint32_t>(partitionKey.size()),
-              static_cast<uint32_t>(data.size()), static_cast<uint32_t>(explicitHashKey.size())};
+  Entry entry{streamId,
+              shardIndex,
+              counter,
+              0,
+              0,
+              static_cast<uint32_t>(partitionKey.size()),
+              static_cast<uint32_t>(data.size()),
+              static_cast<uint32_t>(explicitHashKey.size())};
   char* at = reserve(partitionKey.size() + data.size() + explicitHashKey.size(), entry.chunk, entry.offset);
-  std::memcpy(at, partitionKey.data(), partitionKey.size());
-  std::memcpy(at + partitionKey.size(), data.data(), data.size());
-  std::memcpy(at + partitionKey.size() + data.size(), explicitHashKey.data(), explicitHashKey.size());
+  // memcpy from an empty view's null pointer is undefined even for 0 bytes.
+  auto copy = [](char* to, std::string_view from) {
+    if (!from.empty()) std::memcpy(to, from.data(), from.size());
+  };
+  copy(at, partitionKey);
+  copy(at + partitionKey.size(), data);
+  copy(at + partitionKey.size() + data.size(), explicitHashKey);
   entries_.push_back(entry);
 }
 

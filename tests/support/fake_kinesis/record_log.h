@@ -67,7 +67,7 @@ class RecordLog {
   void append(uint32_t streamId, uint32_t shardIndex, uint64_t counter, std::string_view partitionKey,
               std::string_view data, std::string_view explicitHashKey);
 
-  uint64_t total() const { return total_; }    // accepted since the last clear
+  uint64_t total() const { return total_; }          // accepted since the last clear
   size_t stored() const { return entries_.size(); }  // kept in memory
   std::vector<StoredRecord> records(size_t from, size_t limit) const;
   // JSON lines: {"stream","shardId","sequenceNumber","partitionKey","data","explicitHashKey"?}
@@ -96,8 +96,8 @@ class RecordLog {
 
   char* reserve(size_t size, uint32_t& chunk, uint32_t& offset);
   void appendJsonLine(std::string& out, const Entry& entry) const;
-  void appendJsonLine(std::string& out, uint32_t streamId, uint32_t shardIndex, uint64_t counter,
-                      std::string_view key, std::string_view data, std::string_view hashKey) const;
+  void appendJsonLine(std::string& out, uint32_t streamId, uint32_t shardIndex, uint64_t counter, std::string_view key,
+                      std::string_view data, std::string_view hashKey) const;
 
   size_t maxStored_;
   uint64_t total_ = 0;

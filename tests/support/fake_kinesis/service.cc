@@ -121,8 +121,7 @@ std::string_view serializationError(HttpReply& reply, std::string_view field) {
 }
 
 bool isStreamNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-         c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
 }
 
 // Kinesis's pattern for ExplicitHashKey: 0|([1-9]\d{0,38}).
@@ -164,16 +163,19 @@ void validateStreamRef(std::string_view name, std::string_view arn, bool hasName
                        const FakeOptions& options, std::vector<std::string>& errors, StreamRef& ref) {
   if (hasName) {
     if (name.empty()) {
-      errors.push_back("Value '' at 'streamName' failed to satisfy constraint: Member must have length greater than or "
-                       "equal to 1");
+      errors.push_back(
+          "Value '' at 'streamName' failed to satisfy constraint: Member must have length greater than or "
+          "equal to 1");
     } else if (name.size() > 128) {
-      errors.push_back(fmt::format("Value '{}' at 'streamName' failed to satisfy constraint: Member must have length "
-                                   "less than or equal to 128",
-                                   shown(name)));
+      errors.push_back(
+          fmt::format("Value '{}' at 'streamName' failed to satisfy constraint: Member must have length "
+                      "less than or equal to 128",
+                      shown(name)));
     } else if (!std::all_of(name.begin(), name.end(), isStreamNameChar)) {
-      errors.push_back(fmt::format("Value '{}' at 'streamName' failed to satisfy constraint: Member must satisfy "
-                                   "regular expression pattern: [a-zA-Z0-9_.-]+",
-                                   shown(name)));
+      errors.push_back(
+          fmt::format("Value '{}' at 'streamName' failed to satisfy constraint: Member must satisfy "
+                      "regular expression pattern: [a-zA-Z0-9_.-]+",
+                      shown(name)));
     }
     ref.name = name;
   }
@@ -195,9 +197,10 @@ void validateStreamRef(std::string_view name, std::string_view arn, bool hasName
          std::all_of(parts[4].begin(), parts[4].end(), [](char c) { return c >= '0' && c <= '9'; }) &&
          parts[5].starts_with("stream/") && parts[5].size() > 7;
     if (!ok) {
-      errors.push_back(fmt::format("Value '{}' at 'streamARN' failed to satisfy constraint: Member must satisfy "
-                                   "regular expression pattern: arn:aws.*:kinesis:.*:\\d{{12}}:stream/\\S+",
-                                   shown(arn)));
+      errors.push_back(
+          fmt::format("Value '{}' at 'streamARN' failed to satisfy constraint: Member must satisfy "
+                      "regular expression pattern: arn:aws.*:kinesis:.*:\\d{{12}}:stream/\\S+",
+                      shown(arn)));
       return;
     }
     std::string_view arnName = parts[5].substr(7);
@@ -304,7 +307,8 @@ size_t queryNumber(std::string_view query, std::string_view key, size_t fallback
 std::string_view readRecord(object obj, Scratch& s, RecordIn& in) {
   std::string_view data;
   switch (getString(obj, "Data", data)) {
-    case Field::kWrongType: return "Data";
+    case Field::kWrongType:
+      return "Data";
     case Field::kOk: {
       size_t at = s.data.size();
       if (!base64Decode(data, s.data)) return "Data";
@@ -313,17 +317,26 @@ std::string_view readRecord(object obj, Scratch& s, RecordIn& in) {
       in.dataSize = s.data.size() - at;
       break;
     }
-    case Field::kAbsent: break;
+    case Field::kAbsent:
+      break;
   }
   switch (getString(obj, "PartitionKey", in.key)) {
-    case Field::kWrongType: return "PartitionKey";
-    case Field::kOk: in.hasKey = true; break;
-    case Field::kAbsent: break;
+    case Field::kWrongType:
+      return "PartitionKey";
+    case Field::kOk:
+      in.hasKey = true;
+      break;
+    case Field::kAbsent:
+      break;
   }
   switch (getString(obj, "ExplicitHashKey", in.hashKeyText)) {
-    case Field::kWrongType: return "ExplicitHashKey";
-    case Field::kOk: in.hasHashKey = true; break;
-    case Field::kAbsent: break;
+    case Field::kWrongType:
+      return "ExplicitHashKey";
+    case Field::kOk:
+      in.hasHashKey = true;
+      break;
+    case Field::kAbsent:
+      break;
   }
   return {};
 }
@@ -343,27 +356,31 @@ void validateRecord(const RecordIn& r, size_t position, const FakeOptions& optio
   } else {
     size_t chars = countCodePoints(r.key);
     if (chars < 1) {
-      errors.push_back(fmt::format("Value '' at '{}partitionKey' failed to satisfy constraint: Member must have "
-                                   "length greater than or equal to 1",
-                                   memberPath(position)));
+      errors.push_back(
+          fmt::format("Value '' at '{}partitionKey' failed to satisfy constraint: Member must have "
+                      "length greater than or equal to 1",
+                      memberPath(position)));
     } else if (chars > kMaxPartitionKeyChars) {
-      errors.push_back(fmt::format("Value '{}' at '{}partitionKey' failed to satisfy constraint: Member must have "
-                                   "length less than or equal to {}",
-                                   shown(r.key), memberPath(position), kMaxPartitionKeyChars));
+      errors.push_back(
+          fmt::format("Value '{}' at '{}partitionKey' failed to satisfy constraint: Member must have "
+                      "length less than or equal to {}",
+                      shown(r.key), memberPath(position), kMaxPartitionKeyChars));
     }
   }
   if (!r.hasData) {
-    errors.push_back(
-        fmt::format("Value null at '{}data' failed to satisfy constraint: Member must not be null", memberPath(position)));
+    errors.push_back(fmt::format("Value null at '{}data' failed to satisfy constraint: Member must not be null",
+                                 memberPath(position)));
   } else if (r.dataSize > options.maxRecordSize) {
-    errors.push_back(fmt::format("Value 'java.nio.HeapByteBuffer[pos=0 lim={0} cap={0}]' at '{1}data' failed to "
-                                 "satisfy constraint: Member must have length less than or equal to {2}",
-                                 r.dataSize, memberPath(position), options.maxRecordSize));
+    errors.push_back(
+        fmt::format("Value 'java.nio.HeapByteBuffer[pos=0 lim={0} cap={0}]' at '{1}data' failed to "
+                    "satisfy constraint: Member must have length less than or equal to {2}",
+                    r.dataSize, memberPath(position), options.maxRecordSize));
   }
   if (r.hasHashKey && !matchesHashKeyPattern(r.hashKeyText)) {
-    errors.push_back(fmt::format("Value '{}' at '{}explicitHashKey' failed to satisfy constraint: Member must satisfy "
-                                 "regular expression pattern: 0|([1-9]\\d{{0,38}})",
-                                 shown(r.hashKeyText), memberPath(position)));
+    errors.push_back(
+        fmt::format("Value '{}' at '{}explicitHashKey' failed to satisfy constraint: Member must satisfy "
+                    "regular expression pattern: 0|([1-9]\\d{{0,38}})",
+                    shown(r.hashKeyText), memberPath(position)));
   }
 }
 
@@ -372,8 +389,9 @@ void validateRecord(const RecordIn& r, size_t position, const FakeOptions& optio
 std::string checkRecord(RecordIn& r, size_t position, const FakeOptions& options) {
   if (r.hasHashKey) {
     if (parseHashKey(r.hashKeyText, r.hash) != HashKeyParse::kOk) {
-      return fmt::format("Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, {}]. Specified value was {}",
-                         hashKeyToDecimal(kMaxHashKey), shown(r.hashKeyText));
+      return fmt::format(
+          "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, {}]. Specified value was {}",
+          hashKeyToDecimal(kMaxHashKey), shown(r.hashKeyText));
     }
   }
   size_t size = r.dataSize + r.key.size();
@@ -407,8 +425,8 @@ std::string notFoundMessage(std::string_view name, const FakeOptions& options) {
 }
 
 void appendThrottleMessage(std::string& out, uint32_t shard, std::string_view stream, const FakeOptions& options) {
-  fmt::format_to(std::back_inserter(out), "Rate exceeded for shard shardId-{:012} in stream {} under account {}.", shard,
-                 stream, options.accountId);
+  fmt::format_to(std::back_inserter(out), "Rate exceeded for shard shardId-{:012} in stream {} under account {}.",
+                 shard, stream, options.accountId);
 }
 
 }  // namespace
@@ -428,7 +446,7 @@ struct KinesisService::Stream {
   std::string arn;
   uint64_t generation = 0;
   uint32_t logId = 0;
-  double createdAt = 0;  // epoch seconds
+  double createdAt = 0;         // epoch seconds
   std::vector<HashKey> starts;  // shards[i].start, for binary search
   std::vector<Shard> shards;
 
@@ -492,7 +510,8 @@ Status KinesisService::start() {
 }
 
 Status KinesisService::createStreamLocked(const StreamSpec& spec) {
-  if (spec.name.empty() || spec.name.size() > 128 || !std::all_of(spec.name.begin(), spec.name.end(), isStreamNameChar)) {
+  if (spec.name.empty() || spec.name.size() > 128 ||
+      !std::all_of(spec.name.begin(), spec.name.end(), isStreamNameChar)) {
     return Status::invalidArgument(fmt::format("bad stream name \"{}\"", spec.name));
   }
   if (spec.shardCount < 1 || spec.shardCount > kMaxShards) {
@@ -514,8 +533,7 @@ Status KinesisService::createStreamLocked(const StreamSpec& spec) {
   stream->arn = fmt::format("arn:aws:kinesis:{}:{}:stream/{}", options_.region, options_.accountId, spec.name);
   stream->generation = ++generation_;
   stream->logId = log_.addStream(spec.name, stream->generation);
-  stream->createdAt =
-      std::chrono::duration<double>(clock_->wallNow().time_since_epoch()).count();
+  stream->createdAt = std::chrono::duration<double>(clock_->wallNow().time_since_epoch()).count();
   stream->shards.resize(static_cast<size_t>(spec.shardCount));
   for (size_t i = 0; i < stream->shards.size(); ++i) {
     Shard& shard = stream->shards[i];
@@ -559,8 +577,8 @@ Stats KinesisService::stats() const {
   for (const auto& stream : streams_) {
     for (size_t i = 0; i < stream->shards.size(); ++i) {
       const Shard& shard = stream->shards[i];
-      out.shards.push_back({stream->name, formatShardId(static_cast<uint32_t>(i)), shard.accepted, shard.bytes,
-                            shard.throttled});
+      out.shards.push_back(
+          {stream->name, formatShardId(static_cast<uint32_t>(i)), shard.accepted, shard.bytes, shard.throttled});
     }
   }
   return out;
@@ -719,12 +737,14 @@ std::string_view KinesisService::putRecords(const HttpRequest& request, HttpRepl
   if (!hasRecords) {
     s.errors.push_back("Value null at 'records' failed to satisfy constraint: Member must not be null");
   } else if (s.in.empty()) {
-    s.errors.push_back("Value '[]' at 'records' failed to satisfy constraint: Member must have length greater than or "
-                       "equal to 1");
+    s.errors.push_back(
+        "Value '[]' at 'records' failed to satisfy constraint: Member must have length greater than or "
+        "equal to 1");
   } else if (s.in.size() > kMaxRecordsPerRequest) {
-    s.errors.push_back(fmt::format("Value '[{} records]' at 'records' failed to satisfy constraint: Member must have "
-                                   "length less than or equal to {}",
-                                   s.in.size(), kMaxRecordsPerRequest));
+    s.errors.push_back(
+        fmt::format("Value '[{} records]' at 'records' failed to satisfy constraint: Member must have "
+                    "length less than or equal to {}",
+                    s.in.size(), kMaxRecordsPerRequest));
   }
   if (s.in.size() <= kMaxRecordsPerRequest) {
     for (size_t i = 0; i < s.in.size(); ++i) validateRecord(s.in[i], i + 1, options_, s.errors);
@@ -773,9 +793,10 @@ std::string_view KinesisService::putRecord(const HttpRequest& request, HttpReply
   validateStreamRef(name, arn, hasName, hasArn, options_, s.errors, ref);
   validateRecord(in, 0, options_, s.errors);
   if (orderingField == Field::kOk && !matchesSequencePattern(ordering)) {
-    s.errors.push_back(fmt::format("Value '{}' at 'sequenceNumberForOrdering' failed to satisfy constraint: Member "
-                                   "must satisfy regular expression pattern: 0|([1-9]\\d{{0,128}})",
-                                   shown(ordering)));
+    s.errors.push_back(
+        fmt::format("Value '{}' at 'sequenceNumberForOrdering' failed to satisfy constraint: Member "
+                    "must satisfy regular expression pattern: 0|([1-9]\\d{{0,128}})",
+                    shown(ordering)));
   }
   if (!s.errors.empty()) return setError(reply, ApiError::kValidation, validationMessage(s.errors));
   if (!hasName && !hasArn) {
@@ -907,13 +928,15 @@ std::string_view KinesisService::listShards(const HttpRequest& request, HttpRepl
   StreamRef ref;
   validateStreamRef(name, arn, hasName, hasArn, options_, s.errors, ref);
   if (maxField == Field::kOk && maxResults < 1) {
-    s.errors.push_back(fmt::format("Value '{}' at 'maxResults' failed to satisfy constraint: Member must have value "
-                                   "greater than or equal to 1",
-                                   maxResults));
+    s.errors.push_back(
+        fmt::format("Value '{}' at 'maxResults' failed to satisfy constraint: Member must have value "
+                    "greater than or equal to 1",
+                    maxResults));
   } else if (maxField == Field::kOk && maxResults > 10000) {
-    s.errors.push_back(fmt::format("Value '{}' at 'maxResults' failed to satisfy constraint: Member must have value "
-                                   "less than or equal to 10000",
-                                   maxResults));
+    s.errors.push_back(
+        fmt::format("Value '{}' at 'maxResults' failed to satisfy constraint: Member must have value "
+                    "less than or equal to 10000",
+                    maxResults));
   }
   if (!s.errors.empty()) return setError(reply, ApiError::kValidation, validationMessage(s.errors));
   if (tokenField == Field::kOk && (hasName || hasArn)) {
@@ -1004,9 +1027,10 @@ std::string_view KinesisService::describeStream(const HttpRequest& request, Http
   StreamRef ref;
   validateStreamRef(name, arn, hasName, hasArn, options_, s.errors, ref);
   if (limit < 1 || limit > 10000) {
-    s.errors.push_back(fmt::format("Value '{}' at 'limit' failed to satisfy constraint: Member must have value between "
-                                   "1 and 10000",
-                                   limit));
+    s.errors.push_back(
+        fmt::format("Value '{}' at 'limit' failed to satisfy constraint: Member must have value between "
+                    "1 and 10000",
+                    limit));
   }
   if (!s.errors.empty()) return setError(reply, ApiError::kValidation, validationMessage(s.errors));
   if (!hasName && !hasArn) {
@@ -1020,9 +1044,10 @@ std::string_view KinesisService::describeStream(const HttpRequest& request, Http
     while (offset < stream->shards.size() && formatShardId(static_cast<uint32_t>(offset)) <= exclusiveStart) ++offset;
   }
   size_t end = std::min(stream->shards.size(), offset + static_cast<size_t>(limit));
-  reply.body = fmt::format("{{\"StreamDescription\":{{\"StreamName\":\"{}\",\"StreamARN\":\"{}\",\"StreamStatus\":"
-                           "\"ACTIVE\",\"StreamModeDetails\":{{\"StreamMode\":\"PROVISIONED\"}},\"Shards\":[",
-                           stream->name, stream->arn);
+  reply.body = fmt::format(
+      "{{\"StreamDescription\":{{\"StreamName\":\"{}\",\"StreamARN\":\"{}\",\"StreamStatus\":"
+      "\"ACTIVE\",\"StreamModeDetails\":{{\"StreamMode\":\"PROVISIONED\"}},\"Shards\":[",
+      stream->name, stream->arn);
   for (size_t i = offset; i < end; ++i) {
     if (i != offset) reply.body += ',';
     appendShardJson(reply.body, *stream, i);
@@ -1052,9 +1077,10 @@ std::string_view KinesisService::createStreamOp(const HttpRequest& request, Http
     validateStreamRef(name, {}, true, false, options_, s.errors, ref);
   }
   if (countField == Field::kOk && shardCount < 1) {
-    s.errors.push_back(fmt::format("Value '{}' at 'shardCount' failed to satisfy constraint: Member must have value "
-                                   "greater than or equal to 1",
-                                   shardCount));
+    s.errors.push_back(
+        fmt::format("Value '{}' at 'shardCount' failed to satisfy constraint: Member must have value "
+                    "greater than or equal to 1",
+                    shardCount));
   }
   if (!s.errors.empty()) return setError(reply, ApiError::kValidation, validationMessage(s.errors));
   // Without ShardCount (on-demand mode) a new stream starts with 4 shards.
@@ -1248,6 +1274,5 @@ void KinesisService::handleControl(const HttpRequest& request, HttpReply& reply)
                path == "/_fake/reset" || path == "/_fake/limits" || path == "/_fake/streams";
   setControlError(reply, known ? 405 : 404, known ? "method not allowed" : "no such control endpoint");
 }
-
 
 }  // namespace kinship::fake

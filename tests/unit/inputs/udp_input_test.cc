@@ -79,8 +79,8 @@ class Sender {
   ~Sender() { ::close(fd_); }
 
   void send(std::string_view datagram) {
-    ssize_t n = ::sendto(fd_, datagram.data(), datagram.size(), 0, reinterpret_cast<const sockaddr*>(&address_),
-                         length_);
+    ssize_t n =
+        ::sendto(fd_, datagram.data(), datagram.size(), 0, reinterpret_cast<const sockaddr*>(&address_), length_);
     ASSERT_EQ(n, static_cast<ssize_t>(datagram.size())) << std::strerror(errno);
   }
 
@@ -126,8 +126,7 @@ class UdpInputTest : public ::testing::Test {
   }
 
   // Runs the I/O loop in this thread until `done` holds or `timeout` passes.
-  bool runUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 5s,
-                bool collecting = true) {
+  bool runUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 5s, bool collecting = true) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
       if (collecting) collect();
@@ -147,8 +146,7 @@ class UdpInputTest : public ::testing::Test {
   double received() { return metric("kinship_input_records_total"); }
   // Every datagram ends up as a record (without split_lines) or under one drop reason.
   double accounted() {
-    return received() + dropped("queue_full") + dropped("kernel_overflow") + dropped("truncated") +
-           dropped("empty");
+    return received() + dropped("queue_full") + dropped("kernel_overflow") + dropped("truncated") + dropped("empty");
   }
 
   // Runs every handler that is ready, reading the socket until it is empty
@@ -407,10 +405,12 @@ TEST_F(UdpInputTest, TenThousandDatagramsAreAllAccountedFor) {
   });
   // Drain the queue only now and then, so it also fills up sometimes.
   int turns = 0;
-  runUntil([&] {
-    if (++turns % 1000 == 0) collect();
-    return done.load();
-  }, 60s, /*collecting=*/false);
+  runUntil(
+      [&] {
+        if (++turns % 1000 == 0) collect();
+        return done.load();
+      },
+      60s, /*collecting=*/false);
   blaster.join();
 
   Sender sender(AF_INET, port);

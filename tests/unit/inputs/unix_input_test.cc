@@ -47,8 +47,7 @@ namespace {
 const EnvLookup kNoEnv = [](std::string_view) -> std::optional<std::string> { return std::nullopt; };
 
 UnixInputConfig configOf(const std::string& yaml) {
-  Section s =
-      Section::validate(YAML::Load(yaml), unixInputSchema(), "kinship.yaml", "pipelines.app.inputs.0", kNoEnv);
+  Section s = Section::validate(YAML::Load(yaml), unixInputSchema(), "kinship.yaml", "pipelines.app.inputs.0", kNoEnv);
   return unixInputConfigFrom(s);
 }
 
@@ -130,8 +129,7 @@ class UnixInputTest : public ::testing::Test {
     }
   }
 
-  bool runUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s,
-                bool collecting = true) {
+  bool runUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s, bool collecting = true) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
       if (collecting) collect();
@@ -288,8 +286,8 @@ TEST(LineBuffer, DropsLongLinesAndCarriesOn) {
   for (size_t chunk : {1u, 5u, 64u, 100000u}) {
     LineBuffer buffer(16, 20);
     CollectingHandler h;
-    feed(buffer, "ok\n" + std::string(21, 'x') + "\n" + std::string(20, 'y') + "\r\n" + std::string(5000, 'z') +
-                     "\nafter\n",
+    feed(buffer,
+         "ok\n" + std::string(21, 'x') + "\n" + std::string(20, 'y') + "\r\n" + std::string(5000, 'z') + "\nafter\n",
          chunk, h);
     EXPECT_EQ(h.lines, (Records{"ok", std::string(20, 'y'), "after"})) << chunk;
     ASSERT_EQ(h.tooLong.size(), 2u) << chunk;
@@ -343,8 +341,9 @@ TEST_F(UnixInputTest, FiftyClientsAHundredLinesEach) {
     }
   }
   for (int fd : fds) closeClient(fd);
-  ASSERT_TRUE(runUntil([&] { return records_.size() >= kClients * kLines && metric("kinship_input_connections") == 0; }))
-      << records_.size();
+  ASSERT_TRUE(runUntil([&] {
+    return records_.size() >= kClients * kLines && metric("kinship_input_connections") == 0;
+  })) << records_.size();
   ASSERT_EQ(records_.size(), static_cast<size_t>(kClients * kLines));
 
   std::map<int, int> next;  // client -> next expected line
@@ -411,19 +410,19 @@ TEST_F(UnixInputTest, ExcessConnectionsAreClosed) {
 TEST_F(UnixInputTest, PausesWhileTheQueueIsFullAndLosesNothing) {
   constexpr size_t kQueueBytes = 64 * 1024;
   ASSERT_TRUE(start(config(), kQueueBytes));
-  constexpr int kLines = 5000;
+  constexpr int kLines = 10000;
   auto lineOf = [](int i) { return "line " + std::to_string(i) + " " + std::string(90, 'p'); };
   int fd = connectStream();
   std::atomic<bool> written{false};
   // The writer blocks whenever the input stops reading: a thread of its own.
   std::thread writer([fd, &lineOf, &written] {
-    for (int i = 0; i < kLines; ++i) {
-      std::string line = lineOf(i) + "\n";
-      for (std::string_view rest = line; !rest.empty();) {
-        ssize_t n = ::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
-        if (n <= 0) return;
-        rest.remove_prefix(static_cast<size_t>(n));
-      }
+    std::string all;
+    for (int i = 0; i < kLines; ++i) all += lineOf(i) + "\n";
+    // Large writes: the writer outpaces the input whenever it may.
+    for (std::string_view rest = all; !rest.empty();) {
+      ssize_t n = ::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
+      if (n <= 0) break;
+      rest.remove_prefix(static_cast<size_t>(n));
     }
     written = true;
   });
@@ -455,7 +454,6 @@ TEST_F(UnixInputTest, PausesWhileTheQueueIsFullAndLosesNothing) {
   collect();
   ASSERT_TRUE(ok) << records_.size() << " of " << kLines;
   EXPECT_GT(fullTimes, 0u) << "the queue never filled: the test proves nothing";
-  std::cout << "DEBUG full " << fullTimes << " growth " << growthWhilePaused << " max " << maxQueued << "\n";
   // Bounded: the queue plus what reads already under way bring.
   EXPECT_LE(growthWhilePaused, 64u * 1024u + 64u * 1024u / 100u * 32u);
   EXPECT_LE(maxQueued, kQueueBytes + 256 * 1024);
@@ -474,7 +472,7 @@ TEST_F(UnixInputTest, StopEmitsPendingLinesAndRemovesTheSocket) {
   EXPECT_FALSE(std::filesystem::exists(path_));
   char byte;
   EXPECT_EQ(::recv(fd, &byte, 1, 0), 0);  // the connection was closed
-  input_->stop();                          // idempotent
+  input_->stop();                         // idempotent
 }
 
 // --- datagram mode -----------------------------------------------------------
@@ -511,9 +509,8 @@ TEST_F(UnixInputTest, DatagramsDroppedWhileTheQueueIsFullAreCounted) {
   int sent = 0;
   for (int chunk = 0; chunk < 10; ++chunk) {
     for (int i = 0; i < 10; ++i, ++sent) sendDatagram(payload);
-    ASSERT_TRUE(runUntil(
-        [&] { return metric("kinship_input_records_total") + dropped("queue_full") == sent; }, 10s,
-        /*collecting=*/false));
+    ASSERT_TRUE(runUntil([&] { return metric("kinship_input_records_total") + dropped("queue_full") == sent; }, 10s,
+                         /*collecting=*/false));
   }
   EXPECT_GT(dropped("queue_full"), 0);
   EXPECT_GE(metric("kinship_input_records_total"), 16);

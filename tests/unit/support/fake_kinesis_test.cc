@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <simdjson.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -18,8 +19,6 @@
 #include <map>
 #include <mutex>
 #include <thread>
-
-#include <unistd.h>
 
 #include "tests/support/fake_kinesis/test_client.h"
 
@@ -68,7 +67,7 @@ class Json {
   }
   int64_t num(std::string_view pointer) const {
     int64_t v = -1;
-    if (ok_) (void)root_.at_pointer(pointer).get(v);
+    if (!ok_ || root_.at_pointer(pointer).get(v) != simdjson::SUCCESS) return -1;
     return v;
   }
   size_t size(std::string_view pointer) const {
@@ -206,10 +205,12 @@ TEST_F(FakeKinesisTest, RoutesByMd5AgainstUnevenRanges) {
   EXPECT_EQ(ranges.front().first, 0u);
   EXPECT_TRUE(ranges.back().second == kMaxHashKey);
   for (int i = 0; i < 4; ++i) {
-    if (i > 0) EXPECT_TRUE(ranges[static_cast<size_t>(i)].first == ranges[static_cast<size_t>(i) - 1].second + 1);
-    long double share = static_cast<long double>(ranges[static_cast<size_t>(i)].second -
-                                                 ranges[static_cast<size_t>(i)].first) /
-                        static_cast<long double>(kMaxHashKey);
+    if (i > 0) {
+      EXPECT_TRUE(ranges[static_cast<size_t>(i)].first == ranges[static_cast<size_t>(i) - 1].second + 1);
+    }
+    long double share =
+        static_cast<long double>(ranges[static_cast<size_t>(i)].second - ranges[static_cast<size_t>(i)].first) /
+        static_cast<long double>(kMaxHashKey);
     EXPECT_NEAR(static_cast<double>(share), 0.1 * (i + 1), 1e-9) << "shard " << i;
   }
   auto expectedShard = [&](HashKey hash) {
@@ -302,16 +303,19 @@ TEST_F(FakeKinesisTest, PerShardByteLimitCountsDataAndKey) {
   FakeKinesis fake(o);
   TestClient client(fake.port());
   std::vector<TestRecord> records;
-  for (int i = 0; i < 10; ++i) records.push_back({"k", std::string(99, static_cast<char>('a' + i)), std::nullopt});
-  records.push_back({"k", std::string(89, 'z'), std::nullopt});  // 90 bytes: fits after the refused one
+  for (int i = 0; i < 9; ++i) records.push_back({"k", std::string(99, static_cast<char>('a' + i)), std::nullopt});
+  records.push_back({"k", std::string(149, 'y'), std::nullopt});  // 900 + 150 > 1000: refused
+  records.push_back({"k", std::string(99, 'z'), std::nullopt});   // 900 + 100 = 1000: fits
   auto response = put(client, "s", records);
   Json json(response.body);
-  // 100 bytes each (99 + 1-byte key): nine fit in 1000, the tenth does not.
+  // 100 bytes each (99 + the 1-byte key).
   for (int i = 0; i < 9; ++i) EXPECT_FALSE(json.has(fmt::format("/Records/{}/ErrorCode", i))) << i;
   EXPECT_EQ(json.str("/Records/9/ErrorCode"), "ProvisionedThroughputExceededException");
   EXPECT_FALSE(json.has("/Records/10/ErrorCode"));
   EXPECT_EQ(json.num("/FailedRecordCount"), 1);
-  EXPECT_EQ(fake.stats().bytesAccepted, 990u);
+  EXPECT_EQ(fake.stats().bytesAccepted, 1000u);
+  // Full: even one byte more waits for the window.
+  EXPECT_EQ(Json(put(client, "s", {{"k", "", std::nullopt}}).body).num("/FailedRecordCount"), 1);
 }
 
 TEST_F(FakeKinesisTest, TheWindowSlides) {
@@ -322,15 +326,15 @@ TEST_F(FakeKinesisTest, TheWindowSlides) {
   auto failedOf = [&](size_t n, std::string tag) {
     return Json(put(client, "s", uniqueRecords(tag, n)).body).num("/FailedRecordCount");
   };
-  EXPECT_EQ(failedOf(6, "t0"), 0);      // t=0: 6 of 10
+  EXPECT_EQ(failedOf(6, "t0"), 0);  // t=0: 6 of 10
   clock_.advance(500ms);
-  EXPECT_EQ(failedOf(5, "t500"), 1);    // t=0.5: 4 more fit
+  EXPECT_EQ(failedOf(5, "t500"), 1);  // t=0.5: 4 more fit
   clock_.advance(499ms);
-  EXPECT_EQ(failedOf(1, "t999"), 1);    // t=0.999: still full
+  EXPECT_EQ(failedOf(1, "t999"), 1);  // t=0.999: still full
   clock_.advance(1ms);
-  EXPECT_EQ(failedOf(7, "t1000"), 1);   // t=1.0: the 6 from t=0 left the window
+  EXPECT_EQ(failedOf(7, "t1000"), 1);  // t=1.0: the 6 from t=0 left the window
   clock_.advance(500ms);
-  EXPECT_EQ(failedOf(5, "t1500"), 1);   // t=1.5: the 4 from t=0.5 left
+  EXPECT_EQ(failedOf(5, "t1500"), 1);  // t=1.5: the 4 from t=0.5 left
   clock_.advance(10s);
   EXPECT_EQ(failedOf(10, "t11500"), 0);  // idle: a full second's worth again
   EXPECT_EQ(fake.stats().recordsAccepted, 6u + 4u + 6u + 4u + 10u);
@@ -413,11 +417,16 @@ TEST_F(FakeKinesisTest, EveryRequestErrorHasItsStatusAndType) {
     int status;
   };
   const std::vector<Case> cases = {
-      {"ProvisionedThroughputExceededException", 400}, {"LimitExceededException", 400},
-      {"ResourceNotFoundException", 400},              {"AccessDeniedException", 400},
-      {"KMSThrottlingException", 400},                 {"KMSDisabledException", 400},
-      {"ExpiredTokenException", 400},                  {"InvalidArgumentException", 400},
-      {"InternalFailure", 500},                        {"ServiceUnavailable", 503},
+      {"ProvisionedThroughputExceededException", 400},
+      {"LimitExceededException", 400},
+      {"ResourceNotFoundException", 400},
+      {"AccessDeniedException", 400},
+      {"KMSThrottlingException", 400},
+      {"KMSDisabledException", 400},
+      {"ExpiredTokenException", 400},
+      {"InvalidArgumentException", 400},
+      {"InternalFailure", 500},
+      {"ServiceUnavailable", 503},
       {"PayloadTooLarge", 413},
   };
   FakeKinesis fake(options());
@@ -508,17 +517,18 @@ TEST_F(FakeKinesisTest, SlowAnswers) {
   FakeKinesis fake(options());
   TestClient client(fake.port());
   Faults faults;
-  faults.delay = 150ms;
+  faults.delay = 300ms;
   fake.setFaults(faults);
   auto start = std::chrono::steady_clock::now();
   auto response = put(client, "s", uniqueRecords("slow", 2));
   auto elapsed = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(response.status, 200);
-  EXPECT_GE(elapsed, 150ms);
+  EXPECT_GE(elapsed, 300ms);
+  EXPECT_EQ(fake.stats().recordsAccepted, 2u);
   fake.clearFaults();
   start = std::chrono::steady_clock::now();
   EXPECT_EQ(put(client, "s", uniqueRecords("fast", 2)).status, 200);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 150ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 300ms);
 }
 
 TEST_F(FakeKinesisTest, FaultsApplyToTheirOperationsOnly) {
@@ -602,9 +612,9 @@ TEST_F(FakeKinesisTest, ValidationErrorsAsTheServiceAnswersThem) {
   expectError(call(client, "GetRecords", "{}"), "UnknownOperationException");
 
   // No Authorization, or not SigV4.
-  auto noAuth = client.request("POST", "/", encodePutRecords("s", uniqueRecords("na", 1)),
-                               {{"Content-Type", "application/x-amz-json-1.1"},
-                                {"X-Amz-Target", "Kinesis_20131202.PutRecords"}});
+  auto noAuth =
+      client.request("POST", "/", encodePutRecords("s", uniqueRecords("na", 1)),
+                     {{"Content-Type", "application/x-amz-json-1.1"}, {"X-Amz-Target", "Kinesis_20131202.PutRecords"}});
   ASSERT_TRUE(noAuth);
   expectError(*noAuth, "MissingAuthenticationTokenException");
   auto basic = client.request("POST", "/", encodePutRecords("s", uniqueRecords("na", 1)),
@@ -646,7 +656,8 @@ TEST_F(FakeKinesisTest, ListShardsPaginates) {
   ASSERT_EQ(seen.size(), 5u);
   for (size_t i = 0; i < 5; ++i) EXPECT_EQ(seen[i], fmt::format("shardId-{:012}", i));
 
-  Json after(call(client, "ListShards", R"({"StreamName":"five","ExclusiveStartShardId":"shardId-000000000002"})").body);
+  Json after(
+      call(client, "ListShards", R"({"StreamName":"five","ExclusiveStartShardId":"shardId-000000000002"})").body);
   EXPECT_EQ(after.size("/Shards"), 2u);
   EXPECT_EQ(after.str("/Shards/0/ShardId"), "shardId-000000000003");
 
@@ -675,12 +686,14 @@ TEST_F(FakeKinesisTest, StreamNotFoundThenCreated) {
             "ResourceInUseException");
 
   // StreamARN works in place of the name; another account's ARN does not.
-  auto byArn = call(client, "PutRecords",
-                    fmt::format(R"({{"StreamARN":"{}","Records":[{{"Data":"aGk=","PartitionKey":"k"}}]}})",
-                                fake.streamArn("later")));
+  auto byArn = call(
+      client, "PutRecords",
+      fmt::format(R"({{"StreamARN":"{}","Records":[{{"Data":"aGk=","PartitionKey":"k"}}]}})", fake.streamArn("later")));
   EXPECT_EQ(byArn.status, 200) << byArn.body;
-  EXPECT_EQ(errorType(call(client, "PutRecords",
-                           R"({"StreamARN":"arn:aws:kinesis:us-east-1:999999999999:stream/later","Records":[{"Data":"aGk=","PartitionKey":"k"}]})")),
+  const std::string otherAccount = "arn:aws:kinesis:us-east-1:999999999999:stream/later";
+  EXPECT_EQ(errorType(call(
+                client, "PutRecords",
+                fmt::format(R"({{"StreamARN":"{}","Records":[{{"Data":"aGk=","PartitionKey":"k"}}]}})", otherAccount))),
             "ResourceNotFoundException");
   Json described(call(client, "DescribeStream", R"({"StreamName":"later"})").body);
   EXPECT_EQ(described.size("/StreamDescription/Shards"), 2u);
@@ -710,9 +723,10 @@ TEST_F(FakeKinesisTest, PutRecordSingle) {
   EXPECT_EQ(json.str("/ShardId"), "shardId-000000000000");
   std::string sequence = json.str("/SequenceNumber");
   EXPECT_EQ(sequence.size(), 56u);
-  auto second = call(client, "PutRecord",
-                     fmt::format(R"({{"StreamName":"s","Data":"dHdv","PartitionKey":"k","SequenceNumberForOrdering":"{}"}})",
-                                 sequence));
+  auto second =
+      call(client, "PutRecord",
+           fmt::format(R"({{"StreamName":"s","Data":"dHdv","PartitionKey":"k","SequenceNumberForOrdering":"{}"}})",
+                       sequence));
   ASSERT_EQ(second.status, 200) << second.body;
   EXPECT_GT(Json(second.body).str("/SequenceNumber"), sequence);
   EXPECT_EQ(errorType(call(client, "PutRecord",
@@ -931,8 +945,8 @@ TEST_F(FakeKinesisTest, ManyConnectionsKeepAliveOnSeveralThreads) {
     threads.emplace_back([&, c] {
       TestClient client(fake.port());
       for (int r = 0; r < kRequests; ++r) {
-        auto response = client.call("PutRecords", encodePutRecords("s", uniqueRecords(fmt::format("c{}r{}", c, r),
-                                                                                      kRecords)));
+        auto response =
+            client.call("PutRecords", encodePutRecords("s", uniqueRecords(fmt::format("c{}r{}", c, r), kRecords)));
         if (!response || response->status != 200 || Json(response->body).num("/FailedRecordCount") != 0) ++failures;
       }
       connections += client.connections();
@@ -984,7 +998,8 @@ TEST(FaultsTest, JsonRoundTripAndErrors) {
       "requestErrorRates":{"KMSThrottlingException":0.05,"413":0.01},"dropRate":0.01,"dropAfterProcessingRate":0.02,
       "delayMs":30,"delayRate":0.5,"operations":["PutRecords"],
       "schedule":[{"request":3,"count":2,"error":"ExpiredTokenException"},{"request":7,"drop":true},
-                  {"request":8,"delayMs":5,"recordFaults":[{"index":-1,"error":"ProvisionedThroughputExceededException"}]}]})");
+                  {"request":8,"delayMs":5,
+                   "recordFaults":[{"index":-1,"error":"ProvisionedThroughputExceededException"}]}]})");
   ASSERT_TRUE(parsed) << parsed.error().message();
   EXPECT_EQ(parsed->seed.value_or(0), 9u);
   ASSERT_EQ(parsed->requestErrorRates.size(), 2u);
