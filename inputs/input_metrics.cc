@@ -3,10 +3,12 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include "pipeline/pipeline.h"
+
 namespace kinship::inputs {
 
-prometheus::Labels inputLabels(const std::string& pipeline, const std::string& input) {
-  return {{"pipeline", pipeline}, {"input", input}};
+prometheus::Labels inputLabels(const InputContext& context) {
+  return {{"pipeline", context.pipeline.name()}, {"input", context.id}};
 }
 
 prometheus::Counter& inputRecordsCounter(prometheus::Registry& registry, const prometheus::Labels& labels) {

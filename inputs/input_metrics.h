@@ -19,6 +19,8 @@
 #include <prometheus/counter.h>
 #include <prometheus/labels.h>
 
+#include "inputs/input.h"
+
 namespace prometheus {
 class Gauge;
 class Registry;
@@ -27,7 +29,7 @@ class Registry;
 namespace kinship::inputs {
 
 // {pipeline, input}: the labels of every input series.
-prometheus::Labels inputLabels(const std::string& pipeline, const std::string& input);
+prometheus::Labels inputLabels(const InputContext& context);
 
 // kinship_input_records_total: records (lines or datagrams) an input read.
 prometheus::Counter& inputRecordsCounter(prometheus::Registry& registry, const prometheus::Labels& labels);

@@ -43,16 +43,13 @@ DatagramReader::DatagramReader(const InputContext& context, Options options)
       socket_(context.io),
       retryTimer_(context.io),
       alive_(std::make_shared<bool>(true)),
-      records_(inputRecordsCounter(context.metrics, inputLabels(context.pipeline.name(), context.id))),
-      bytes_(inputBytesCounter(context.metrics, inputLabels(context.pipeline.name(), context.id))),
-      droppedOversize_(inputDroppedCounter(context.metrics, inputLabels(context.pipeline.name(), context.id),
-                                           options_.oversizeReason)),
-      droppedEmpty_(inputDroppedCounter(context.metrics, inputLabels(context.pipeline.name(), context.id), "empty")),
-      droppedQueueFull_(
-          inputDroppedCounter(context.metrics, inputLabels(context.pipeline.name(), context.id), "queue_full")) {
+      records_(inputRecordsCounter(context.metrics, inputLabels(context))),
+      bytes_(inputBytesCounter(context.metrics, inputLabels(context))),
+      droppedOversize_(inputDroppedCounter(context.metrics, inputLabels(context), options_.oversizeReason)),
+      droppedEmpty_(inputDroppedCounter(context.metrics, inputLabels(context), "empty")),
+      droppedQueueFull_(inputDroppedCounter(context.metrics, inputLabels(context), "queue_full")) {
   if (options_.countKernelDrops) {
-    droppedKernel_ =
-        &inputDroppedCounter(context.metrics, inputLabels(context.pipeline.name(), context.id), "kernel_overflow");
+    droppedKernel_ = &inputDroppedCounter(context.metrics, inputLabels(context), "kernel_overflow");
   }
 }
 
@@ -69,8 +66,9 @@ Status DatagramReader::start(int fd, int family) {
     return Status::ioError(fmt::format("{}: cannot register the socket: {}", options_.name, ec.message()));
   }
   socket_.non_blocking(true, ec);
-  if (ec)
+  if (ec) {
     return Status::ioError(fmt::format("{}: cannot make the socket non-blocking: {}", options_.name, ec.message()));
+  }
 
   const size_t count = static_cast<size_t>(options_.batchDatagrams);
   stride_ = options_.bufferSize + pipeline::kParsePadding;

@@ -37,11 +37,11 @@ UnixStreamInput::UnixStreamInput(const InputContext& context, UnixInputConfig co
       acceptRetryTimer_(context.io),
       roomTimer_(context.io),
       alive_(std::make_shared<bool>(true)),
-      records_(inputRecordsCounter(context.metrics, inputLabels(context.pipeline.name(), context.id))),
-      bytes_(inputBytesCounter(context.metrics, inputLabels(context.pipeline.name(), context.id))),
-      tooLong_(inputDroppedCounter(context.metrics, inputLabels(context.pipeline.name(), context.id), "line_too_long")),
-      rejected_(&inputConnectionsRejectedCounter(context.metrics, inputLabels(context.pipeline.name(), context.id))),
-      connectionsGauge_(&inputConnectionsGauge(context.metrics, inputLabels(context.pipeline.name(), context.id))) {}
+      records_(inputRecordsCounter(context.metrics, inputLabels(context))),
+      bytes_(inputBytesCounter(context.metrics, inputLabels(context))),
+      tooLong_(inputDroppedCounter(context.metrics, inputLabels(context), "line_too_long")),
+      rejected_(&inputConnectionsRejectedCounter(context.metrics, inputLabels(context))),
+      connectionsGauge_(&inputConnectionsGauge(context.metrics, inputLabels(context))) {}
 
 UnixStreamInput::~UnixStreamInput() {
   *alive_ = false;

@@ -19,6 +19,9 @@ constexpr auto kMaxPollWait = std::chrono::milliseconds(10);
 constexpr auto kIdleWait = std::chrono::milliseconds(100);
 // A failed ListShards is tried again this soon (unless the refresh interval is shorter).
 constexpr auto kListShardsRetry = std::chrono::seconds(30);
+// Request failures in a row after which every send waits (an outage, not a
+// scattered fault).
+constexpr int kFailuresBeforeGlobalBackoff = 3;
 
 enum class SinkState { kOk = 0, kRetrying = 1, kPaused = 2 };
 
@@ -205,10 +208,10 @@ void KinesisSink::route(const Pending& p) {
   pendingBytes_ += bytes;
 }
 
-void KinesisSink::putBackFront(const Pending& p, uint32_t line) {
+void KinesisSink::putBackForRetry(const Pending& p, uint32_t line) {
   if (line >= lines_.size()) line = lineFor(p.batch->key(p.index));
   ShardLine& target = lines_[line];
-  target.records.push_front(p);
+  target.retries.push_back(p);
   size_t bytes = recordBytes(p);
   target.bytes += bytes;
   ++pendingRecords_;
@@ -290,6 +293,7 @@ void KinesisSink::applyShardMap(ShardMap map) {
   pendingRecords_ = 0;
   pendingBytes_ = 0;
   for (auto& line : old) {
+    for (const Pending& p : line.retries) putBackForRetry(p, UINT32_MAX);
     for (const Pending& p : line.records) route(p);
   }
   minSendInterval_ = std::chrono::milliseconds(static_cast<int64_t>(1000 * limits.burstSeconds));
@@ -381,10 +385,9 @@ Clock::TimePoint KinesisSink::nextEvent(Clock::TimePoint now) {
     if (t > now && t < next) next = t;
   };
   for (auto& line : lines_) {
-    if (line.records.empty()) continue;
-    const Pending& front = line.records.front();
-    consider(front.arrival + config_.linger);
-    consider(front.notBefore);
+    if (line.records.empty() && line.retries.empty()) continue;
+    if (!line.records.empty()) consider(line.records.front().arrival + config_.linger);
+    if (!line.retries.empty()) consider(line.retries.front().notBefore);
     if (line.pacer) consider(line.pacer->readyAt(now));
   }
   consider(sendNotBefore_);
@@ -416,7 +419,9 @@ bool KinesisSink::sendReady(Clock::TimePoint now) {
   }
   bool due = stoppingSnapshot_ || pendingRecords_ >= config_.maxBatchRecords || pendingBytes_ >= config_.maxBatchBytes;
   for (size_t i = 0; !due && i < lines_.size(); ++i) {
-    if (!lines_[i].records.empty() && lines_[i].records.front().arrival + config_.linger <= now) due = true;
+    const ShardLine& line = lines_[i];
+    if (!line.records.empty() && line.records.front().arrival + config_.linger <= now) due = true;
+    if (!line.retries.empty() && line.retries.front().notBefore <= now) due = true;
   }
   if (!due) return false;
   if (!lastRequestFull_ && now < lastSendStart_ + minSendInterval_) return false;
@@ -430,27 +435,30 @@ bool KinesisSink::sendReady(Clock::TimePoint now) {
   for (size_t k = 0; k < lineCount && !full; ++k) {
     uint32_t li = static_cast<uint32_t>((nextLine_ + k) % lineCount);
     ShardLine& line = lines_[li];
-    while (!line.records.empty()) {
-      if (slot.records.size() >= config_.maxBatchRecords) {
-        full = true;
-        break;
+    // Due retries first, then new records.
+    for (std::deque<Pending>* source : {&line.retries, &line.records}) {
+      while (!full && !source->empty()) {
+        if (slot.records.size() >= config_.maxBatchRecords) {
+          full = true;
+          break;
+        }
+        const Pending& p = source->front();
+        if (p.notBefore > now) break;
+        size_t rb = recordBytes(p);
+        if (!slot.records.empty() && bytes + rb > config_.maxBatchBytes) {
+          full = true;
+          break;
+        }
+        if (line.pacer) {
+          if (!line.pacer->ready(now)) break;
+          line.pacer->take(1, rb);
+        }
+        slot.encoder.add(p.batch->data(p.index), p.batch->key(p.index));
+        slot.records.emplace_back(p, li);
+        bytes += rb;
+        line.bytes -= rb;
+        source->pop_front();
       }
-      const Pending& p = line.records.front();
-      if (p.notBefore > now) break;
-      size_t rb = recordBytes(p);
-      if (!slot.records.empty() && bytes + rb > config_.maxBatchBytes) {
-        full = true;
-        break;
-      }
-      if (line.pacer) {
-        if (!line.pacer->ready(now)) break;
-        line.pacer->take(1, rb);
-      }
-      slot.encoder.add(p.batch->data(p.index), p.batch->key(p.index));
-      slot.records.emplace_back(p, li);
-      bytes += rb;
-      line.bytes -= rb;
-      line.records.pop_front();
     }
   }
   nextLine_ = lineCount == 0 ? 0 : (nextLine_ + 1) % lineCount;
@@ -518,16 +526,14 @@ void KinesisSink::complete(Slot& slot) {
   }
 }
 
-void KinesisSink::requeue(Slot& slot, bool throttled) {
+void KinesisSink::requeue(Slot& slot) {
   const auto now = context_.clock.now();
   bool sameMap = slot.mapGeneration == mapGeneration_;
-  for (auto it = slot.records.rbegin(); it != slot.records.rend(); ++it) {
-    Pending p = it->first;
+  for (const auto& [record, line] : slot.records) {
+    Pending p = record;
     p.attempts = static_cast<uint16_t>(std::min<int>(p.attempts + 1, 1000));
     p.notBefore = now + fullJitterDelay(p.attempts, config_.retryBackoffMin, config_.retryBackoffMax, rng_);
-    uint32_t line = sameMap ? it->second : UINT32_MAX;
-    putBackFront(p, line);
-    if (throttled && sameMap && lines_[it->second].pacer) lines_[it->second].pacer->onThrottled(now);
+    putBackForRetry(p, sameMap ? line : UINT32_MAX);
   }
   recordsRetried_->Increment(static_cast<double>(slot.records.size()));
 }
@@ -537,7 +543,7 @@ void KinesisSink::completePutRecords(Slot& slot) {
   requestSeconds_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - slot.http.startedAt).count());
   HttpRequest& http = slot.http;
   if (!http.transportStatus) {
-    requeue(slot, false);
+    requeue(slot);
     if (http.curlCode == -1) {
       onRequestFailed({ErrorAction::kPause, "credentials"}, http.transportStatus.message());
     } else {
@@ -554,12 +560,14 @@ void KinesisSink::completePutRecords(Slot& slot) {
       bisect(slot, error, detail);
       return;
     }
-    requeue(slot, error.action == ErrorAction::kThrottle);
+    // A request-level throttle names no shard: the records back off, the
+    // shard rates stay (per-record answers drive them).
+    requeue(slot);
     onRequestFailed(error, detail);
     return;
   }
   if (Status parsed = response_.parse(http.responseBody, slot.records.size()); !parsed) {
-    requeue(slot, false);
+    requeue(slot);
     onRequestFailed({ErrorAction::kRetry, "bad_response"}, parsed.message());
     return;
   }
@@ -568,8 +576,7 @@ void KinesisSink::completePutRecords(Slot& slot) {
   const auto& results = response_.results();
   size_t acceptedBytes = 0;
   size_t failed = 0;
-  // Walk backwards so failed records return to the front of their lines in order.
-  for (size_t i = slot.records.size(); i-- > 0;) {
+  for (size_t i = 0; i < slot.records.size(); ++i) {
     auto& [p, line] = slot.records[i];
     ShardPacer* pacer = sameMap && lines_[line].pacer ? lines_[line].pacer.get() : nullptr;
     if (results[i] == RecordError::kNone) {
@@ -587,7 +594,7 @@ void KinesisSink::completePutRecords(Slot& slot) {
     Pending retry = p;
     retry.attempts = static_cast<uint16_t>(std::min<int>(retry.attempts + 1, 1000));
     retry.notBefore = now + fullJitterDelay(retry.attempts, config_.retryBackoffMin, config_.retryBackoffMax, rng_);
-    putBackFront(retry, sameMap ? line : UINT32_MAX);
+    putBackForRetry(retry, sameMap ? line : UINT32_MAX);
   }
   recordsSent_->Increment(static_cast<double>(slot.records.size() - failed));
   bytesSent_->Increment(static_cast<double>(acceptedBytes));
@@ -689,7 +696,9 @@ void KinesisSink::onRequestFailed(const ErrorClass& error, const std::string& de
   requestsError_->Increment();
   requestErrors_->Add({{"pipeline", context_.pipelineName}, {"error", error.label}}).Increment();
   auto delay = needsOperator ? config_.retryBackoffMax : requestBackoff_.next();
-  sendNotBefore_ = context_.clock.now() + delay;
+  if (needsOperator || requestBackoff_.failures() >= kFailuresBeforeGlobalBackoff) {
+    sendNotBefore_ = context_.clock.now() + delay;
+  }
   stateGauge_->Set(static_cast<double>(needsOperator ? SinkState::kPaused : SinkState::kRetrying));
   std::lock_guard lock(stateMutex_);
   if (error.label != lastErrorType_) {

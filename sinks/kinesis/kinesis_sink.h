@@ -74,7 +74,10 @@ class KinesisSink final : public sinks::Sink {
   };
   struct ShardLine {
     std::string shardId;  // empty for the single unpaced line
-    std::deque<Pending> records;
+    std::deque<Pending> records;  // new records, in the order read
+    // Records to send again, each after its own backoff; they do not hold
+    // back the new records behind them.
+    std::deque<Pending> retries;
     size_t bytes = 0;
     std::unique_ptr<ShardPacer> pacer;  // null when unpaced
     prometheus::Counter* throttled = nullptr;
@@ -102,8 +105,8 @@ class KinesisSink final : public sinks::Sink {
   void complete(Slot& slot);
   void completePutRecords(Slot& slot);
   void completeListShards(Slot& slot);
-  void requeue(Slot& slot, bool throttled);
-  void putBackFront(const Pending& p, uint32_t line);
+  void requeue(Slot& slot);
+  void putBackForRetry(const Pending& p, uint32_t line);
   void acknowledge(const Pending& record);
   void applyShardMap(ShardMap map);
   void onRequestFailed(const ErrorClass& error, const std::string& detail);
@@ -152,6 +155,8 @@ class KinesisSink final : public sinks::Sink {
   bool lastRequestFull_ = false;
   bool stoppingSnapshot_ = false;
 
+  // Applied to all sends only after several request failures in a row (an
+  // outage), so that scattered failures do not stall healthy traffic.
   Backoff requestBackoff_;
   Clock::TimePoint sendNotBefore_{};
   std::minstd_rand rng_{std::random_device{}()};
