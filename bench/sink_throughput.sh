@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Records/s and MB/s through the Kinesis sink into the project's fake
+# endpoint: kinship tails a file of LINES lines of about LINE_BYTES bytes
+# from the beginning and ships them; the fake accepts everything (no
+# per-shard limits). Prints wall time, records/s, MB/s, kinship's CPU
+# seconds (user+sys) and CPU seconds per GB, and its peak RSS.
+#   bench/sink_throughput.sh [LINES (1000000)] [LINE_BYTES (200)] [PACING (false|true)]
+# Needs build/kinship and build/kinship-fake-kinesis (bash scripts/build.sh release).
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+lines="${1:-1000000}"
+line_bytes="${2:-200}"
+pacing="${3:-false}"
+kinship="$repo/build/kinship"
+fake="$repo/build/kinship-fake-kinesis"
+for b in "$kinship" "$fake"; do
+  [[ -x "$b" ]] || { echo "sink_throughput.sh: $b missing: run bash scripts/build.sh release" >&2; exit 1; }
+done
+
+work="$(mktemp -d /tmp/kinship-bench-XXXXXX)"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir -p "$work/in"
+
+# JSON lines padded to about LINE_BYTES bytes each.
+awk -v n="$lines" -v size="$line_bytes" 'BEGIN {
+  pad = ""; for (i = 0; i < size - 60; i++) pad = pad "x";
+  for (i = 0; i < n; i++) printf "{\"seq\":%d,\"service\":\"svc%d\",\"host\":\"h%d\",\"msg\":\"%s\"}\n", i, i % 7, i % 13, pad
+}' >"$work/in/app.log"
+bytes=$(stat -c %s "$work/in/app.log")
+
+"$fake" --port 0 --stream bench --shards 16 --records-per-second 1000000000 --bytes-per-second 1000000000000 \
+  --max-stored-records 0 --no-duplicates >"$work/fake.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do grep -q listening "$work/fake.log" && break; sleep 0.05; done
+endpoint="$(grep -o 'http://127.0.0.1:[0-9]*' "$work/fake.log" | head -1)"
+
+cat >"$work/kinship.yaml" <<YAML
+data_dir: $work/state
+pipelines:
+  bench:
+    inputs:
+      - type: file
+        paths: ["$work/in/*.log"]
+        start_at: beginning
+        parser: json
+    partition_key: "{service}-{host}"
+    sink:
+      type: kinesis
+      stream: bench
+      region: us-east-1
+      endpoint: $endpoint
+      pacing: $pacing
+      shard_records_per_second: 1000000
+      shard_bytes_per_second: 1GiB
+      max_in_flight: 8
+admin:
+  listen: 127.0.0.1:0
+YAML
+
+start=$(date +%s.%N)
+AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench "$kinship" --config "$work/kinship.yaml" 2>"$work/kinship.log" &
+kpid=$!
+pids+=($kpid)
+for _ in $(seq 200); do grep -q 'admin endpoint listening' "$work/kinship.log" && break; sleep 0.05; done
+admin="$(grep -o 'http://127.0.0.1:[0-9]*' "$work/kinship.log" | head -1)"
+sent=0
+while ((sent < lines)); do
+  sleep 0.05
+  sent=$(curl -s "$admin/metrics" | awk '/^kinship_sink_records_sent_total/ {print int($2)}')
+  sent=${sent:-0}
+  kill -0 "$kpid" 2>/dev/null || { cat "$work/kinship.log" >&2; exit 1; }
+done
+end=$(date +%s.%N)
+ticks=$(getconf CLK_TCK)
+read -r utime stime < <(awk '{print $14, $15}' "/proc/$kpid/stat")
+rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$kpid/status")
+
+awk -v l="$lines" -v b="$bytes" -v s="$start" -v e="$end" -v u="$utime" -v y="$stime" -v t="$ticks" -v r="$rss_kib" \
+  -v p="$pacing" 'BEGIN {
+  wall = e - s; cpu = (u + y) / t;
+  printf "sink throughput (pacing %s): %d lines, %.1f MB in %.2f s\n", p, l, b / 1e6, wall;
+  printf "  %.0f records/s, %.1f MB/s\n", l / wall, b / 1e6 / wall;
+  printf "  kinship CPU %.2f s (user+sys) = %.2f CPU-s per GB; peak RSS %.1f MiB\n", cpu, cpu / (b / 1e9), r / 1024;
+}'
