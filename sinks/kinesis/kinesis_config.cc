@@ -118,6 +118,15 @@ const Option kKinesisOptions[] = {
      .minValue = 1000,
      .maxValue = 24 * 3600 * kSecond,
      .help = "How often to list the stream's shards again, to follow splits and merges."},
+    {.name = "ordering",
+     .type = ValueType::kEnum,
+     .defaultValue = "none",
+     .choices = "none|per_key",
+     .help = "`none`: records are sent as fast as the shards allow; a retried record may land after later "
+             "records of its key. `per_key`: records of one partition key reach the stream in the order they "
+             "were read, through partial failures and retries: a request never carries two records of one key, "
+             "and a key's next record waits until the previous one is accepted (so each key gets one record per "
+             "round trip; use keys with many distinct values)."},
     {.name = "dead_letter_path",
      .type = ValueType::kString,
      .help = "File that receives records that can never be sent (over max_record_size, or refused alone as "
@@ -190,6 +199,7 @@ KinesisConfig kinesisConfigFrom(const config::Section& section, const config::En
   c.shardBytesPerSecond = static_cast<double>(section.getSize("shard_bytes_per_second"));
   c.shardCapacityPercent = static_cast<int>(section.getInt("shard_capacity_percent"));
   c.shardRefreshInterval = section.getDuration("shard_refresh_interval");
+  c.orderingPerKey = section.getString("ordering") == "per_key";
   if (section.has("dead_letter_path")) c.deadLetterPath = section.getString("dead_letter_path");
   c.deadLetterMaxSize = section.getSize("dead_letter_max_size");
   return c;

@@ -34,6 +34,9 @@ struct KinesisConfig {
   double shardBytesPerSecond = 1024 * 1024;
   int shardCapacityPercent = 95;
   std::chrono::milliseconds shardRefreshInterval{5 * 60 * 1000};
+  // per_key: records of one partition key reach the stream in the order
+  // read, at the cost of one record per key per round trip.
+  bool orderingPerKey = false;
   std::string deadLetterPath;  // empty: dead letters are only counted and logged
   uint64_t deadLetterMaxSize = 100 * 1024 * 1024;
 };

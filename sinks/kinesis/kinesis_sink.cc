@@ -433,33 +433,7 @@ bool KinesisSink::sendReady(Clock::TimePoint now) {
   bool full = false;
   const size_t lineCount = lines_.size();
   for (size_t k = 0; k < lineCount && !full; ++k) {
-    uint32_t li = static_cast<uint32_t>((nextLine_ + k) % lineCount);
-    ShardLine& line = lines_[li];
-    // Due retries first, then new records.
-    for (std::deque<Pending>* source : {&line.retries, &line.records}) {
-      while (!full && !source->empty()) {
-        if (slot.records.size() >= config_.maxBatchRecords) {
-          full = true;
-          break;
-        }
-        const Pending& p = source->front();
-        if (p.notBefore > now) break;
-        size_t rb = recordBytes(p);
-        if (!slot.records.empty() && bytes + rb > config_.maxBatchBytes) {
-          full = true;
-          break;
-        }
-        if (line.pacer) {
-          if (!line.pacer->ready(now)) break;
-          line.pacer->take(1, rb);
-        }
-        slot.encoder.add(p.batch->data(p.index), p.batch->key(p.index));
-        slot.records.emplace_back(p, li);
-        bytes += rb;
-        line.bytes -= rb;
-        source->pop_front();
-      }
-    }
+    full = takeFromLine(slot, static_cast<uint32_t>((nextLine_ + k) % lineCount), now, bytes);
   }
   nextLine_ = lineCount == 0 ? 0 : (nextLine_ + 1) % lineCount;
   if (slot.records.empty()) return false;
@@ -474,6 +448,65 @@ bool KinesisSink::sendReady(Clock::TimePoint now) {
   bytesPerRequest_->Observe(static_cast<double>(bytes));
   sign(slot, "Kinesis_20131202.PutRecords", now);
   return true;
+}
+
+uint64_t KinesisSink::keyIdentity(const Pending& record) const {
+  return std::hash<std::string_view>{}(record.batch->key(record.index));
+}
+
+void KinesisSink::releaseKey(const Pending& record) {
+  if (!config_.orderingPerKey) return;
+  auto it = busyKeys_.find(keyIdentity(record));
+  if (it != busyKeys_.end() && --it->second == 0) busyKeys_.erase(it);
+}
+
+bool KinesisSink::takeFromLine(Slot& slot, uint32_t li, Clock::TimePoint now, size_t& bytes) {
+  ShardLine& line = lines_[li];
+  // kTaken, kSkipped (the key is busy), kRequestFull (stop filling), or
+  // kShardOutOfTokens (go on with the next line).
+  enum Outcome { kTaken, kSkipped, kRequestFull, kShardOutOfTokens };
+  auto take = [&](const Pending& p, bool retry) -> Outcome {
+    if (slot.records.size() >= config_.maxBatchRecords) return kRequestFull;
+    size_t rb = recordBytes(p);
+    if (!slot.records.empty() && bytes + rb > config_.maxBatchBytes) return kRequestFull;
+    if (config_.orderingPerKey && !retry && busyKeys_.contains(keyIdentity(p))) return kSkipped;
+    if (line.pacer) {
+      if (!line.pacer->ready(now)) return kShardOutOfTokens;
+      line.pacer->take(1, rb);
+    }
+    // A retry keeps the mark its first attempt took.
+    if (config_.orderingPerKey && !retry) ++busyKeys_[keyIdentity(p)];
+    slot.encoder.add(p.batch->data(p.index), p.batch->key(p.index));
+    slot.records.emplace_back(p, li);
+    bytes += rb;
+    line.bytes -= rb;
+    return kTaken;
+  };
+  // Due retries first: under per_key ordering each one holds its key until
+  // it is accepted.
+  while (!line.retries.empty() && line.retries.front().notBefore <= now) {
+    Outcome outcome = take(line.retries.front(), /*retry=*/true);
+    if (outcome != kTaken) return outcome == kRequestFull;
+    line.retries.pop_front();
+  }
+  if (!config_.orderingPerKey) {
+    while (!line.records.empty()) {
+      Outcome outcome = take(line.records.front(), /*retry=*/false);
+      if (outcome != kTaken) return outcome == kRequestFull;
+      line.records.pop_front();
+    }
+    return false;
+  }
+  // per_key: skip past records whose key is busy (their later records stay
+  // behind them), within a bounded scan.
+  constexpr size_t kMaxScan = 4096;
+  size_t scanned = 0;
+  for (auto it = line.records.begin(); it != line.records.end() && scanned < kMaxScan; ++scanned) {
+    Outcome outcome = take(*it, /*retry=*/false);
+    if (outcome == kRequestFull || outcome == kShardOutOfTokens) return outcome == kRequestFull;
+    it = outcome == kTaken ? line.records.erase(it) : it + 1;
+  }
+  return false;
 }
 
 void KinesisSink::sign(Slot& slot, std::string_view target, Clock::TimePoint now) {
@@ -582,6 +615,7 @@ void KinesisSink::completePutRecords(Slot& slot) {
     if (results[i] == RecordError::kNone) {
       acceptedBytes += recordBytes(p);
       if (pacer) pacer->onAccepted(now);
+      releaseKey(p);
       acknowledge(p);
       continue;
     }
@@ -671,6 +705,7 @@ void KinesisSink::bisect(Slot& slot, const ErrorClass& error, const std::string&
     const Pending& p = records.front().first;
     (error.action == ErrorAction::kTooLarge ? droppedTooLarge_ : droppedInvalid_)->Increment();
     deadLetter(p, error.action == ErrorAction::kTooLarge ? "too_large" : "invalid", error.label + ": " + detail);
+    releaseKey(p);
     acknowledge(p);
     return;
   }

@@ -26,6 +26,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "pipeline/batch_queue.h"
@@ -108,6 +109,11 @@ class KinesisSink final : public sinks::Sink {
   void requeue(Slot& slot);
   void putBackForRetry(const Pending& p, uint32_t line);
   void acknowledge(const Pending& record);
+  // Releases the record's key for ordering: per_key (accepted or given up).
+  void releaseKey(const Pending& record);
+  uint64_t keyIdentity(const Pending& record) const;
+  // Fills the slot from one line; returns true when the request is full.
+  bool takeFromLine(Slot& slot, uint32_t li, Clock::TimePoint now, size_t& bytes);
   void applyShardMap(ShardMap map);
   void onRequestFailed(const ErrorClass& error, const std::string& detail);
   // Splits a request refused as invalid or too large in two; a single record
@@ -140,6 +146,9 @@ class KinesisSink final : public sinks::Sink {
   // Halves of requests refused as invalid, sent as they are (before the
   // shard lines) until the bad records are isolated.
   std::deque<std::vector<std::pair<Pending, uint32_t>>> bisectGroups_;
+  // ordering: per_key — keys (by a 64-bit hash; a collision only serializes
+  // two keys) with a record in flight or waiting to be retried.
+  std::unordered_map<uint64_t, uint32_t> busyKeys_;
   size_t pendingRecords_ = 0;
   size_t pendingBytes_ = 0;
   std::vector<pipeline::BatchPtr> held_;
