@@ -118,6 +118,13 @@ KinesisSink::KinesisSink(const sinks::SinkContext& context, KinesisConfig config
                           .Register(registry_)
                           .Add(labels, prometheus::Histogram::BucketBoundaries{1024, 16384, 65536, 262144, 1048576,
                                                                                 2097152, 4194304, 5242880});
+  waitSeconds_ = &prometheus::BuildHistogram()
+                     .Name("kinship_sink_wait_seconds")
+                     .Help("How long the oldest record of each PutRecords request waited in the sink before it "
+                           "was sent: linger, per-shard pacing and retry backoff")
+                     .Register(registry_)
+                     .Add(labels, prometheus::Histogram::BucketBoundaries{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+                                                                           30, 60});
   pendingGauge_ = &prometheus::BuildGauge()
                        .Name("kinship_sink_pending_records")
                        .Help("Records the sink holds, waiting to be sent or retried (not counting those in flight)")
@@ -446,6 +453,9 @@ bool KinesisSink::sendReady(Clock::TimePoint now) {
   slot.http.body = slot.encoder.finish();
   recordsPerRequest_->Observe(static_cast<double>(slot.records.size()));
   bytesPerRequest_->Observe(static_cast<double>(bytes));
+  auto oldest = slot.records.front().first.arrival;
+  for (const auto& [p, line] : slot.records) oldest = std::min(oldest, p.arrival);
+  waitSeconds_->Observe(std::chrono::duration<double>(now - oldest).count());
   sign(slot, "Kinesis_20131202.PutRecords", now);
   return true;
 }
@@ -629,6 +639,14 @@ void KinesisSink::completePutRecords(Slot& slot) {
     retry.attempts = static_cast<uint16_t>(std::min<int>(retry.attempts + 1, 1000));
     retry.notBefore = now + fullJitterDelay(retry.attempts, config_.retryBackoffMin, config_.retryBackoffMax, rng_);
     putBackForRetry(retry, sameMap ? line : UINT32_MAX);
+  }
+  // An accepted record in a shard the map does not know: the stream was resharded.
+  if (!shardMap_.empty() && !response_.firstShardId().empty() && !listingShards_ &&
+      std::none_of(lines_.begin(), lines_.end(),
+                   [&](const ShardLine& l) { return l.shardId == response_.firstShardId(); })) {
+    log::info(kComponent, "records landed in {}, which the shard map lacks: listing shards again",
+              response_.firstShardId());
+    nextShardRefresh_ = now;
   }
   recordsSent_->Increment(static_cast<double>(slot.records.size() - failed));
   bytesSent_->Increment(static_cast<double>(acceptedBytes));

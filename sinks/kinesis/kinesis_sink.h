@@ -199,6 +199,7 @@ class KinesisSink final : public sinks::Sink {
   prometheus::Histogram* requestSeconds_;
   prometheus::Histogram* recordsPerRequest_;
   prometheus::Histogram* bytesPerRequest_;
+  prometheus::Histogram* waitSeconds_;
   prometheus::Gauge* pendingGauge_;
   prometheus::Gauge* inFlightGauge_;
   prometheus::Gauge* shardsGauge_;

@@ -24,6 +24,7 @@ Status PutRecordsResponse::parse(std::string& body, size_t expectedRecords) {
   results_.clear();
   failed_ = 0;
   firstErrorCode_.clear();
+  firstShardId_.clear();
   firstErrorMessage_.clear();
   ensurePadding(body);
 
@@ -52,6 +53,10 @@ Status PutRecordsResponse::parse(std::string& body, size_t expectedRecords) {
         std::string_view message;
         if (record["ErrorMessage"].get(message) == simdjson::SUCCESS) firstErrorMessage_ = message;
       }
+    }
+    if (result == RecordError::kNone && firstShardId_.empty()) {
+      std::string_view shard;
+      if (record["ShardId"].get(shard) == simdjson::SUCCESS) firstShardId_ = shard;
     }
     results_.push_back(result);
   }

@@ -36,6 +36,9 @@ class PutRecordsResponse {
   // The first failure's code and message, for a log line.
   const std::string& firstErrorCode() const { return firstErrorCode_; }
   const std::string& firstErrorMessage() const { return firstErrorMessage_; }
+  // The ShardId of the first accepted record ("" if none): a cheap sample
+  // for noticing that the stream was resharded.
+  const std::string& firstShardId() const { return firstShardId_; }
 
  private:
   simdjson::dom::parser parser_;
@@ -43,6 +46,7 @@ class PutRecordsResponse {
   size_t failed_ = 0;
   std::string firstErrorCode_;
   std::string firstErrorMessage_;
+  std::string firstShardId_;
 };
 
 // The error type of a request-level error answer: the `__type` (or

@@ -86,6 +86,14 @@ class ScriptedKinesis {
     std::lock_guard lock(mutex_);
     return requests_;
   }
+  void setAcceptedShardId(std::string id) {
+    std::lock_guard lock(mutex_);
+    acceptedShardId_ = std::move(id);
+  }
+  bool waitForListShards(size_t count) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::seconds(20), [&] { return listShardsCalls_ >= count; });
+  }
   size_t requestCount() {
     std::lock_guard lock(mutex_);
     return requests_.size();
@@ -102,6 +110,11 @@ class ScriptedKinesis {
  private:
   HttpReply handle(const HttpRequest& request) {
     std::lock_guard lock(mutex_);
+    if (request.headers.count("x-amz-target") && request.headers.at("x-amz-target").ends_with(".ListShards")) {
+      ++listShardsCalls_;
+      changed_.notify_all();
+      return HttpReply{200, listShardsAnswer_};
+    }
     size_t index = requests_.size();
     raw_.push_back(request);
     auto records = decodeRecords(request.body);
@@ -118,7 +131,7 @@ class ScriptedKinesis {
       if (i != 0) body += ",";
       if (error.empty()) {
         accepted_.push_back(records[i]);
-        body += "{\"SequenceNumber\":\"1\",\"ShardId\":\"shardId-000000000000\"}";
+        body += "{\"SequenceNumber\":\"1\",\"ShardId\":\"" + acceptedShardId_ + "\"}";
       } else {
         body += "{\"ErrorCode\":\"" + error + "\",\"ErrorMessage\":\"scripted\"}";
       }
@@ -130,6 +143,14 @@ class ScriptedKinesis {
 
   RecordScript recordScript_;
   RequestScript requestScript_;
+  size_t listShardsCalls_ = 0;
+  std::string acceptedShardId_ = "shardId-000000000000";
+  // Two shards splitting the hash-key space in halves.
+  std::string listShardsAnswer_ =
+      R"({"Shards":[{"ShardId":"shardId-000000000000","HashKeyRange":{"StartingHashKey":"0",)"
+      R"("EndingHashKey":"170141183460469231731687303715884105727"},"SequenceNumberRange":{"StartingSequenceNumber":"1"}},)"
+      R"({"ShardId":"shardId-000000000001","HashKeyRange":{"StartingHashKey":"170141183460469231731687303715884105728",)"
+      R"("EndingHashKey":"340282366920938463463374607431768211455"},"SequenceNumberRange":{"StartingSequenceNumber":"2"}}]})";
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<SentRecord> accepted_;
@@ -484,6 +505,24 @@ TEST_F(KinesisSinkTest, WithoutOrderingARetryDoesNotHoldBackItsShard) {
   // The five later records were accepted before the retried first one.
   EXPECT_EQ(accepted.back().data, "r0");
   EXPECT_EQ(accepted.back().key, "k0");
+}
+
+TEST_F(KinesisSinkTest, ListsShardsAtStartAndAgainWhenRecordsLandInAnUnknownShard) {
+  ScriptedKinesis kinesis;
+  auto config = configFor(kinesis.url());
+  config.pacing = true;
+  auto sink = startSink(config);
+  ASSERT_TRUE(kinesis.waitForListShards(1));
+  push(20, 20);
+  ASSERT_TRUE(kinesis.waitForAccepted(20));
+  EXPECT_EQ(metric("kinship_sink_shards"), 2);
+  // The stream was split behind our back: answers name a shard we do not know.
+  kinesis.setAcceptedShardId("shardId-000000000002");
+  push(5, 5);
+  ASSERT_TRUE(kinesis.waitForAccepted(25));
+  EXPECT_TRUE(kinesis.waitForListShards(2));
+  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  EXPECT_EQ(kinesis.accepted().size(), 25u);  // push() names records from r0 again
 }
 
 }  // namespace
