@@ -33,7 +33,9 @@ prometheus::Counter& inputDroppedCounter(prometheus::Registry& registry, const p
   withReason["reason"] = std::string(reason);
   return prometheus::BuildCounter()
       .Name("kinship_input_dropped_total")
-      .Help("Records an input dropped, by reason (line_too_long: over max_line_size)")
+      .Help("Records an input dropped, by reason: line_too_long (over max_line_size), truncated (a datagram "
+            "over max_datagram_size), empty (an empty datagram), queue_full (a datagram arrived while the "
+            "pipeline was full), kernel_overflow (dropped by the kernel before kinship read it)")
       .Register(registry)
       .Add(withReason);
 }

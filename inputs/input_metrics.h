@@ -5,9 +5,8 @@
 //
 // Every input registers the same family names. prometheus-cpp (1.0, whose
 // Registry merges by default) hands back the family already registered under
-// a name, and the first registration's help text is the one exported; so the
-// help texts here are word for word those of inputs/file/file_input.cc, and
-// whichever input registers first, /metrics reads the same.
+// a name, and the first registration's help text is the one exported; so
+// every input registers through these functions.
 //
 // Threading: registration at construction (startup); PendingCount belongs to
 // one input on the I/O thread.

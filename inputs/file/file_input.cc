@@ -14,6 +14,7 @@
 #include <set>
 
 #include "common/log.h"
+#include "inputs/input_metrics.h"
 
 namespace kinship::inputs {
 
@@ -49,24 +50,10 @@ FileInput::FileInput(const InputContext& context, FileInputConfig config)
       alive_(std::make_shared<FileInput*>(this)) {
   tailerOptions_.readBufferSize = config_.readBufferSize;
   tailerOptions_.maxLineSize = config_.maxLineSize;
-  prometheus::Labels labels{{"pipeline", pipeline_.name()}, {"input", id_}};
-  recordsCounter_ = &prometheus::BuildCounter()
-                         .Name("kinship_input_records_total")
-                         .Help("Records (lines or datagrams) read by an input")
-                         .Register(context.metrics)
-                         .Add(labels);
-  bytesCounter_ = &prometheus::BuildCounter()
-                       .Name("kinship_input_bytes_total")
-                       .Help("Bytes of records read by an input, without line endings")
-                       .Register(context.metrics)
-                       .Add(labels);
-  auto dropLabels = labels;
-  dropLabels["reason"] = "line_too_long";
-  tooLongCounter_ = &prometheus::BuildCounter()
-                         .Name("kinship_input_dropped_total")
-                         .Help("Records an input dropped, by reason (line_too_long: over max_line_size)")
-                         .Register(context.metrics)
-                         .Add(dropLabels);
+  prometheus::Labels labels = inputLabels(context);
+  recordsCounter_ = &inputRecordsCounter(context.metrics, labels);
+  bytesCounter_ = &inputBytesCounter(context.metrics, labels);
+  tooLongCounter_ = &inputDroppedCounter(context.metrics, labels, "line_too_long");
   filesOpenGauge_ = &prometheus::BuildGauge()
                          .Name("kinship_input_files_open")
                          .Help("Files a file input holds open")
