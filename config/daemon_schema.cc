@@ -72,6 +72,15 @@ constexpr Option kPipelineOptions[] = {
                 "Absent: a random key per record, which spreads load evenly over shards.",
     },
     {
+        .name = "explicit_hash_key",
+        .type = ValueType::kString,
+        .help = "Template (same syntax as partition_key, e.g. \"{hash}\") giving each record's "
+                "ExplicitHashKey: a decimal number below 2^128 that picks the shard instead of "
+                "MD5(partition key). A record whose template does not render, or renders something "
+                "that is not such a number, is sent without one (counted in "
+                "kinship_pipeline_explicit_hash_key_invalid_total).",
+    },
+    {
         .name = "queue_size",
         .type = ValueType::kSize,
         .defaultValue = "8MiB",

@@ -29,8 +29,20 @@ Daemon::Daemon(const config::DaemonConfig& config, const PluginRegistry& plugins
       if (!compiled) pc.options.fail("partition_key", compiled.error().message());
       key = std::move(*compiled);
     }
-    runtime.pipeline = std::make_unique<pipeline::Pipeline>(pc.name, std::move(key),
-                                                            pc.options.getSize("queue_size"), *metrics_);
+    std::optional<pipeline::KeyTemplate> explicitHashKey;
+    if (pc.options.has("explicit_hash_key")) {
+      auto compiled = pipeline::KeyTemplate::compile(pc.options.getString("explicit_hash_key"));
+      if (!compiled) pc.options.fail("explicit_hash_key", compiled.error().message());
+      // A template without fields gives every record the same value: refuse
+      // it now rather than count every record as invalid.
+      std::string literal;
+      if (compiled->renderLiteral(literal) && pipeline::canonicalExplicitHashKey(literal).empty()) {
+        pc.options.fail("explicit_hash_key", "'" + literal + "' is not a decimal number below 2^128");
+      }
+      explicitHashKey = std::move(*compiled);
+    }
+    runtime.pipeline = std::make_unique<pipeline::Pipeline>(pc.name, std::move(key), pc.options.getSize("queue_size"),
+                                                            *metrics_, std::move(explicitHashKey));
     runtime.sinkType = pc.sink.type;
     runtime.sink = plugins.sinkFactory(pc.sink.type)(
         pc.sink.options, sinks::SinkContext{runtime.pipeline->queue(), *metrics_, pc.name, SystemClock::instance()},

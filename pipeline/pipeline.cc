@@ -18,9 +18,24 @@ uint64_t splitmix64(uint64_t& state) {
 
 }  // namespace
 
+std::string_view canonicalExplicitHashKey(std::string_view text) {
+  static constexpr std::string_view kMax = "340282366920938463463374607431768211455";  // 2^128 - 1
+  if (text.empty() || text.size() > kMax.size()) return {};
+  for (char c : text) {
+    if (c < '0' || c > '9') return {};
+  }
+  // Digit strings of equal length compare as their values do.
+  if (text.size() == kMax.size() && text > kMax) return {};
+  size_t first = text.find_first_not_of('0');
+  return first == std::string_view::npos ? text.substr(text.size() - 1) : text.substr(first);
+}
+
 Pipeline::Pipeline(std::string name, std::optional<KeyTemplate> key, size_t queueCapacityBytes,
-                   prometheus::Registry& registry)
-    : name_(std::move(name)), key_(std::move(key)), queue_(queueCapacityBytes) {
+                   prometheus::Registry& registry, std::optional<KeyTemplate> explicitHashKey)
+    : name_(std::move(name)),
+      key_(std::move(key)),
+      explicitHashKey_(std::move(explicitHashKey)),
+      queue_(queueCapacityBytes) {
   std::random_device seed;
   rngState_ = (static_cast<uint64_t>(seed()) << 32) ^ seed();
 
@@ -33,6 +48,15 @@ Pipeline::Pipeline(std::string name, std::optional<KeyTemplate> key, size_t queu
   randomNotJsonCounter_ = &randomKeys.Add({{"pipeline", name_}, {"reason", "not_json"}});
   randomMissingFieldCounter_ = &randomKeys.Add({{"pipeline", name_}, {"reason", "missing_field"}});
   randomNoTemplateCounter_ = &randomKeys.Add({{"pipeline", name_}, {"reason", "no_template"}});
+  explicitHashKeyInvalidCounter_ =
+      &prometheus::BuildCounter()
+           .Name("kinship_pipeline_explicit_hash_key_invalid_total")
+           .Help("Records sent without an ExplicitHashKey although explicit_hash_key is configured: the "
+                 "template did not render (line not JSON, field absent, null or not a scalar, or a raw "
+                 "parser with field references) or rendered something that is not a decimal number below "
+                 "2^128")
+           .Register(registry)
+           .Add({{"pipeline", name_}});
   recordsCounter_ = &prometheus::BuildCounter()
                          .Name("kinship_pipeline_records_total")
                          .Help("Records built by the pipeline and queued for the sink")
@@ -40,7 +64,8 @@ Pipeline::Pipeline(std::string name, std::optional<KeyTemplate> key, size_t queu
                          .Add({{"pipeline", name_}});
   bytesCounter_ = &prometheus::BuildCounter()
                        .Name("kinship_pipeline_bytes_total")
-                       .Help("Bytes of record data and partition keys queued for the sink")
+                       .Help("Bytes of record data and partition keys queued for the sink (explicit hash "
+                             "keys, which Kinesis does not count, are left out)")
                        .Register(registry)
                        .Add({{"pipeline", name_}});
 }
@@ -59,36 +84,50 @@ void Pipeline::randomKey(std::string& out) {
 }
 
 void Pipeline::addLine(std::string_view line, Parser parser, RecordBatch& batch) {
+  // Parse at most once, and only when a template reads fields.
+  simdjson::dom::element doc;
+  bool isObject = false;
+  bool needFields = (key_ && key_->hasFields()) || (explicitHashKey_ && explicitHashKey_->hasFields());
+  if (parser == Parser::kJson && needFields) {
+    isObject = parser_.parse(line.data(), line.size(), /*realloc_if_needed=*/false).get(doc) == simdjson::SUCCESS &&
+               doc.is_object();
+  }
+
   bool keyed = false;
-  if (key_) {
-    if (!key_->hasFields()) {
-      keyed = key_->renderLiteral(keyScratch_);
-    } else if (parser == Parser::kJson) {
-      simdjson::dom::element doc;
-      if (parser_.parse(line.data(), line.size(), /*realloc_if_needed=*/false).get(doc) != simdjson::SUCCESS ||
-          !doc.is_object()) {
-        ++randomNotJson_;
-      } else if (!(keyed = key_->render(doc, keyScratch_))) {
-        ++randomMissingField_;
-      }
-    } else {
-      ++randomNoTemplate_;
-    }
-  } else {
+  if (!key_) {
     ++randomNoTemplate_;
+  } else if (!key_->hasFields()) {
+    keyed = key_->renderLiteral(keyScratch_);
+  } else if (parser != Parser::kJson) {
+    ++randomNoTemplate_;
+  } else if (!isObject) {
+    ++randomNotJson_;
+  } else if (!(keyed = key_->render(doc, keyScratch_))) {
+    ++randomMissingField_;
   }
   if (!keyed) randomKey(keyScratch_);
-  batch.append(line, keyScratch_);
+
+  std::string_view explicitHashKey;
+  if (explicitHashKey_) {
+    bool rendered = explicitHashKey_->hasFields() ? isObject && explicitHashKey_->render(doc, explicitHashKeyScratch_)
+                                                  : explicitHashKey_->renderLiteral(explicitHashKeyScratch_);
+    if (rendered) explicitHashKey = canonicalExplicitHashKey(explicitHashKeyScratch_);
+    if (explicitHashKey.empty()) ++explicitHashKeyInvalid_;
+  }
+  batch.append(line, keyScratch_, explicitHashKey);
 }
 
 void Pipeline::submit(BatchPtr batch) {
   if (randomNotJson_ != 0) randomNotJsonCounter_->Increment(static_cast<double>(randomNotJson_));
   if (randomMissingField_ != 0) randomMissingFieldCounter_->Increment(static_cast<double>(randomMissingField_));
   if (randomNoTemplate_ != 0) randomNoTemplateCounter_->Increment(static_cast<double>(randomNoTemplate_));
-  randomNotJson_ = randomMissingField_ = randomNoTemplate_ = 0;
+  if (explicitHashKeyInvalid_ != 0) {
+    explicitHashKeyInvalidCounter_->Increment(static_cast<double>(explicitHashKeyInvalid_));
+  }
+  randomNotJson_ = randomMissingField_ = randomNoTemplate_ = explicitHashKeyInvalid_ = 0;
   if (batch->empty()) return;
   recordsCounter_->Increment(static_cast<double>(batch->size()));
-  bytesCounter_->Increment(static_cast<double>(batch->bytes()));
+  bytesCounter_->Increment(static_cast<double>(batch->limitBytes()));
   queue_.push(std::move(batch));
 }
 

@@ -198,16 +198,20 @@ bool KinesisSink::canAdmit() const {
          pendingBytes_ < 2 * config_.maxBatchBytes;
 }
 
-uint32_t KinesisSink::lineFor(std::string_view partitionKey) {
+uint32_t KinesisSink::lineFor(const Pending& p) {
   if (shardMap_.empty()) return 0;
-  int shard = shardMap_.find(hasher_.hash(partitionKey));
+  // The pipeline only keeps explicit hash keys that parse.
+  std::string_view explicitHashKey = p.batch->explicitHashKey(p.index);
+  HashKey hash = explicitHashKey.empty() ? hasher_.hash(p.batch->key(p.index))
+                                         : parseHashKey(explicitHashKey).value_or(0);
+  int shard = shardMap_.find(hash);
   // A gap in the ranges only happens mid-resharding; any line will do until
   // the next refresh.
   return shard < 0 ? 0 : static_cast<uint32_t>(shard);
 }
 
 void KinesisSink::route(const Pending& p) {
-  ShardLine& line = lines_[lineFor(p.batch->key(p.index))];
+  ShardLine& line = lines_[lineFor(p)];
   line.records.push_back(p);
   size_t bytes = recordBytes(p);
   line.bytes += bytes;
@@ -216,7 +220,7 @@ void KinesisSink::route(const Pending& p) {
 }
 
 void KinesisSink::putBackForRetry(const Pending& p, uint32_t line) {
-  if (line >= lines_.size()) line = lineFor(p.batch->key(p.index));
+  if (line >= lines_.size()) line = lineFor(p);
   ShardLine& target = lines_[line];
   target.retries.push_back(p);
   size_t bytes = recordBytes(p);
@@ -414,7 +418,7 @@ bool KinesisSink::sendReady(Clock::TimePoint now) {
     slot.encoder.begin();
     size_t bytes = 0;
     for (const auto& [p, line] : slot.records) {
-      slot.encoder.add(p.batch->data(p.index), p.batch->key(p.index));
+      slot.encoder.add(p.batch->data(p.index), p.batch->key(p.index), p.batch->explicitHashKey(p.index));
       bytes += recordBytes(p);
     }
     pendingRecords_ -= slot.records.size();
@@ -486,7 +490,7 @@ bool KinesisSink::takeFromLine(Slot& slot, uint32_t li, Clock::TimePoint now, si
     }
     // A retry keeps the mark its first attempt took.
     if (config_.orderingPerKey && !retry) ++busyKeys_[keyIdentity(p)];
-    slot.encoder.add(p.batch->data(p.index), p.batch->key(p.index));
+    slot.encoder.add(p.batch->data(p.index), p.batch->key(p.index), p.batch->explicitHashKey(p.index));
     slot.records.emplace_back(p, li);
     bytes += rb;
     line.bytes -= rb;

@@ -98,7 +98,7 @@ class KinesisSink final : public sinks::Sink {
   void admit(pipeline::BatchPtr batch);
   bool canAdmit() const;
   void route(const Pending& p);
-  uint32_t lineFor(std::string_view partitionKey);
+  uint32_t lineFor(const Pending& p);
   bool sendReady(Clock::TimePoint now);
   Clock::TimePoint nextEvent(Clock::TimePoint now);
   void startListShards(const std::string& nextToken);

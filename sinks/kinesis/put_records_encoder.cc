@@ -40,7 +40,8 @@ void PutRecordsEncoder::begin() {
   records_ = 0;
 }
 
-void PutRecordsEncoder::add(std::string_view data, std::string_view partitionKey) {
+void PutRecordsEncoder::add(std::string_view data, std::string_view partitionKey,
+                            std::string_view explicitHashKey) {
   if (records_ != 0) body_.push_back(',');
   body_ += "{\"Data\":\"";
   size_t at = body_.size();
@@ -51,6 +52,10 @@ void PutRecordsEncoder::add(std::string_view data, std::string_view partitionKey
   body_.resize(at + static_cast<size_t>(written));
   body_ += "\",\"PartitionKey\":\"";
   appendJsonEscaped(body_, partitionKey);
+  if (!explicitHashKey.empty()) {
+    body_ += "\",\"ExplicitHashKey\":\"";
+    body_ += explicitHashKey;  // digits only: the pipeline checked it
+  }
   body_ += "\"}";
   ++records_;
 }

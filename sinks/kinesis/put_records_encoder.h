@@ -15,7 +15,8 @@ class PutRecordsEncoder {
   PutRecordsEncoder(std::string_view streamField, std::string_view streamValue);
 
   void begin();
-  void add(std::string_view data, std::string_view partitionKey);
+  // `explicitHashKey` empty: none (the shard follows MD5 of the key).
+  void add(std::string_view data, std::string_view partitionKey, std::string_view explicitHashKey = {});
   // Closes the JSON document; the body stays valid until the next begin().
   std::string_view finish();
 

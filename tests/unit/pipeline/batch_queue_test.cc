@@ -33,6 +33,8 @@ TEST(RecordBatch, AppendAndRead) {
   b.append("third", "");
   ASSERT_EQ(b.size(), 3u);
   EXPECT_EQ(b.bytes(), 6u + 5u + 0u + 2u + 5u + 0u);
+  EXPECT_EQ(b.limitBytes(), b.bytes());
+  EXPECT_EQ(b.explicitHashKey(0), "");
   EXPECT_EQ(b.data(0), "data-1");
   EXPECT_EQ(b.key(0), "key-1");
   EXPECT_EQ(b.data(1), "");
@@ -45,6 +47,39 @@ TEST(RecordBatch, AppendAndRead) {
   b.clear();
   EXPECT_TRUE(b.empty());
   EXPECT_EQ(b.bytes(), 0u);
+}
+
+TEST(RecordBatch, ExplicitHashKeys) {
+  RecordBatch b;
+  b.append("data-1", "key-1", "12345");
+  b.append("data-2", "key-2");      // the two-argument form: none
+  b.append("data-3", "key-3", "");  // empty: none
+  b.append("", "k", "340282366920938463463374607431768211455");
+  ASSERT_EQ(b.size(), 4u);
+  EXPECT_EQ(b.data(0), "data-1");
+  EXPECT_EQ(b.key(0), "key-1");
+  EXPECT_EQ(b.explicitHashKey(0), "12345");
+  EXPECT_EQ(b.data(1), "data-2");
+  EXPECT_EQ(b.key(1), "key-2");
+  EXPECT_EQ(b.explicitHashKey(1), "");
+  EXPECT_EQ(b.key(2), "key-3");
+  EXPECT_EQ(b.explicitHashKey(2), "");
+  EXPECT_EQ(b.data(3), "");
+  EXPECT_EQ(b.key(3), "k");
+  EXPECT_EQ(b.explicitHashKey(3), "340282366920938463463374607431768211455");
+  // bytes() is everything held; limitBytes() leaves the hash keys out, as
+  // Kinesis's size limits do.
+  const size_t dataAndKeys = 6 + 5 + 6 + 5 + 6 + 5 + 0 + 1;
+  EXPECT_EQ(b.limitBytes(), dataAndKeys);
+  EXPECT_EQ(b.bytes(), dataAndKeys + 5 + 39);
+  b.clear();
+  EXPECT_EQ(b.bytes(), 0u);
+  EXPECT_EQ(b.limitBytes(), 0u);
+  // Reused after clear(): the accounting starts again.
+  b.append("x", "y");
+  EXPECT_EQ(b.explicitHashKey(0), "");
+  EXPECT_EQ(b.bytes(), 2u);
+  EXPECT_EQ(b.limitBytes(), 2u);
 }
 
 TEST(BatchQueue, CountsBytesAndTurnsFullAtCapacity) {

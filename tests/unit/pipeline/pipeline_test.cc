@@ -48,6 +48,13 @@ double randomKeys(const prometheus::Registry& registry, const std::string& pipel
   return counterValue(registry, "kinship_pipeline_random_keys_total", {{"pipeline", pipeline}, {"reason", reason}});
 }
 
+double invalidHashKeys(const prometheus::Registry& registry, const std::string& pipeline) {
+  return counterValue(registry, "kinship_pipeline_explicit_hash_key_invalid_total", {{"pipeline", pipeline}});
+}
+
+constexpr std::string_view kMaxHashKey = "340282366920938463463374607431768211455";  // 2^128 - 1
+constexpr std::string_view kTwoTo128 = "340282366920938463463374607431768211456";
+
 std::optional<KeyTemplate> templateOf(std::string_view text) {
   auto t = KeyTemplate::compile(text);
   EXPECT_TRUE(t.has_value()) << text;
@@ -273,4 +280,201 @@ TEST_F(PipelineTest, SubmittedBatchReachesTheQueue) {
     EXPECT_EQ(popped->key(i), std::to_string(i));
     EXPECT_EQ(popped->data(i), lines[i].text());
   }
+}
+
+TEST(CanonicalExplicitHashKey, AcceptsDecimalNumbersBelowTwoTo128) {
+  EXPECT_EQ(canonicalExplicitHashKey("0"), "0");
+  EXPECT_EQ(canonicalExplicitHashKey("7"), "7");
+  EXPECT_EQ(canonicalExplicitHashKey("12345"), "12345");
+  EXPECT_EQ(canonicalExplicitHashKey("18446744073709551616"), "18446744073709551616");  // 2^64
+  EXPECT_EQ(canonicalExplicitHashKey(kMaxHashKey), kMaxHashKey);
+  EXPECT_EQ(canonicalExplicitHashKey("339999999999999999999999999999999999999"),
+            "339999999999999999999999999999999999999");
+  // Kinesis refuses leading zeros (pattern 0|([1-9]\d{0,38})): they are dropped.
+  EXPECT_EQ(canonicalExplicitHashKey("007"), "7");
+  EXPECT_EQ(canonicalExplicitHashKey("000"), "0");
+  EXPECT_EQ(canonicalExplicitHashKey("000000000000000000000000000000000000001"), "1");  // 39 digits
+}
+
+TEST(CanonicalExplicitHashKey, RefusesEverythingElse) {
+  for (std::string_view bad : {std::string_view(""), kTwoTo128,
+                               std::string_view("340282366920938463463374607431768211460"),
+                               std::string_view("999999999999999999999999999999999999999"),   // 39 nines
+                               std::string_view("1000000000000000000000000000000000000000"),  // 40 digits
+                               std::string_view("0000000000000000000000000000000000000001"),  // 40 with zeros
+                               std::string_view("-1"), std::string_view("+1"), std::string_view("-0"),
+                               std::string_view("1.5"), std::string_view("1e5"), std::string_view(" 1"),
+                               std::string_view("1 "), std::string_view("12a"), std::string_view("0x1F"),
+                               std::string_view("\xd9\xa3"),  // ARABIC-INDIC DIGIT THREE
+                               std::string_view("1\0", 2)}) {
+    EXPECT_EQ(canonicalExplicitHashKey(bad), "") << bad;
+  }
+}
+
+TEST_F(PipelineTest, ExplicitHashKeyFromAField) {
+  Pipeline p("app", templateOf("{service}"), 1 << 20, registry, templateOf("{hash}"));
+  const std::string line = R"({"service":"api","hash":"12345","msg":"hello"})";
+  BatchPtr batch = addOne(p, line, Parser::kJson);
+  ASSERT_EQ(batch->size(), 1u);
+  EXPECT_EQ(batch->data(0), line);
+  EXPECT_EQ(batch->key(0), "api");
+  EXPECT_EQ(batch->explicitHashKey(0), "12345");
+  EXPECT_EQ(batch->limitBytes(), line.size() + 3);
+  EXPECT_EQ(batch->bytes(), line.size() + 3 + 5);
+  size_t bytes = batch->bytes();
+  p.submit(std::move(batch));
+  EXPECT_EQ(invalidHashKeys(registry, "app"), 0);
+  EXPECT_EQ(randomKeys(registry, "app", "not_json"), 0);
+  EXPECT_EQ(randomKeys(registry, "app", "missing_field"), 0);
+  // Kinesis does not count the hash key; the queue holds it all the same.
+  EXPECT_EQ(counterValue(registry, "kinship_pipeline_bytes_total", {{"pipeline", "app"}}), double(line.size() + 3));
+  EXPECT_EQ(p.queue().queuedBytes(), bytes);
+}
+
+TEST_F(PipelineTest, ExplicitHashKeyFromJsonNumbers) {
+  Pipeline p("app", std::nullopt, 1 << 20, registry, templateOf("{h}"));
+  BatchPtr batch = p.queue().acquire();
+  PaddedLine small(R"({"h": 12345})");
+  PaddedLine zero(R"({"h":0})");
+  PaddedLine uint64Max(R"({"h":18446744073709551615})");
+  PaddedLine nested(R"({"h":{"x":1}, "x":7})");
+  for (const PaddedLine* l : {&small, &zero, &uint64Max}) p.addLine(l->view(), Parser::kJson, *batch);
+  ASSERT_EQ(batch->size(), 3u);
+  EXPECT_EQ(batch->explicitHashKey(0), "12345");
+  EXPECT_EQ(batch->explicitHashKey(1), "0");
+  EXPECT_EQ(batch->explicitHashKey(2), "18446744073709551615");
+  for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(isRandomKey(batch->key(i))) << batch->key(i);
+  p.submit(std::move(batch));
+  EXPECT_EQ(invalidHashKeys(registry, "app"), 0);
+  EXPECT_EQ(randomKeys(registry, "app", "no_template"), 3);
+}
+
+TEST_F(PipelineTest, ExplicitHashKeyBounds) {
+  Pipeline p("app", templateOf("{service}"), 1 << 20, registry, templateOf("{h}"));
+  const std::string valid[][2] = {
+      {R"({"service":"a","h":")" + std::string(kMaxHashKey) + R"("})", std::string(kMaxHashKey)},
+      {R"({"service":"a","h":"0"})", "0"},
+      {R"({"service":"a","h":"007"})", "7"},
+  };
+  const std::string invalid[] = {
+      R"({"service":"a","h":")" + std::string(kTwoTo128) + R"("})",
+      R"({"service":"a","h":"-1"})",
+      R"({"service":"a","h":-1})",
+      R"({"service":"a","h":1.5})",
+      R"({"service":"a","h":"12ab"})",
+      R"({"service":"a","h":" 12"})",
+      R"({"service":"a","h":""})",
+      R"({"service":"a","h":null})",
+      R"({"service":"a","h":true})",
+      R"({"service":"a","h":[1]})",
+      R"({"service":"a","h":{"v":1}})",
+      R"({"service":"a"})",
+      R"({"service":"a","h":")" + std::string(300, '1') + R"("})",  // longer than a partition key may be
+  };
+  BatchPtr batch = p.queue().acquire();
+  for (const auto& v : valid) {
+    PaddedLine l(v[0]);
+    p.addLine(l.view(), Parser::kJson, *batch);
+  }
+  for (const auto& line : invalid) {
+    PaddedLine l(line);
+    p.addLine(l.view(), Parser::kJson, *batch);
+  }
+  ASSERT_EQ(batch->size(), std::size(valid) + std::size(invalid));
+  for (size_t i = 0; i < std::size(valid); ++i) EXPECT_EQ(batch->explicitHashKey(i), valid[i][1]) << i;
+  for (size_t i = std::size(valid); i < batch->size(); ++i) {
+    EXPECT_EQ(batch->explicitHashKey(i), "") << batch->data(i);
+    EXPECT_EQ(batch->key(i), "a") << i;  // the partition key does not depend on it
+  }
+  // Counted locally until submit().
+  EXPECT_EQ(invalidHashKeys(registry, "app"), 0);
+  p.submit(std::move(batch));
+  EXPECT_EQ(invalidHashKeys(registry, "app"), double(std::size(invalid)));
+  EXPECT_EQ(randomKeys(registry, "app", "missing_field"), 0);
+  // Not published twice.
+  p.submit(p.queue().acquire());
+  EXPECT_EQ(invalidHashKeys(registry, "app"), double(std::size(invalid)));
+}
+
+TEST_F(PipelineTest, ExplicitHashKeyOfLinesThatAreNotJsonObjects) {
+  Pipeline p("app", templateOf("{service}"), 1 << 20, registry, templateOf("{h}"));
+  BatchPtr batch = p.queue().acquire();
+  PaddedLine plain("12345");
+  PaddedLine array(R"([{"h":"1"}])");
+  PaddedLine truncated(R"({"service":"api","h":"1")");
+  // An integer beyond 64 bits makes simdjson refuse the whole document.
+  PaddedLine bigNumber(R"({"service":"api","h":340282366920938463463374607431768211455})");
+  for (const PaddedLine* l : {&plain, &array, &truncated, &bigNumber}) p.addLine(l->view(), Parser::kJson, *batch);
+  ASSERT_EQ(batch->size(), 4u);
+  for (size_t i = 0; i < batch->size(); ++i) {
+    EXPECT_EQ(batch->explicitHashKey(i), "") << batch->data(i);
+    EXPECT_TRUE(isRandomKey(batch->key(i))) << batch->key(i);
+  }
+  p.submit(std::move(batch));
+  EXPECT_EQ(invalidHashKeys(registry, "app"), 4);
+  EXPECT_EQ(randomKeys(registry, "app", "not_json"), 4);  // parsed once, counted once each
+}
+
+TEST_F(PipelineTest, ExplicitHashKeyWithRawParser) {
+  // Field references need JSON; a template without fields applies anyway.
+  Pipeline fields("fields", templateOf("{service}"), 1 << 20, registry, templateOf("{h}"));
+  Pipeline literal("literal", std::nullopt, 1 << 20, registry, templateOf("0042"));
+  const std::string line = R"({"service":"api","h":"5"})";
+  BatchPtr b1 = addOne(fields, line, Parser::kRaw);
+  ASSERT_EQ(b1->size(), 1u);
+  EXPECT_EQ(b1->explicitHashKey(0), "");
+  fields.submit(std::move(b1));
+  EXPECT_EQ(invalidHashKeys(registry, "fields"), 1);
+  EXPECT_EQ(randomKeys(registry, "fields", "no_template"), 1);
+  for (Parser parser : {Parser::kRaw, Parser::kJson}) {
+    BatchPtr b2 = addOne(literal, "not json", parser);
+    ASSERT_EQ(b2->size(), 1u);
+    EXPECT_EQ(b2->explicitHashKey(0), "42");
+    literal.submit(std::move(b2));
+  }
+  EXPECT_EQ(invalidHashKeys(registry, "literal"), 0);
+}
+
+TEST_F(PipelineTest, ExplicitHashKeyTemplateWithSeveralFields) {
+  Pipeline p("app", templateOf("fixed"), 1 << 20, registry, templateOf("{a}{b.c}0"));
+  BatchPtr batch = p.queue().acquire();
+  PaddedLine both(R"({"a":12,"b":{"c":"34"}})");
+  PaddedLine oneMissing(R"({"a":12})");
+  for (const PaddedLine* l : {&both, &oneMissing}) p.addLine(l->view(), Parser::kJson, *batch);
+  ASSERT_EQ(batch->size(), 2u);
+  EXPECT_EQ(batch->key(0), "fixed");
+  EXPECT_EQ(batch->explicitHashKey(0), "12340");
+  EXPECT_EQ(batch->key(1), "fixed");
+  EXPECT_EQ(batch->explicitHashKey(1), "");
+  p.submit(std::move(batch));
+  EXPECT_EQ(invalidHashKeys(registry, "app"), 1);
+}
+
+TEST_F(PipelineTest, NoExplicitHashKeyWhenNotConfigured) {
+  Pipeline p("app", templateOf("{service}"), 1 << 20, registry);
+  const std::string line = R"({"service":"api","hash":"12345"})";
+  for (Parser parser : {Parser::kRaw, Parser::kJson}) {
+    BatchPtr batch = addOne(p, line, parser);
+    ASSERT_EQ(batch->size(), 1u);
+    EXPECT_EQ(batch->explicitHashKey(0), "");
+    EXPECT_EQ(batch->bytes(), batch->limitBytes());
+    p.submit(std::move(batch));
+  }
+  EXPECT_EQ(invalidHashKeys(registry, "app"), 0);
+}
+
+TEST_F(PipelineTest, ExplicitHashKeyScratchIsReusedAcrossRecords) {
+  // A long invalid rendering followed by short valid ones: nothing of the
+  // earlier value leaks into the later records.
+  Pipeline p("app", std::nullopt, 1 << 20, registry, templateOf("{h}"));
+  BatchPtr batch = p.queue().acquire();
+  PaddedLine longOne(R"({"h":"123456789012345678901234567890123456789012"})");
+  PaddedLine shortOne(R"({"h":"9"})");
+  PaddedLine missing(R"({"x":"9"})");
+  for (const PaddedLine* l : {&longOne, &shortOne, &missing, &shortOne}) p.addLine(l->view(), Parser::kJson, *batch);
+  ASSERT_EQ(batch->size(), 4u);
+  EXPECT_EQ(batch->explicitHashKey(0), "");
+  EXPECT_EQ(batch->explicitHashKey(1), "9");
+  EXPECT_EQ(batch->explicitHashKey(2), "");
+  EXPECT_EQ(batch->explicitHashKey(3), "9");
 }

@@ -525,5 +525,33 @@ TEST_F(KinesisSinkTest, ListsShardsAtStartAndAgainWhenRecordsLandInAnUnknownShar
   EXPECT_EQ(kinesis.accepted().size(), 25u);  // push() names records from r0 again
 }
 
+TEST_F(KinesisSinkTest, SendsTheExplicitHashKeyAndPacesTheShardItNames) {
+  ScriptedKinesis kinesis;
+  auto config = configFor(kinesis.url());
+  config.pacing = true;
+  config.shardRecordsPerSecond = 20;  // 19 per second at 95%: a burst of one
+  auto sink = startSink(config);
+  ASSERT_TRUE(kinesis.waitForListShards(1));
+  auto batch = queue_.acquire();
+  // Every record names the top of the hash-key space (the second shard), so
+  // all wait on that shard's bucket, whatever their partition keys hash to.
+  for (int i = 0; i < 4; ++i) {
+    batch->append("r" + std::to_string(i), "k" + std::to_string(i), "340282366920938463463374607431768211455");
+  }
+  queue_.push(std::move(batch));
+  ASSERT_TRUE(kinesis.waitForAccepted(4));
+  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  auto raw = kinesis.rawRequests();
+  size_t puts = 0;
+  for (const auto& r : raw) {
+    if (r.headers.at("x-amz-target").ends_with(".PutRecords")) {
+      ++puts;
+      EXPECT_NE(r.body.find(R"("ExplicitHashKey":"340282366920938463463374607431768211455")"), std::string::npos);
+    }
+  }
+  // One record per request: the shard's bucket holds one token at a time.
+  EXPECT_EQ(puts, 4u);
+}
+
 }  // namespace
 }  // namespace kinship::kinesis

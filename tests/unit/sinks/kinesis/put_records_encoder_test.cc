@@ -198,3 +198,13 @@ TEST(AppendJsonEscaped, AppendsToExistingContent) {
   appendJsonEscaped(out, "a\"b");
   EXPECT_EQ(out, "prefix:a\\\"b");
 }
+
+TEST(PutRecordsEncoderExplicitHashKey, WrittenAfterThePartitionKeyOnlyWhenGiven) {
+  kinship::kinesis::PutRecordsEncoder encoder("StreamName", "s");
+  encoder.begin();
+  encoder.add("hi", "k", "340282366920938463463374607431768211455");
+  encoder.add("hi", "k");
+  EXPECT_EQ(encoder.finish(),
+            R"({"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k",)"
+            R"("ExplicitHashKey":"340282366920938463463374607431768211455"},{"Data":"aGk=","PartitionKey":"k"}]})");
+}
