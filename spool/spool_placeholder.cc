@@ -1,0 +1,1 @@
+// Keeps the spool library non-empty while its sources are being written.
