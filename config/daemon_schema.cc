@@ -17,9 +17,9 @@ constexpr Option kGlobalOptions[] = {
         .name = "data_dir",
         .type = ValueType::kString,
         .defaultValue = "/var/lib/kinship",
-        .help = "Directory for the daemon's state: file checkpoints and the disk spool, which "
-                "arrive in later versions (this version writes nothing there). It must be writable "
-                "by the daemon and persist across restarts.",
+        .help = "Directory for the daemon's state: file inputs keep their checkpoints in its "
+                "`checkpoints/` subdirectory (created when missing; the daemon refuses to start when "
+                "it cannot be written). It must be writable by the daemon and persist across restarts.",
     },
     {
         .name = "shutdown_timeout",

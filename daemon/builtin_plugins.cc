@@ -10,6 +10,8 @@
 #include "sinks/kinesis/credentials.h"
 #include "sinks/kinesis/kinesis_config.h"
 #include "sinks/kinesis/kinesis_sink.h"
+#include "sinks/discard/discard_sink.h"
+#include "sinks/discard/discard_sink_config.h"
 
 namespace kinship::daemon {
 
@@ -50,6 +52,15 @@ void registerKinesisSink(PluginRegistry& registry) {
       });
 }
 
+// `type: discard`: counts and discards records, for benchmarks and tests.
+void registerDiscardSink(PluginRegistry& registry) {
+  registry.registerSink("discard", sinks::discardSinkSchema(),
+                        [](const config::Section& section, const sinks::SinkContext& context,
+                           const config::EnvLookup&) {
+                          return std::make_unique<sinks::DiscardSink>(context, sinks::discardSinkConfigFrom(section));
+                        });
+}
+
 }  // namespace
 
 void registerBuiltinPlugins(PluginRegistry& registry) {
@@ -57,6 +68,7 @@ void registerBuiltinPlugins(PluginRegistry& registry) {
   registerUdpInput(registry);
   registerUnixInput(registry);
   registerKinesisSink(registry);
+  registerDiscardSink(registry);
 }
 
 }  // namespace kinship::daemon

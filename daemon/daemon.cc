@@ -119,6 +119,11 @@ int Daemon::run() {
 
   const auto deadline = std::chrono::steady_clock::now() + shutdownTimeout_;
   for (auto& p : pipelines_) p.sink->stop(deadline);
+  // The sinks have delivered (or given up on) everything: checkpoints now
+  // cover exactly what Kinesis accepted.
+  for (auto& p : pipelines_) {
+    for (auto& input : p.inputs) input->flushCheckpoints();
+  }
   log::info(kComponent, "stopped");
   return 0;
 }

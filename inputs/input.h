@@ -2,7 +2,8 @@
 // Input: a source of lines (files, sockets) feeding one pipeline.
 //
 // Threading: every method is called on the daemon's I/O thread (the
-// io_context in InputContext), and an input does all its work there. It
+// io_context in InputContext), and an input does all its work there
+// (flushCheckpoints() runs on the same thread after the loop has stopped). It
 // hands batches to its pipeline with Pipeline::submit(), and pauses itself
 // while the pipeline's queue is full (sources that cannot pause count drops).
 
@@ -39,6 +40,10 @@ class Input {
   // Stops reading and pushes what it has already read; no batch is
   // submitted after it returns.
   virtual void stop() = 0;
+  // Called once after the sinks have drained (so every acknowledgement is
+  // in) and the I/O loop has stopped: persist the final read positions.
+  // Inputs without checkpoints keep the empty default.
+  virtual void flushCheckpoints() {}
 };
 
 }  // namespace kinship::inputs

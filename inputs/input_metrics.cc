@@ -56,4 +56,21 @@ prometheus::Counter& inputConnectionsRejectedCounter(prometheus::Registry& regis
       .Add(labels);
 }
 
+prometheus::Counter& inputCheckpointWritesCounter(prometheus::Registry& registry, const prometheus::Labels& labels) {
+  return prometheus::BuildCounter()
+      .Name("kinship_input_checkpoint_writes_total")
+      .Help("Checkpoint files (acknowledged read positions) a file input wrote to data_dir")
+      .Register(registry)
+      .Add(labels);
+}
+
+prometheus::Counter& inputCheckpointErrorsCounter(prometheus::Registry& registry, const prometheus::Labels& labels) {
+  return prometheus::BuildCounter()
+      .Name("kinship_input_checkpoint_errors_total")
+      .Help("Checkpoint files a file input could not read (corrupt or unreadable: ignored, files start as "
+            "start_at says) or write (the previous checkpoint stays)")
+      .Register(registry)
+      .Add(labels);
+}
+
 }  // namespace kinship::inputs

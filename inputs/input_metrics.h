@@ -43,6 +43,12 @@ prometheus::Gauge& inputConnectionsGauge(prometheus::Registry& registry, const p
 // because the input already had max_connections open.
 prometheus::Counter& inputConnectionsRejectedCounter(prometheus::Registry& registry, const prometheus::Labels& labels);
 
+// kinship_input_checkpoint_writes_total: checkpoint files a file input wrote.
+prometheus::Counter& inputCheckpointWritesCounter(prometheus::Registry& registry, const prometheus::Labels& labels);
+// kinship_input_checkpoint_errors_total: checkpoint files that could not be
+// read (corrupt, unreadable: ignored) or written.
+prometheus::Counter& inputCheckpointErrorsCounter(prometheus::Registry& registry, const prometheus::Labels& labels);
+
 // Counts on the hot path with a plain add; publish() moves the sum to the
 // registry's counter (an atomic), once per batch rather than once per record.
 class PendingCount {

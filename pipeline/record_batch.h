@@ -4,13 +4,29 @@
 // filled by one input (on the input thread), then handed whole to the sink
 // through the BatchQueue; it is reused through the BatchPool once every
 // record in it has been acknowledged. Not thread-safe: one owner at a time.
+// A batch may name the source it was read from (an AckReceiver, a source id
+// and the source's offset after its last record), so that the sink can tell
+// the source when the whole batch is done and the source can checkpoint.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace kinship::pipeline {
+
+// Where a batch's acknowledgement goes: the input that read it, which
+// advances its checkpoint past the batch. Implementations must be
+// thread-safe: the sink calls them on its own thread.
+class AckReceiver {
+ public:
+  virtual ~AckReceiver() = default;
+  // Called from the sink's thread when every record of a batch is done
+  // (accepted, or given up as a dead letter). Records still undelivered at
+  // shutdown are never acknowledged, so they are read again after a restart.
+  virtual void acknowledged(uint64_t sourceId, uint64_t endOffset) = 0;
+};
 
 class RecordBatch {
  public:
@@ -75,6 +91,25 @@ class RecordBatch {
     entries_.clear();
     explicitHashKeyBytes_ = 0;
     unacknowledged_ = 0;
+    ackReceiver_.reset();
+    sourceId_ = 0;
+    endOffset_ = 0;
+  }
+
+  // Names the source of every record in the batch (set by the input before
+  // submitting; a batch holds records of one source only). `endOffset` is
+  // the source's position just after the batch's last record.
+  void setSource(std::shared_ptr<AckReceiver> receiver, uint64_t sourceId, uint64_t endOffset) {
+    ackReceiver_ = std::move(receiver);
+    sourceId_ = sourceId;
+    endOffset_ = endOffset;
+  }
+  uint64_t sourceId() const { return sourceId_; }
+  uint64_t endOffset() const { return endOffset_; }
+  // Called by the sink once every record of the batch is done; tells the
+  // source (if the batch has one). Call at most once per fill.
+  void notifyAcknowledged() const {
+    if (ackReceiver_) ackReceiver_->acknowledged(sourceId_, endOffset_);
   }
 
   // Acknowledgement bookkeeping, owned by the sink once the batch is queued.
@@ -87,6 +122,9 @@ class RecordBatch {
   std::vector<Entry> entries_;
   size_t explicitHashKeyBytes_ = 0;
   size_t unacknowledged_ = 0;
+  std::shared_ptr<AckReceiver> ackReceiver_;
+  uint64_t sourceId_ = 0;
+  uint64_t endOffset_ = 0;
 };
 
 }  // namespace kinship::pipeline

@@ -46,6 +46,9 @@ FileInput::FileInput(const InputContext& context, FileInputConfig config)
       pipeline_(context.pipeline),
       id_(context.id),
       config_(std::move(config)),
+      acks_(std::make_shared<AckTracker>()),
+      checkpoints_(context.dataDir + "/checkpoints", context.pipeline.name() + "." + context.id),
+      checkpointTimer_(context.io),
       pollTimer_(context.io),
       alive_(std::make_shared<FileInput*>(this)) {
   tailerOptions_.readBufferSize = config_.readBufferSize;
@@ -59,6 +62,8 @@ FileInput::FileInput(const InputContext& context, FileInputConfig config)
                          .Help("Files a file input holds open")
                          .Register(context.metrics)
                          .Add(labels);
+  checkpointWritesCounter_ = &inputCheckpointWritesCounter(context.metrics, labels);
+  checkpointErrorsCounter_ = &inputCheckpointErrorsCounter(context.metrics, labels);
 }
 
 FileInput::~FileInput() {
@@ -72,6 +77,10 @@ FileInput::~FileInput() {
 }
 
 Status FileInput::start() {
+  if (Status s = checkpoints_.prepare(); !s) {
+    return Status::ioError("file input " + id_ + ": data_dir is not usable for checkpoints: " + s.message());
+  }
+  loadCheckpoints();
   running_ = true;
   std::weak_ptr<FileInput*> weak = alive_;
   pipeline_.queue().setSpaceCallback([weak, &io = io_] {
@@ -88,7 +97,9 @@ Status FileInput::start() {
   });
   watchDirectories();
   rescan(/*firstScan=*/true);
+  saved_.clear();  // files that were not found are dropped at the next save
   armPollTimer();
+  armCheckpointTimer();
   scheduleRead();
   return Status::ok();
 }
@@ -97,9 +108,94 @@ void FileInput::stop() {
   running_ = false;
   asio::error_code ignored;
   pollTimer_.cancel();
+  checkpointTimer_.cancel();
   if (inotifyStream_) inotifyStream_->cancel(ignored);
   if (batch_ && !batch_->empty()) submitBatch();
   batch_.reset();
+  // What is acknowledged so far; flushCheckpoints() adds what the sink
+  // delivers while draining.
+  writeCheckpoints();
+}
+
+void FileInput::flushCheckpoints() { writeCheckpoints(); }
+
+void FileInput::loadCheckpoints() {
+  auto loaded = checkpoints_.load();
+  if (!loaded) {
+    checkpointErrorsCounter_->Increment();
+    log::warn("file", "ignoring the checkpoints of input {}: {}; files start as start_at says", id_,
+              loaded.error().message());
+    return;
+  }
+  for (auto& file : *loaded) saved_[file.identity] = std::move(file);
+}
+
+void FileInput::positionNewTailer(FileTailer& tailer, bool firstScan) {
+  if (!firstScan) return;
+  auto it = saved_.find(tailer.identity());
+  if (it == saved_.end()) return;
+  const FileCheckpoint& saved = it->second;
+  auto head = tailer.readHead(kFingerprintBytes);
+  auto size = tailer.size();
+  if (!head || !size) {
+    log::warn("file", "{}", (!head ? head.error() : size.error()).message());
+    return;
+  }
+  auto offset = resumeOffset(saved, *head, *size);
+  if (!offset) {
+    log::info("file", "{} has the device and inode of checkpointed {} but other content: a new file", tailer.path(),
+              saved.path);
+    return;
+  }
+  if (*offset != saved.offset) {
+    log::warn("file", "{} is shorter ({} bytes) than its checkpoint ({}): truncated, reading it from its start",
+              tailer.path(), *size, saved.offset);
+  }
+  tailer.resumeAt(*offset);
+}
+
+void FileInput::armCheckpointTimer() {
+  checkpointTimer_.expires_after(config_.checkpointInterval);
+  checkpointTimer_.async_wait([this, alive = alive_](const asio::error_code& ec) {
+    if (ec || !*alive || !running_) return;
+    writeCheckpoints();
+    armCheckpointTimer();
+  });
+}
+
+void FileInput::writeCheckpoints() {
+  // takeChanged() first: it must be cleared even when the files changed too.
+  bool changed = acks_->takeChanged();
+  if (!changed && !checkpointsDirty_) return;
+  std::vector<FileCheckpoint> files;
+  files.reserve(tailers_.size());
+  for (const auto& [identity, tailer] : tailers_) {
+    auto offset = acks_->acknowledgedOffset(tailer->sourceId());
+    if (!offset) continue;
+    // Read afresh each time: a file that was short (or truncated and
+    // rewritten) since it was opened has other first bytes now.
+    auto head = tailer->readHead(kFingerprintBytes);
+    if (!head) {
+      log::warn("file", "checkpoint of {} left out: {}", tailer->path(), head.error().message());
+      continue;
+    }
+    files.push_back({identity, std::move(*head), tailer->path(), *offset});
+  }
+  if (Status s = checkpoints_.save(files); !s) {
+    checkpointErrorsCounter_->Increment();
+    checkpointsDirty_ = true;  // try again at the next tick
+    log::warn("file", "cannot save the checkpoints of input {}: {}", id_, s.message());
+    return;
+  }
+  checkpointsDirty_ = false;
+  checkpointWritesCounter_->Increment();
+}
+
+void FileInput::closeTailer(FileTailer& tailer) {
+  // The batch in hand must not outlive its file's bookkeeping unsent.
+  if (batch_ && !batch_->empty() && batchSource_ == tailer.sourceId()) submitBatch();
+  acks_->close(tailer.sourceId());
+  checkpointsDirty_ = true;
 }
 
 void FileInput::watchDirectories() {
@@ -164,7 +260,10 @@ void FileInput::rescan(bool firstScan) {
       if (!seen.insert(identity).second) continue;  // two patterns (or a link) name the same file
       auto it = tailers_.find(identity);
       if (it != tailers_.end()) {
-        if (it->second->path() != path) it->second->setPath(path);
+        if (it->second->path() != path) {
+          it->second->setPath(path);
+          checkpointsDirty_ = true;
+        }
         continue;
       }
       // Files present at the first start honour start_at; later ones are new and read whole.
@@ -173,6 +272,10 @@ void FileInput::rescan(bool firstScan) {
         log::warn("file", "{}", tailer.error().message());
         continue;
       }
+      positionNewTailer(**tailer, firstScan);
+      (*tailer)->setSourceId(nextSourceId_++);
+      acks_->add((*tailer)->sourceId(), (*tailer)->readOffset());
+      checkpointsDirty_ = true;
       log::info("file", "following {} from offset {}", path, (*tailer)->readOffset());
       tailers_.emplace(identity, std::move(*tailer));
     }
@@ -201,6 +304,9 @@ void FileInput::readPass() {
   bool moreToRead = false;
   for (auto it = tailers_.begin(); it != tailers_.end();) {
     FileTailer& tailer = *it->second;
+    // A batch holds lines of one file, so that its acknowledgement moves
+    // exactly that file's checkpoint.
+    if (batch_ && !batch_->empty() && batchSource_ != tailer.sourceId()) submitBatch();
     bool atEnd = false;
     for (int block = 0; block < kMaxBlocksPerFilePerPass; ++block) {
       if (!batch_) batch_ = pipeline_.queue().acquire();
@@ -214,6 +320,12 @@ void FileInput::readPass() {
         atEnd = true;
         break;
       }
+      if (!batch_->empty()) {
+        // Blocks end between lines as far as the batch is concerned: every
+        // line before consumedOffset() is in it (or was dropped).
+        batchSource_ = tailer.sourceId();
+        batchEndOffset_ = tailer.consumedOffset();
+      }
       if (batch_->bytes() >= kBatchFlushBytes) submitBatch();
       if (pipeline_.queue().full()) {
         paused_ = true;
@@ -224,6 +336,7 @@ void FileInput::readPass() {
     if (!atEnd) moreToRead = true;
     if (atEnd && tailer.draining()) {
       log::info("file", "closing {}: read to its end after rotation or deletion", tailer.path());
+      closeTailer(tailer);
       it = tailers_.erase(it);
       filesOpenGauge_->Set(static_cast<double>(tailers_.size()));
       continue;
@@ -240,7 +353,13 @@ void FileInput::submitBatch() {
     bytesCounter_->Increment(static_cast<double>(bytes_));
     records_ = bytes_ = 0;
   }
-  if (batch_ && !batch_->empty()) pipeline_.submit(std::move(batch_));
+  if (batch_ && !batch_->empty()) {
+    // Recorded before the sink can see the batch, so its acknowledgement
+    // always finds it.
+    acks_->submitted(batchSource_, batchEndOffset_);
+    batch_->setSource(acks_, batchSource_, batchEndOffset_);
+    pipeline_.submit(std::move(batch_));
+  }
 }
 
 void FileInput::onLine(std::string_view line) {

@@ -3,8 +3,13 @@
 // files with inotify on their directories and a periodic rescan (the
 // fallback for filesystems and wildcard directories inotify cannot watch),
 // follows renamed and deleted files to their end, restarts truncated ones,
-// and pauses while its pipeline's queue is full.
-// Threading: lives on the I/O thread (see inputs/input.h).
+// and pauses while its pipeline's queue is full. Keeps per-file checkpoints
+// that advance only as the sink acknowledges batches (each batch holds lines
+// of one file and carries that file's offset after its last line), saves them
+// in data_dir every checkpoint_interval and at shutdown, and resumes each
+// file from its checkpoint after a restart.
+// Threading: lives on the I/O thread (see inputs/input.h); the sink thread
+// only reaches its AckTracker, which is thread-safe.
 
 #include <asio.hpp>
 
@@ -14,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "inputs/file/ack_tracker.h"
+#include "inputs/file/checkpoint_store.h"
 #include "inputs/file/file_input_config.h"
 #include "inputs/file/file_tailer.h"
 #include "inputs/input.h"
@@ -33,6 +40,7 @@ class FileInput final : public Input, private LineReceiver {
 
   Status start() override;
   void stop() override;
+  void flushCheckpoints() override;
 
  private:
   struct IdentityLess {
@@ -44,6 +52,12 @@ class FileInput final : public Input, private LineReceiver {
   void onLine(std::string_view line) override;
   void onLineTooLong(const std::string& path, uint64_t bytes) override;
 
+  void loadCheckpoints();
+  // Where a file found by a scan starts: its checkpoint, or start_at.
+  void positionNewTailer(FileTailer& tailer, bool firstScan);
+  void armCheckpointTimer();
+  void writeCheckpoints();
+  void closeTailer(FileTailer& tailer);
   void rescan(bool firstScan);
   void scheduleRead();
   void readPass();
@@ -60,6 +74,18 @@ class FileInput final : public Input, private LineReceiver {
 
   std::map<FileIdentity, std::unique_ptr<FileTailer>, IdentityLess> tailers_;
   pipeline::BatchPtr batch_;
+  // The file the lines in batch_ come from, and its offset after the last.
+  uint64_t batchSource_ = 0;
+  uint64_t batchEndOffset_ = 0;
+  uint64_t nextSourceId_ = 1;
+
+  std::shared_ptr<AckTracker> acks_;
+  CheckpointStore checkpoints_;
+  // Checkpoints loaded at start, consulted by the first scan only.
+  std::map<FileIdentity, FileCheckpoint, IdentityLess> saved_;
+  // Files came, went or were renamed since the last save.
+  bool checkpointsDirty_ = false;
+  asio::steady_timer checkpointTimer_;
   bool running_ = false;
   bool readScheduled_ = false;
   bool paused_ = false;
@@ -78,6 +104,8 @@ class FileInput final : public Input, private LineReceiver {
   prometheus::Counter* bytesCounter_;
   prometheus::Counter* tooLongCounter_;
   prometheus::Gauge* filesOpenGauge_;
+  prometheus::Counter* checkpointWritesCounter_;
+  prometheus::Counter* checkpointErrorsCounter_;
 };
 
 

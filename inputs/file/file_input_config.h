@@ -16,6 +16,7 @@ struct FileInputConfig {
   bool startAtEnd = true;          // for files present at the first start
   pipeline::Parser parser = pipeline::Parser::kRaw;
   std::chrono::milliseconds pollInterval{1000};
+  std::chrono::milliseconds checkpointInterval{1000};
   size_t readBufferSize = 256 * 1024;
   size_t maxLineSize = 1024 * 1024 - 1024;
 };

@@ -41,6 +41,23 @@ FileTailer::FileTailer(int fd, std::string path, FileIdentity identity, uint64_t
 
 FileTailer::~FileTailer() { ::close(fd_); }
 
+Result<std::string> FileTailer::readHead(size_t maxBytes) const {
+  std::string head(maxBytes, '\0');
+  ssize_t n;
+  do {
+    n = ::pread(fd_, head.data(), maxBytes, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return fail(Status::ioError("cannot read " + path_ + ": " + errnoText(errno)));
+  head.resize(static_cast<size_t>(n));
+  return head;
+}
+
+Result<uint64_t> FileTailer::size() const {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) return fail(Status::ioError("cannot stat " + path_ + ": " + errnoText(errno)));
+  return static_cast<uint64_t>(st.st_size);
+}
+
 Result<FileTailer::ReadOutcome> FileTailer::readBlock(LineReceiver& receiver) {
   struct stat st {};
   if (::fstat(fd_, &st) == 0 && static_cast<uint64_t>(st.st_size) < readOffset_) {

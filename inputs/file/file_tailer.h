@@ -53,9 +53,23 @@ class FileTailer {
   const std::string& path() const { return path_; }
   void setPath(std::string path) { path_ = std::move(path); }
   FileIdentity identity() const { return identity_; }
-  // Offset just past the last line handed out.
-  uint64_t consumedOffset() const { return readOffset_ - pending_; }
+  // Offset just past the last line handed out (or dropped as too long):
+  // where a restart must resume. Inside a line being dropped as too long it
+  // is that line's start, so a restart drops it again rather than shipping
+  // its tail as a line.
+  uint64_t consumedOffset() const { return readOffset_ - pending_ - (skippingLongLine_ ? skippedBytes_ : 0); }
   uint64_t readOffset() const { return readOffset_; }
+
+  // Resumes at `offset` (a checkpoint). Precondition: nothing read yet.
+  void resumeAt(uint64_t offset) { readOffset_ = offset; }
+  // Up to `maxBytes` of the file's start (for its fingerprint), and its size.
+  Result<std::string> readHead(size_t maxBytes) const;
+  Result<uint64_t> size() const;
+
+  // The input's name for this open file in acknowledgements (see
+  // pipeline::AckReceiver); assigned by the input.
+  uint64_t sourceId() const { return sourceId_; }
+  void setSourceId(uint64_t id) { sourceId_ = id; }
 
   // The file no longer sits at a watched path (rotated away or deleted):
   // it is read to its end, then closed.
@@ -79,6 +93,7 @@ class FileTailer {
   bool skippingLongLine_ = false;
   uint64_t skippedBytes_ = 0;
   bool draining_ = false;
+  uint64_t sourceId_ = 0;
 };
 
 }  // namespace kinship::inputs

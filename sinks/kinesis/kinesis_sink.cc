@@ -244,7 +244,10 @@ void KinesisSink::admit(pipeline::BatchPtr batch) {
     route({batch.get(), i, 0, now, now});
     ++kept;
   }
-  if (kept == 0) return;  // the batch goes back to the pool here
+  if (kept == 0) {
+    batch->notifyAcknowledged();  // every record was a dead letter: the batch is done
+    return;                       // and goes back to the pool here
+  }
   batch->setUnacknowledged(kept);
   held_.push_back(std::move(batch));
 }
@@ -271,6 +274,7 @@ void KinesisSink::deadLetter(const Pending& p, std::string_view reason, std::str
 
 void KinesisSink::acknowledge(const Pending& record) {
   if (!record.batch->acknowledgeOne()) return;
+  record.batch->notifyAcknowledged();
   for (size_t i = 0; i < held_.size(); ++i) {
     if (held_[i].get() == record.batch) {
       std::swap(held_[i], held_.back());
@@ -425,7 +429,7 @@ bool KinesisSink::sendReady(Clock::TimePoint now) {
     pendingBytes_ -= bytes;
     slot.mapGeneration = mapGeneration_;
     slot.http.body = slot.encoder.finish();
-    sign(slot, "Kinesis_20131202.PutRecords", now);
+    sign(slot, "Kinesis_20131202.PutRecords");
     return true;
   }
   bool due = stoppingSnapshot_ || pendingRecords_ >= config_.maxBatchRecords || pendingBytes_ >= config_.maxBatchBytes;
@@ -460,7 +464,7 @@ bool KinesisSink::sendReady(Clock::TimePoint now) {
   auto oldest = slot.records.front().first.arrival;
   for (const auto& [p, line] : slot.records) oldest = std::min(oldest, p.arrival);
   waitSeconds_->Observe(std::chrono::duration<double>(now - oldest).count());
-  sign(slot, "Kinesis_20131202.PutRecords", now);
+  sign(slot, "Kinesis_20131202.PutRecords");
   return true;
 }
 
@@ -523,7 +527,7 @@ bool KinesisSink::takeFromLine(Slot& slot, uint32_t li, Clock::TimePoint now, si
   return false;
 }
 
-void KinesisSink::sign(Slot& slot, std::string_view target, Clock::TimePoint now) {
+void KinesisSink::sign(Slot& slot, std::string_view target) {
   slot.http.url = url_;
   slot.http.headers = {{"Host", host_}, {"Content-Type", "application/x-amz-json-1.1"},
                        {"X-Amz-Target", std::string(target)}};
@@ -534,7 +538,6 @@ void KinesisSink::sign(Slot& slot, std::string_view target, Clock::TimePoint now
     slot.http.transportStatus = Status::unavailable(credentials.error().message());
     slot.http.httpStatus = 0;
     slot.http.curlCode = -1;
-    (void)now;
     complete(slot);
     return;
   }
@@ -560,7 +563,7 @@ void KinesisSink::startListShards(const std::string& nextToken) {
   }
   body += "\"}";
   listSlot_->http.body = body;
-  sign(*listSlot_, "Kinesis_20131202.ListShards", context_.clock.now());
+  sign(*listSlot_, "Kinesis_20131202.ListShards");
 }
 
 void KinesisSink::complete(Slot& slot) {
@@ -753,16 +756,17 @@ void KinesisSink::onRequestFailed(const ErrorClass& error, const std::string& de
   requestsError_->Increment();
   requestErrors_->Add({{"pipeline", context_.pipelineName}, {"error", error.label}}).Increment();
   auto delay = needsOperator ? config_.retryBackoffMax : requestBackoff_.next();
-  if (needsOperator || requestBackoff_.failures() >= kFailuresBeforeGlobalBackoff) {
-    sendNotBefore_ = context_.clock.now() + delay;
-  }
+  const bool globalWait = needsOperator || requestBackoff_.failures() >= kFailuresBeforeGlobalBackoff;
+  if (globalWait) sendNotBefore_ = context_.clock.now() + delay;
   stateGauge_->Set(static_cast<double>(needsOperator ? SinkState::kPaused : SinkState::kRetrying));
   std::lock_guard lock(stateMutex_);
   if (error.label != lastErrorType_) {
     lastErrorType_ = error.label;
-    log::error(kComponent, "PutRecords to {} failed ({}, {}): {}; keeping {} records and retrying in {} ms", url_,
-               error.label, needsOperator ? "needs attention: pausing, retrying as a probe" : "retrying", detail,
-               pendingRecords_, delay.count());
+    log::error(kComponent, "PutRecords to {} failed ({}): {}; keeping {} records; {}", url_, error.label, detail,
+               pendingRecords_,
+               needsOperator ? fmt::format("this needs attention: sending paused, a probe every {} ms", delay.count())
+               : globalWait  ? fmt::format("all sending waits {} ms", delay.count())
+                             : std::string("each record is retried after its own backoff"));
   }
   if (needsOperator) notReadyReason_ = "kinesis sink of pipeline " + context_.pipelineName + ": " + error.label;
 }

@@ -102,7 +102,7 @@ class KinesisSink final : public sinks::Sink {
   bool sendReady(Clock::TimePoint now);
   Clock::TimePoint nextEvent(Clock::TimePoint now);
   void startListShards(const std::string& nextToken);
-  void sign(Slot& slot, std::string_view target, Clock::TimePoint now);
+  void sign(Slot& slot, std::string_view target);
   void complete(Slot& slot);
   void completePutRecords(Slot& slot);
   void completeListShards(Slot& slot);

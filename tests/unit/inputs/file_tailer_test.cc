@@ -379,3 +379,35 @@ TEST_F(FileTailerTest, EmptyFileIsEndOfFile) {
   EXPECT_EQ(*r, FileTailer::ReadOutcome::kEndOfFile);
   EXPECT_EQ(t->consumedOffset(), 0u);
 }
+
+namespace {
+
+TEST_F(FileTailerTest, ConsumedOffsetStaysAtTheStartOfALineBeingDropped) {
+  // A checkpoint taken while a too-long line is being skipped must point at
+  // its start, so a restart drops it again instead of shipping its tail.
+  write("first\n" + std::string(100, 'x'));
+  auto t = open(false, small(16, 40));
+  Collector c;
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{"first"}));
+  EXPECT_EQ(t->consumedOffset(), 6u);
+  append("x\nnext\n");
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{"first", "next"}));
+  EXPECT_EQ(t->consumedOffset(), 6u + 102u + 5u);
+}
+
+TEST_F(FileTailerTest, ResumesAtAGivenOffsetAndReadsItsHead) {
+  write("one\ntwo\nthree\n");
+  auto t = open(false, {});
+  t->resumeAt(4);
+  Collector c;
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{"two", "three"}));
+  auto head = t->readHead(6);
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(*head, "one\ntw");
+  EXPECT_EQ(t->size().value(), 14u);
+}
+
+}  // namespace

@@ -553,5 +553,67 @@ TEST_F(KinesisSinkTest, SendsTheExplicitHashKeyAndPacesTheShardItNames) {
   EXPECT_EQ(puts, 4u);
 }
 
+// Records the acknowledgements the sink reports for batches (issue 4).
+class RecordingAcks final : public pipeline::AckReceiver {
+ public:
+  void acknowledged(uint64_t sourceId, uint64_t endOffset) override {
+    std::lock_guard lock(mutex_);
+    acks_.emplace_back(sourceId, endOffset);
+  }
+  std::multiset<std::pair<uint64_t, uint64_t>> acks() {
+    std::lock_guard lock(mutex_);
+    return {acks_.begin(), acks_.end()};
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::pair<uint64_t, uint64_t>> acks_;
+};
+
+TEST_F(KinesisSinkTest, AcknowledgesEachBatchOnceWhenAllItsRecordsAreAccepted) {
+  ScriptedKinesis kinesis;
+  auto sink = startSink(configFor(kinesis.url()));
+  auto acks = std::make_shared<RecordingAcks>();
+  for (uint64_t b = 1; b <= 3; ++b) {
+    auto batch = queue_.acquire();
+    for (int i = 0; i < 300; ++i) batch->append("b" + std::to_string(b) + "r" + std::to_string(i), "k");
+    batch->setSource(acks, 7, b * 1000);
+    queue_.push(std::move(batch));
+  }
+  ASSERT_TRUE(kinesis.waitForAccepted(900));
+  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  EXPECT_EQ(acks->acks(), (std::multiset<std::pair<uint64_t, uint64_t>>{{7, 1000}, {7, 2000}, {7, 3000}}));
+}
+
+TEST_F(KinesisSinkTest, ABatchOfDeadLettersOnlyIsAcknowledgedAtOnce) {
+  ScriptedKinesis kinesis;
+  auto config = configFor(kinesis.url());
+  config.maxRecordSize = 1024;
+  auto sink = startSink(config);
+  auto acks = std::make_shared<RecordingAcks>();
+  auto batch = queue_.acquire();
+  batch->append(std::string(1024, 'x'), "k");
+  batch->append(std::string(2048, 'y'), "k");
+  batch->setSource(acks, 1, 3074);
+  queue_.push(std::move(batch));
+  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  EXPECT_EQ(kinesis.accepted().size(), 0u);
+  EXPECT_EQ(acks->acks(), (std::multiset<std::pair<uint64_t, uint64_t>>{{1, 3074}}));
+}
+
+TEST_F(KinesisSinkTest, RecordsUndeliveredAtShutdownAreNotAcknowledged) {
+  ScriptedKinesis kinesis({}, [](size_t, const auto&) -> std::optional<HttpReply> {
+    return HttpReply{503, R"({"__type":"ServiceUnavailable"})"};
+  });
+  auto sink = startSink(configFor(kinesis.url()));
+  auto acks = std::make_shared<RecordingAcks>();
+  auto batch = queue_.acquire();
+  batch->append("r", "k");
+  batch->setSource(acks, 1, 2);
+  queue_.push(std::move(batch));
+  sink->stop(std::chrono::steady_clock::now() + std::chrono::milliseconds(300));
+  EXPECT_TRUE(acks->acks().empty());
+}
+
 }  // namespace
 }  // namespace kinship::kinesis

@@ -1,0 +1,207 @@
+#include "inputs/file/checkpoint_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <simdjson.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string_view>
+
+namespace kinship::inputs {
+
+namespace {
+
+constexpr int64_t kFormatVersion = 1;
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+std::string errnoText(int err) { return std::strerror(err); }
+
+// JSON string contents for `text`. Paths are bytes, not necessarily UTF-8:
+// a path that is not valid UTF-8 has its high bytes written as \u00XX, which
+// reads back differently, but the path is only informational.
+void appendEscaped(std::string& out, std::string_view text) {
+  const bool utf8 = simdjson::validate_utf8(text.data(), text.size());
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (byte < 0x20 || (byte >= 0x80 && !utf8)) {
+      out.append("\\u00");
+      out.push_back(kHexDigits[byte >> 4]);
+      out.push_back(kHexDigits[byte & 0xf]);
+    } else {
+      out.push_back(c);
+    }
+  }
+}
+
+void appendHex(std::string& out, std::string_view bytes) {
+  for (char c : bytes) {
+    auto byte = static_cast<unsigned char>(c);
+    out.push_back(kHexDigits[byte >> 4]);
+    out.push_back(kHexDigits[byte & 0xf]);
+  }
+}
+
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool decodeHex(std::string_view hex, std::string& out) {
+  if (hex.size() % 2 != 0) return false;
+  out.clear();
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = hexValue(hex[i]);
+    int lo = hexValue(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return true;
+}
+
+Status writeAll(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::ioError("cannot write " + path + ": " + errnoText(errno));
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::ok();
+}
+
+// Makes a rename in `directory` durable.
+Status syncDirectory(const std::string& directory) {
+  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::ioError("cannot open directory " + directory + ": " + errnoText(errno));
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return Status::ioError("cannot fsync directory " + directory + ": " + errnoText(err));
+  return Status::ok();
+}
+
+}  // namespace
+
+CheckpointStore::CheckpointStore(std::string directory, const std::string& name)
+    : directory_(std::move(directory)),
+      path_(directory_ + "/" + name + ".json"),
+      tmpPath_(path_ + ".tmp") {}
+
+Status CheckpointStore::prepare() {
+  std::error_code ec;
+  std::filesystem::create_directories(directory_, ec);
+  if (ec) return Status::ioError("cannot create checkpoint directory " + directory_ + ": " + ec.message());
+  // Writing the temporary file proves the directory is usable now, rather
+  // than at the first checkpoint, when nobody is watching the start-up.
+  int fd = ::open(tmpPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::ioError("cannot write in checkpoint directory " + directory_ + ": " + errnoText(errno));
+  ::close(fd);
+  ::unlink(tmpPath_.c_str());
+  return Status::ok();
+}
+
+Result<std::vector<FileCheckpoint>> CheckpointStore::load() const {
+  std::vector<FileCheckpoint> files;
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0) {
+    if (errno == ENOENT) return files;
+    return fail(Status::ioError("cannot read checkpoint file " + path_ + ": " + errnoText(errno)));
+  }
+  simdjson::padded_string text;
+  if (auto error = simdjson::padded_string::load(path_).get(text); error != simdjson::SUCCESS) {
+    return fail(Status::ioError("cannot read checkpoint file " + path_ + ": " + simdjson::error_message(error)));
+  }
+  auto corrupt = [this](const std::string& why) {
+    return fail(Status::corruption("checkpoint file " + path_ + " is not valid: " + why));
+  };
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (auto error = parser.parse(text).get(root); error != simdjson::SUCCESS) {
+    return corrupt(simdjson::error_message(error));
+  }
+  int64_t version = 0;
+  if (root["version"].get_int64().get(version) != simdjson::SUCCESS || version != kFormatVersion) {
+    return corrupt("no \"version\": 1");
+  }
+  simdjson::dom::array list;
+  if (root["files"].get_array().get(list) != simdjson::SUCCESS) return corrupt("no \"files\" array");
+  for (simdjson::dom::element entry : list) {
+    FileCheckpoint file;
+    uint64_t device = 0;
+    uint64_t inode = 0;
+    uint64_t fingerprintBytes = 0;
+    std::string_view path;
+    std::string_view fingerprint;
+    if (entry["device"].get_uint64().get(device) != simdjson::SUCCESS ||
+        entry["inode"].get_uint64().get(inode) != simdjson::SUCCESS ||
+        entry["offset"].get_uint64().get(file.offset) != simdjson::SUCCESS ||
+        entry["fingerprint_bytes"].get_uint64().get(fingerprintBytes) != simdjson::SUCCESS ||
+        entry["fingerprint"].get_string().get(fingerprint) != simdjson::SUCCESS ||
+        entry["path"].get_string().get(path) != simdjson::SUCCESS) {
+      return corrupt("an entry lacks device, inode, offset, fingerprint_bytes, fingerprint or path");
+    }
+    if (!decodeHex(fingerprint, file.fingerprint) || file.fingerprint.size() != fingerprintBytes ||
+        fingerprintBytes > kFingerprintBytes) {
+      return corrupt("a fingerprint is not hex of fingerprint_bytes bytes (at most " +
+                     std::to_string(kFingerprintBytes) + ")");
+    }
+    file.identity = {static_cast<dev_t>(device), static_cast<ino_t>(inode)};
+    file.path = path;
+    files.push_back(std::move(file));
+  }
+  return files;
+}
+
+Status CheckpointStore::save(const std::vector<FileCheckpoint>& files) {
+  text_.clear();
+  text_.append("{\"version\":");
+  text_.append(std::to_string(kFormatVersion));
+  text_.append(",\"files\":[");
+  for (size_t i = 0; i < files.size(); ++i) {
+    const FileCheckpoint& f = files[i];
+    text_.append(i == 0 ? "\n" : ",\n");
+    text_.append("{\"path\":\"");
+    appendEscaped(text_, f.path);
+    text_.append("\",\"device\":");
+    text_.append(std::to_string(static_cast<uint64_t>(f.identity.device)));
+    text_.append(",\"inode\":");
+    text_.append(std::to_string(static_cast<uint64_t>(f.identity.inode)));
+    text_.append(",\"offset\":");
+    text_.append(std::to_string(f.offset));
+    text_.append(",\"fingerprint_bytes\":");
+    text_.append(std::to_string(f.fingerprint.size()));
+    text_.append(",\"fingerprint\":\"");
+    appendHex(text_, f.fingerprint);
+    text_.append("\"}");
+  }
+  text_.append("\n]}\n");
+
+  int fd = ::open(tmpPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::ioError("cannot create " + tmpPath_ + ": " + errnoText(errno));
+  Status written = writeAll(fd, text_, tmpPath_);
+  if (written && ::fsync(fd) != 0) written = Status::ioError("cannot fsync " + tmpPath_ + ": " + errnoText(errno));
+  ::close(fd);
+  if (!written) {
+    ::unlink(tmpPath_.c_str());
+    return written;
+  }
+  if (::rename(tmpPath_.c_str(), path_.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmpPath_.c_str());
+    return Status::ioError("cannot rename " + tmpPath_ + " to " + path_ + ": " + errnoText(err));
+  }
+  return syncDirectory(directory_);
+}
+
+}  // namespace kinship::inputs

@@ -1,0 +1,533 @@
+#include "spool/disk_spool.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "common/log.h"
+#include "spool/spool_format.h"
+
+namespace kinship::spool {
+namespace {
+
+constexpr std::string_view kComponent = "spool";
+
+uint64_t wallMs(const Clock& clock) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.wallNow().time_since_epoch()).count();
+  return ms < 0 ? 0 : static_cast<uint64_t>(ms);
+}
+
+// Recovery validates each checked payload's structure and needs its record
+// count; decoding into a reused scratch batch does both.
+bool countRecords(const std::string& payload, uint64_t& records, uint64_t& appendMs, pipeline::RecordBatch& scratch) {
+  if (!format::decodeBatchPayload(payload, scratch, appendMs).isOk()) return false;
+  records = scratch.size();
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Spool>> openDiskSpool(const SpoolOptions& options) {
+  auto s = DiskSpool::open(options);
+  if (!s) return fail(s.error());
+  return std::unique_ptr<Spool>(std::move(*s));
+}
+
+DiskSpool::DiskSpool(const SpoolOptions& options)
+    : options_(options),
+      env_(options.env != nullptr ? *options.env : posixEnv()),
+      clock_(options.clock != nullptr ? *options.clock : SystemClock::instance()) {}
+
+Result<std::unique_ptr<DiskSpool>> DiskSpool::open(const SpoolOptions& options) {
+  if (options.dir.empty()) return fail(Status::invalidArgument("spool dir is empty"));
+  if (options.segmentBytes < format::kSegmentHeaderSize + format::kFrameHeaderSize) {
+    return fail(Status::invalidArgument("spool segment size too small"));
+  }
+  if (options.maxTotalBytes < options.segmentBytes) {
+    return fail(Status::invalidArgument("spool max size is smaller than one segment"));
+  }
+  std::unique_ptr<DiskSpool> spool(new DiskSpool(options));
+  if (Status st = spool->recover(); !st) return fail(st);
+  spool->lastSync_ = spool->clock_.now();
+  return spool;
+}
+
+DiskSpool::~DiskSpool() {
+  persistAckFloor(true);
+  if (active_) {
+    if (unsynced_ && options_.fsync != FsyncPolicy::kNever) (void)syncActive();
+    (void)active_->close();
+  }
+}
+
+std::string DiskSpool::pathOf(uint64_t seq) const { return options_.dir + "/" + format::segmentFileName(seq); }
+
+Status DiskSpool::recover() {
+  if (Status st = env_.createDir(options_.dir); !st) return st;
+  auto names = env_.listDir(options_.dir);
+  if (!names) return names.error();
+  std::vector<uint64_t> seqs;
+  FrameId floor;
+  if (std::find(names->begin(), names->end(), format::kAckFileName) != names->end()) {
+    const std::string path = options_.dir + "/" + std::string(format::kAckFileName);
+    std::string bytes(format::kAckFileSize + 1, '\0');
+    Status st;
+    if (auto f = env_.openReadable(path); !f) {
+      st = f.error();
+    } else if (auto n = (*f)->read(0, bytes.size(), bytes.data()); !n) {
+      st = n.error();
+    } else {
+      bytes.resize(*n);
+      st = format::decodeAckFile(bytes, floor.segment, floor.offset);
+    }
+    if (!st) {
+      // Only costs duplicates: everything spooled is delivered again.
+      log::warn(kComponent, "{}: {}; delivering every spooled frame again", path, st.message());
+      floor = FrameId{};
+    }
+  }
+  persistedFloor_ = floor;
+  for (const std::string& name : *names) {
+    uint64_t seq = 0;
+    std::string_view n = name;
+    bool bad = n.ends_with(".bad");
+    if (bad) n.remove_suffix(4);
+    if (!format::parseSegmentFileName(n, seq)) continue;
+    // Never reuse a sequence number, not even one set aside as bad.
+    nextSeq_ = std::max(nextSeq_, seq + 1);
+    if (!bad) seqs.push_back(seq);
+  }
+  std::sort(seqs.begin(), seqs.end());
+
+  pipeline::RecordBatch scratch;
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    const bool last = i + 1 == seqs.size();
+    const std::string path = pathOf(seqs[i]);
+    auto file = env_.openReadable(path);
+    if (!file) return file.error();
+    auto size = (*file)->size();
+    if (!size) return size.error();
+    SegmentReader reader(std::move(*file));
+    if (*size < format::kSegmentHeaderSize) {
+      // Nothing in it can be read; a crash between creating the file and
+      // writing its header leaves this.
+      log::warn(kComponent, "{}: {} bytes, shorter than a segment header; removed", path, *size);
+      ++counters_.badSegmentsTotal;
+      if (Status st = env_.removeFile(path); !st) return st;
+      continue;
+    }
+    if (Status st = reader.checkHeader(); !st) {
+      if (st.code() == Status::Code::kIoError) return st;
+      log::error(kComponent, "{}: {}; set aside as {}.bad", path, st.message(), path);
+      ++counters_.badSegmentsTotal;
+      if (Status rs = env_.rename(path, path + ".bad"); !rs) return rs;
+      continue;
+    }
+    Segment seg;
+    seg.seq = seqs[i];
+    seg.sealed = true;
+    uint64_t offset = format::kSegmentHeaderSize;
+    bool live = false;  // reached the first frame at or after the ack floor
+    for (;;) {
+      SegmentReader::Outcome outcome = reader.readFrame(offset, *size);
+      if (outcome == SegmentReader::Outcome::kEnd) break;
+      if (outcome == SegmentReader::Outcome::kIoError) return reader.status();
+      uint64_t records = 0, appendMs = 0;
+      if (outcome == SegmentReader::Outcome::kFrame && countRecords(reader.payload(), records, appendMs, scratch)) {
+        if (!live && FrameId{seg.seq, offset} >= floor) {
+          live = true;
+          seg.start = offset;
+          seg.firstAppendWallMs = appendMs;
+        }
+        if (live) {
+          ++seg.frames;
+          seg.records += records;
+        }
+        offset = reader.next();
+        continue;
+      }
+      if (outcome == SegmentReader::Outcome::kTruncated && last) {
+        log::warn(kComponent, "{}: torn tail at {} ({} bytes) truncated: {}", path, offset, *size - offset, reader.status().message());
+        ++counters_.tornTailsTotal;
+        if (Status st = env_.truncateFile(path, offset); !st) return st;
+        *size = offset;
+      } else {
+        std::string why = outcome == SegmentReader::Outcome::kFrame ? "batch payload does not parse" : reader.status().message();
+        log::error(kComponent, "{}: corrupt frame at {}: {}; skipping the last {} bytes of the segment", path, offset, why,
+                   *size - offset);
+        ++counters_.corruptFramesTotal;
+        counters_.corruptBytesTotal += *size - offset;
+      }
+      break;
+    }
+    seg.end = offset;
+    if (!live) seg.start = seg.end;  // nothing left to deliver: deleted once the reader passes
+    seg.fileBytes = *size;
+    totalBytes_ += seg.fileBytes;
+    liveFrames_ += seg.frames;
+    liveRecords_ += seg.records;
+    segments_.push_back(seg);
+  }
+  if (!segments_.empty()) {
+    log::info(kComponent, "{}: recovered {} segments, {} frames, {} records, {} bytes", options_.dir, segments_.size(), liveFrames_,
+              liveRecords_, totalBytes_);
+  }
+  return Status::ok();
+}
+
+DiskSpool::Segment* DiskSpool::findLocked(uint64_t seq) {
+  auto it = std::lower_bound(segments_.begin(), segments_.end(), seq, [](const Segment& s, uint64_t v) { return s.seq < v; });
+  return it != segments_.end() && it->seq == seq ? &*it : nullptr;
+}
+
+void DiskSpool::maybeDeleteLocked(uint64_t seq) {
+  Segment* seg = findLocked(seq);
+  if (seg == nullptr || !seg->sealed || seg->acked < seg->frames) return;
+  if (seg->frames == 0 && !seg->passedByReader) return;
+  const std::string path = pathOf(seq);
+  if (Status st = env_.removeFile(path); !st) {
+    // Kept in the list: deleteEligibleLocked() retries on later acks, and a
+    // restart redelivers it at worst.
+    log::warn(kComponent, "{}", st.message());
+    deleteFailed_ = true;
+    return;
+  }
+  totalBytes_ -= seg->fileBytes;
+  segments_.erase(segments_.begin() + (seg - &segments_.front()));
+}
+
+void DiskSpool::deleteEligibleLocked() {
+  deleteFailed_ = false;
+  std::vector<uint64_t> eligible;
+  for (const Segment& s : segments_) {
+    if (s.sealed && s.acked >= s.frames && (s.frames > 0 || s.passedByReader)) eligible.push_back(s.seq);
+  }
+  for (uint64_t seq : eligible) maybeDeleteLocked(seq);
+}
+
+Status DiskSpool::syncActive() {
+  auto start = clock_.now();
+  Status st = active_->sync();
+  auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.now() - start).count();
+  lastSync_ = clock_.now();
+  std::lock_guard lock(mu_);
+  ++counters_.fsyncsTotal;
+  counters_.fsyncNanosTotal += nanos > 0 ? static_cast<uint64_t>(nanos) : 0;
+  if (st) unsynced_ = false;
+  return st;
+}
+
+// After a failed write or fsync: the active file's state is unknown, so the
+// writer leaves it; what was published stays readable.
+void DiskSpool::failActive() {
+  needRoll_ = true;
+  std::lock_guard lock(mu_);
+  ++counters_.writeErrorsTotal;
+}
+
+Status DiskSpool::roll(uint64_t frameBytes) {
+  if (active_) {
+    if (unsynced_ && options_.fsync != FsyncPolicy::kNever) {
+      if (Status st = syncActive(); !st) log::error(kComponent, "{}", st.message());
+    }
+    (void)active_->close();
+    active_.reset();
+    std::lock_guard lock(mu_);
+    if (Segment* seg = findLocked(activeSeq_)) seg->sealed = true;
+    maybeDeleteLocked(activeSeq_);
+  }
+  unsynced_ = false;
+  {
+    std::lock_guard lock(mu_);
+    if (totalBytes_ + format::kSegmentHeaderSize + frameBytes > options_.maxTotalBytes) {
+      ++counters_.fullRejectionsTotal;
+      return Status::unavailable(fmt::format("spool {} full ({} of {} bytes)", options_.dir, totalBytes_, options_.maxTotalBytes));
+    }
+  }
+  const uint64_t seq = nextSeq_++;
+  const std::string path = pathOf(seq);
+  auto file = env_.openWritable(path);
+  if (!file) return file.error();
+  std::unique_ptr<WritableFile> f = std::move(*file);
+  Status st = f->append(format::segmentHeader());
+  if (st && options_.fsync != FsyncPolicy::kNever) st = env_.syncDir(options_.dir);
+  if (!st) {
+    (void)f->close();
+    (void)env_.removeFile(path);  // best effort; recovery removes a short one anyway
+    return st;
+  }
+  active_ = std::move(f);
+  activeSeq_ = seq;
+  activeSize_ = format::kSegmentHeaderSize;
+  needRoll_ = false;
+  Segment seg;
+  seg.seq = seq;
+  seg.start = activeSize_;
+  seg.end = activeSize_;
+  seg.fileBytes = activeSize_;
+  std::lock_guard lock(mu_);
+  totalBytes_ += activeSize_;
+  segments_.push_back(seg);
+  return Status::ok();
+}
+
+Result<FrameId> DiskSpool::append(const pipeline::RecordBatch& batch) {
+  if (batch.empty()) return fail(Status::invalidArgument("empty batch"));
+  const uint64_t frameBytes = format::batchFrameSize(batch);
+  if (frameBytes - format::kFrameHeaderSize > format::kMaxPayloadBytes ||
+      frameBytes + format::kSegmentHeaderSize > options_.maxTotalBytes) {
+    return fail(Status::invalidArgument(fmt::format("batch of {} bytes can never fit in the spool", frameBytes)));
+  }
+  bool mustRoll = needRoll_ || !active_ ||
+                  (activeSize_ > format::kSegmentHeaderSize && activeSize_ + frameBytes > options_.segmentBytes);
+  if (!mustRoll) {
+    std::lock_guard lock(mu_);
+    if (totalBytes_ + frameBytes > options_.maxTotalBytes) {
+      // When the active segment is all acknowledged, leaving it frees its
+      // space (roll() deletes it); otherwise a small cap could be held
+      // forever by a segment that nothing will ever delete.
+      const Segment* seg = findLocked(activeSeq_);
+      if (seg == nullptr || seg->frames == 0 || seg->acked < seg->frames) {
+        ++counters_.fullRejectionsTotal;
+        return fail(
+            Status::unavailable(fmt::format("spool {} full ({} of {} bytes)", options_.dir, totalBytes_, options_.maxTotalBytes)));
+      }
+      mustRoll = true;
+    }
+  }
+  if (mustRoll) {
+    if (Status st = roll(frameBytes); !st) {
+      if (!isFull(st)) failActive();
+      return fail(st);
+    }
+  }
+
+  frameBuf_.clear();
+  const uint64_t appendMs = wallMs(clock_);
+  format::appendBatchFrame(batch, appendMs, frameBuf_);
+  const uint64_t offset = activeSize_;
+  Status st = active_->append(frameBuf_);
+  bool wrote = st.isOk();
+  if (st) {
+    unsynced_ = true;
+    if (options_.fsync == FsyncPolicy::kAlways ||
+        (options_.fsync == FsyncPolicy::kInterval && clock_.now() - lastSync_ >= options_.fsyncInterval)) {
+      st = syncActive();
+    }
+  }
+  if (!st) {
+    // Take the frame back so that nothing reports it as spooled; if the OS
+    // refuses, its bytes stay past the published end (and are counted
+    // against the cap) until the segment is deleted.
+    Status cut = active_->truncate(offset);
+    {
+      std::lock_guard lock(mu_);
+      if (!cut) {
+        if (Segment* seg = findLocked(activeSeq_)) {
+          uint64_t grown = offset + frameBytes - seg->fileBytes;
+          seg->fileBytes += grown;
+          totalBytes_ += grown;
+        }
+      }
+    }
+    log::error(kComponent, "append to {} failed{}: {}", pathOf(activeSeq_), wrote ? " at fsync" : "", st.message());
+    failActive();
+    return fail(st);
+  }
+
+  activeSize_ = offset + frameBytes;
+  std::lock_guard lock(mu_);
+  Segment* seg = findLocked(activeSeq_);
+  if (seg->frames == 0 && seg->acked == 0) seg->firstAppendWallMs = appendMs;
+  seg->end = activeSize_;
+  totalBytes_ += activeSize_ - seg->fileBytes;
+  seg->fileBytes = activeSize_;
+  ++seg->frames;
+  seg->records += batch.size();
+  ++liveFrames_;
+  liveRecords_ += batch.size();
+  ++counters_.appendedFramesTotal;
+  counters_.appendedRecordsTotal += batch.size();
+  counters_.appendedBytesTotal += frameBytes;
+  return FrameId{activeSeq_, offset};
+}
+
+Status DiskSpool::sync() {
+  if (!active_ || !unsynced_) return Status::ok();
+  Status st = syncActive();
+  if (!st) failActive();
+  return st;
+}
+
+Status DiskSpool::maybeSync(Clock::TimePoint now) {
+  if (options_.fsync != FsyncPolicy::kInterval || !active_ || !unsynced_) return Status::ok();
+  if (now - lastSync_ < options_.fsyncInterval) return Status::ok();
+  return sync();
+}
+
+Result<std::optional<SpooledBatch>> DiskSpool::readNext() {
+  for (;;) {
+    uint64_t limit = 0;
+    uint64_t limitFrames = 0;   // the segment's frames up to `limit`, read with it
+    uint64_t limitRecords = 0;
+    bool sealed = false;
+    {
+      std::lock_guard lock(mu_);
+      if (!reader_) {
+        auto it = std::lower_bound(segments_.begin(), segments_.end(), readSeq_,
+                                   [](const Segment& s, uint64_t v) { return s.seq < v; });
+        if (it == segments_.end()) return std::optional<SpooledBatch>();
+        readSeq_ = it->seq;
+        readOffset_ = it->start;
+        readFramesInSeg_ = 0;
+        readRecordsInSeg_ = 0;
+      }
+      Segment* seg = findLocked(readSeq_);
+      // A segment deleted under the reader was fully acknowledged: move on.
+      limit = seg != nullptr ? seg->end : readOffset_;
+      limitFrames = seg != nullptr ? seg->frames : 0;
+      limitRecords = seg != nullptr ? seg->records : 0;
+      sealed = seg == nullptr || seg->sealed;
+      if (readOffset_ >= limit) {
+        if (!sealed) return std::optional<SpooledBatch>();
+        if (seg != nullptr) seg->passedByReader = true;
+        maybeDeleteLocked(readSeq_);
+        reader_.reset();
+        ++readSeq_;
+        continue;
+      }
+    }
+    if (!reader_) {
+      auto file = env_.openReadable(pathOf(readSeq_));
+      if (!file) {
+        std::lock_guard lock(mu_);
+        ++counters_.readErrorsTotal;
+        return fail(file.error());
+      }
+      reader_ = std::make_unique<SegmentReader>(std::move(*file));
+    }
+    SegmentReader::Outcome outcome = reader_->readFrame(readOffset_, limit);
+    if (outcome == SegmentReader::Outcome::kIoError) {
+      std::lock_guard lock(mu_);
+      ++counters_.readErrorsTotal;
+      return fail(reader_->status());
+    }
+    SpooledBatch out;
+    uint64_t appendMs = 0;
+    Status why = reader_->status();
+    if (outcome == SegmentReader::Outcome::kFrame) {
+      why = format::decodeBatchPayload(reader_->payload(), out.batch, appendMs);
+      if (why) {
+        out.id = FrameId{readSeq_, readOffset_};
+        out.appendedAt = std::chrono::system_clock::time_point(std::chrono::milliseconds(appendMs));
+        readOffset_ = reader_->next();
+        ++readFramesInSeg_;
+        readRecordsInSeg_ += out.batch.size();
+        inflight_[out.id] = out.batch.size();
+        std::lock_guard lock(mu_);
+        ++counters_.deliveredFramesTotal;
+        return std::optional<SpooledBatch>(std::move(out));
+      }
+    }
+    // Damaged since it was written or recovered: skip what was published of
+    // this segment; frames appended later start at that (frame) boundary.
+    log::error(kComponent, "{}: {}; skipping to {}", pathOf(readSeq_), why.message(), limit);
+    std::lock_guard lock(mu_);
+    ++counters_.corruptFramesTotal;
+    counters_.corruptBytesTotal += limit - readOffset_;
+    if (Segment* seg = findLocked(readSeq_)) {
+      // The frames of [readOffset_, limit) will never be delivered: stop
+      // expecting acks for them, so the segment can still be deleted.
+      uint64_t lostFrames = limitFrames - readFramesInSeg_;
+      uint64_t lostRecords = limitRecords - readRecordsInSeg_;
+      seg->frames -= lostFrames;
+      seg->records -= lostRecords;
+      liveFrames_ -= lostFrames;
+      liveRecords_ -= lostRecords;
+    }
+    readOffset_ = limit;
+  }
+}
+
+Status DiskSpool::ack(FrameId id) {
+  auto it = inflight_.find(id);
+  if (it == inflight_.end()) {
+    return Status::invalidArgument(fmt::format("ack of frame {}:{} that is not awaiting acknowledgement", id.segment, id.offset));
+  }
+  uint64_t records = it->second;
+  inflight_.erase(it);
+  {
+    std::lock_guard lock(mu_);
+    const bool retryDeletes = deleteFailed_;  // not the one failing just now: that would fail again at once
+    ++counters_.ackedFramesTotal;
+    --liveFrames_;
+    liveRecords_ -= records;
+    if (Segment* seg = findLocked(id.segment)) {
+      ++seg->acked;
+      maybeDeleteLocked(id.segment);
+    }
+    if (retryDeletes) deleteEligibleLocked();
+  }
+  persistAckFloor(false);
+  return Status::ok();
+}
+
+// Every frame before the floor is acknowledged: the delivered ones not in
+// inflight_, and nothing before the reader is undelivered.
+FrameId DiskSpool::ackFloor() const {
+  FrameId floor{readSeq_, reader_ ? readOffset_ : 0};
+  if (!inflight_.empty()) floor = std::min(floor, inflight_.begin()->first);
+  return floor;
+}
+
+void DiskSpool::persistAckFloor(bool force) {
+  const FrameId floor = ackFloor();
+  if (floor <= persistedFloor_) return;
+  const auto now = clock_.now();
+  if (!force && now - lastAckPersist_ < options_.ackPersistInterval) return;
+  lastAckPersist_ = now;
+  const std::string tmp = options_.dir + "/" + std::string(format::kAckTempFileName);
+  Status st;
+  if (auto f = env_.openWritable(tmp); !f) {
+    st = f.error();
+  } else {
+    // A leftover from a crash may hold bytes: start from empty.
+    st = (*f)->truncate(0);
+    if (st) st = (*f)->append(format::encodeAckFile(floor.segment, floor.offset));
+    Status closed = (*f)->close();
+    if (st) st = closed;
+  }
+  if (st) st = env_.rename(tmp, options_.dir + "/" + std::string(format::kAckFileName));
+  if (!st) {
+    std::lock_guard lock(mu_);
+    // Log the first failure of a run of them, not every ack.
+    if (counters_.ackPersistErrorsTotal++ == 0 || ackPersistOk_) log::warn(kComponent, "recording the ack floor: {}", st.message());
+    ackPersistOk_ = false;
+    return;
+  }
+  ackPersistOk_ = true;
+  persistedFloor_ = floor;
+}
+
+uint64_t DiskSpool::sizeBytes() const {
+  std::lock_guard lock(mu_);
+  return totalBytes_;
+}
+
+SpoolStats DiskSpool::stats() const {
+  std::lock_guard lock(mu_);
+  SpoolStats s = counters_;
+  s.bytes = totalBytes_;
+  s.records = liveRecords_;
+  s.frames = liveFrames_;
+  s.segments = segments_.size();
+  for (const Segment& seg : segments_) {
+    if (seg.acked < seg.frames) {
+      s.oldestAppendWallMs = seg.firstAppendWallMs;
+      break;
+    }
+  }
+  return s;
+}
+
+}  // namespace kinship::spool

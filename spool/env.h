@@ -1,0 +1,65 @@
+#pragma once
+// Env: the operating-system calls the spool makes, behind an interface so
+// that tests can inject ENOSPC, EIO and short writes (see
+// tests/unit/spool/fault_env.h). posixEnv() is the real one.
+//
+// Threading: an Env is shared by the spool's writer and reader threads, so
+// its methods must be thread-safe. A WritableFile or ReadableFile is used by
+// one thread at a time.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace kinship::spool {
+
+// A file opened for appending at its end.
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  // Writes all of `data` at the end of the file. On failure some prefix of
+  // it may have been written (a short write); the status says why.
+  virtual Status append(std::string_view data) = 0;
+  // fsync: the bytes appended so far survive a power loss.
+  virtual Status sync() = 0;
+  // Cuts the file to `size` bytes (used to take back a failed append).
+  virtual Status truncate(uint64_t size) = 0;
+  virtual Status close() = 0;
+};
+
+// A file read at explicit offsets.
+class ReadableFile {
+ public:
+  virtual ~ReadableFile() = default;
+  // Reads up to `n` bytes at `offset` into `scratch`; returns how many were
+  // read, fewer than `n` only at the end of the file.
+  virtual Result<size_t> read(uint64_t offset, size_t n, char* scratch) = 0;
+  virtual Result<uint64_t> size() = 0;
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+  // Creates the file if needed; appends go to its end.
+  virtual Result<std::unique_ptr<WritableFile>> openWritable(const std::string& path) = 0;
+  virtual Result<std::unique_ptr<ReadableFile>> openReadable(const std::string& path) = 0;
+  virtual Status rename(const std::string& from, const std::string& to) = 0;
+  virtual Status removeFile(const std::string& path) = 0;
+  // Cuts a file that is not open for writing (recovery of a torn tail).
+  virtual Status truncateFile(const std::string& path, uint64_t size) = 0;
+  // Names (not paths) of the entries of `dir`, without "." and "..".
+  virtual Result<std::vector<std::string>> listDir(const std::string& dir) = 0;
+  // Creates `dir` (one level) unless it exists.
+  virtual Status createDir(const std::string& dir) = 0;
+  // fsync of a directory: makes created, renamed and removed names durable.
+  virtual Status syncDir(const std::string& dir) = 0;
+};
+
+// The real operating system. A process-wide instance; thread-safe.
+Env& posixEnv();
+
+}  // namespace kinship::spool

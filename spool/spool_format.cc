@@ -1,0 +1,156 @@
+#include "spool/spool_format.h"
+
+#include <fmt/format.h>
+#include <isa-l/crc.h>
+
+namespace kinship::spool::format {
+
+uint32_t crc32c(uint32_t crc, const void* data, size_t n) {
+  // ISA-L works on the raw register: undo the previous post-inversion,
+  // continue, invert again. Chained calls equal one call over the whole.
+  uint32_t raw = crc ^ 0xffffffffu;
+  auto* p = static_cast<unsigned char*>(const_cast<void*>(data));
+  while (n > 0) {
+    int chunk = n > (1u << 30) ? (1 << 30) : static_cast<int>(n);
+    raw = crc32_iscsi(p, chunk, raw);
+    p += chunk;
+    n -= static_cast<size_t>(chunk);
+  }
+  return raw ^ 0xffffffffu;
+}
+
+bool getVarint32(std::string_view& in, uint32_t& v) {
+  uint32_t result = 0;
+  for (size_t i = 0; i < 5 && i < in.size(); ++i) {
+    uint32_t byte = static_cast<uint8_t>(in[i]);
+    if (i == 4 && byte > 0x0f) return false;  // would overflow 32 bits
+    result |= (byte & 0x7f) << (7 * i);
+    if ((byte & 0x80) == 0) {
+      v = result;
+      in.remove_prefix(i + 1);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string segmentHeader() {
+  std::string h(kMagic, sizeof(kMagic));
+  putFixed16(h, kFormatVersion);
+  putFixed16(h, 0);
+  return h;
+}
+
+Status checkSegmentHeader(std::string_view header) {
+  if (header.size() < kSegmentHeaderSize) {
+    return Status::corruption(fmt::format("segment header truncated ({} of {} bytes)", header.size(), kSegmentHeaderSize));
+  }
+  if (std::memcmp(header.data(), kMagic, sizeof(kMagic)) != 0) return Status::corruption("bad segment magic");
+  uint16_t version = getFixed16(header.data() + 4);
+  if (version != kFormatVersion) return Status::corruption(fmt::format("unsupported segment version {}", version));
+  if (getFixed16(header.data() + 6) != 0) return Status::corruption("unknown segment header flags");
+  return Status::ok();
+}
+
+std::string encodeAckFile(uint64_t segment, uint64_t offset) {
+  std::string b(kAckMagic, sizeof(kAckMagic));
+  putFixed16(b, kFormatVersion);
+  putFixed16(b, 0);
+  putFixed64(b, segment);
+  putFixed64(b, offset);
+  char crc[4];
+  putFixed32(crc, maskCrc(crc32c(0, b.data(), b.size())));
+  b.append(crc, 4);
+  return b;
+}
+
+Status decodeAckFile(std::string_view bytes, uint64_t& segment, uint64_t& offset) {
+  if (bytes.size() != kAckFileSize) return Status::corruption(fmt::format("ack file of {} bytes", bytes.size()));
+  if (unmaskCrc(getFixed32(bytes.data() + 24)) != crc32c(0, bytes.data(), 24)) return Status::corruption("ack file checksum mismatch");
+  if (std::memcmp(bytes.data(), kAckMagic, sizeof(kAckMagic)) != 0) return Status::corruption("bad ack file magic");
+  if (getFixed16(bytes.data() + 4) != kFormatVersion || getFixed16(bytes.data() + 6) != 0) {
+    return Status::corruption("unsupported ack file version");
+  }
+  segment = getFixed64(bytes.data() + 8);
+  offset = getFixed64(bytes.data() + 16);
+  return Status::ok();
+}
+
+std::string segmentFileName(uint64_t seq) { return fmt::format("{:020d}{}", seq, kSegmentSuffix); }
+
+bool parseSegmentFileName(std::string_view name, uint64_t& seq) {
+  if (name.size() != kSegmentNameDigits + kSegmentSuffix.size()) return false;
+  if (name.substr(kSegmentNameDigits) != kSegmentSuffix) return false;
+  uint64_t v = 0;
+  for (size_t i = 0; i < kSegmentNameDigits; ++i) {
+    char c = name[i];
+    if (c < '0' || c > '9') return false;
+    uint64_t next = v * 10 + static_cast<uint64_t>(c - '0');
+    if (next / 10 != v) return false;  // more than uint64
+    v = next;
+  }
+  seq = v;
+  return true;
+}
+
+namespace {
+size_t varintSize(uint32_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+}  // namespace
+
+size_t batchFrameSize(const pipeline::RecordBatch& batch) {
+  size_t n = kFrameHeaderSize + 8 + varintSize(static_cast<uint32_t>(batch.size()));
+  for (size_t i = 0; i < batch.size(); ++i) {
+    n += varintSize(static_cast<uint32_t>(batch.data(i).size())) + varintSize(static_cast<uint32_t>(batch.key(i).size())) +
+         varintSize(static_cast<uint32_t>(batch.explicitHashKey(i).size()));
+  }
+  return n + batch.bytes();
+}
+
+void appendBatchFrame(const pipeline::RecordBatch& batch, uint64_t appendWallMs, std::string& out) {
+  size_t start = out.size();
+  out.append(kFrameHeaderSize, '\0');
+  putFixed64(out, appendWallMs);
+  putVarint32(out, static_cast<uint32_t>(batch.size()));
+  for (size_t i = 0; i < batch.size(); ++i) {
+    putVarint32(out, static_cast<uint32_t>(batch.data(i).size()));
+    putVarint32(out, static_cast<uint32_t>(batch.key(i).size()));
+    putVarint32(out, static_cast<uint32_t>(batch.explicitHashKey(i).size()));
+    out.append(batch.data(i));
+    out.append(batch.key(i));
+    out.append(batch.explicitHashKey(i));
+  }
+  char* h = out.data() + start;
+  putFixed32(h + 4, static_cast<uint32_t>(out.size() - start - kFrameHeaderSize));
+  h[8] = static_cast<char>(kFrameTypeBatch);
+  putFixed32(h, maskCrc(crc32c(0, h + 4, out.size() - start - 4)));
+}
+
+Status decodeBatchPayload(std::string_view payload, pipeline::RecordBatch& out, uint64_t& appendWallMs) {
+  out.clear();
+  if (payload.size() < 8) return Status::corruption("batch payload shorter than its timestamp");
+  appendWallMs = getFixed64(payload.data());
+  payload.remove_prefix(8);
+  uint32_t count = 0;
+  if (!getVarint32(payload, count)) return Status::corruption("bad record count");
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t dataLen = 0, keyLen = 0, ehkLen = 0;
+    if (!getVarint32(payload, dataLen) || !getVarint32(payload, keyLen) || !getVarint32(payload, ehkLen)) {
+      return Status::corruption(fmt::format("bad lengths of record {}", i));
+    }
+    uint64_t total = uint64_t{dataLen} + keyLen + ehkLen;
+    if (total > payload.size()) return Status::corruption(fmt::format("record {} runs past the payload", i));
+    out.append(payload.substr(0, dataLen), payload.substr(dataLen, keyLen), payload.substr(dataLen + keyLen, ehkLen));
+    payload.remove_prefix(total);
+  }
+  if (!payload.empty()) return Status::corruption("bytes after the last record");
+  return Status::ok();
+}
+
+}  // namespace kinship::spool::format

@@ -1,1 +1,0 @@
-// Keeps the spool library non-empty while its sources are being written.

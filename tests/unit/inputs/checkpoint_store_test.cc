@@ -1,0 +1,180 @@
+#include "inputs/file/checkpoint_store.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace kinship::inputs;
+using kinship::Status;
+
+namespace {
+
+class CheckpointStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/kinship-ckpt-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::permissions(dir_ + "/locked", std::filesystem::perms::owner_all, ec);
+    std::filesystem::remove_all(dir_, ec);
+  }
+  static void writeFile(const std::string& path, const std::string& content) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << content;
+  }
+  static std::string readFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+  std::string dir_;
+};
+
+std::vector<FileCheckpoint> sample() {
+  std::string binaryHead;
+  for (int i = 0; i < 64; ++i) binaryHead.push_back(static_cast<char>(i * 5));
+  return {
+      {{2049, 131074}, binaryHead, "/var/log/app.log", 52311},
+      {{7, 9}, "short", "/var/log/we\"ird\\name\n\x01" "café.log", 0},
+      {{1, 2}, "", "/var/log/empty.log", 0},
+  };
+}
+
+TEST_F(CheckpointStoreTest, RoundTrip) {
+  CheckpointStore store(dir_ + "/a/b/checkpoints", "app.file_0");
+  ASSERT_TRUE(store.prepare());
+  EXPECT_EQ(store.path(), dir_ + "/a/b/checkpoints/app.file_0.json");
+  auto empty = store.load();
+  ASSERT_TRUE(empty.has_value()) << empty.error().message();
+  EXPECT_TRUE(empty->empty()) << "no file yet: no checkpoints";
+
+  auto files = sample();
+  ASSERT_TRUE(store.save(files));
+  auto loaded = store.load();
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message();
+  ASSERT_EQ(loaded->size(), files.size());
+  for (size_t i = 0; i < files.size(); ++i) {
+    EXPECT_EQ((*loaded)[i].identity, files[i].identity);
+    EXPECT_EQ((*loaded)[i].fingerprint, files[i].fingerprint);
+    EXPECT_EQ((*loaded)[i].path, files[i].path);
+    EXPECT_EQ((*loaded)[i].offset, files[i].offset);
+  }
+  EXPECT_FALSE(std::filesystem::exists(store.path() + ".tmp"));
+
+  // A second save replaces the first entirely.
+  ASSERT_TRUE(store.save({files[0]}));
+  loaded = store.load();
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_EQ(loaded->size(), 1u);
+}
+
+TEST_F(CheckpointStoreTest, PathThatIsNotUtf8StillWritesValidJson) {
+  CheckpointStore store(dir_, "app.file_0");
+  ASSERT_TRUE(store.prepare());
+  ASSERT_TRUE(store.save({{{1, 2}, "x", std::string("/log/\xff\xfe.log"), 10}}));
+  auto loaded = store.load();
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message();
+  ASSERT_EQ(loaded->size(), 1u);
+  EXPECT_EQ((*loaded)[0].offset, 10u);
+}
+
+TEST_F(CheckpointStoreTest, LeftoverTmpFromACrashIsIgnoredAndReplaced) {
+  CheckpointStore store(dir_, "app.file_0");
+  ASSERT_TRUE(store.prepare());
+  auto files = sample();
+  ASSERT_TRUE(store.save(files));
+  // A crash during a save leaves a half-written temporary file.
+  writeFile(store.path() + ".tmp", "{\"version\":1,\"files\":[{\"path\":\"/x\",\"dev");
+  auto loaded = store.load();
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message();
+  EXPECT_EQ(loaded->size(), files.size());
+  ASSERT_TRUE(store.save({files[1]}));
+  EXPECT_FALSE(std::filesystem::exists(store.path() + ".tmp"));
+  loaded = store.load();
+  ASSERT_TRUE(loaded.has_value());
+  ASSERT_EQ(loaded->size(), 1u);
+  EXPECT_EQ((*loaded)[0].fingerprint, "short");
+}
+
+TEST_F(CheckpointStoreTest, CorruptFilesAreErrorsNotCrashes) {
+  CheckpointStore store(dir_, "app.file_0");
+  ASSERT_TRUE(store.prepare());
+  const std::string bad[] = {
+      "",
+      "{",
+      "not json at all",
+      "[]",
+      "{\"version\":2,\"files\":[]}",
+      "{\"version\":1}",
+      "{\"version\":1,\"files\":{}}",
+      "{\"version\":1,\"files\":[{\"path\":\"/x\",\"device\":1,\"inode\":2,\"offset\":-3,"
+      "\"fingerprint_bytes\":0,\"fingerprint\":\"\"}]}",
+      "{\"version\":1,\"files\":[{\"path\":\"/x\",\"device\":1,\"inode\":2,\"offset\":3,"
+      "\"fingerprint_bytes\":2,\"fingerprint\":\"zz\"}]}",
+      "{\"version\":1,\"files\":[{\"path\":\"/x\",\"device\":1,\"inode\":2,\"offset\":3,"
+      "\"fingerprint_bytes\":2,\"fingerprint\":\"abc\"}]}",
+      "{\"version\":1,\"files\":[{\"path\":\"/x\",\"device\":1,\"inode\":2,\"offset\":3,"
+      "\"fingerprint_bytes\":1,\"fingerprint\":\"abcd\"}]}",
+      "{\"version\":1,\"files\":[{\"path\":\"/x\",\"inode\":2,\"offset\":3,"
+      "\"fingerprint_bytes\":0,\"fingerprint\":\"\"}]}",
+      std::string("{\"version\":1,\"files\":[\xff]}"),
+  };
+  for (const auto& text : bad) {
+    writeFile(store.path(), text);
+    auto loaded = store.load();
+    EXPECT_FALSE(loaded.has_value()) << "accepted: " << text;
+    if (!loaded) {
+      EXPECT_NE(loaded.error().message().find(store.path()), std::string::npos);
+    }
+  }
+  // A valid save afterwards repairs it.
+  ASSERT_TRUE(store.save(sample()));
+  EXPECT_TRUE(store.load().has_value());
+}
+
+TEST_F(CheckpointStoreTest, WrittenFileIsReadableJsonWithTheDocumentedFields) {
+  CheckpointStore store(dir_, "app.file_0");
+  ASSERT_TRUE(store.prepare());
+  ASSERT_TRUE(store.save({{{2049, 131074}, "ab", "/var/log/app.log", 52311}}));
+  std::string text = readFile(store.path());
+  for (const char* field : {"\"version\":1", "\"device\":2049", "\"inode\":131074", "\"offset\":52311",
+                            "\"fingerprint_bytes\":2", "\"fingerprint\":\"6162\"", "\"path\":\"/var/log/app.log\""}) {
+    EXPECT_NE(text.find(field), std::string::npos) << field << " in " << text;
+  }
+}
+
+TEST_F(CheckpointStoreTest, UnwritableDirectoryIsAnErrorNamingIt) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root writes anywhere";
+  std::string locked = dir_ + "/locked";
+  ASSERT_EQ(::mkdir(locked.c_str(), 0500), 0);
+  CheckpointStore inside(locked, "app.file_0");
+  Status s = inside.prepare();
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find(locked), std::string::npos) << s.message();
+  CheckpointStore below(locked + "/checkpoints", "app.file_0");
+  s = below.prepare();
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find(locked), std::string::npos) << s.message();
+}
+
+TEST_F(CheckpointStoreTest, DirectoryInPlaceOfParentIsAFileIsAnError) {
+  writeFile(dir_ + "/file", "x");
+  CheckpointStore store(dir_ + "/file/checkpoints", "app.file_0");
+  Status s = store.prepare();
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find(dir_ + "/file/checkpoints"), std::string::npos) << s.message();
+}
+
+}  // namespace

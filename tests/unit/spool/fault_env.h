@@ -1,0 +1,228 @@
+#pragma once
+// Test helpers for the spool: FaultEnv (the real file system, plus injected
+// failures and fsync counts), a hand-driven clock, temp dirs and batches.
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <string>
+
+#include "common/clock.h"
+#include "pipeline/record_batch.h"
+#include "spool/env.h"
+
+namespace kinship::spool::test {
+
+// Wraps posixEnv(). Each fault fires on the next `count` calls of its kind
+// (-1: until cleared). Thread-safe.
+class FaultEnv final : public Env {
+ public:
+  struct Fault {
+    int count = 0;
+    int err = 0;
+    bool fire() {
+      if (count == 0) return false;
+      if (count > 0) --count;
+      return true;
+    }
+  };
+
+  std::atomic<int> fileSyncs{0};
+  std::atomic<int> dirSyncs{0};
+
+  // Next appends fail with `err` after writing `written` bytes of the data.
+  void failAppend(int err, size_t written = 0, int count = 1) {
+    std::lock_guard lock(mu_);
+    append_ = {count, err};
+    shortWrite_ = written;
+  }
+  void failSync(int err, int count = 1) { set(sync_, err, count); }
+  void failTruncate(int err, int count = 1) { set(truncate_, err, count); }
+  void failRead(int err, int count = 1) { set(read_, err, count); }
+  void failOpenWritable(int err, int count = 1) { set(openWritable_, err, count); }
+  void failOpenReadable(int err, int count = 1) { set(openReadable_, err, count); }
+  void failRemove(int err, int count = 1) { set(remove_, err, count); }
+  void clear() {
+    std::lock_guard lock(mu_);
+    append_ = sync_ = truncate_ = read_ = openWritable_ = openReadable_ = remove_ = Fault{};
+  }
+
+  Result<std::unique_ptr<WritableFile>> openWritable(const std::string& path) override {
+    if (int err = take(openWritable_)) return fail(errStatus("open", err));
+    auto f = base_.openWritable(path);
+    if (!f) return f;
+    return std::unique_ptr<WritableFile>(new Writable(*this, std::move(*f)));
+  }
+  Result<std::unique_ptr<ReadableFile>> openReadable(const std::string& path) override {
+    if (int err = take(openReadable_)) return fail(errStatus("open", err));
+    auto f = base_.openReadable(path);
+    if (!f) return f;
+    return std::unique_ptr<ReadableFile>(new Readable(*this, std::move(*f)));
+  }
+  Status rename(const std::string& from, const std::string& to) override { return base_.rename(from, to); }
+  Status removeFile(const std::string& path) override {
+    if (int err = take(remove_)) return errStatus("unlink", err);
+    return base_.removeFile(path);
+  }
+  Status truncateFile(const std::string& path, uint64_t size) override { return base_.truncateFile(path, size); }
+  Result<std::vector<std::string>> listDir(const std::string& dir) override { return base_.listDir(dir); }
+  Status createDir(const std::string& dir) override { return base_.createDir(dir); }
+  Status syncDir(const std::string& dir) override {
+    ++dirSyncs;
+    return base_.syncDir(dir);
+  }
+
+ private:
+  static Status errStatus(const char* what, int err) { return Status::ioError(std::string(what) + ": " + std::strerror(err)); }
+  void set(Fault& f, int err, int count) {
+    std::lock_guard lock(mu_);
+    f = {count, err};
+  }
+  int take(Fault& f) {
+    std::lock_guard lock(mu_);
+    return f.fire() ? f.err : 0;
+  }
+
+  class Writable final : public WritableFile {
+   public:
+    Writable(FaultEnv& env, std::unique_ptr<WritableFile> f) : env_(env), f_(std::move(f)) {}
+    Status append(std::string_view data) override {
+      size_t written = 0;
+      int err = 0;
+      {
+        std::lock_guard lock(env_.mu_);
+        if (env_.append_.fire()) {
+          err = env_.append_.err;
+          written = std::min(env_.shortWrite_, data.size());
+        }
+      }
+      if (err != 0) {
+        if (written > 0) (void)f_->append(data.substr(0, written));
+        return errStatus("write", err);
+      }
+      return f_->append(data);
+    }
+    Status sync() override {
+      ++env_.fileSyncs;
+      if (int err = env_.take(env_.sync_)) return errStatus("fdatasync", err);
+      return f_->sync();
+    }
+    Status truncate(uint64_t size) override {
+      if (int err = env_.take(env_.truncate_)) return errStatus("ftruncate", err);
+      return f_->truncate(size);
+    }
+    Status close() override { return f_->close(); }
+
+   private:
+    FaultEnv& env_;
+    std::unique_ptr<WritableFile> f_;
+  };
+
+  class Readable final : public ReadableFile {
+   public:
+    Readable(FaultEnv& env, std::unique_ptr<ReadableFile> f) : env_(env), f_(std::move(f)) {}
+    Result<size_t> read(uint64_t offset, size_t n, char* scratch) override {
+      if (int err = env_.take(env_.read_)) return fail(errStatus("pread", err));
+      return f_->read(offset, n, scratch);
+    }
+    Result<uint64_t> size() override { return f_->size(); }
+
+   private:
+    FaultEnv& env_;
+    std::unique_ptr<ReadableFile> f_;
+  };
+
+  Env& base_ = posixEnv();
+  std::mutex mu_;
+  Fault append_, sync_, truncate_, read_, openWritable_, openReadable_, remove_;
+  size_t shortWrite_ = 0;
+};
+
+class ManualClock final : public Clock {
+ public:
+  TimePoint now() const override {
+    std::lock_guard lock(mu_);
+    return now_;
+  }
+  std::chrono::system_clock::time_point wallNow() const override {
+    std::lock_guard lock(mu_);
+    return wall_;
+  }
+  void advance(std::chrono::nanoseconds d) {
+    std::lock_guard lock(mu_);
+    now_ += d;
+    wall_ += std::chrono::duration_cast<std::chrono::system_clock::duration>(d);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  TimePoint now_ = TimePoint(std::chrono::hours(1));
+  std::chrono::system_clock::time_point wall_ = std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000));
+};
+
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string tmpl = std::string(base != nullptr ? base : "/tmp") + "/kinship-spool-XXXXXX";
+    char* p = ::mkdtemp(tmpl.data());
+    EXPECT_NE(p, nullptr) << std::strerror(errno);
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+inline std::string readFileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+inline void writeFileBytes(const std::string& path, std::string_view bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Batch number `n`: `records` records whose data says which batch and
+// record they are, padded to `size` bytes; every third has an explicit
+// hash key.
+inline pipeline::RecordBatch makeBatch(int n, int records = 3, size_t size = 40) {
+  pipeline::RecordBatch b;
+  for (int i = 0; i < records; ++i) {
+    std::string data = "batch-" + std::to_string(n) + "-record-" + std::to_string(i) + "|";
+    if (data.size() < size) data.append(size - data.size(), static_cast<char>('a' + (n + i) % 26));
+    std::string key = "key-" + std::to_string(i);
+    std::string ehk = i % 3 == 2 ? std::to_string(1000 + n) : std::string();
+    b.append(data, key, ehk);
+  }
+  return b;
+}
+
+// The batch number makeBatch() put in a batch's first record.
+inline int batchNumber(const pipeline::RecordBatch& b) {
+  std::string_view d = b.data(0);
+  d.remove_prefix(6);
+  return std::stoi(std::string(d.substr(0, d.find('-'))));
+}
+
+inline bool sameBatch(const pipeline::RecordBatch& a, const pipeline::RecordBatch& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a.data(i) != b.data(i) || a.key(i) != b.key(i) || a.explicitHashKey(i) != b.explicitHashKey(i)) return false;
+  }
+  return true;
+}
+
+}  // namespace kinship::spool::test
