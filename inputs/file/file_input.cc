@@ -302,49 +302,63 @@ void FileInput::scheduleRead() {
 void FileInput::readPass() {
   if (!running_ || paused_) return;
   bool moreToRead = false;
-  for (auto it = tailers_.begin(); it != tailers_.end();) {
-    FileTailer& tailer = *it->second;
-    // A batch holds lines of one file, so that its acknowledgement moves
-    // exactly that file's checkpoint.
-    if (batch_ && !batch_->empty() && batchSource_ != tailer.sourceId()) submitBatch();
-    bool atEnd = false;
-    for (int block = 0; block < kMaxBlocksPerFilePerPass; ++block) {
-      if (!batch_) batch_ = pipeline_.queue().acquire();
-      auto outcome = tailer.readBlock(*this);
-      if (!outcome) {
-        log::warn("file", "{}", outcome.error().message());
-        atEnd = true;
-        break;
+  // Files rotated away or deleted are read before the others: a file that
+  // now sits at their path holds later lines, so it waits until they are
+  // read to their end.
+  bool drainingLeft = false;
+  for (bool drainingPass : {true, false}) {
+    if (!drainingPass && drainingLeft) break;
+    for (auto it = tailers_.begin(); it != tailers_.end() && !paused_;) {
+      FileTailer& tailer = *it->second;
+      if (tailer.draining() != drainingPass) {
+        ++it;
+        continue;
       }
-      if (*outcome == FileTailer::ReadOutcome::kEndOfFile) {
-        atEnd = true;
-        break;
+      bool atEnd = readFromTailer(tailer);
+      if (!atEnd) {
+        moreToRead = true;
+        drainingLeft = drainingLeft || drainingPass;
       }
-      if (!batch_->empty()) {
-        // Blocks end between lines as far as the batch is concerned: every
-        // line before consumedOffset() is in it (or was dropped).
-        batchSource_ = tailer.sourceId();
-        batchEndOffset_ = tailer.consumedOffset();
+      if (atEnd && tailer.draining()) {
+        log::info("file", "closing {}: read to its end after rotation or deletion", tailer.path());
+        closeTailer(tailer);
+        it = tailers_.erase(it);
+        filesOpenGauge_->Set(static_cast<double>(tailers_.size()));
+        continue;
       }
-      if (batch_->bytes() >= kBatchFlushBytes) submitBatch();
-      if (pipeline_.queue().full()) {
-        paused_ = true;
-        break;
-      }
+      ++it;
     }
     if (paused_) break;
-    if (!atEnd) moreToRead = true;
-    if (atEnd && tailer.draining()) {
-      log::info("file", "closing {}: read to its end after rotation or deletion", tailer.path());
-      closeTailer(tailer);
-      it = tailers_.erase(it);
-      filesOpenGauge_->Set(static_cast<double>(tailers_.size()));
-      continue;
-    }
-    ++it;
   }
   submitBatch();
   if (moreToRead) scheduleRead();
+}
+
+bool FileInput::readFromTailer(FileTailer& tailer) {
+  // A batch holds lines of one file, so that its acknowledgement moves
+  // exactly that file's checkpoint.
+  if (batch_ && !batch_->empty() && batchSource_ != tailer.sourceId()) submitBatch();
+  for (int block = 0; block < kMaxBlocksPerFilePerPass; ++block) {
+    if (!batch_) batch_ = pipeline_.queue().acquire();
+    auto outcome = tailer.readBlock(*this);
+    if (!outcome) {
+      log::warn("file", "{}", outcome.error().message());
+      return true;
+    }
+    if (*outcome == FileTailer::ReadOutcome::kEndOfFile) return true;
+    if (!batch_->empty()) {
+      // Blocks end between lines as far as the batch is concerned: every
+      // line before consumedOffset() is in it (or was dropped).
+      batchSource_ = tailer.sourceId();
+      batchEndOffset_ = tailer.consumedOffset();
+    }
+    if (batch_->bytes() >= kBatchFlushBytes) submitBatch();
+    if (pipeline_.queue().full()) {
+      paused_ = true;
+      return false;
+    }
+  }
+  return false;
 }
 
 void FileInput::submitBatch() {

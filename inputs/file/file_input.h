@@ -61,6 +61,8 @@ class FileInput final : public Input, private LineReceiver {
   void rescan(bool firstScan);
   void scheduleRead();
   void readPass();
+  // Reads a bounded number of blocks; returns true at the end of the file.
+  bool readFromTailer(FileTailer& tailer);
   void submitBatch();
   void armPollTimer();
   void watchDirectories();

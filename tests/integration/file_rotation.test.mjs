@@ -7,7 +7,7 @@
 //    descriptor (a burst written just before each rename is still unread).
 //    The writer waits after each rotation until the daemon has read the old
 //    file, because of a bug the next case shows:
-//  - rename while the daemon lags (todo until fixed): when the rotated file
+//  - rename while the daemon lags: when the rotated file
 //    and its replacement both hold unread lines, the rotated one must be read
 //    first; today the one with the lower inode is.
 //  - copytruncate: app.log is copied to app.log.1 and truncated to zero, 5
@@ -265,11 +265,7 @@ test('rename + create: 50,000 lines over 5 rotations arrive exactly once, in ord
 // deleted rotation's inode).
 test('rename while the daemon lags: the rotated file is read to its end before its replacement', {
   timeout: 30000,
-  todo: 'inputs/file/file_input.cc FileInput::readPass reads tailers_ in (device, inode) order, so a replacement ' +
-    'with a lower inode is read before the rest of the rotated file (reported to the lead)',
 }, async (t) => {
-  // No `failed = true` here: a todo failure does not fail the run, so the
-  // temporary directory goes as usual.
   const dir = path.join(tmp, 'lag');
   fs.mkdirSync(dir);
   const file = path.join(dir, 'app.log');
