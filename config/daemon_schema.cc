@@ -8,9 +8,6 @@ namespace kinship::config {
 
 namespace {
 
-constexpr int64_t kMinute = 60 * 1000;  // milliseconds
-constexpr int64_t kKiB = 1024;
-constexpr int64_t kGiB = 1024 * 1024 * 1024;
 
 constexpr Option kGlobalOptions[] = {
     {

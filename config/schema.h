@@ -79,6 +79,14 @@ struct Option {
 
 using Schema = std::span<const Option>;
 
+// Units for the bounds of option tables: sizes in bytes, durations in
+// milliseconds.
+inline constexpr int64_t kKiB = 1024;
+inline constexpr int64_t kMiB = 1024 * kKiB;
+inline constexpr int64_t kGiB = 1024 * kMiB;
+inline constexpr int64_t kSecond = 1000;
+inline constexpr int64_t kMinute = 60 * kSecond;
+
 // Looks an environment variable up; injectable so tests need not touch the
 // process environment.
 using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;

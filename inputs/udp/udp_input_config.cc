@@ -7,8 +7,8 @@ namespace {
 using config::Option;
 using config::ValueType;
 
-constexpr int64_t kKiB = 1024;
-constexpr int64_t kMiB = 1024 * 1024;
+using config::kKiB;
+using config::kMiB;
 
 const Option kUdpInputOptions[] = {
     {.name = "listen",

@@ -11,7 +11,7 @@ namespace {
 using config::Option;
 using config::ValueType;
 
-constexpr int64_t kMiB = 1024 * 1024;
+using config::kMiB;
 
 const Option kUnixInputOptions[] = {
     {.name = "path",

@@ -7,7 +7,7 @@ namespace {
 using config::Option;
 using config::ValueType;
 
-constexpr int64_t kMinute = 60 * 1000;
+using config::kMinute;
 
 const Option kNullOptions[] = {
     {.name = "delay",

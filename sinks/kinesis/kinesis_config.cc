@@ -9,9 +9,9 @@ namespace {
 using config::Option;
 using config::ValueType;
 
-constexpr int64_t kKiB = 1024;
-constexpr int64_t kMiB = 1024 * 1024;
-constexpr int64_t kSecond = 1000;
+using config::kKiB;
+using config::kMiB;
+using config::kSecond;
 
 const Option kKinesisOptions[] = {
     {.name = "stream",

@@ -23,7 +23,7 @@ import path from 'node:path';
 
 import { startKinesalite } from '../support/kinesalite_server.mjs';
 import { KinesisClient } from '../support/kinesis_client.mjs';
-import { startDaemon, makeTempDir, sleep, waitFor } from '../support/daemon.mjs';
+import { makeTempDir, sleep, startDaemon, tailOf, waitFor } from '../support/daemon.mjs';
 
 const STREAM = 'kinship-edge';
 const MAX_LINE = 1024;
@@ -36,10 +36,6 @@ let daemon;
 let admin;
 let failed = false;
 const logLines = [];
-
-function tailOf(text, lines = 60) {
-  return text.split('\n').slice(-lines).join('\n');
-}
 
 before(async () => {
   tmp = makeTempDir('kinship-edge-');

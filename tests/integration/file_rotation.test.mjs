@@ -29,7 +29,7 @@ import path from 'node:path';
 
 import { startKinesalite } from '../support/kinesalite_server.mjs';
 import { KinesisClient } from '../support/kinesis_client.mjs';
-import { startDaemon, makeTempDir, sleep, waitFor } from '../support/daemon.mjs';
+import { makeTempDir, sample, sleep, startDaemon, tailOf, waitFor } from '../support/daemon.mjs';
 
 const LINES = 50000;
 const ROTATIONS = 5;
@@ -60,14 +60,6 @@ after(async () => {
     else fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
-
-function tailOf(text, lines = 60) {
-  return text.split('\n').slice(-lines).join('\n');
-}
-
-function sample(list, n = 5) {
-  return JSON.stringify(list.slice(0, n)) + (list.length > n ? ` … (${list.length} in all)` : '');
-}
 
 // A JSON line of about 120 bytes.
 function line(seq) {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { startKinesalite } from '../support/kinesalite_server.mjs';
 import { KinesisClient, md5Hash128 } from '../support/kinesis_client.mjs';
 import { generateLines, appendInBursts } from '../support/log_generator.mjs';
-import { startDaemon, makeTempDir, sleep } from '../support/daemon.mjs';
+import { makeTempDir, sample, sleep, startDaemon, tailOf } from '../support/daemon.mjs';
 
 const LINES = 10000;
 const BURSTS = 8;
@@ -34,14 +34,6 @@ after(async () => {
     else fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
-
-function tailOf(text, lines = 60) {
-  return text.split('\n').slice(-lines).join('\n');
-}
-
-function sample(list, n = 5) {
-  return JSON.stringify(list.slice(0, n)) + (list.length > n ? ` … (${list.length} in all)` : '');
-}
 
 test('file input → kinesis sink delivers every line exactly once', { timeout: 300000 }, async (t) => {
   try {

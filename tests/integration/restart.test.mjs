@@ -19,7 +19,7 @@ import path from 'node:path';
 import { startKinesalite } from '../support/kinesalite_server.mjs';
 import { KinesisClient } from '../support/kinesis_client.mjs';
 import { generateLines } from '../support/log_generator.mjs';
-import { startDaemon, makeTempDir, sleep } from '../support/daemon.mjs';
+import { makeTempDir, sample, sleep, startDaemon, tailOf } from '../support/daemon.mjs';
 
 const LINES = 20000;
 const HALF = LINES / 2;
@@ -49,14 +49,6 @@ after(async () => {
     else fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
-
-function tailOf(text, lines = 60) {
-  return text.split('\n').slice(-lines).join('\n');
-}
-
-function sample(list, n = 5) {
-  return JSON.stringify(list.slice(0, n)) + (list.length > n ? ` … (${list.length} in all)` : '');
-}
 
 // A case's own directory, stream, file and config.
 async function setUp(name) {

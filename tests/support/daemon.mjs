@@ -148,3 +148,13 @@ export async function waitFor(fn, { timeoutMs = 10000, intervalMs = 100, what = 
     await sleep(intervalMs);
   }
 }
+
+/** The last `lines` lines of a log, for failure messages. */
+export function tailOf(text, lines = 60) {
+  return text.split('\n').slice(-lines).join('\n');
+}
+
+/** The first `n` items of a list as JSON, with the total when cut. */
+export function sample(list, n = 5) {
+  return JSON.stringify(list.slice(0, n)) + (list.length > n ? ` … (${list.length} in all)` : '');
+}
