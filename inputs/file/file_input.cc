@@ -338,6 +338,7 @@ bool FileInput::readFromTailer(FileTailer& tailer) {
   // A batch holds lines of one file, so that its acknowledgement moves
   // exactly that file's checkpoint.
   if (batch_ && !batch_->empty() && batchSource_ != tailer.sourceId()) submitBatch();
+  tailer.checkRewritten();
   for (int block = 0; block < kMaxBlocksPerFilePerPass; ++block) {
     if (!batch_) batch_ = pipeline_.queue().acquire();
     auto outcome = tailer.readBlock(*this);

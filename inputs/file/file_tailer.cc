@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -41,6 +42,29 @@ FileTailer::FileTailer(int fd, std::string path, FileIdentity identity, uint64_t
 
 FileTailer::~FileTailer() { ::close(fd_); }
 
+void FileTailer::checkRewritten() {
+  constexpr size_t kHeadBytes = 64;
+  if (readOffset_ == 0) {
+    headKnown_ = false;
+    return;
+  }
+  if (!headKnown_) {
+    auto head = readHead(std::min<uint64_t>(kHeadBytes, readOffset_));
+    if (!head) return;
+    head_ = std::move(*head);
+    headKnown_ = true;
+    return;
+  }
+  auto current = readHead(head_.size());
+  if (!current || *current == head_) return;
+  log::warn("file", "{} was rewritten from its start (truncated and written past offset {}): reading it again "
+            "from the start", path_, readOffset_);
+  readOffset_ = 0;
+  pending_ = 0;
+  skippingLongLine_ = false;
+  headKnown_ = false;
+}
+
 Result<std::string> FileTailer::readHead(size_t maxBytes) const {
   std::string head(maxBytes, '\0');
   ssize_t n;
@@ -66,6 +90,7 @@ Result<FileTailer::ReadOutcome> FileTailer::readBlock(LineReceiver& receiver) {
     readOffset_ = 0;
     pending_ = 0;
     skippingLongLine_ = false;
+    headKnown_ = false;
   }
 
   // A pending line that fills the whole buffer: grow up to the line limit

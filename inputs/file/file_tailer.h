@@ -64,6 +64,11 @@ class FileTailer {
   void resumeAt(uint64_t offset) { readOffset_ = offset; }
   // Up to `maxBytes` of the file's start (for its fingerprint), and its size.
   Result<std::string> readHead(size_t maxBytes) const;
+  // Notices a file that was truncated and written past the old offset in
+  // between two looks (copytruncate while kinship lagged): its first bytes
+  // changed. Then reading starts again from 0. One small pread; call it once
+  // per read pass, not per block.
+  void checkRewritten();
   Result<uint64_t> size() const;
 
   // The input's name for this open file in acknowledgements (see
@@ -93,6 +98,9 @@ class FileTailer {
   bool skippingLongLine_ = false;
   uint64_t skippedBytes_ = 0;
   bool draining_ = false;
+  // The file's first bytes as last seen (up to kHeadBytes), to notice rewrites.
+  std::string head_;
+  bool headKnown_ = false;
   uint64_t sourceId_ = 0;
 };
 

@@ -411,3 +411,31 @@ TEST_F(FileTailerTest, ResumesAtAGivenOffsetAndReadsItsHead) {
 }
 
 }  // namespace
+
+// Truncated and written past the old offset between two looks: the size
+// alone does not show it, the first bytes do.
+TEST_F(FileTailerTest, RewrittenPastTheOldOffsetIsReadAgainFromTheStart) {
+  write("old-1\nold-2\n");
+  auto tailer = open(false, small(4096));
+  Collector c;
+  drain(*tailer, c);
+  tailer->checkRewritten();  // learns the first bytes
+  write("new-1 is longer than before\nnew-2\n");
+  tailer->checkRewritten();
+  EXPECT_EQ(tailer->readOffset(), 0u);
+  drain(*tailer, c);
+  EXPECT_EQ(c.lines, (Lines{"old-1", "old-2", "new-1 is longer than before", "new-2"}));
+}
+
+TEST_F(FileTailerTest, AppendsDoNotLookLikeARewrite) {
+  write("a-1\n");
+  auto tailer = open(false, small(4096));
+  Collector c;
+  drain(*tailer, c);
+  tailer->checkRewritten();
+  append("a-2\n");
+  tailer->checkRewritten();
+  EXPECT_EQ(tailer->readOffset(), 4u);
+  drain(*tailer, c);
+  EXPECT_EQ(c.lines, (Lines{"a-1", "a-2"}));
+}
