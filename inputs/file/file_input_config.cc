@@ -1,5 +1,7 @@
 #include "inputs/file/file_input_config.h"
 
+#include "inputs/parser_option.h"
+
 namespace kinship::inputs {
 
 namespace {
@@ -22,13 +24,7 @@ const Option kFileInputOptions[] = {
      .choices = "beginning|end",
      .help = "Where to start in files that already exist when kinship starts: `beginning` ships their "
              "whole content, `end` only what is appended from now on."},
-    {.name = "parser",
-     .type = ValueType::kEnum,
-     .defaultValue = "raw",
-     .choices = "raw|json",
-     .help = "How lines are read to derive the partition key: `json` parses each line as a JSON object so "
-             "`partition_key` can name its fields; `raw` does not parse (keys are random unless the template "
-             "has no fields). The record's data is always the line as written."},
+    kParserOption,
     {.name = "poll_interval",
      .type = ValueType::kDuration,
      .defaultValue = "1s",
@@ -76,7 +72,7 @@ FileInputConfig fileInputConfigFrom(const config::Section& section) {
     if (p.empty()) section.fail("paths", "a path is empty");
   }
   c.startAtEnd = section.getString("start_at") == "end";
-  c.parser = section.getString("parser") == "json" ? pipeline::Parser::kJson : pipeline::Parser::kRaw;
+  c.parser = parserFrom(section);
   c.pollInterval = section.getDuration("poll_interval");
   c.checkpointInterval = section.getDuration("checkpoint_interval");
   c.readBufferSize = section.getSize("read_buffer_size");

@@ -1,5 +1,7 @@
 #include "inputs/udp/udp_input_config.h"
 
+#include "inputs/parser_option.h"
+
 namespace kinship::inputs {
 
 namespace {
@@ -16,13 +18,7 @@ const Option kUdpInputOptions[] = {
      .required = true,
      .help = "host:port to receive datagrams on, e.g. \"127.0.0.1:5514\", \"0.0.0.0:5514\" or \"[::1]:5514\" "
              "(IPv6 in brackets). A host name is resolved at start; the first address that binds wins."},
-    {.name = "parser",
-     .type = ValueType::kEnum,
-     .defaultValue = "raw",
-     .choices = "raw|json",
-     .help = "How records are read to derive the partition key: `json` parses each as a JSON object so "
-             "`partition_key` can name its fields; `raw` does not parse. The record's data is always the "
-             "datagram (or line) as received, bytes unchanged."},
+    kParserOption,
     {.name = "split_lines",
      .type = ValueType::kBool,
      .defaultValue = "false",
@@ -63,7 +59,7 @@ UdpInputConfig udpInputConfigFrom(const config::Section& section) {
   auto parsed = parseHostPort(c.listenText);
   if (!parsed) section.fail("listen", parsed.error().message());
   c.listen = std::move(*parsed);
-  c.parser = section.getString("parser") == "json" ? pipeline::Parser::kJson : pipeline::Parser::kRaw;
+  c.parser = parserFrom(section);
   c.splitLines = section.getBool("split_lines");
   c.maxDatagramSize = section.getSize("max_datagram_size");
   c.receiveBufferSize = section.getSize("receive_buffer_size");

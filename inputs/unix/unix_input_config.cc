@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "inputs/parser_option.h"
+
 namespace kinship::inputs {
 
 namespace {
@@ -29,13 +31,7 @@ const Option kUnixInputOptions[] = {
              "each datagram is one record, less one trailing newline, like /dev/log; datagrams that arrive "
              "while the queue is full are dropped and counted in "
              "kinship_input_dropped_total{reason=\"queue_full\"}."},
-    {.name = "parser",
-     .type = ValueType::kEnum,
-     .defaultValue = "raw",
-     .choices = "raw|json",
-     .help = "How records are read to derive the partition key: `json` parses each as a JSON object so "
-             "`partition_key` can name its fields; `raw` does not parse. The record's data is always the line "
-             "or datagram as received."},
+    kParserOption,
     {.name = "socket_mode",
      .type = ValueType::kString,
      .defaultValue = "0660",
@@ -76,7 +72,7 @@ UnixInputConfig unixInputConfigFrom(const config::Section& section) {
     section.fail("path", fmt::format("{} bytes long; a Unix socket path may have at most {}", c.path.size(), kMaxPath));
   }
   c.mode = section.getString("mode") == "datagram" ? UnixInputConfig::Mode::kDatagram : UnixInputConfig::Mode::kStream;
-  c.parser = section.getString("parser") == "json" ? pipeline::Parser::kJson : pipeline::Parser::kRaw;
+  c.parser = parserFrom(section);
 
   std::string modeText = section.getString("socket_mode");
   bool octal = !modeText.empty() && modeText.size() <= 4 && modeText.find_first_not_of("01234567") == std::string::npos;
