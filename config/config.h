@@ -37,6 +37,7 @@ struct PipelineConfig {
   Section options;  // pipelineSchema(): partition_key, queue sizes, ...
   std::vector<PluginConfig> inputs;
   PluginConfig sink;
+  Section spool;    // spoolSchema(), all defaults when absent
 };
 
 struct DaemonConfig {
@@ -51,6 +52,7 @@ Schema globalSchema();
 Schema pipelineSchema();
 Schema adminSchema();
 Schema logSchema();
+Schema spoolSchema();
 
 // Throws ConfigError (including for an unreadable file).
 DaemonConfig loadConfigFile(const std::string& path, const SchemaCatalog& catalog,

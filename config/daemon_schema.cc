@@ -83,8 +83,73 @@ constexpr Option kPipelineOptions[] = {
         .defaultValue = "8MiB",
         .minValue = 64 * kKiB,
         .maxValue = kGiB,
-        .help = "Bytes of records buffered between the inputs and the sink. When full, file inputs "
-                "pause reading until the sink catches up.",
+        .help = "Bytes of records buffered in memory between the inputs and the spool (disk mode) or "
+                "the sink (memory mode); in disk mode as much again is read ahead from the spool for the "
+                "sink. When full, file and stream inputs pause reading until there is room.",
+    },
+    {
+        .name = "spool",
+        .type = ValueType::kSection,
+        .help = "Where records wait for the sink (see the `pipelines.<name>.spool` table): on disk, "
+                "surviving crashes and outages (the default), or only in memory.",
+    },
+};
+
+constexpr Option kSpoolOptions[] = {
+    {
+        .name = "mode",
+        .type = ValueType::kEnum,
+        .defaultValue = "disk",
+        .choices = "disk|memory",
+        .help = "`disk`: every record is appended to a write-ahead spool on disk before the sink reads "
+                "it; file inputs checkpoint once their lines are durable there, and what the sink has not "
+                "delivered survives kill -9, outages and restarts (sent after the next start). `memory`: "
+                "records wait only in the `queue_size` buffer; checkpoints advance when Kinesis accepts "
+                "them, and a stop past shutdown_timeout drops what is left (counted).",
+    },
+    {
+        .name = "dir",
+        .type = ValueType::kString,
+        .help = "Directory of the spool's segment files. Default: `<data_dir>/spool/<pipeline>`. One "
+                "pipeline per directory.",
+    },
+    {
+        .name = "max_size",
+        .type = ValueType::kSize,
+        .defaultValue = "1GiB",
+        .minValue = 2 * kMiB,
+        .maxValue = 1024 * kGiB,
+        .help = "Cap on the spool's files together. When it is reached, `when_full` decides. Must be at "
+                "least twice `segment_size`.",
+    },
+    {
+        .name = "segment_size",
+        .type = ValueType::kSize,
+        .defaultValue = "64MiB",
+        .minValue = kMiB,
+        .maxValue = 4 * kGiB,
+        .help = "Size at which the spool starts a new segment file. A segment is deleted once every "
+                "record in it is delivered, so disk space comes back in steps of this size.",
+    },
+    {
+        .name = "fsync",
+        .type = ValueType::kString,
+        .defaultValue = "1s",
+        .help = "When appended records are flushed to the disk with fsync: `always` (before a file "
+                "input checkpoints past them; slowest), a duration such as `1s` (at most that often; "
+                "checkpoints wait for the flush, so a power loss repeats lines but loses none), or "
+                "`never` (the OS decides; a kill -9 loses nothing, a power loss may).",
+    },
+    {
+        .name = "when_full",
+        .type = ValueType::kEnum,
+        .defaultValue = "block",
+        .choices = "block|drop_newest|drop_oldest",
+        .help = "At `max_size`: `block` pauses file and stream inputs (UDP and datagram inputs count "
+                "drops) and reports not ready until the sink frees space; `drop_newest` drops the "
+                "records that do not fit; `drop_oldest` deletes the oldest segment's undelivered "
+                "records to make room. Drops are counted in kinship_spool_dropped_records_total and "
+                "logged.",
     },
 };
 
@@ -121,5 +186,6 @@ Schema globalSchema() { return kGlobalOptions; }
 Schema pipelineSchema() { return kPipelineOptions; }
 Schema adminSchema() { return kAdminOptions; }
 Schema logSchema() { return kLogOptions; }
+Schema spoolSchema() { return kSpoolOptions; }
 
 }  // namespace kinship::config

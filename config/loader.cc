@@ -105,6 +105,7 @@ class Loader {
 
     pipeline.sink = loadPlugin(pipeline.options.getNode("sink"), pipeline.options.locationOf("sink"),
                                pipeline.options.pathOf("sink"), "sink");
+    pipeline.spool = optionalSection(pipeline.options, "spool", spoolSchema());
     return pipeline;
   }
 

@@ -43,10 +43,17 @@ Daemon::Daemon(const config::DaemonConfig& config, const PluginRegistry& plugins
     }
     runtime.pipeline = std::make_unique<pipeline::Pipeline>(pc.name, std::move(key), pc.options.getSize("queue_size"),
                                                             *metrics_, std::move(explicitHashKey));
+    spool::SpoolConfig spoolConfig = spool::spoolConfigFrom(pc.spool, config.options.getString("data_dir"), pc.name);
+    pipeline::BatchQueue* sinkQueue = &runtime.pipeline->queue();
+    if (spoolConfig.disk) {
+      runtime.spool = std::make_unique<spool::SpoolStage>(std::move(spoolConfig), runtime.pipeline->queue(),
+                                                          pc.options.getSize("queue_size"), *metrics_, pc.name);
+      sinkQueue = &runtime.spool->output();
+    }
     runtime.sinkType = pc.sink.type;
     runtime.sink = plugins.sinkFactory(pc.sink.type)(
-        pc.sink.options, sinks::SinkContext{runtime.pipeline->queue(), *metrics_, pc.name, SystemClock::instance()},
-        env);
+        pc.sink.options,
+        sinks::SinkContext{*sinkQueue, *metrics_, pc.name, SystemClock::instance(), runtime.spool != nullptr}, env);
     for (size_t i = 0; i < pc.inputs.size(); ++i) {
       const auto& ic = pc.inputs[i];
       inputs::InputContext context{io_, *runtime.pipeline, *metrics_, ic.type + "_" + std::to_string(i),
@@ -85,6 +92,9 @@ int Daemon::run() {
   if (!adminListen_.empty()) {
     admin_ = std::make_unique<AdminServer>(io_, metrics_, [this] {
       for (const auto& p : pipelines_) {
+        if (p.spool) {
+          if (auto reason = p.spool->notReadyReason(); !reason.empty()) return Readiness{false, reason};
+        }
         if (auto reason = p.sink->notReadyReason(); !reason.empty()) return Readiness{false, reason};
       }
       return Readiness{true, {}};
@@ -105,6 +115,13 @@ int Daemon::run() {
     }
   }
   for (auto& p : pipelines_) {
+    if (!p.spool) continue;
+    if (Status s = p.spool->start(); !s) {
+      log::error(kComponent, "pipeline {}: cannot open its spool: {}", p.name, s.message());
+      return 1;
+    }
+  }
+  for (auto& p : pipelines_) {
     for (auto& input : p.inputs) {
       if (Status s = input->start(); !s) {
         log::error(kComponent, "pipeline {}: cannot start an input: {}", p.name, s.message());
@@ -118,9 +135,20 @@ int Daemon::run() {
   io_.run();
 
   const auto deadline = std::chrono::steady_clock::now() + shutdownTimeout_;
+  // Spool first what the inputs read, then let each sink deliver what it can
+  // before the deadline; the rest stays in the spool (disk mode).
+  for (auto& p : pipelines_) {
+    if (p.spool) p.spool->finishWriting(deadline);
+  }
+  for (auto& p : pipelines_) {
+    if (p.spool) p.spool->finishReading(deadline);
+  }
   for (auto& p : pipelines_) p.sink->stop(deadline);
-  // The sinks have delivered (or given up on) everything: checkpoints now
-  // cover exactly what Kinesis accepted.
+  for (auto& p : pipelines_) {
+    if (p.spool) p.spool->close();
+  }
+  // Every acknowledgement is in: checkpoints now cover exactly what was
+  // spooled (disk mode) or what Kinesis accepted (memory mode).
   for (auto& p : pipelines_) {
     for (auto& input : p.inputs) input->flushCheckpoints();
   }

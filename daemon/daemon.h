@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "daemon/plugin_registry.h"
 #include "pipeline/pipeline.h"
+#include "spool/spool_stage.h"
 
 namespace prometheus {
 class Registry;
@@ -40,6 +41,10 @@ class Daemon {
   struct PipelineRuntime {
     std::string name;
     std::unique_ptr<pipeline::Pipeline> pipeline;
+    // Between the pipeline's queue and the sink in spool.mode disk; null in
+    // memory mode (the sink reads the pipeline's queue). Declared before the
+    // sink, which reads its queue, so that it is destroyed after it.
+    std::unique_ptr<spool::SpoolStage> spool;
     std::unique_ptr<sinks::Sink> sink;
     std::string sinkType;
     std::vector<std::unique_ptr<inputs::Input>> inputs;

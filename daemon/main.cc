@@ -36,6 +36,7 @@ void printSchema(const kinship::daemon::PluginRegistry& plugins) {
   std::cout << "## `admin`\n\n" << schemaToMarkdown(adminSchema()) << "\n";
   std::cout << "## `log`\n\n" << schemaToMarkdown(logSchema()) << "\n";
   std::cout << "## `pipelines.<name>`\n\n" << schemaToMarkdown(pipelineSchema()) << "\n";
+  std::cout << "## `pipelines.<name>.spool`\n\n" << schemaToMarkdown(spoolSchema()) << "\n";
   for (const auto& type : plugins.inputTypes()) {
     std::cout << "## Input `type: " << type << "`\n\n" << schemaToMarkdown(*plugins.inputSchema(type)) << "\n";
   }

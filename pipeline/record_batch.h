@@ -28,6 +28,18 @@ class AckReceiver {
   virtual void acknowledged(uint64_t sourceId, uint64_t endOffset) = 0;
 };
 
+// A batch's source and position, kept apart from the batch: a stage that
+// must acknowledge later (the spool, once an fsync covers the batch) keeps
+// this and lets the batch go back to its pool.
+struct BatchSource {
+  std::shared_ptr<AckReceiver> receiver;
+  uint64_t sourceId = 0;
+  uint64_t endOffset = 0;
+  void notifyAcknowledged() const {
+    if (receiver) receiver->acknowledged(sourceId, endOffset);
+  }
+};
+
 class RecordBatch {
  public:
   struct Entry {
@@ -105,6 +117,7 @@ class RecordBatch {
     endOffset_ = endOffset;
   }
   uint64_t sourceId() const { return sourceId_; }
+  BatchSource source() const { return {ackReceiver_, sourceId_, endOffset_}; }
   uint64_t endOffset() const { return endOffset_; }
   // Called by the sink once every record of the batch is done; tells the
   // source (if the batch has one). Call at most once per fill.

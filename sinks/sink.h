@@ -28,6 +28,9 @@ struct SinkContext {
   prometheus::Registry& metrics;
   std::string pipelineName;
   const Clock& clock;
+  // True when the queue is fed from the disk spool: records the sink has not
+  // delivered by shutdown stay there for the next start, so they are not lost.
+  bool spooled = false;
 };
 
 class Sink {

@@ -210,6 +210,7 @@ Status DiskSpool::syncActive() {
   Status st = active_->sync();
   auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.now() - start).count();
   lastSync_ = clock_.now();
+  if (options_.onFsync) options_.onFsync(std::chrono::nanoseconds(nanos));
   std::lock_guard lock(mu_);
   ++counters_.fsyncsTotal;
   counters_.fsyncNanosTotal += nanos > 0 ? static_cast<uint64_t>(nanos) : 0;
@@ -470,6 +471,36 @@ Status DiskSpool::ack(FrameId id) {
   }
   persistAckFloor(false);
   return Status::ok();
+}
+
+Result<uint64_t> DiskSpool::dropOldestSegment() {
+  std::lock_guard lock(mu_);
+  if (segments_.empty() || !segments_.front().sealed) return uint64_t{0};
+  Segment& seg = segments_.front();
+  uint64_t lostFrames = 0;
+  uint64_t lostRecords = 0;
+  if (readSeq_ < seg.seq || (readSeq_ == seg.seq && !reader_)) {
+    // Not reached by the reader: nothing of it was read or acknowledged.
+    lostFrames = seg.frames;
+    lostRecords = seg.records;
+  } else if (readSeq_ == seg.seq) {
+    lostFrames = seg.frames - readFramesInSeg_;
+    lostRecords = seg.records - readRecordsInSeg_;
+  }
+  const std::string path = pathOf(seg.seq);
+  if (Status st = env_.removeFile(path); !st) return fail(st);
+  log::warn(kComponent, "{}: dropped the oldest segment ({} unread records) to make room", path, lostRecords);
+  // Frames already read stay in inflight_: their acks still find them and
+  // account for them; the rest are gone.
+  liveFrames_ -= lostFrames;
+  liveRecords_ -= lostRecords;
+  totalBytes_ -= seg.fileBytes;
+  if (readSeq_ <= seg.seq) {
+    reader_.reset();
+    readSeq_ = seg.seq + 1;
+  }
+  segments_.pop_front();
+  return lostRecords;
 }
 
 // Every frame before the floor is acknowledged: the delivered ones not in

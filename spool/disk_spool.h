@@ -83,6 +83,7 @@ class DiskSpool final : public Spool {
   Status maybeSync(Clock::TimePoint now) override;
   Result<std::optional<SpooledBatch>> readNext() override;
   Status ack(FrameId id) override;
+  Result<uint64_t> dropOldestSegment() override;
   uint64_t sizeBytes() const override;
   SpoolStats stats() const override;
 

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -84,6 +85,9 @@ struct SpoolOptions {
   // delivered again after a crash; a clean close records it always.
   std::chrono::milliseconds ackPersistInterval{0};
   Env* env = nullptr;                             // nullptr: posixEnv()
+  // Called on the writer thread after every fsync of a segment, with its
+  // duration (for the latency histogram).
+  std::function<void(std::chrono::nanoseconds)> onFsync;
   const Clock* clock = nullptr;                   // nullptr: SystemClock
 };
 
@@ -125,6 +129,13 @@ class Spool {
   // delivered (or already acknowledged). A segment whose deletion fails is
   // logged and tried again on later acks (after a restart: redelivered).
   virtual Status ack(FrameId id) = 0;
+
+  // Reader thread. For when_full: drop_oldest. Deletes the oldest segment
+  // the writer has left, acknowledged or not, and returns how many of its
+  // records had not yet been read (they are lost; frames already read stay
+  // with the sink, and their acks are still accepted). Returns 0 and deletes
+  // nothing when the only segment is the one being written.
+  virtual Result<uint64_t> dropOldestSegment() = 0;
 
   // Any thread.
   virtual uint64_t sizeBytes() const = 0;

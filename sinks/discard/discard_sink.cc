@@ -103,7 +103,10 @@ void DiscardSink::run() {
   size_t undelivered = held ? held->size() : 0;
   held.reset();
   while (auto batch = queue.tryPop()) undelivered += batch->size();
-  if (undelivered != 0) {
+  if (undelivered != 0 && context_.spooled) {
+    log::info(kComponent, "shutdown_timeout ran out with {} records of pipeline {} not yet discarded; they stay in "
+              "the spool", undelivered, context_.pipelineName);
+  } else if (undelivered != 0) {
     droppedShutdown_->Increment(static_cast<double>(undelivered));
     log::error(kComponent, "shutdown_timeout ran out with {} records of pipeline {} not yet discarded", undelivered,
                context_.pipelineName);

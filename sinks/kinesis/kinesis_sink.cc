@@ -385,7 +385,10 @@ void KinesisSink::run() {
   }
   if (listSlot_->inFlight) transport_->cancel(listSlot_->http);
   while (auto batch = queue.tryPop()) undelivered += batch->size();
-  if (undelivered != 0) {
+  if (undelivered != 0 && context_.spooled) {
+    log::info(kComponent, "shutdown_timeout ran out with {} records of pipeline {} undelivered; they stay in the "
+              "spool and are sent after the next start", undelivered, context_.pipelineName);
+  } else if (undelivered != 0) {
     droppedShutdown_->Increment(static_cast<double>(undelivered));
     log::error(kComponent, "shutdown_timeout ran out with {} records of pipeline {} undelivered", undelivered,
                context_.pipelineName);

@@ -630,10 +630,11 @@ TEST(DaemonSchemaTest, TablesHaveTheDocumentedOptions) {
   };
   using ::testing::ElementsAre;
   EXPECT_THAT(names(globalSchema()), ElementsAre("data_dir", "shutdown_timeout", "pipelines", "admin", "log"));
-  EXPECT_THAT(names(pipelineSchema()), ElementsAre("inputs", "sink", "partition_key", "explicit_hash_key", "queue_size"));
+  EXPECT_THAT(names(pipelineSchema()), ElementsAre("inputs", "sink", "partition_key", "explicit_hash_key", "queue_size", "spool"));
   EXPECT_THAT(names(adminSchema()), ElementsAre("listen"));
   EXPECT_THAT(names(logSchema()), ElementsAre("level", "format"));
-  for (Schema schema : {globalSchema(), pipelineSchema(), adminSchema(), logSchema()}) {
+  EXPECT_THAT(names(spoolSchema()), ElementsAre("mode", "dir", "max_size", "segment_size", "fsync", "when_full"));
+  for (Schema schema : {globalSchema(), pipelineSchema(), adminSchema(), logSchema(), spoolSchema()}) {
     for (const Option& option : schema) EXPECT_FALSE(option.help.empty()) << option.name;
   }
 }
