@@ -54,6 +54,7 @@ pipelines:
         start_at: beginning
         parser: $parser
 $key_line
+    spool: { mode: memory }
     sink:
       type: discard
 admin:

@@ -4,7 +4,8 @@
 # from the beginning and ships them; the fake accepts everything (no
 # per-shard limits). Prints wall time, records/s, MB/s, kinship's CPU
 # seconds (user+sys) and CPU seconds per GB, and its peak RSS.
-#   bench/sink_throughput.sh [LINES (1000000)] [LINE_BYTES (200)] [PACING (false|true)]
+#   bench/sink_throughput.sh [LINES (1000000)] [LINE_BYTES (200)] [PACING (false|true)] [SPOOL (memory|disk)]
+# SPOOL disk puts the disk spool (fsync every 1s) between pipeline and sink.
 # Needs build/kinship and build/kinship-fake-kinesis (bash scripts/build.sh release).
 set -euo pipefail
 
@@ -12,6 +13,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 lines="${1:-1000000}"
 line_bytes="${2:-200}"
 pacing="${3:-false}"
+spool="${4:-memory}"
 kinship="$repo/build/kinship"
 fake="$repo/build/kinship-fake-kinesis"
 for b in "$kinship" "$fake"; do
@@ -51,6 +53,7 @@ pipelines:
         start_at: beginning
         parser: json
     partition_key: "{service}-{host}"
+    spool: { mode: $spool }
     sink:
       type: kinesis
       stream: bench
@@ -83,9 +86,9 @@ read -r utime stime < <(awk '{print $14, $15}' "/proc/$kpid/stat")
 rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$kpid/status")
 
 awk -v l="$lines" -v b="$bytes" -v s="$start" -v e="$end" -v u="$utime" -v y="$stime" -v t="$ticks" -v r="$rss_kib" \
-  -v p="$pacing" 'BEGIN {
+  -v p="$pacing" -v sp="$spool" 'BEGIN {
   wall = e - s; cpu = (u + y) / t;
-  printf "sink throughput (pacing %s): %d lines, %.1f MB in %.2f s\n", p, l, b / 1e6, wall;
+  printf "sink throughput (pacing %s, spool %s): %d lines, %.1f MB in %.2f s\n", p, sp, l, b / 1e6, wall;
   printf "  %.0f records/s, %.1f MB/s\n", l / wall, b / 1e6 / wall;
   printf "  kinship CPU %.2f s (user+sys) = %.2f CPU-s per GB; peak RSS %.1f MiB\n", cpu, cpu / (b / 1e9), r / 1024;
 }'
