@@ -216,6 +216,8 @@ void FileInput::closeFile(FollowedFile& file) {
   if (batch_ && !batch_->empty() && batchSource_ == file.tailer->sourceId()) submitBatch();
   acks_->close(file.tailer->sourceId());
   checkpointsDirty_ = true;
+  // Fails harmlessly when the kernel already dropped it (target deleted).
+  if (file.watch >= 0) ::inotify_rm_watch(inotifyFd_, file.watch);
 }
 
 void FileInput::watchDirectories() {
@@ -242,6 +244,18 @@ void FileInput::watchDirectories() {
   inotifyStream_ = std::make_unique<asio::posix::stream_descriptor>(io_, inotifyFd_);
   inotifyBuffer_.resize(64 * 1024);
   readInotify();
+}
+
+void FileInput::watchLinkTarget(FollowedFile& file) {
+  struct stat st {};
+  const std::string& path = file.tailer->path();
+  if (inotifyStream_ == nullptr || ::lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return;
+  // inotify_add_watch follows the link: the watch is on the target.
+  file.watch = ::inotify_add_watch(inotifyFd_, path.c_str(), IN_MODIFY);
+  if (file.watch < 0) {
+    log::warn("file", "cannot watch the target of symbolic link {} ({}): appends to it are noticed by polling "
+              "every {} ms", path, std::strerror(errno), config_.pollInterval.count());
+  }
 }
 
 void FileInput::readInotify() {
@@ -305,6 +319,7 @@ void FileInput::rescan(bool firstScan) {
       }
       file.lastGrowth = SystemClock::instance().now();
       file.tailer = std::move(*tailer);
+      watchLinkTarget(file);
       files_.emplace(identity, std::move(file));
     }
   }

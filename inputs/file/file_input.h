@@ -62,6 +62,9 @@ class FileInput final : public Input, private LineReceiver, private RecordReceiv
     Clock::TimePoint lastGrowth;                     // when a read last gave bytes
     // Its last line was a piece of a split line: the next one continues it.
     bool continuesLine = false;
+    // inotify watch on the file itself, for a path that is a symbolic link
+    // (appends to its target do not show in the watched directory); -1: none.
+    int watch = -1;
   };
 
   // LineReceiver (from the tailer of current_).
@@ -96,6 +99,7 @@ class FileInput final : public Input, private LineReceiver, private RecordReceiv
   void submitBatch();
   void armPollTimer();
   void watchDirectories();
+  void watchLinkTarget(FollowedFile& file);
   void readInotify();
 
   asio::io_context& io_;

@@ -53,8 +53,9 @@ class FileInputTest : public ::testing::Test {
   }
 
   // `options`: YAML lines added to the input's map.
-  void start(const std::string& options, size_t queueBytes = 64 * 1024 * 1024) {
-    std::string yaml = "paths: [\"" + dir_ + "/in/*\"]\nstart_at: beginning\npoll_interval: 20ms\n" + options;
+  void start(const std::string& options, size_t queueBytes = 64 * 1024 * 1024, const std::string& poll = "20ms") {
+    std::string yaml =
+        "paths: [\"" + dir_ + "/in/*\"]\nstart_at: beginning\npoll_interval: " + poll + "\n" + options;
     Section s = Section::validate(YAML::Load(yaml), fileInputSchema(), "kinship.yaml", "pipelines.app.inputs.0", kNoEnv);
     if (!pipeline_) pipeline_ = std::make_unique<Pipeline>("app", std::nullopt, queueBytes, registry_);
     input_ = std::make_unique<FileInput>(InputContext{io_, *pipeline_, registry_, "file_0", dir_ + "/state"},
@@ -270,4 +271,22 @@ TEST_F(FileInputTest, MultilineWithSplitLinesKeepsTheLineWhole) {
   start("max_line_size: 10\nlong_lines: split\nmultiline: { start: '^S ', timeout: 50ms }\n");
   ASSERT_TRUE(runUntil([&] { return records_.size() == 2; }));
   EXPECT_EQ(records_, (Strings{"S first\n" + std::string(25, 'x'), "S second"}));
+}
+
+// A path that is a symbolic link to a file elsewhere: appends to the target
+// do not show in the watched directory, so the target itself is watched.
+// Polling is made too slow to notice them within the test.
+TEST_F(FileInputTest, AppendsToASymlinkedFilesTargetAreSeenWithoutPolling) {
+  std::filesystem::create_directories(dir_ + "/real");
+  const std::string target = dir_ + "/real/app.log";
+  { std::ofstream(target) << "first\n"; }
+  std::filesystem::create_symlink(target, dir_ + "/in/app.log");
+  start("", 64 * 1024 * 1024, "1h");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 1; }));
+  runFor(50ms);
+  for (int i = 0; i < 3; ++i) {
+    { std::ofstream(target, std::ios::app) << "more " << i << "\n"; }
+    ASSERT_TRUE(runUntil([&] { return records_.size() == 2u + i; }, 3s)) << "append " << i;
+  }
+  EXPECT_EQ(records_, (Strings{"first", "more 0", "more 1", "more 2"}));
 }
