@@ -167,9 +167,15 @@ void FileTailer::cutLines(size_t newBytes, LineReceiver& receiver) {
     lineStart = scan = nlPos + 1;
   }
 
-  // Pieces of a line too long to keep whole go out as soon as they are
-  // certain to be full: two more bytes without a newline rule out a CRLF
-  // ending right after the piece.
+  // An unfinished line is certain to be too long once it holds two bytes
+  // more than the limit without a newline (one more could be the CR of a
+  // CRLF). Dropped: skip it from here. Split: its full pieces go out now.
+  if (options_.longLines == LongLines::kDrop && end - lineStart >= options_.maxLineSize + 2) {
+    skippingLongLine_ = true;
+    skippedBytes_ = end - lineStart;
+    pending_ = 0;
+    return;
+  }
   if (options_.longLines == LongLines::kSplit) {
     while (end - lineStart >= options_.maxLineSize + 2) {
       size_t pieceEnd = lineStart + options_.maxLineSize;

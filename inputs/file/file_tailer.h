@@ -62,12 +62,15 @@ class FileTailer {
   // receiver.onRewind(); a partial line held from before is dropped.
   Result<ReadOutcome> readBlock(LineReceiver& receiver);
 
-  // An unfinished line (no newline yet) is held.
-  bool holdsPartialLine() const { return pending_ != 0 || skippingLongLine_; }
+  // An unfinished line (no newline yet) is held. Not while dropping the
+  // rest of a line too long: a pause in the middle of it must not let its
+  // tail through as a line of its own.
+  bool holdsPartialLine() const { return pending_ != 0; }
   // Hands the held unfinished line out as a complete line (the writer is
-  // done with it: partial_line_timeout passed, or the file is closed). A
-  // newline that arrives right after it ends that line and gives no empty
-  // line of its own.
+  // done with it: partial_line_timeout passed, or the file is closed); a
+  // line being dropped as too long is reported as dropped. A newline that
+  // arrives right after it ends that line and gives no empty line of its
+  // own.
   void flushPartialLine(LineReceiver& receiver);
 
   const std::string& path() const { return path_; }

@@ -290,3 +290,17 @@ TEST_F(FileInputTest, AppendsToASymlinkedFilesTargetAreSeenWithoutPolling) {
   }
   EXPECT_EQ(records_, (Strings{"first", "more 0", "more 1", "more 2"}));
 }
+
+// A pause in the middle of a line being dropped as too long does not let
+// its tail through as a record.
+TEST_F(FileInputTest, PartialLineTimeoutDoesNotEndALineBeingDropped) {
+  append("a.log", "ok\n" + std::string(30, 'x'));
+  start("max_line_size: 10\nread_buffer_size: 4KiB\npartial_line_timeout: 50ms\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 1; }));
+  runFor(200ms);
+  append("a.log", "tail\nnext\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 2; }));
+  runFor(100ms);
+  EXPECT_EQ(records_, (Strings{"ok", "next"}));
+  EXPECT_EQ(metric("kinship_input_dropped_total", {{"reason", "line_too_long"}}), 1);
+}
