@@ -40,8 +40,13 @@ class MultilineAssemblerTest : public ::testing::Test {
   void feed(MultilineAssembler& m, const Strings& lines) {
     for (const auto& line : lines) {
       offset_ += line.size() + 1;
-      m.addLine(line, offset_, now_, out_);
+      add(m, line, offset_);
     }
+  }
+  // As the tailer hands lines out: with readable padding after them.
+  void add(MultilineAssembler& m, const std::string& line, uint64_t endOffset, bool continuesLine = false) {
+    std::string padded = line + std::string(kParsePadding, '\0');
+    m.addLine(std::string_view(padded.data(), line.size()), endOffset, now_, out_, continuesLine);
   }
 
   const re2::RE2 timestamp_{R"(^\d{4}-\d{2}-\d{2} )"};
@@ -166,10 +171,10 @@ TEST_F(MultilineAssemblerTest, AnEmptyStartLineIsARecord) {
 // piece never starts a record even when it looks like a start line.
 TEST_F(MultilineAssemblerTest, PiecesOfASplitLineJoinWithoutSeparator) {
   MultilineAssembler m(timestamp_, 1 << 20, 1s, 0);
-  m.addLine("2024-05-01 start", 17, now_, out_);
-  m.addLine("long line, piece 1;", 36, now_, out_);
-  m.addLine("2024-05-01 piece 2", 54, now_, out_, /*continuesLine=*/true);
-  m.addLine("2024-05-01 next", 70, now_, out_);
+  add(m, "2024-05-01 start", 17);
+  add(m, "long line, piece 1;", 36);
+  add(m, "2024-05-01 piece 2", 54, /*continuesLine=*/true);
+  add(m, "2024-05-01 next", 70);
   EXPECT_EQ(out_.records, Strings{"2024-05-01 start\nlong line, piece 1;2024-05-01 piece 2"});
   EXPECT_EQ(out_.endOffsets, Offsets{54});
 }
