@@ -105,20 +105,13 @@ Result<FileTailer::ReadOutcome> FileTailer::readBlock(LineReceiver& receiver) {
     }
   }
 
-  // A pending line that fills the whole buffer: grow up to the line limit
-  // (plus its newline and a CR), beyond which the line is dropped.
+  // A held line that fills the whole buffer: grow it. cutLines() never
+  // holds more than maxLineSize + 1 bytes (a longer line is skipped or
+  // split), so maxLineSize + 2 (the line, a CR and its newline) is enough.
   size_t capacity = buffer_.size() - pipeline::kParsePadding;
   if (pending_ == capacity) {
-    size_t limit = options_.maxLineSize + 2;
-    if (capacity < limit) {
-      size_t grown = std::min(limit, capacity * 2);
-      buffer_.resize(grown + pipeline::kParsePadding);
-      capacity = grown;
-    } else {
-      skippingLongLine_ = true;
-      skippedBytes_ = pending_;
-      pending_ = 0;
-    }
+    capacity = std::max(capacity + 1, std::min(options_.maxLineSize + 2, capacity * 2));
+    buffer_.resize(capacity + pipeline::kParsePadding);
   }
 
   ssize_t n;
