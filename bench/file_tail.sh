@@ -4,6 +4,9 @@
 # about LINE_BYTES bytes from the beginning, twice:
 #   json: parser: json, partition_key "{service}-{host}" (parse + key template)
 #   raw:  parser: raw, no partition_key (a random key per record)
+#   multiline: as raw, with `multiline` whose start pattern matches every
+#         line (each line is still a record: the cost of the pattern match
+#         and of the copy into the record buffer); not run by default
 # For each, prints wall time (start of kinship to the last record counted by
 # the sink), lines/s, MB/s, kinship's CPU seconds (user+sys, from
 # /proc/PID/stat) and CPU seconds per GB, and its peak RSS (VmHWM).
@@ -41,7 +44,8 @@ run() {
   case "$mode" in
     json) parser=json; key_line='    partition_key: "{service}-{host}"' ;;
     raw) parser=raw; key_line='' ;;
-    *) echo "file_tail.sh: unknown mode $mode (json, raw)" >&2; exit 2 ;;
+    multiline) parser=raw; key_line="        multiline: { start: '^\\{\"seq\":', timeout: 10ms }" ;;
+    *) echo "file_tail.sh: unknown mode $mode (json, raw, multiline)" >&2; exit 2 ;;
   esac
   rm -rf "$work/state"
   cat >"$work/kinship.yaml" <<YAML

@@ -504,6 +504,7 @@ Section Section::validate(const YAML::Node& node, Schema schema, const std::stri
   Section section;
   section.file_ = file;
   section.path_ = path;
+  section.env_ = env;
   section.location_ = nodeLocation(node, file);
   if (!node.IsDefined() || !node.IsMap()) {
     throw ConfigError(section.location_, path, fmt::format("expected a map, got {}", describeNode(node)));
@@ -627,6 +628,10 @@ std::vector<std::pair<std::string, std::string>> Section::getStringMap(std::stri
 
 const YAML::Node& Section::getNode(std::string_view name) const {
   return checked(lookup(name), name, {ValueType::kSection}).node;
+}
+
+Section Section::nested(std::string_view name, Schema schema) const {
+  return validate(getNode(name), schema, file_, pathOf(name), env_);
 }
 
 Location Section::locationOf(std::string_view name) const {

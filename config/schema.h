@@ -121,6 +121,9 @@ class Section {
   std::vector<std::pair<std::string, std::string>> getStringMap(std::string_view name) const;
   // kSection: the raw node, for the owner to validate.
   const YAML::Node& getNode(std::string_view name) const;
+  // kSection holding a map of options: that map validated against `schema`
+  // with this section's file and environment (throws ConfigError).
+  Section nested(std::string_view name, Schema schema) const;
 
   // Where the option was written; the section's own location when it was not.
   Location locationOf(std::string_view name) const;
@@ -137,6 +140,7 @@ class Section {
 
   std::string file_;
   std::string path_;
+  EnvLookup env_;
   Location location_;
   std::map<std::string, std::shared_ptr<const Value>, std::less<>> values_;
 };

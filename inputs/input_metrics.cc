@@ -40,6 +40,36 @@ prometheus::Counter& inputDroppedCounter(prometheus::Registry& registry, const p
       .Add(withReason);
 }
 
+prometheus::Counter& inputRecordsSplitCounter(prometheus::Registry& registry, const prometheus::Labels& labels,
+                                              std::string_view reason) {
+  auto withReason = labels;
+  withReason["reason"] = std::string(reason);
+  return prometheus::BuildCounter()
+      .Name("kinship_input_records_split_total")
+      .Help("Cuts an input made in records too long to ship whole, each starting a new record, by reason: "
+            "line_too_long (a line over max_line_size with long_lines: split), multiline_max_size (a multiline "
+            "record that reached max_size)")
+      .Register(registry)
+      .Add(withReason);
+}
+
+prometheus::Gauge& inputFilesOpenGauge(prometheus::Registry& registry, const prometheus::Labels& labels) {
+  return prometheus::BuildGauge()
+      .Name("kinship_input_files_open")
+      .Help("Files a file input holds open")
+      .Register(registry)
+      .Add(labels);
+}
+
+prometheus::Gauge& inputFileLagGauge(prometheus::Registry& registry, const prometheus::Labels& labels) {
+  return prometheus::BuildGauge()
+      .Name("kinship_input_file_lag_bytes")
+      .Help("Bytes of the files a file input follows that it has not read yet: the sum over its open files of "
+            "size less read offset, updated every poll_interval and after reading")
+      .Register(registry)
+      .Add(labels);
+}
+
 prometheus::Gauge& inputConnectionsGauge(prometheus::Registry& registry, const prometheus::Labels& labels) {
   return prometheus::BuildGauge()
       .Name("kinship_input_connections")

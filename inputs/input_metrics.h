@@ -37,6 +37,14 @@ prometheus::Counter& inputBytesCounter(prometheus::Registry& registry, const pro
 // kinship_input_dropped_total{reason}: records an input dropped.
 prometheus::Counter& inputDroppedCounter(prometheus::Registry& registry, const prometheus::Labels& labels,
                                          std::string_view reason);
+// kinship_input_records_split_total{reason}: cuts made in records too long
+// to ship whole; each cut starts a new record.
+prometheus::Counter& inputRecordsSplitCounter(prometheus::Registry& registry, const prometheus::Labels& labels,
+                                              std::string_view reason);
+// kinship_input_files_open: files a file input holds open.
+prometheus::Gauge& inputFilesOpenGauge(prometheus::Registry& registry, const prometheus::Labels& labels);
+// kinship_input_file_lag_bytes: bytes of its files a file input has not read yet.
+prometheus::Gauge& inputFileLagGauge(prometheus::Registry& registry, const prometheus::Labels& labels);
 // kinship_input_connections: open client connections of a stream socket input.
 prometheus::Gauge& inputConnectionsGauge(prometheus::Registry& registry, const prometheus::Labels& labels);
 // kinship_input_connections_rejected_total: connections closed on accept

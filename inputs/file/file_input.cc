@@ -1,5 +1,6 @@
 #include "inputs/file/file_input.h"
 
+#include <fnmatch.h>
 #include <glob.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -50,18 +51,19 @@ FileInput::FileInput(const InputContext& context, FileInputConfig config)
       checkpoints_(context.dataDir + "/checkpoints", context.pipeline.name() + "." + context.id),
       checkpointTimer_(context.io),
       pollTimer_(context.io),
-      alive_(std::make_shared<FileInput*>(this)) {
+      flushTimer_(context.io),
+      alive_(std::make_shared<FileInput*>(this)),
+      linesSplit_(inputRecordsSplitCounter(context.metrics, inputLabels(context), "line_too_long")),
+      multilineCuts_(inputRecordsSplitCounter(context.metrics, inputLabels(context), "multiline_max_size")) {
   tailerOptions_.readBufferSize = config_.readBufferSize;
   tailerOptions_.maxLineSize = config_.maxLineSize;
+  tailerOptions_.longLines = config_.longLines;
   prometheus::Labels labels = inputLabels(context);
   recordsCounter_ = &inputRecordsCounter(context.metrics, labels);
   bytesCounter_ = &inputBytesCounter(context.metrics, labels);
   tooLongCounter_ = &inputDroppedCounter(context.metrics, labels, "line_too_long");
-  filesOpenGauge_ = &prometheus::BuildGauge()
-                         .Name("kinship_input_files_open")
-                         .Help("Files a file input holds open")
-                         .Register(context.metrics)
-                         .Add(labels);
+  filesOpenGauge_ = &inputFilesOpenGauge(context.metrics, labels);
+  lagGauge_ = &inputFileLagGauge(context.metrics, labels);
   checkpointWritesCounter_ = &inputCheckpointWritesCounter(context.metrics, labels);
   checkpointErrorsCounter_ = &inputCheckpointErrorsCounter(context.metrics, labels);
 }
@@ -109,7 +111,10 @@ void FileInput::stop() {
   asio::error_code ignored;
   pollTimer_.cancel();
   checkpointTimer_.cancel();
+  flushTimer_.cancel();
   if (inotifyStream_) inotifyStream_->cancel(ignored);
+  // Partial lines and multiline records still held stay unshipped: the
+  // checkpoints are before them, so a restart reads them again whole.
   if (batch_ && !batch_->empty()) submitBatch();
   batch_.reset();
   // What is acknowledged so far; flushCheckpoints() adds what the sink
@@ -168,8 +173,9 @@ void FileInput::writeCheckpoints() {
   bool changed = acks_->takeChanged();
   if (!changed && !checkpointsDirty_) return;
   std::vector<FileCheckpoint> files;
-  files.reserve(tailers_.size());
-  for (const auto& [identity, tailer] : tailers_) {
+  files.reserve(files_.size());
+  for (const auto& [identity, file] : files_) {
+    const auto& tailer = file.tailer;
     auto offset = acks_->acknowledgedOffset(tailer->sourceId());
     if (!offset) continue;
     // Read afresh each time: a file that was short (or truncated and
@@ -191,11 +197,27 @@ void FileInput::writeCheckpoints() {
   checkpointWritesCounter_->Increment();
 }
 
-void FileInput::closeTailer(FileTailer& tailer) {
+void FileInput::beginFile(FollowedFile& file) {
+  // A batch holds records of one file, so that its acknowledgement moves
+  // exactly that file's checkpoint.
+  if (batch_ && !batch_->empty() && batchSource_ != file.tailer->sourceId()) submitBatch();
+  if (!batch_) batch_ = pipeline_.queue().acquire();
+  current_ = &file;
+}
+
+void FileInput::closeFile(FollowedFile& file) {
+  // Its writer is done with it: an unfinished last line and a record being
+  // joined are complete now.
+  beginFile(file);
+  file.tailer->flushPartialLine(*this);
+  if (file.multiline) file.multiline->flush(*this);
+  current_ = nullptr;
   // The batch in hand must not outlive its file's bookkeeping unsent.
-  if (batch_ && !batch_->empty() && batchSource_ == tailer.sourceId()) submitBatch();
-  acks_->close(tailer.sourceId());
+  if (batch_ && !batch_->empty() && batchSource_ == file.tailer->sourceId()) submitBatch();
+  acks_->close(file.tailer->sourceId());
   checkpointsDirty_ = true;
+  // Fails harmlessly when the kernel already dropped it (target deleted).
+  if (file.watch >= 0) ::inotify_rm_watch(inotifyFd_, file.watch);
 }
 
 void FileInput::watchDirectories() {
@@ -224,6 +246,18 @@ void FileInput::watchDirectories() {
   readInotify();
 }
 
+void FileInput::watchLinkTarget(FollowedFile& file) {
+  struct stat st {};
+  const std::string& path = file.tailer->path();
+  if (inotifyStream_ == nullptr || ::lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return;
+  // inotify_add_watch follows the link: the watch is on the target.
+  file.watch = ::inotify_add_watch(inotifyFd_, path.c_str(), IN_MODIFY);
+  if (file.watch < 0) {
+    log::warn("file", "cannot watch the target of symbolic link {} ({}): appends to it are noticed by polling "
+              "every {} ms", path, std::strerror(errno), config_.pollInterval.count());
+  }
+}
+
 void FileInput::readInotify() {
   inotifyStream_->async_read_some(
       asio::buffer(inotifyBuffer_), [this, alive = alive_](const asio::error_code& ec, size_t n) {
@@ -245,6 +279,7 @@ void FileInput::armPollTimer() {
   pollTimer_.async_wait([this, alive = alive_](const asio::error_code& ec) {
     if (ec || !*alive || !running_) return;
     rescan(/*firstScan=*/false);
+    updateLag(/*refreshSizes=*/true);
     scheduleRead();
     armPollTimer();
   });
@@ -255,13 +290,13 @@ void FileInput::rescan(bool firstScan) {
   for (const auto& pattern : config_.paths) {
     for (auto& path : expandGlob(pattern)) {
       struct stat st {};
-      if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      if (excluded(path) || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
       FileIdentity identity{st.st_dev, st.st_ino};
       if (!seen.insert(identity).second) continue;  // two patterns (or a link) name the same file
-      auto it = tailers_.find(identity);
-      if (it != tailers_.end()) {
-        if (it->second->path() != path) {
-          it->second->setPath(path);
+      auto it = files_.find(identity);
+      if (it != files_.end()) {
+        if (it->second.tailer->path() != path) {
+          it->second.tailer->setPath(path);
           checkpointsDirty_ = true;
         }
         continue;
@@ -277,16 +312,31 @@ void FileInput::rescan(bool firstScan) {
       acks_->add((*tailer)->sourceId(), (*tailer)->readOffset());
       checkpointsDirty_ = true;
       log::info("file", "following {} from offset {}", path, (*tailer)->readOffset());
-      tailers_.emplace(identity, std::move(*tailer));
+      FollowedFile file;
+      if (config_.multiline) {
+        file.multiline = std::make_unique<MultilineAssembler>(*config_.multiline->start, config_.multiline->maxSize,
+                                                              config_.multiline->timeout, (*tailer)->readOffset());
+      }
+      file.lastGrowth = SystemClock::instance().now();
+      file.tailer = std::move(*tailer);
+      watchLinkTarget(file);
+      files_.emplace(identity, std::move(file));
     }
   }
-  for (auto& [identity, tailer] : tailers_) {
-    if (!seen.contains(identity) && !tailer->draining()) {
-      log::info("file", "{} was rotated away or deleted: reading it to its end", tailer->path());
-      tailer->setDraining();
+  for (auto& [identity, file] : files_) {
+    if (!seen.contains(identity) && !file.tailer->draining()) {
+      log::info("file", "{} was rotated away or deleted: reading it to its end", file.tailer->path());
+      file.tailer->setDraining();
     }
   }
-  filesOpenGauge_->Set(static_cast<double>(tailers_.size()));
+  filesOpenGauge_->Set(static_cast<double>(files_.size()));
+}
+
+bool FileInput::excluded(const std::string& path) const {
+  for (const auto& pattern : config_.exclude) {
+    if (::fnmatch(pattern.c_str(), path.c_str(), 0) == 0) return true;
+  }
+  return false;
 }
 
 void FileInput::scheduleRead() {
@@ -301,6 +351,7 @@ void FileInput::scheduleRead() {
 
 void FileInput::readPass() {
   if (!running_ || paused_) return;
+  now_ = SystemClock::instance().now();
   bool moreToRead = false;
   // Files rotated away or deleted are read before the others: a file that
   // now sits at their path holds later lines, so it waits until they are
@@ -308,37 +359,39 @@ void FileInput::readPass() {
   bool drainingLeft = false;
   for (bool drainingPass : {true, false}) {
     if (!drainingPass && drainingLeft) break;
-    for (auto it = tailers_.begin(); it != tailers_.end() && !paused_;) {
-      FileTailer& tailer = *it->second;
-      if (tailer.draining() != drainingPass) {
+    for (auto it = files_.begin(); it != files_.end() && !paused_;) {
+      FollowedFile& file = it->second;
+      if (file.tailer->draining() != drainingPass) {
         ++it;
         continue;
       }
-      bool atEnd = readFromTailer(tailer);
+      bool atEnd = readFromFile(file);
       if (!atEnd) {
         moreToRead = true;
         drainingLeft = drainingLeft || drainingPass;
       }
-      if (atEnd && tailer.draining()) {
-        log::info("file", "closing {}: read to its end after rotation or deletion", tailer.path());
-        closeTailer(tailer);
-        it = tailers_.erase(it);
-        filesOpenGauge_->Set(static_cast<double>(tailers_.size()));
+      if (atEnd && file.tailer->draining()) {
+        log::info("file", "closing {}: read to its end after rotation or deletion", file.tailer->path());
+        closeFile(file);
+        it = files_.erase(it);
+        filesOpenGauge_->Set(static_cast<double>(files_.size()));
         continue;
       }
       ++it;
     }
     if (paused_) break;
   }
+  current_ = nullptr;
   submitBatch();
+  updateLag(/*refreshSizes=*/false);
+  armFlushTimer();
   if (moreToRead) scheduleRead();
 }
 
-bool FileInput::readFromTailer(FileTailer& tailer) {
-  // A batch holds lines of one file, so that its acknowledgement moves
-  // exactly that file's checkpoint.
-  if (batch_ && !batch_->empty() && batchSource_ != tailer.sourceId()) submitBatch();
-  tailer.checkRewritten();
+bool FileInput::readFromFile(FollowedFile& file) {
+  FileTailer& tailer = *file.tailer;
+  beginFile(file);
+  if (tailer.checkRewritten()) onRewind();
   for (int block = 0; block < kMaxBlocksPerFilePerPass; ++block) {
     if (!batch_) batch_ = pipeline_.queue().acquire();
     auto outcome = tailer.readBlock(*this);
@@ -347,12 +400,7 @@ bool FileInput::readFromTailer(FileTailer& tailer) {
       return true;
     }
     if (*outcome == FileTailer::ReadOutcome::kEndOfFile) return true;
-    if (!batch_->empty()) {
-      // Blocks end between lines as far as the batch is concerned: every
-      // line before consumedOffset() is in it (or was dropped).
-      batchSource_ = tailer.sourceId();
-      batchEndOffset_ = tailer.consumedOffset();
-    }
+    file.lastGrowth = now_;
     if (batch_->bytes() >= kBatchFlushBytes) submitBatch();
     if (pipeline_.queue().full()) {
       paused_ = true;
@@ -362,12 +410,66 @@ bool FileInput::readFromTailer(FileTailer& tailer) {
   return false;
 }
 
+void FileInput::flushIdle() {
+  if (!running_ || paused_) return;
+  // Read first: what arrived since may end the partial lines or add to the
+  // records, and then they are not idle.
+  readPass();
+  if (!running_ || paused_) return;
+  now_ = SystemClock::instance().now();
+  for (auto& [identity, file] : files_) {
+    bool partialDue = file.tailer->holdsPartialLine() && now_ - file.lastGrowth >= config_.partialLineTimeout;
+    auto multilineDue = file.multiline ? file.multiline->deadline() : std::nullopt;
+    if (!partialDue && !(multilineDue && *multilineDue <= now_)) continue;
+    beginFile(file);
+    if (partialDue) file.tailer->flushPartialLine(*this);
+    if (file.multiline) file.multiline->flushIfIdle(now_, *this);
+  }
+  current_ = nullptr;
+  submitBatch();
+  armFlushTimer();
+}
+
+void FileInput::armFlushTimer() {
+  std::optional<Clock::TimePoint> next;
+  for (const auto& [identity, file] : files_) {
+    if (file.tailer->holdsPartialLine()) {
+      Clock::TimePoint due = file.lastGrowth + config_.partialLineTimeout;
+      if (!next || due < *next) next = due;
+    }
+    if (file.multiline) {
+      if (auto due = file.multiline->deadline(); due && (!next || *due < *next)) next = due;
+    }
+  }
+  if (!next || (flushArmed_ && flushAt_ <= *next)) return;
+  flushArmed_ = true;
+  flushAt_ = *next;
+  // Replaces a later wait, whose handler then sees operation_aborted.
+  flushTimer_.expires_at(*next);
+  flushTimer_.async_wait([this, alive = alive_](const asio::error_code& ec) {
+    if (ec || !*alive || !running_) return;
+    flushArmed_ = false;
+    flushIdle();
+  });
+}
+
+void FileInput::updateLag(bool refreshSizes) {
+  uint64_t lag = 0;
+  for (auto& [identity, file] : files_) {
+    if (refreshSizes) file.tailer->refreshSize();
+    lag += file.tailer->lagBytes();
+  }
+  lagGauge_->Set(static_cast<double>(lag));
+}
+
 void FileInput::submitBatch() {
   if (records_ != 0) {
     recordsCounter_->Increment(static_cast<double>(records_));
     bytesCounter_->Increment(static_cast<double>(bytes_));
     records_ = bytes_ = 0;
   }
+  linesSplit_.publish();
+  multilineCuts_.publish();
   if (batch_ && !batch_->empty()) {
     // Recorded before the sink can see the batch, so its acknowledgement
     // always finds it.
@@ -377,10 +479,35 @@ void FileInput::submitBatch() {
   }
 }
 
-void FileInput::onLine(std::string_view line) {
+void FileInput::onLine(std::string_view line, uint64_t endOffset) {
+  if (current_->multiline) {
+    current_->multiline->addLine(line, endOffset, now_, *this, current_->continuesLine);
+  } else {
+    onRecord(line, endOffset);
+  }
+  current_->continuesLine = false;
+}
+
+void FileInput::onRecord(std::string_view record, uint64_t endOffset) {
   ++records_;
-  bytes_ += line.size();
-  pipeline_.addLine(line, config_.parser, *batch_);
+  bytes_ += record.size();
+  pipeline_.addLine(record, config_.parser, *batch_);
+  // Only complete records move the offset a batch acknowledges: never past
+  // a partial line or a record still being joined.
+  batchSource_ = current_->tailer->sourceId();
+  batchEndOffset_ = endOffset;
+}
+
+void FileInput::onLineSplit() {
+  linesSplit_.add();
+  current_->continuesLine = true;
+}
+
+void FileInput::onRecordCut() { multilineCuts_.add(); }
+
+void FileInput::onRewind() {
+  current_->continuesLine = false;
+  if (current_->multiline) current_->multiline->rewind(0, *this);
 }
 
 void FileInput::onLineTooLong(const std::string& path, uint64_t bytes) {

@@ -1,11 +1,15 @@
 #pragma once
-// FileInput: tails the files matching a set of glob patterns. Discovers new
-// files with inotify on their directories and a periodic rescan (the
-// fallback for filesystems and wildcard directories inotify cannot watch),
-// follows renamed and deleted files to their end, restarts truncated ones,
-// and pauses while its pipeline's queue is full. Keeps per-file checkpoints
-// that advance only as the sink acknowledges batches (each batch holds lines
-// of one file and carries that file's offset after its last line), saves them
+// FileInput: tails the files matching a set of glob patterns, less those
+// matching `exclude`. Discovers new files with inotify on their directories
+// and a periodic rescan (the fallback for filesystems and wildcard
+// directories inotify cannot watch), follows renamed and deleted files to
+// their end, restarts truncated ones, and pauses while its pipeline's queue
+// is full. Lines become records one by
+// one, or joined by a MultilineAssembler; an unfinished last line is shipped
+// once it has not grown for partial_line_timeout, and when its file is
+// closed. Keeps per-file checkpoints that advance only as the sink
+// acknowledges batches (each batch holds records of one file and carries
+// that file's offset after its last complete record), saves them
 // in data_dir every checkpoint_interval and at shutdown, and resumes each
 // file from its checkpoint after a restart.
 // Threading: lives on the I/O thread (see inputs/input.h); the sink thread
@@ -23,7 +27,9 @@
 #include "inputs/file/checkpoint_store.h"
 #include "inputs/file/file_input_config.h"
 #include "inputs/file/file_tailer.h"
+#include "inputs/file/multiline_assembler.h"
 #include "inputs/input.h"
+#include "inputs/input_metrics.h"
 #include "pipeline/pipeline.h"
 
 namespace prometheus {
@@ -33,7 +39,7 @@ class Gauge;
 
 namespace kinship::inputs {
 
-class FileInput final : public Input, private LineReceiver {
+class FileInput final : public Input, private LineReceiver, private RecordReceiver {
  public:
   FileInput(const InputContext& context, FileInputConfig config);
   ~FileInput() override;
@@ -49,23 +55,51 @@ class FileInput final : public Input, private LineReceiver {
     }
   };
 
-  void onLine(std::string_view line) override;
+  // A followed file: its tailer and what turns its lines into records.
+  struct FollowedFile {
+    std::unique_ptr<FileTailer> tailer;
+    std::unique_ptr<MultilineAssembler> multiline;  // null: each line is a record
+    Clock::TimePoint lastGrowth;                     // when a read last gave bytes
+    // Its last line was a piece of a split line: the next one continues it.
+    bool continuesLine = false;
+    // inotify watch on the file itself, for a path that is a symbolic link
+    // (appends to its target do not show in the watched directory); -1: none.
+    int watch = -1;
+  };
+
+  // LineReceiver (from the tailer of current_).
+  void onLine(std::string_view line, uint64_t endOffset) override;
   void onLineTooLong(const std::string& path, uint64_t bytes) override;
+  void onLineSplit() override;
+  void onRewind() override;
+  // RecordReceiver (lines, or what the multiline assembler joined).
+  void onRecord(std::string_view record, uint64_t endOffset) override;
+  void onRecordCut() override;
 
   void loadCheckpoints();
   // Where a file found by a scan starts: its checkpoint, or start_at.
   void positionNewTailer(FileTailer& tailer, bool firstScan);
   void armCheckpointTimer();
   void writeCheckpoints();
-  void closeTailer(FileTailer& tailer);
+  // Ships what the file still holds (partial line, multiline record), then
+  // forgets it.
+  void closeFile(FollowedFile& file);
+  // Makes `file` the one whose records go into batch_.
+  void beginFile(FollowedFile& file);
   void rescan(bool firstScan);
   void scheduleRead();
   void readPass();
   // Reads a bounded number of blocks; returns true at the end of the file.
-  bool readFromTailer(FileTailer& tailer);
+  bool readFromFile(FollowedFile& file);
+  // Ships partial lines and multiline records whose time has come.
+  void flushIdle();
+  void armFlushTimer();
+  void updateLag(bool refreshSizes);
+  bool excluded(const std::string& path) const;
   void submitBatch();
   void armPollTimer();
   void watchDirectories();
+  void watchLinkTarget(FollowedFile& file);
   void readInotify();
 
   asio::io_context& io_;
@@ -74,7 +108,10 @@ class FileInput final : public Input, private LineReceiver {
   FileInputConfig config_;
   FileTailer::Options tailerOptions_;
 
-  std::map<FileIdentity, std::unique_ptr<FileTailer>, IdentityLess> tailers_;
+  std::map<FileIdentity, FollowedFile, IdentityLess> files_;
+  // The file being read or flushed, and the time of this pass.
+  FollowedFile* current_ = nullptr;
+  Clock::TimePoint now_;
   pipeline::BatchPtr batch_;
   // The file the lines in batch_ come from, and its offset after the last.
   uint64_t batchSource_ = 0;
@@ -93,6 +130,9 @@ class FileInput final : public Input, private LineReceiver {
   bool paused_ = false;
 
   asio::steady_timer pollTimer_;
+  asio::steady_timer flushTimer_;
+  bool flushArmed_ = false;
+  Clock::TimePoint flushAt_;
   int inotifyFd_ = -1;
   std::unique_ptr<asio::posix::stream_descriptor> inotifyStream_;
   std::vector<char> inotifyBuffer_;
@@ -105,10 +145,12 @@ class FileInput final : public Input, private LineReceiver {
   prometheus::Counter* recordsCounter_;
   prometheus::Counter* bytesCounter_;
   prometheus::Counter* tooLongCounter_;
+  PendingCount linesSplit_;
+  PendingCount multilineCuts_;
   prometheus::Gauge* filesOpenGauge_;
+  prometheus::Gauge* lagGauge_;
   prometheus::Counter* checkpointWritesCounter_;
   prometheus::Counter* checkpointErrorsCounter_;
 };
-
 
 }  // namespace kinship::inputs

@@ -42,26 +42,33 @@ FileTailer::FileTailer(int fd, std::string path, FileIdentity identity, uint64_t
 
 FileTailer::~FileTailer() { ::close(fd_); }
 
-void FileTailer::checkRewritten() {
+bool FileTailer::checkRewritten() {
   constexpr size_t kHeadBytes = 64;
   if (readOffset_ == 0) {
     headKnown_ = false;
-    return;
+    return false;
   }
   if (!headKnown_) {
     auto head = readHead(std::min<uint64_t>(kHeadBytes, readOffset_));
-    if (!head) return;
+    if (!head) return false;
     head_ = std::move(*head);
     headKnown_ = true;
-    return;
+    return false;
   }
   auto current = readHead(head_.size());
-  if (!current || *current == head_) return;
+  if (!current || *current == head_) return false;
   log::warn("file", "{} was rewritten from its start (truncated and written past offset {}): reading it again "
             "from the start", path_, readOffset_);
+  rewind();
+  return true;
+}
+
+void FileTailer::rewind() {
   readOffset_ = 0;
   pending_ = 0;
   skippingLongLine_ = false;
+  skippedBytes_ = 0;
+  partialFlushed_ = false;
   headKnown_ = false;
 }
 
@@ -82,31 +89,29 @@ Result<uint64_t> FileTailer::size() const {
   return static_cast<uint64_t>(st.st_size);
 }
 
+void FileTailer::refreshSize() {
+  if (auto s = size()) knownSize_ = *s;
+}
+
 Result<FileTailer::ReadOutcome> FileTailer::readBlock(LineReceiver& receiver) {
   struct stat st {};
-  if (::fstat(fd_, &st) == 0 && static_cast<uint64_t>(st.st_size) < readOffset_) {
-    log::warn("file", "{} shrank from {} to {} bytes (truncated): reading it again from the start", path_,
-              readOffset_, static_cast<uint64_t>(st.st_size));
-    readOffset_ = 0;
-    pending_ = 0;
-    skippingLongLine_ = false;
-    headKnown_ = false;
+  if (::fstat(fd_, &st) == 0) {
+    knownSize_ = static_cast<uint64_t>(st.st_size);
+    if (knownSize_ < readOffset_) {
+      log::warn("file", "{} shrank from {} to {} bytes (truncated): reading it again from the start", path_,
+                readOffset_, knownSize_);
+      rewind();
+      receiver.onRewind();
+    }
   }
 
-  // A pending line that fills the whole buffer: grow up to the line limit
-  // (plus its newline and a CR), beyond which the line is dropped.
+  // A held line that fills the whole buffer: grow it. cutLines() never
+  // holds more than maxLineSize + 1 bytes (a longer line is skipped or
+  // split), so maxLineSize + 2 (the line, a CR and its newline) is enough.
   size_t capacity = buffer_.size() - pipeline::kParsePadding;
   if (pending_ == capacity) {
-    size_t limit = options_.maxLineSize + 2;
-    if (capacity < limit) {
-      size_t grown = std::min(limit, capacity * 2);
-      buffer_.resize(grown + pipeline::kParsePadding);
-      capacity = grown;
-    } else {
-      skippingLongLine_ = true;
-      skippedBytes_ = pending_;
-      pending_ = 0;
-    }
+    capacity = std::max(capacity + 1, std::min(options_.maxLineSize + 2, capacity * 2));
+    buffer_.resize(capacity + pipeline::kParsePadding);
   }
 
   ssize_t n;
@@ -125,6 +130,7 @@ void FileTailer::cutLines(size_t newBytes, LineReceiver& receiver) {
   size_t end = pending_ + newBytes;
   size_t lineStart = 0;
   size_t scan = pending_;  // the pending bytes hold no newline
+  const uint64_t bufferOffset = readOffset_ - end;
 
   if (skippingLongLine_) {
     const char* nl = static_cast<const char*>(std::memchr(base + scan, '\n', end - scan));
@@ -138,6 +144,7 @@ void FileTailer::cutLines(size_t newBytes, LineReceiver& receiver) {
     receiver.onLineTooLong(path_, skippedBytes_);
     skippingLongLine_ = false;
     skippedBytes_ = 0;
+    partialFlushed_ = false;
     lineStart = scan = consumed;
   }
 
@@ -147,17 +154,70 @@ void FileTailer::cutLines(size_t newBytes, LineReceiver& receiver) {
     size_t nlPos = static_cast<size_t>(nl - base);
     size_t lineEnd = nlPos;
     if (lineEnd > lineStart && base[lineEnd - 1] == '\r') --lineEnd;
-    size_t length = lineEnd - lineStart;
-    if (length > options_.maxLineSize) {
-      receiver.onLineTooLong(path_, length);
-    } else {
-      receiver.onLine(std::string_view(base + lineStart, length));
-    }
+    bool lateEnding = partialFlushed_ && lineEnd == lineStart;
+    partialFlushed_ = false;
+    if (!lateEnding) emitLine(lineStart, lineEnd, bufferOffset + nlPos + 1, bufferOffset, receiver);
     lineStart = scan = nlPos + 1;
+  }
+
+  // An unfinished line is certain to be too long once it holds two bytes
+  // more than the limit without a newline (one more could be the CR of a
+  // CRLF). Dropped: skip it from here. Split: its full pieces go out now.
+  if (options_.longLines == LongLines::kDrop && end - lineStart >= options_.maxLineSize + 2) {
+    skippingLongLine_ = true;
+    skippedBytes_ = end - lineStart;
+    pending_ = 0;
+    return;
+  }
+  if (options_.longLines == LongLines::kSplit) {
+    while (end - lineStart >= options_.maxLineSize + 2) {
+      size_t pieceEnd = lineStart + options_.maxLineSize;
+      receiver.onLine(std::string_view(base + lineStart, options_.maxLineSize), bufferOffset + pieceEnd);
+      receiver.onLineSplit();
+      partialFlushed_ = false;
+      lineStart = pieceEnd;
+    }
   }
 
   pending_ = end - lineStart;
   if (pending_ != 0 && lineStart != 0) std::memmove(base, base + lineStart, pending_);
+}
+
+void FileTailer::emitLine(size_t start, size_t end, uint64_t endOffset, uint64_t bufferOffset,
+                          LineReceiver& receiver) {
+  const char* base = buffer_.data();
+  const size_t max = options_.maxLineSize;
+  if (end - start <= max) {
+    receiver.onLine(std::string_view(base + start, end - start), endOffset);
+    return;
+  }
+  if (options_.longLines == LongLines::kDrop) {
+    receiver.onLineTooLong(path_, end - start);
+    return;
+  }
+  while (end - start > max) {
+    receiver.onLine(std::string_view(base + start, max), bufferOffset + start + max);
+    receiver.onLineSplit();
+    start += max;
+  }
+  receiver.onLine(std::string_view(base + start, end - start), endOffset);
+}
+
+void FileTailer::flushPartialLine(LineReceiver& receiver) {
+  if (skippingLongLine_) {
+    receiver.onLineTooLong(path_, skippedBytes_);
+    skippingLongLine_ = false;
+    skippedBytes_ = 0;
+  } else if (pending_ != 0) {
+    // A trailing CR may be the first half of a CRLF still being written.
+    size_t end = pending_;
+    if (buffer_[end - 1] == '\r') --end;
+    emitLine(0, end, readOffset_, readOffset_ - pending_, receiver);
+    pending_ = 0;
+  } else {
+    return;
+  }
+  partialFlushed_ = true;
 }
 
 }  // namespace kinship::inputs

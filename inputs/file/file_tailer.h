@@ -27,17 +27,28 @@ class LineReceiver {
  public:
   virtual ~LineReceiver() = default;
   // `line` has no line ending; the bytes after it stay readable for at least
-  // pipeline::kParsePadding bytes. Valid only during the call.
-  virtual void onLine(std::string_view line) = 0;
+  // pipeline::kParsePadding bytes. Valid only during the call. `endOffset`
+  // is the file offset just past the line (and its line ending): where a
+  // restart resumes once the line is delivered.
+  virtual void onLine(std::string_view line, uint64_t endOffset) = 0;
   // A line longer than the limit was dropped; `bytes` is how much of it was seen.
   virtual void onLineTooLong(const std::string& path, uint64_t bytes) = 0;
+  // long_lines: split cut a line: the piece just passed to onLine does not
+  // end it; the rest follows as further lines.
+  virtual void onLineSplit() {}
+  // The file was truncated: what follows is read again from offset 0.
+  virtual void onRewind() {}
 };
+
+// What to do with a line longer than max_line_size.
+enum class LongLines { kDrop, kSplit };
 
 class FileTailer {
  public:
   struct Options {
     size_t readBufferSize = 256 * 1024;
     size_t maxLineSize = 1024 * 1024 - 1024;
+    LongLines longLines = LongLines::kDrop;
   };
   enum class ReadOutcome { kData, kEndOfFile };
 
@@ -47,8 +58,20 @@ class FileTailer {
   FileTailer& operator=(const FileTailer&) = delete;
 
   // Reads one block and passes every complete line in it to `receiver`.
-  // A shrunken file (copytruncate) is read again from its start.
+  // A shrunken file (copytruncate) is read again from its start, after
+  // receiver.onRewind(); a partial line held from before is dropped.
   Result<ReadOutcome> readBlock(LineReceiver& receiver);
+
+  // An unfinished line (no newline yet) is held. Not while dropping the
+  // rest of a line too long: a pause in the middle of it must not let its
+  // tail through as a line of its own.
+  bool holdsPartialLine() const { return pending_ != 0; }
+  // Hands the held unfinished line out as a complete line (the writer is
+  // done with it: partial_line_timeout passed, or the file is closed); a
+  // line being dropped as too long is reported as dropped. A newline that
+  // arrives right after it ends that line and gives no empty line of its
+  // own.
+  void flushPartialLine(LineReceiver& receiver);
 
   const std::string& path() const { return path_; }
   void setPath(std::string path) { path_ = std::move(path); }
@@ -68,8 +91,13 @@ class FileTailer {
   // between two looks (copytruncate while kinship lagged): its first bytes
   // changed. Then reading starts again from 0. One small pread; call it once
   // per read pass, not per block.
-  void checkRewritten();
+  // Returns true when it started again from 0.
+  bool checkRewritten();
   Result<uint64_t> size() const;
+  // Bytes of the file not read yet, by the size seen at the last read or
+  // refreshSize(): the file's share of kinship_input_file_lag_bytes.
+  uint64_t lagBytes() const { return knownSize_ > readOffset_ ? knownSize_ - readOffset_ : 0; }
+  void refreshSize();
 
   // The input's name for this open file in acknowledgements (see
   // pipeline::AckReceiver); assigned by the input.
@@ -84,6 +112,12 @@ class FileTailer {
  private:
   FileTailer(int fd, std::string path, FileIdentity identity, uint64_t offset, const Options& options);
   void cutLines(size_t newBytes, LineReceiver& receiver);
+  // Passes buffer_[start, end) on as one line (split or dropped when too
+  // long); `endOffset` is the file offset after its line ending. Pieces of
+  // a split line end at their own offsets: `bufferOffset` is the file
+  // offset of buffer_[0].
+  void emitLine(size_t start, size_t end, uint64_t endOffset, uint64_t bufferOffset, LineReceiver& receiver);
+  void rewind();
 
   int fd_;
   std::string path_;
@@ -98,6 +132,10 @@ class FileTailer {
   bool skippingLongLine_ = false;
   uint64_t skippedBytes_ = 0;
   bool draining_ = false;
+  // The held line was handed out by flushPartialLine(): an empty line right
+  // after it is only its late line ending.
+  bool partialFlushed_ = false;
+  uint64_t knownSize_ = 0;
   // The file's first bytes as last seen (up to kHeadBytes), to notice rewrites.
   std::string head_;
   bool headKnown_ = false;

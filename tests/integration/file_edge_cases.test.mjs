@@ -9,9 +9,14 @@
 //    also when it was rewritten past the old offset while
 //    the daemon lagged, which its size alone cannot show;
 //  - a deleted file is read to its end; the daemon keeps running and picks
-//    up a new file of the same name.
-// One daemon follows <tmp>/in/*.log; each case writes its own file and looks
-// for its own records (each line starts with the case's tag).
+//    up a new file of the same name;
+//  - a missing final newline: the last line arrives once it has not grown
+//    for partial_line_timeout, and when its file is deleted;
+//  - paths matching `exclude` are not read;
+//  - multiline: a stack trace in <tmp>/in/*.trace (a second input) arrives
+//    as one record.
+// One daemon follows <tmp>/in/*.log (and *.trace); each case writes its own
+// file and looks for its own records (each line starts with the case's tag).
 //
 // Run by ctest as `node file_edge_cases.test.mjs` with KINSHIP_BIN and
 // NODE_PATH set; by hand: KINSHIP_BIN=build/kinship node tests/integration/file_edge_cases.test.mjs
@@ -58,6 +63,13 @@ before(async () => {
     // Small blocks, so that an over-long line spans several reads.
     '        read_buffer_size: 4KiB',
     '        poll_interval: 200ms',
+    '        partial_line_timeout: 500ms',
+    '        exclude: ["*-skip.log"]',
+    '      - type: file',
+    `        paths: [${JSON.stringify(path.join(inDir, '*.trace'))}]`,
+    '        start_at: beginning',
+    '        poll_interval: 200ms',
+    "        multiline: { start: '^M-[0-9]+ ', timeout: 300ms }",
     '    sink:',
     '      type: kinesis',
     `      stream: ${STREAM}`,
@@ -282,4 +294,53 @@ test('a deleted file is read to its end; a new file of that name is picked up', 
   const all = await waitForRecord('D-', 'D-5 new file, same name');
   assertRecords(all, ['D-1 first', 'D-2 second', 'D-3 just before deletion', 'D-4 last of the old file',
     'D-5 new file, same name'], 'records of both files');
+}));
+
+test('a missing final newline: the last line arrives after partial_line_timeout', wrap(async () => {
+  const file = path.join(inDir, 'nonewline.log');
+  fs.writeFileSync(file, 'P-1 first\nP-2 has no newline');
+  const records = await waitForRecord('P-', 'P-2 has no newline');
+  assertRecords(records, ['P-1 first', 'P-2 has no newline'], 'records of nonewline.log');
+
+  // The newline written late ends that line: no empty record, and the next
+  // line is whole.
+  fs.appendFileSync(file, '\nP-3 after the late newline\n');
+  const more = await waitForRecord('P-', 'P-3 after the late newline');
+  assertRecords(more, ['P-1 first', 'P-2 has no newline', 'P-3 after the late newline'], 'after the late newline');
+  assert.equal(seen.filter((d) => d.length === 0).length, 0, 'no empty record');
+
+  // A deleted file's unfinished last line is shipped when the file is closed.
+  const gone = path.join(inDir, 'nonewline-deleted.log');
+  fs.writeFileSync(gone, 'P-4 before\nP-5 last, unfinished');
+  await waitForRecord('P-4', 'P-4 before');
+  fs.unlinkSync(gone);
+  const all = await waitForRecord('P-', 'P-5 last, unfinished');
+  assert.equal(all.filter((d) => d.toString() === 'P-5 last, unfinished').length, 1, 'shipped once');
+}));
+
+test('paths matching exclude are not read', wrap(async () => {
+  fs.writeFileSync(path.join(inDir, 'x-skip.log'), 'X-1 excluded\n');
+  await sleep(500); // more than two polls
+  fs.writeFileSync(path.join(inDir, 'x-kept.log'), 'X-2 kept\n');
+  const records = await waitForRecord('X-', 'X-2 kept');
+  assertRecords(records, ['X-2 kept'], 'only the file not excluded');
+}));
+
+test('multiline: a stack trace arrives as one record', wrap(async () => {
+  const file = path.join(inDir, 'app.trace');
+  const trace = [
+    'M-1 ERROR request failed',
+    'java.lang.IllegalStateException: boom',
+    '\tat com.example.Service.handle(Service.java:42)',
+    '\tat com.example.Server.run(Server.java:7)',
+    'Caused by: java.io.IOException: closed',
+    '\t... 2 more',
+  ];
+  fs.writeFileSync(file, ['M-0 INFO started', ...trace].map((l) => l + '\n').join(''));
+  // The trace is the last record: it goes out on the 300 ms timeout.
+  const records = await waitForRecord('M-', trace.join('\n'));
+  assertRecords(records, ['M-0 INFO started', trace.join('\n')], 'records of app.trace');
+  fs.appendFileSync(file, 'M-2 INFO next\n');
+  const more = await waitForRecord('M-', 'M-2 INFO next');
+  assertRecords(more, ['M-0 INFO started', trace.join('\n'), 'M-2 INFO next'], 'after the next start line');
 }));

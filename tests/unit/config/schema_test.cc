@@ -677,5 +677,27 @@ TEST(SchemaToMarkdownTest, OneRowPerOption) {
             "| `tls` | section |  |  |  |\n");
 }
 
+TEST(SectionTest, NestedValidatesAMapOptionWithTheParentsFileAndEnvironment) {
+  static constexpr Option kTls[] = {
+      {.name = "ca", .type = ValueType::kString, .required = true},
+      {.name = "verify", .type = ValueType::kBool, .defaultValue = "true"},
+  };
+  Section s = check("stream: s\ntls:\n  ca: ${CA}\n", fakeEnv({{"CA", "/etc/ca.pem"}}));
+  Section tls = s.nested("tls", kTls);
+  EXPECT_EQ(tls.getString("ca"), "/etc/ca.pem");
+  EXPECT_TRUE(tls.getBool("verify"));
+  EXPECT_EQ(tls.path(), "sink.tls");
+
+  Section bad = check("stream: s\ntls:\n  ca: x\n  bogus: 1\n");
+  try {
+    bad.nested("tls", kTls);
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("t.yaml:4:"));
+    EXPECT_THAT(e.what(), HasSubstr("sink.tls.bogus"));
+  }
+  EXPECT_THROW(check("stream: s\ntls: [a]\n").nested("tls", kTls), ConfigError);
+}
+
 }  // namespace
 }  // namespace kinship::config

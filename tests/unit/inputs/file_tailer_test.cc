@@ -22,11 +22,17 @@ namespace {
 
 struct Collector : LineReceiver {
   std::vector<std::string> lines;
+  std::vector<uint64_t> endOffsets;
   std::vector<std::pair<std::string, uint64_t>> tooLong;
+  int splits = 0;
+  int rewinds = 0;
   unsigned paddingSum = 0;
 
-  void onLine(std::string_view line) override {
+  void onLineSplit() override { ++splits; }
+  void onRewind() override { ++rewinds; }
+  void onLine(std::string_view line, uint64_t endOffset) override {
     lines.emplace_back(line);
+    endOffsets.push_back(endOffset);
     // The contract: kParsePadding bytes after the line are readable. Touch
     // them all so ASan reports a short buffer.
     for (size_t i = 0; i < kParsePadding; ++i) paddingSum += static_cast<unsigned char>(line.data()[line.size() + i]);
@@ -75,10 +81,11 @@ class FileTailerTest : public ::testing::Test {
     return blocks;
   }
 
-  static FileTailer::Options small(size_t buffer, size_t maxLine = 1024) {
+  static FileTailer::Options small(size_t buffer, size_t maxLine = 1024, LongLines longLines = LongLines::kDrop) {
     FileTailer::Options o;
     o.readBufferSize = buffer;
     o.maxLineSize = maxLine;
+    o.longLines = longLines;
     return o;
   }
 
@@ -100,6 +107,7 @@ TEST_F(FileTailerTest, SplitsLinesAcrossBlockBoundaries) {
     Collector c;
     int blocks = drain(*t, c);
     EXPECT_EQ(c.lines, expected) << "buffer " << buffer;
+    EXPECT_EQ(c.endOffsets, (std::vector<uint64_t>{6, 31, 32, 40, 91, 93})) << "buffer " << buffer;
     EXPECT_TRUE(c.tooLong.empty()) << "buffer " << buffer;
     EXPECT_EQ(t->consumedOffset(), content.size()) << "buffer " << buffer;
     EXPECT_EQ(t->readOffset(), content.size()) << "buffer " << buffer;
@@ -117,6 +125,7 @@ TEST_F(FileTailerTest, StripsCrlf) {
   Collector c;
   drain(*t, c);
   EXPECT_EQ(c.lines, (Lines{std::string(15, 'a'), "b", "", "c\rd", ""}));
+  EXPECT_EQ(c.endOffsets, (std::vector<uint64_t>{17, 20, 22, 26, 28}));
 }
 
 TEST_F(FileTailerTest, FinalLineWithoutNewlineIsHeld) {
@@ -288,6 +297,8 @@ TEST_F(FileTailerTest, CopyTruncateRestartsFromTheStart) {
   append("new1\nnew2\n");
   drain(*t, c);
   EXPECT_EQ(c.lines, (Lines{"line one is long", "line two is long", "new1", "new2"}));
+  EXPECT_EQ(c.endOffsets.back(), 10u);
+  EXPECT_EQ(c.rewinds, 1);
   EXPECT_EQ(t->consumedOffset(), 10u);
 }
 
@@ -438,4 +449,140 @@ TEST_F(FileTailerTest, AppendsDoNotLookLikeARewrite) {
   EXPECT_EQ(tailer->readOffset(), 4u);
   drain(*tailer, c);
   EXPECT_EQ(c.lines, (Lines{"a-1", "a-2"}));
+}
+
+// partial_line_timeout: the held last line goes out whole when the input
+// decides its writer is done with it.
+TEST_F(FileTailerTest, FlushPartialLineHandsOutTheHeldLine) {
+  write("one\ntw");
+  auto t = open(false, small(16));
+  Collector c;
+  drain(*t, c);
+  EXPECT_TRUE(t->holdsPartialLine());
+  t->flushPartialLine(c);
+  EXPECT_FALSE(t->holdsPartialLine());
+  EXPECT_EQ(c.lines, (Lines{"one", "tw"}));
+  EXPECT_EQ(c.endOffsets, (std::vector<uint64_t>{4, 6}));
+  EXPECT_EQ(t->consumedOffset(), 6u);
+  t->flushPartialLine(c);  // nothing held: nothing happens
+  EXPECT_EQ(c.lines.size(), 2u);
+
+  // Its late newline ends it and makes no empty line; later ones do.
+  append("\n\nthree\n");
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{"one", "tw", "", "three"}));
+  EXPECT_EQ(t->consumedOffset(), 14u);
+}
+
+TEST_F(FileTailerTest, FlushedPartialLineContinuedLaterIsANewLine) {
+  write("abc");
+  auto t = open(false, small(4096));
+  Collector c;
+  drain(*t, c);
+  t->flushPartialLine(c);
+  append("def");
+  drain(*t, c);
+  t->flushPartialLine(c);  // flushed twice in a row: the writer is slow
+  append("\r\nghi\n");
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{"abc", "def", "ghi"}));
+  EXPECT_EQ(c.endOffsets, (std::vector<uint64_t>{3, 6, 12}));
+}
+
+TEST_F(FileTailerTest, FlushPartialLineLeavesATrailingCrOut) {
+  write("x\r");
+  auto t = open(false, small(4096));
+  Collector c;
+  drain(*t, c);
+  t->flushPartialLine(c);
+  append("\ny\n");
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{"x", "y"}));
+}
+
+TEST_F(FileTailerTest, FlushPartialLineReportsALongLineBeingDropped) {
+  write("a\n" + std::string(100, 'x'));
+  auto t = open(false, small(16, 20));
+  Collector c;
+  drain(*t, c);
+  EXPECT_FALSE(t->holdsPartialLine());  // no timeout ends a line being dropped
+  EXPECT_EQ(t->consumedOffset(), 2u);
+  t->flushPartialLine(c);  // closing the file does
+  EXPECT_EQ(c.lines, Lines{"a"});
+  ASSERT_EQ(c.tooLong.size(), 1u);
+  EXPECT_EQ(c.tooLong[0].second, 100u);
+  EXPECT_EQ(t->consumedOffset(), 102u);
+}
+
+// long_lines: split.
+TEST_F(FileTailerTest, SplitCutsLongLinesIntoMaxSizePieces) {
+  const std::string content = "short\n" + std::string(10, 'a') + std::string(10, 'b') + "ccccc\n" +
+                              std::string(10, 'd') + "\r\n" + std::string(20, 'e') + "\nend\n";
+  write(content);
+  for (size_t buffer : {1u, 3u, 7u, 11u, 12u, 16u, 64u, 4096u}) {
+    auto t = open(false, small(buffer, 10, LongLines::kSplit));
+    Collector c;
+    drain(*t, c);
+    EXPECT_EQ(c.lines, (Lines{"short", std::string(10, 'a'), std::string(10, 'b'), "ccccc", std::string(10, 'd'),
+                              std::string(10, 'e'), std::string(10, 'e'), "end"}))
+        << "buffer " << buffer;
+    // Every piece ends at its own offset, so a checkpoint there resumes at the next piece.
+    EXPECT_EQ(c.endOffsets, (std::vector<uint64_t>{6, 16, 26, 32, 44, 54, 65, 69}))
+        << "buffer " << buffer;
+    EXPECT_EQ(c.splits, 3) << "buffer " << buffer;
+    EXPECT_TRUE(c.tooLong.empty());
+    EXPECT_EQ(t->consumedOffset(), content.size());
+  }
+}
+
+TEST_F(FileTailerTest, SplitResumesInsideALineAtAPieceBoundary) {
+  write("x\n" + std::string(25, 'p') + "\n");
+  auto t = open(false, small(4096, 10, LongLines::kSplit));
+  t->resumeAt(12);  // after the first piece
+  Collector c;
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{std::string(10, 'p'), std::string(5, 'p')}));
+  EXPECT_EQ(c.splits, 1);
+}
+
+TEST_F(FileTailerTest, SplitHandsOutPiecesBeforeTheLineEnds) {
+  // A long line still being written: the full pieces go out, the rest is held.
+  write(std::string(25, 'q'));
+  auto t = open(false, small(8, 10, LongLines::kSplit));
+  Collector c;
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{std::string(10, 'q'), std::string(10, 'q')}));
+  EXPECT_EQ(t->consumedOffset(), 20u);
+  append("\n");
+  drain(*t, c);
+  EXPECT_EQ(c.lines, (Lines{std::string(10, 'q'), std::string(10, 'q'), std::string(5, 'q')}));
+  EXPECT_EQ(c.splits, 2);
+}
+
+TEST_F(FileTailerTest, SplitFlushesAHeldLongLineInPieces) {
+  write(std::string(11, 'r'));  // one byte over, no newline yet
+  auto t = open(false, small(4096, 10, LongLines::kSplit));
+  Collector c;
+  drain(*t, c);
+  EXPECT_TRUE(c.lines.empty());
+  t->flushPartialLine(c);
+  EXPECT_EQ(c.lines, (Lines{std::string(10, 'r'), "r"}));
+  EXPECT_EQ(c.endOffsets, (std::vector<uint64_t>{10, 11}));
+  EXPECT_EQ(c.splits, 1);
+}
+
+TEST_F(FileTailerTest, LagBytesIsWhatIsNotReadYet) {
+  write("0123456789\n");
+  auto t = open(false, small(4));
+  EXPECT_EQ(t->lagBytes(), 0u);  // size not looked at yet
+  t->refreshSize();
+  EXPECT_EQ(t->lagBytes(), 11u);
+  Collector c;
+  ASSERT_TRUE(t->readBlock(c).has_value());
+  EXPECT_EQ(t->lagBytes(), 7u);
+  drain(*t, c);
+  EXPECT_EQ(t->lagBytes(), 0u);
+  append("more\n");
+  t->refreshSize();
+  EXPECT_EQ(t->lagBytes(), 5u);
 }

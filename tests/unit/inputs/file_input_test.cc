@@ -1,0 +1,306 @@
+// FileInput end to end on real files, with the pipeline's queue read by the
+// test in place of a sink. Time is real (asio timers) but short; each wait
+// runs the I/O loop until a condition holds, with a deadline.
+
+#include "inputs/file/file_input.h"
+
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+#include <yaml-cpp/yaml.h>
+
+#include <asio/io_context.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "inputs/file/checkpoint_store.h"
+#include "inputs/file/file_input_config.h"
+#include "pipeline/pipeline.h"
+#include "tests/support/metrics_reader.h"
+
+using namespace kinship::inputs;
+using kinship::config::EnvLookup;
+using kinship::config::Section;
+using kinship::pipeline::Pipeline;
+using kinship::testing::metricValue;
+using namespace std::chrono_literals;
+
+namespace {
+
+const EnvLookup kNoEnv = [](std::string_view) -> std::optional<std::string> { return std::nullopt; };
+
+using Strings = std::vector<std::string>;
+
+class FileInputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/kinship-file-input-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    std::filesystem::create_directories(dir_ + "/in");
+  }
+  void TearDown() override {
+    input_.reset();
+    pipeline_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  // `options`: YAML lines added to the input's map.
+  void start(const std::string& options, size_t queueBytes = 64 * 1024 * 1024, const std::string& poll = "20ms") {
+    std::string yaml =
+        "paths: [\"" + dir_ + "/in/*\"]\nstart_at: beginning\npoll_interval: " + poll + "\n" + options;
+    Section s = Section::validate(YAML::Load(yaml), fileInputSchema(), "kinship.yaml", "pipelines.app.inputs.0", kNoEnv);
+    if (!pipeline_) pipeline_ = std::make_unique<Pipeline>("app", std::nullopt, queueBytes, registry_);
+    input_ = std::make_unique<FileInput>(InputContext{io_, *pipeline_, registry_, "file_0", dir_ + "/state"},
+                                         fileInputConfigFrom(s));
+    ASSERT_TRUE(input_->start().isOk());
+  }
+  // A clean stop, as the daemon does it: stop, deliver, then save.
+  void stop() {
+    input_->stop();
+    takeRecords();
+    input_->flushCheckpoints();
+    input_.reset();
+  }
+
+  void append(const std::string& name, const std::string& content) {
+    std::ofstream out(dir_ + "/in/" + name, std::ios::binary | std::ios::app);
+    out << content;
+  }
+
+  // Pops what is queued, keeps its records, and acknowledges it as a sink would.
+  void takeRecords() {
+    while (auto batch = pipeline_->queue().tryPop()) {
+      for (size_t i = 0; i < batch->size(); ++i) records_.emplace_back(batch->data(i));
+      batch->notifyAcknowledged();
+    }
+  }
+
+  // Runs the I/O loop (taking records when `drain`) until `done` holds.
+  bool runUntil(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s, bool drain = true) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      io_.run_for(5ms);
+      if (io_.stopped()) io_.restart();
+      if (drain) takeRecords();
+      if (done()) return true;
+    }
+    return false;
+  }
+  // Runs the loop for a while (to show that something does not happen).
+  void runFor(std::chrono::milliseconds d) {
+    runUntil([] { return false; }, d);
+  }
+
+  double metric(const std::string& name, std::map<std::string, std::string> labels = {}) {
+    labels["input"] = "file_0";
+    return metricValue(registry_, name, labels);
+  }
+
+  std::optional<uint64_t> checkpointOf(const std::string& name) {
+    CheckpointStore store(dir_ + "/state/checkpoints", "app.file_0");
+    auto files = store.load();
+    if (!files) return std::nullopt;
+    for (const auto& f : *files) {
+      if (f.path == dir_ + "/in/" + name) return f.offset;
+    }
+    return std::nullopt;
+  }
+
+  std::string dir_;
+  asio::io_context io_;
+  prometheus::Registry registry_;
+  std::unique_ptr<Pipeline> pipeline_;
+  std::unique_ptr<FileInput> input_;
+  Strings records_;
+};
+
+}  // namespace
+
+TEST_F(FileInputTest, PartialLineTimeoutShipsAFinalLineWithoutNewline) {
+  append("a.log", "one\ntwo");
+  start("partial_line_timeout: 100ms\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 2; })) << records_.size();
+  EXPECT_EQ(records_, (Strings{"one", "two"}));
+  // The newline that ends it later makes no empty record.
+  append("a.log", "\nthree\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 3; }));
+  runFor(150ms);
+  EXPECT_EQ(records_, (Strings{"one", "two", "three"}));
+  stop();
+  EXPECT_EQ(checkpointOf("a.log"), 14u);
+}
+
+TEST_F(FileInputTest, APartialLineThatKeepsGrowingIsHeld) {
+  start("partial_line_timeout: 300ms\n");
+  append("a.log", "x");
+  auto began = std::chrono::steady_clock::now();
+  for (int i = 0; i < 8; ++i) {  // grows every 60 ms: never idle for 300 ms
+    runFor(60ms);
+    append("a.log", "x");
+  }
+  EXPECT_TRUE(records_.empty());
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 1; }));
+  EXPECT_EQ(records_, Strings{std::string(9, 'x')});
+  EXPECT_GE(std::chrono::steady_clock::now() - began, 780ms);
+}
+
+TEST_F(FileInputTest, APartialLineIsNotCheckpointedUntilShipped) {
+  append("a.log", "one\ntw");
+  start("partial_line_timeout: 1h\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 1; }));
+  runFor(50ms);
+  stop();
+  EXPECT_EQ(checkpointOf("a.log"), 4u);
+  // After a restart the line, now finished, arrives whole.
+  append("a.log", "o\n");
+  start("partial_line_timeout: 1h\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 2; }));
+  EXPECT_EQ(records_, (Strings{"one", "two"}));
+}
+
+TEST_F(FileInputTest, ADeletedFileShipsItsPartialLineWhenClosed) {
+  append("a.log", "first\nlast words");
+  start("partial_line_timeout: 1h\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 1; }));
+  std::filesystem::remove(dir_ + "/in/a.log");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 2; }));
+  EXPECT_EQ(records_, (Strings{"first", "last words"}));
+  EXPECT_EQ(metric("kinship_input_files_open"), 0);
+}
+
+TEST_F(FileInputTest, LongLinesSplitAreCounted) {
+  append("a.log", "short\n" + std::string(25, 'L') + "\nend\n");
+  start("max_line_size: 10\nlong_lines: split\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 5; }));
+  EXPECT_EQ(records_, (Strings{"short", std::string(10, 'L'), std::string(10, 'L'), std::string(5, 'L'), "end"}));
+  EXPECT_EQ(metric("kinship_input_records_split_total", {{"reason", "line_too_long"}}), 2);
+  EXPECT_EQ(metric("kinship_input_dropped_total", {{"reason", "line_too_long"}}), 0);
+}
+
+TEST_F(FileInputTest, LongLinesDroppedByDefault) {
+  append("a.log", "short\n" + std::string(25, 'L') + "\nend\n");
+  start("max_line_size: 10\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 2; }));
+  EXPECT_EQ(records_, (Strings{"short", "end"}));
+  EXPECT_EQ(metric("kinship_input_dropped_total", {{"reason", "line_too_long"}}), 1);
+  EXPECT_EQ(metric("kinship_input_records_split_total", {{"reason", "line_too_long"}}), 0);
+}
+
+TEST_F(FileInputTest, MultilineJoinsAStackTraceAndShipsItOnTimeout) {
+  append("a.log",
+         "2024-05-01 INFO up\n"
+         "2024-05-01 ERROR failed\n"
+         "java.lang.RuntimeException: boom\n"
+         "\tat a.B.c(B.java:1)\n");
+  start("multiline: { start: '^\\d{4}-', timeout: 100ms }\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 2; }));
+  EXPECT_EQ(records_, (Strings{"2024-05-01 INFO up",
+                               "2024-05-01 ERROR failed\njava.lang.RuntimeException: boom\n\tat a.B.c(B.java:1)"}));
+}
+
+TEST_F(FileInputTest, MultilineMaxSizeIsCounted) {
+  append("a.log", "S 0123456789\n" + std::string(2000, 'c') + "\n" + "S next\n");
+  start("multiline: { start: '^S ', timeout: 50ms, max_size: 1KiB }\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 4; }));
+  EXPECT_EQ(records_[0], "S 0123456789");
+  EXPECT_EQ(records_[1], std::string(1024, 'c'));
+  EXPECT_EQ(records_[2], std::string(2000 - 1024, 'c'));
+  EXPECT_EQ(records_[3], "S next");
+  EXPECT_EQ(metric("kinship_input_records_split_total", {{"reason", "multiline_max_size"}}), 2);
+}
+
+// A restart never skips a record that was half assembled when it stopped:
+// the checkpoint stays at that record's first line.
+TEST_F(FileInputTest, MultilineRestartReadsAHalfAssembledRecordAgainWhole) {
+  const std::string first = "S1\nc1\n";
+  append("a.log", first + "S2\nc2\n");
+  start("multiline: { start: '^S', timeout: 1h }\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 1; }));
+  runFor(50ms);
+  EXPECT_EQ(records_, Strings{"S1\nc1"});
+  stop();
+  EXPECT_EQ(checkpointOf("a.log"), first.size());
+
+  append("a.log", "c3\nS3\n");
+  start("multiline: { start: '^S', timeout: 1h }\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 2; }));
+  EXPECT_EQ(records_, (Strings{"S1\nc1", "S2\nc2\nc3"}));
+}
+
+TEST_F(FileInputTest, ExcludedPathsAreNotFollowed) {
+  append("a.log", "kept\n");
+  append("b.log.gz", "excluded\n");
+  append("debug-1.log", "excluded too\n");
+  start("exclude: [\"*.gz\", \"" + dir_ + "/in/debug-*\"]\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 1; }));
+  runFor(100ms);  // a few polls
+  EXPECT_EQ(records_, Strings{"kept"});
+  EXPECT_EQ(metric("kinship_input_files_open"), 1);
+}
+
+// kinship_input_file_lag_bytes: what the files hold beyond the read offset.
+// With nobody taking batches the queue fills, reading pauses, and the lag
+// shows what is left; once batches are taken it returns to 0.
+TEST_F(FileInputTest, LagGrowsWhileTheSinkStallsAndReturnsToZero) {
+  std::string content;
+  for (int i = 0; i < 20000; ++i) content += "line " + std::to_string(i) + " padding padding padding\n";
+  append("a.log", content);
+  start("read_buffer_size: 4KiB\n", /*queueBytes=*/16 * 1024);
+  ASSERT_TRUE(runUntil([&] { return metric("kinship_input_file_lag_bytes") > 0; }, 5s, /*drain=*/false));
+  double stalled = metric("kinship_input_file_lag_bytes");
+  EXPECT_GT(stalled, static_cast<double>(content.size()) / 2);
+  EXPECT_EQ(metric("kinship_input_files_open"), 1);
+
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 20000; }));
+  ASSERT_TRUE(runUntil([&] { return metric("kinship_input_file_lag_bytes") == 0; }));
+  append("a.log", "one more\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 20001; }));
+  EXPECT_EQ(metric("kinship_input_file_lag_bytes"), 0);
+}
+
+TEST_F(FileInputTest, MultilineWithSplitLinesKeepsTheLineWhole) {
+  append("a.log", "S first\n" + std::string(25, 'x') + "\nS second\n");
+  start("max_line_size: 10\nlong_lines: split\nmultiline: { start: '^S ', timeout: 50ms }\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 2; }));
+  EXPECT_EQ(records_, (Strings{"S first\n" + std::string(25, 'x'), "S second"}));
+}
+
+// A path that is a symbolic link to a file elsewhere: appends to the target
+// do not show in the watched directory, so the target itself is watched.
+// Polling is made too slow to notice them within the test.
+TEST_F(FileInputTest, AppendsToASymlinkedFilesTargetAreSeenWithoutPolling) {
+  std::filesystem::create_directories(dir_ + "/real");
+  const std::string target = dir_ + "/real/app.log";
+  { std::ofstream(target) << "first\n"; }
+  std::filesystem::create_symlink(target, dir_ + "/in/app.log");
+  start("", 64 * 1024 * 1024, "1h");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 1; }));
+  runFor(50ms);
+  for (int i = 0; i < 3; ++i) {
+    { std::ofstream(target, std::ios::app) << "more " << i << "\n"; }
+    ASSERT_TRUE(runUntil([&] { return records_.size() == 2u + i; }, 3s)) << "append " << i;
+  }
+  EXPECT_EQ(records_, (Strings{"first", "more 0", "more 1", "more 2"}));
+}
+
+// A pause in the middle of a line being dropped as too long does not let
+// its tail through as a record.
+TEST_F(FileInputTest, PartialLineTimeoutDoesNotEndALineBeingDropped) {
+  append("a.log", "ok\n" + std::string(30, 'x'));
+  start("max_line_size: 10\nread_buffer_size: 4KiB\npartial_line_timeout: 50ms\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 1; }));
+  runFor(200ms);
+  append("a.log", "tail\nnext\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 2; }));
+  runFor(100ms);
+  EXPECT_EQ(records_, (Strings{"ok", "next"}));
+  EXPECT_EQ(metric("kinship_input_dropped_total", {{"reason", "line_too_long"}}), 1);
+}
