@@ -5,6 +5,7 @@
 //   (kinship_input_dropped_total by reason: kernel_overflow, queue_full, ...)
 //   == sent, and every record received reaches the sink;
 // - the daemon stays up: /healthz answers, SIGTERM exits 0;
+// - datagrams over max_datagram_size: dropped whole, counted as truncated;
 // - overloaded (slow sink, small queue, tiny socket buffer): the same sum
 //   holds with drops of both kinds;
 // - the same over IPv6 on [::1] (skipped with a message when ::1 cannot be bound).
@@ -91,6 +92,14 @@ async function settledFigures(admin, sent) {
   }
 }
 
+// CPU time (user + system) a process has used so far, from /proc; clock
+// ticks are 1/100 s on Linux.
+function cpuSeconds(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function floodAndAccount({ listen, target, count, label, daemonOptions = {}, senderArgs = [] }) {
   const { daemon, admin, port } = await startUdpDaemon(listen, daemonOptions);
   const summary = await sendDatagrams([
@@ -101,6 +110,7 @@ async function floodAndAccount({ listen, target, count, label, daemonOptions = {
   const f = await settledFigures(admin, summary.sent);
   const settledAt = Date.now();
   const health = await fetch(`${admin}/healthz`);
+  const cpu = cpuSeconds(daemon.proc.pid);
   const stopped = await daemon.stop('SIGTERM', 15000);
   const stoppedAt = Date.now();
 
@@ -112,7 +122,8 @@ async function floodAndAccount({ listen, target, count, label, daemonOptions = {
   console.log(
     `${label}: received ${f.received} (${pct(f.received)}%), dropped ${f.dropped} ` +
       `${JSON.stringify(f.drops)}; accounted ${f.accounted} of ${summary.sent}; delivered to the sink ${f.delivered}` +
-      ` (settled ${settledAt - sentAt} ms after the last send; stopped in ${stoppedAt - settledAt} ms)`,
+      ` (settled ${settledAt - sentAt} ms after the last send; stopped in ${stoppedAt - settledAt} ms; ` +
+      `daemon CPU ${cpu.toFixed(2)} s in all)`,
   );
 
   const log = tailOf(daemon.stderr(), 30);
@@ -149,6 +160,31 @@ test('overloaded: a slow sink, a small queue and a tiny socket buffer; drops of 
   });
   assert.ok((f.drops.queue_full ?? 0) > 0, 'the queue filled: queue_full drops were counted');
   assert.ok((f.drops.kernel_overflow ?? 0) > 0, 'the socket buffer overflowed: kernel_overflow drops were counted');
+});
+
+test('datagrams over max_datagram_size are dropped whole and counted as truncated', async () => {
+  const { daemon, admin, port } = await startUdpDaemon('127.0.0.1:0', {
+    inputExtra: '        max_datagram_size: 512',
+  });
+  const target = `127.0.0.1:${port}`;
+  // 5,000 that fit, then 5,000 of 1000 bytes that the kernel cuts to 512.
+  const fit = await sendDatagrams(['--udp', target, '--count', '5000', '--rate', '20000', '--size', '400']);
+  const cut = await sendDatagrams(['--udp', target, '--count', '5000', '--rate', '20000', '--size', '1000',
+    '--first-seq', '5000']);
+  const sent = fit.sent + cut.sent;
+  const f = await settledFigures(admin, sent);
+  const bytes = metricSum(await scrape(admin), 'kinship_input_bytes_total', { pipeline: 'flood', input: 'udp_0' });
+  await daemon.stop('SIGTERM', 15000);
+
+  console.log(`truncation: sent ${fit.sent} of 400 bytes and ${cut.sent} of 1000 bytes (max_datagram_size 512); ` +
+    `received ${f.received} (${bytes} bytes), dropped ${JSON.stringify(f.drops)}`);
+  assert.equal(sent, 10000);
+  assert.equal(f.accounted, sent, 'received + dropped == sent');
+  assert.ok(f.drops.truncated > 0, 'the long datagrams were counted as truncated');
+  // Only whole 400-byte datagrams were shipped: nothing cut was kept in part.
+  assert.ok(f.received > 0);
+  assert.equal(bytes, 400 * f.received, 'every record received is a whole 400-byte datagram');
+  assert.ok(f.received <= fit.sent && f.drops.truncated <= cut.sent);
 });
 
 async function canBindIpv6Loopback() {
