@@ -116,7 +116,8 @@ test('(a) stream: 50 clients x 2,000 lines each, every line delivered once and i
   // shard limits.
   const config = writeConfig(dir, {
     input: `path: ${socketPath}\nmode: stream\nparser: json\nsocket_mode: "0600"`,
-    pipelineExtra: '    partition_key: "{client}"',
+    // A small queue: the input pauses reading while it is full.
+    pipelineExtra: '    partition_key: "{client}"\n    queue_size: 256KiB',
     sink: `type: kinesis\nstream: local\nregion: us-east-1\nendpoint: ${fake.url}\nmax_in_flight: 1\npacing: false`,
   });
   const { daemon, admin } = await startKinship(config);
@@ -189,13 +190,18 @@ test('(a) stream: 50 clients x 2,000 lines each, every line delivered once and i
   assert.equal(health, 200);
 });
 
-test('(b) datagram: every datagram sent is received or counted as dropped', async () => {
+async function datagramsAccountedFor({ label, socketMode, pipelineExtra = '', sinkExtra = '' }) {
   const COUNT = 100000;
   const dir = tempDir();
   const socketPath = path.join(dir, 'dgram.sock');
-  const config = writeConfig(dir, { input: `path: ${socketPath}\nmode: datagram\nparser: json\nsocket_mode: "0622"` });
+  const config = writeConfig(dir, {
+    input: `path: ${socketPath}\nmode: datagram\nparser: json\nsocket_mode: "${socketMode}"`,
+    pipelineExtra,
+    sink: `type: discard\n${sinkExtra}`,
+  });
   const { daemon, admin } = await startKinship(config);
-  assert.equal(fs.lstatSync(socketPath).mode & 0o777, 0o622, 'socket_mode 0622 applied');
+  const mode = fs.lstatSync(socketPath).mode & 0o777;
+  assert.equal(mode.toString(8), socketMode.replace(/^0/, ''), 'socket_mode applied');
 
   const summary = await sendDatagrams(['--unix', socketPath, '--count', String(COUNT), '--size', '200',
     '--newline']);
@@ -218,7 +224,7 @@ test('(b) datagram: every datagram sent is received or counted as dropped', asyn
   const health = (await fetch(`${admin}/healthz`)).status;
   await stopKinship(daemon);
 
-  console.log(`datagram: sent ${summary.sent} in ${summary.seconds.toFixed(2)} s (${summary.rate.toFixed(0)}/s, ` +
+  console.log(`${label}: sent ${summary.sent} in ${summary.seconds.toFixed(2)} s (${summary.rate.toFixed(0)}/s, ` +
     `sender waited ${summary.eagain_waits} times for the receiver's queue); received ${f.received}, ` +
     `dropped ${f.dropped} ${JSON.stringify(f.drops)}; delivered to the sink ${f.delivered}`);
   assert.equal(summary.sent, COUNT);
@@ -227,6 +233,20 @@ test('(b) datagram: every datagram sent is received or counted as dropped', asyn
   assert.equal(f.delivered, f.received, 'every record received reached the sink');
   assert.equal(health, 200);
   assert.ok(!fs.existsSync(socketPath), 'the socket file is removed at stop');
+  return f;
+}
+
+test('(b) datagram: every datagram sent is received or counted as dropped', async () => {
+  await datagramsAccountedFor({ label: 'datagram', socketMode: '0622' });
+});
+
+test('(b) datagram, overloaded: a slow sink behind a small queue; received + queue_full drops == sent', async () => {
+  // The sink takes 5 ms per batch behind a 64 KiB queue: the queue fills,
+  // and datagrams are read and dropped rather than left to block the sender.
+  const f = await datagramsAccountedFor({
+    label: 'datagram overloaded', socketMode: '0600', pipelineExtra: '    queue_size: 64KiB', sinkExtra: 'delay: 5ms',
+  });
+  assert.ok((f.drops.queue_full ?? 0) > 0, 'the queue filled: queue_full drops were counted');
 });
 
 // A socket file whose process died without unlinking it: a node server
