@@ -255,8 +255,11 @@ void DatagramReader::pollKernelDrops() {
   // The SO_RXQ_OVFL value rides on datagrams, so the drops after the last
   // datagram queued (the tail of a flood that overflowed the buffer) would
   // wait for the next datagram, perhaps for ever. The counter itself, read
-  // now, has them all: the kernel drops only while datagrams are queued,
+  // now, has them all: the kernel drops for a full buffer only while
+  // datagrams are queued (it lets one past the limit of an empty buffer),
   // and every wake-up reads until the queue is empty or comes back to it.
+  // (Drops for other reasons, such as system-wide UDP memory pressure, may
+  // come with an empty queue: those are counted at the next wake-up.)
   if (!memInfoWorks_ || !socket_.is_open()) return;
   uint32_t info[SK_MEMINFO_VARS] = {};
   socklen_t length = sizeof(info);

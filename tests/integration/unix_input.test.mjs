@@ -6,7 +6,8 @@
 // (c) a stale socket file at the path (its process died without unlinking
 //     it) is removed and the daemon starts, in both modes;
 // (d) a regular file at the path: the daemon refuses to start, names the
-//     path, and leaves the file alone.
+//     path, and leaves the file alone;
+// (e) a socket another kinship listens on: the second refuses to start.
 // Every daemon that started must exit 0 on SIGTERM. Figures are printed.
 
 import { after, test } from 'node:test';
@@ -315,4 +316,25 @@ test('(d) a regular file at the path: refuses to start, names the path, leaves t
   assert.equal(after.ino, before.ino);
   assert.equal(after.mtimeMs, before.mtimeMs);
   assert.equal(after.mode, before.mode);
+});
+
+test('(e) a socket another kinship is listening on: the second refuses to start, the first keeps working', async () => {
+  const dir = tempDir();
+  const socketPath = path.join(dir, 'live.sock');
+  const first = await startKinship(writeConfig(dir, { input: `path: ${socketPath}\nmode: stream` }));
+  const secondDir = tempDir();
+  const run = await runKinship(['--config', writeConfig(secondDir, { input: `path: ${socketPath}\nmode: stream` })],
+    { timeoutMs: 15000 });
+  console.log(`live socket: second kinship exit code ${run.code}; ` +
+    `${run.stderr.trim().split('\n').pop().replace(/^\S+ /, '')}`);
+  assert.equal(run.timedOut, false);
+  assert.notEqual(run.code, 0, 'the second one does not start');
+  assert.ok(run.stderr.includes(`${socketPath} is in use`), `stderr names the path:\n${run.stderr}`);
+
+  assert.ok(fs.lstatSync(socketPath).isSocket(), 'the first one\'s socket is still there');
+  await runClient(socketPath, ['{"still":"working"}\n']);
+  await waitFor(async () => metricSum(await scrape(first.admin), 'kinship_input_records_total', inputLabels) === 1, {
+    what: 'the first kinship to read a record',
+  });
+  await stopKinship(first.daemon);
 });
