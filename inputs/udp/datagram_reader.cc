@@ -1,5 +1,6 @@
 #include "inputs/udp/datagram_reader.h"
 
+#include <linux/sock_diag.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -96,6 +97,7 @@ void DatagramReader::stop() {
   running_ = false;
   asio::error_code ignored;
   retryTimer_.cancel();
+  if (options_.countKernelDrops) pollKernelDrops();  // while the socket is still open
   socket_.close(ignored);
   finishWake();
   batch_.reset();
@@ -239,26 +241,55 @@ void DatagramReader::handleDatagram(std::string_view datagram, bool& queueFull) 
 }
 
 void DatagramReader::noteKernelDrops(msghdr& header) {
-  // The kernel attaches the socket's cumulative drop count (as it stood when
-  // the datagram was queued) once it is non-zero; the difference from the
-  // last value seen is what was lost since.
+  // The kernel attaches the socket's cumulative drop count, as it stood when
+  // the datagram was queued, once it is non-zero.
   for (cmsghdr* c = CMSG_FIRSTHDR(&header); c != nullptr; c = CMSG_NXTHDR(&header, c)) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_RXQ_OVFL) continue;
     uint32_t total = 0;
     std::memcpy(&total, CMSG_DATA(c), sizeof(total));
-    uint32_t delta = total - kernelDropsSeen_;  // unsigned: survives wrap-around
-    if (delta != 0 && delta < (1u << 31)) {
-      kernelDropsSeen_ = total;
-      droppedKernel_->Increment(static_cast<double>(delta));
-      auto now = std::chrono::steady_clock::now();
-      if (now - lastWarning_ >= kWarningInterval) {
-        lastWarning_ = now;
-        log::warn(options_.component,
-                  "{}: the kernel dropped {} datagrams because the socket buffer was full ({} so far); "
-                  "raise receive_buffer_size (and net.core.rmem_max) or add CPU",
-                  options_.name, delta, total);
-      }
-    }
+    addKernelDrops(total);
+  }
+}
+
+void DatagramReader::pollKernelDrops() {
+  // The SO_RXQ_OVFL value rides on datagrams, so the drops after the last
+  // datagram queued (the tail of a flood that overflowed the buffer) would
+  // wait for the next datagram, perhaps for ever. The counter itself, read
+  // now, has them all: the kernel drops for a full buffer only while
+  // datagrams are queued (it lets one past the limit of an empty buffer),
+  // and every wake-up reads until the queue is empty or comes back to it.
+  // (Drops for other reasons, such as system-wide UDP memory pressure, may
+  // come with an empty queue: those are counted at the next wake-up.)
+  if (!memInfoWorks_ || !socket_.is_open()) return;
+  uint32_t info[SK_MEMINFO_VARS] = {};
+  socklen_t length = sizeof(info);
+  if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_MEMINFO, info, &length) != 0 ||
+      length < (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t)) {
+    memInfoWorks_ = false;
+    log::warn(options_.component,
+              "{}: cannot read the socket's drop counter (SO_MEMINFO: {}); datagrams the kernel drops are "
+              "counted late, when a later datagram arrives",
+              options_.name, std::strerror(errno));
+    return;
+  }
+  addKernelDrops(info[SK_MEMINFO_DROPS]);
+}
+
+void DatagramReader::addKernelDrops(uint32_t total) {
+  // `total` is the socket's cumulative count; the difference from the last
+  // value seen is what was lost since. A value behind it (an older
+  // datagram's SO_RXQ_OVFL) is ignored.
+  uint32_t delta = total - kernelDropsSeen_;  // unsigned: survives wrap-around
+  if (delta == 0 || delta >= (1u << 31)) return;
+  kernelDropsSeen_ = total;
+  droppedKernel_->Increment(static_cast<double>(delta));
+  auto now = std::chrono::steady_clock::now();
+  if (now - lastWarning_ >= kWarningInterval) {
+    lastWarning_ = now;
+    log::warn(options_.component,
+              "{}: the kernel dropped {} datagrams because the socket buffer was full ({} so far); "
+              "raise receive_buffer_size (and net.core.rmem_max) or add CPU",
+              options_.name, delta, total);
   }
 }
 
@@ -273,6 +304,7 @@ void DatagramReader::finishWake() {
                 options_.oversizeReason);
     }
   }
+  if (options_.countKernelDrops) pollKernelDrops();
   submitBatch();
   droppedOversize_.publish();
   droppedEmpty_.publish();

@@ -7,10 +7,10 @@
 //
 // A datagram sender cannot be told to wait, so the reader never pauses: when
 // the pipeline's queue is full it keeps draining the socket and counts what
-// it drops (kinship_input_dropped_total{reason="queue_full"}), and with
-// SO_RXQ_OVFL it also counts what the kernel dropped because the socket
-// buffer was full (reason="kernel_overflow"). Every datagram is counted
-// exactly once: as records, or under one drop reason.
+// it drops (kinship_input_dropped_total{reason="queue_full"}); it also
+// counts what the kernel dropped because the socket buffer was full
+// (reason="kernel_overflow"), from the socket's own drop counter. Every
+// datagram is counted exactly once: as records, or under one drop reason.
 //
 // Threading: lives on the I/O thread (see inputs/input.h).
 
@@ -59,7 +59,9 @@ class DatagramReader {
     size_t maxRecordSize = SIZE_MAX;
     int batchDatagrams = 64;
     std::string oversizeReason = "truncated";
-    // Read the kernel's drop counter (the socket must have SO_RXQ_OVFL set).
+    // Count what the kernel dropped: read the socket's drop counter at the
+    // end of every wake-up (SO_MEMINFO), and from the SO_RXQ_OVFL value on
+    // each datagram when the socket has that option set.
     bool countKernelDrops = false;
     std::string component = "udp";  // for log lines
     std::string name;               // "udp_0 on 127.0.0.1:5514", for log lines
@@ -87,6 +89,8 @@ class DatagramReader {
   void handleReceived(int count);
   void handleDatagram(std::string_view datagram, bool& queueFull);
   void noteKernelDrops(msghdr& header);
+  void pollKernelDrops();
+  void addKernelDrops(uint32_t total);
   void finishWake();
   void submitBatch();
   void retryLater();
@@ -108,6 +112,7 @@ class DatagramReader {
   pipeline::BatchPtr batch_;
 
   uint32_t kernelDropsSeen_ = 0;   // the socket's cumulative drop counter, last value read
+  bool memInfoWorks_ = true;       // false once SO_MEMINFO failed (a kernel before 4.6)
   bool droppingForQueue_ = false;  // between the first queue_full drop and the next record kept
   uint64_t droppedThisEpisode_ = 0;
   std::chrono::steady_clock::time_point lastWarning_{};

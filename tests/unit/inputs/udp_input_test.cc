@@ -391,6 +391,27 @@ TEST_F(UdpInputTest, KernelOverflowIsCounted) {
   EXPECT_EQ(static_cast<double>(records_.size()), received());
 }
 
+// The tail of a flood: the datagrams the kernel drops after the last one it
+// queued. SO_RXQ_OVFL reports drops only on a later datagram, so these must
+// be counted from the socket's drop counter itself, with no datagram after
+// them (no marker, unlike settle()).
+TEST_F(UdpInputTest, KernelDropsAfterTheLastDatagramQueuedAreCounted) {
+  auto c = config();
+  c.receiveBufferSize = 4 * 1024;
+  ASSERT_TRUE(start(c));
+  Sender sender(AF_INET, input_->localPort());
+  constexpr int kSent = 200;
+  // Nothing reads while these arrive: the buffer fills with the first few,
+  // and every drop comes after the last datagram queued.
+  for (int i = 0; i < kSent; ++i) sender.send("tail " + std::to_string(i));
+  EXPECT_TRUE(runUntil([&] { return accounted() == kSent; }, 5s, /*collecting=*/false))
+      << "accounted " << accounted() << " of " << kSent << " (received " << received() << ", kernel_overflow "
+      << dropped("kernel_overflow") << ")";
+  EXPECT_GT(dropped("kernel_overflow"), 0);
+  EXPECT_GT(received(), 0);
+  EXPECT_EQ(received() + dropped("kernel_overflow"), static_cast<double>(kSent));
+}
+
 TEST_F(UdpInputTest, TenThousandDatagramsAreAllAccountedFor) {
   auto c = config();
   c.receiveBufferSize = 64 * 1024;
