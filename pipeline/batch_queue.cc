@@ -60,7 +60,7 @@ void BatchQueue::push(BatchPtr batch) {
 
 BatchPtr BatchQueue::popUntil(std::chrono::steady_clock::time_point deadline) {
   BatchPtr batch;
-  std::function<void()> callback;
+  std::vector<std::function<void()>> callbacks;
   {
     std::unique_lock lock(mutex_);
     notEmpty_.wait_until(lock, deadline, [&] { return !batches_.empty() || closed_; });
@@ -70,10 +70,11 @@ BatchPtr BatchQueue::popUntil(std::chrono::steady_clock::time_point deadline) {
     queuedBytes_ -= batch->bytes();
     if (wasFull_ && queuedBytes_ < capacityBytes_ / 2) {
       wasFull_ = false;
-      callback = spaceCallback_;
+      callbacks = spaceCallbacks_;  // copied only on this rare transition
     }
   }
-  if (callback) callback();
+  // Called without the lock: a callback may look at the queue.
+  for (const auto& callback : callbacks) callback();
   return batch;
 }
 
@@ -94,9 +95,9 @@ size_t BatchQueue::queuedBatches() const {
   return batches_.size();
 }
 
-void BatchQueue::setSpaceCallback(std::function<void()> callback) {
+void BatchQueue::addSpaceCallback(std::function<void()> callback) {
   std::lock_guard lock(mutex_);
-  spaceCallback_ = std::move(callback);
+  spaceCallbacks_.push_back(std::move(callback));
 }
 
 void BatchQueue::close() {

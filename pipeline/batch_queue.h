@@ -3,7 +3,7 @@
 // on the I/O thread) and its sink (the consumer, on the sink thread), plus
 // the pool that recycles batches. Bounded by bytes: once `capacityBytes` are
 // queued, `full()` turns true and producers stop reading until the consumer
-// makes room, when the space callback fires (on the consumer's thread).
+// makes room, when the space callbacks fire (on the consumer's thread).
 // A push is never refused, so a producer may overshoot by the batch it has
 // already filled; memory stays bounded by capacity + one batch per input.
 // Thread-safe.
@@ -49,9 +49,11 @@ class BatchQueue {
   bool full() const;
   size_t queuedBytes() const;
   size_t queuedBatches() const;
-  // Called (on the consumer's thread) when the queue drops below half its
-  // capacity after having been full.
-  void setSpaceCallback(std::function<void()> callback);
+  // Adds a callback run (on the consumer's thread) when the queue drops
+  // below half its capacity after having been full. Every producer that
+  // pauses on full() adds one; they stay for the queue's life, so each must
+  // cope with its owner being gone (capture a weak reference).
+  void addSpaceCallback(std::function<void()> callback);
   // Wakes a waiting consumer; later pops still drain what is queued.
   void close();
   bool closed() const;
@@ -67,7 +69,7 @@ class BatchQueue {
   size_t queuedBytes_ = 0;
   bool wasFull_ = false;
   bool closed_ = false;
-  std::function<void()> spaceCallback_;
+  std::vector<std::function<void()>> spaceCallbacks_;
   std::vector<std::unique_ptr<RecordBatch>> freeBatches_;
 };
 

@@ -81,7 +81,7 @@ Status SpoolStage::start() {
   if (!opened) return opened.error();
   spool_ = std::move(*opened);
   publishMetrics();
-  output_.setSpaceCallback([this] { readerWake_.notify_one(); });
+  output_.addSpaceCallback([this] { readerWake_.notify_one(); });
   lastSync_ = lastMetrics_ = std::chrono::steady_clock::now();
   writer_ = std::thread([this] { writerLoop(); });
   reader_ = std::thread([this] { readerLoop(); });

@@ -85,7 +85,7 @@ Status FileInput::start() {
   loadCheckpoints();
   running_ = true;
   std::weak_ptr<FileInput*> weak = alive_;
-  pipeline_.queue().setSpaceCallback([weak, &io = io_] {
+  pipeline_.queue().addSpaceCallback([weak, &io = io_] {
     // Runs on the sink thread: hop to the I/O thread.
     asio::post(io, [weak] {
       if (auto alive = weak.lock(); alive && *alive) {

@@ -21,7 +21,6 @@ constexpr size_t kBatchFlushBytes = 1024 * 1024;
 // While paused, how often to look whether the queue has room again. The
 // queue has a single space callback, which a file input of the same
 // pipeline may already hold, so this input polls instead.
-constexpr auto kRoomPollInterval = std::chrono::milliseconds(10);
 // After a failed accept (EMFILE, ENFILE, ...), wait before trying again rather than spin.
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 
@@ -35,7 +34,6 @@ UnixStreamInput::UnixStreamInput(const InputContext& context, UnixInputConfig co
       file_(config_.path),
       acceptor_(context.io),
       acceptRetryTimer_(context.io),
-      roomTimer_(context.io),
       alive_(std::make_shared<bool>(true)),
       records_(inputRecordsCounter(context.metrics, inputLabels(context))),
       bytes_(inputBytesCounter(context.metrics, inputLabels(context))),
@@ -73,6 +71,13 @@ Status UnixStreamInput::start() {
     return s;
   }
   running_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  pipeline_.queue().addSpaceCallback([this, alive, &io = io_] {
+    // Runs on the sink's thread: hop to the I/O thread.
+    asio::post(io, [this, alive] {
+      if (auto a = alive.lock(); a && *a) resume();
+    });
+  });
   accept();
   log::info("unix", "{}: accepting stream connections", name_);
   return Status::ok();
@@ -83,7 +88,6 @@ void UnixStreamInput::stop() {
   running_ = false;
   asio::error_code ignored;
   acceptRetryTimer_.cancel();
-  roomTimer_.cancel();
   acceptor_.close(ignored);
   // What clients sent before we stopped is kept, even a line they had not
   // finished: it is all they will ever send on this connection.
@@ -207,20 +211,10 @@ void UnixStreamInput::flush() {
 void UnixStreamInput::pause() {
   paused_ = true;
   log::debug("unix", "{}: pipeline queue full: pausing reads", name_);
-  roomTimer_.expires_after(kRoomPollInterval);
-  roomTimer_.async_wait([this, alive = alive_](const asio::error_code& ec) {
-    if (!ec && *alive && running_) checkRoom();
-  });
 }
 
-void UnixStreamInput::checkRoom() {
-  if (pipeline_.queue().full()) {
-    roomTimer_.expires_after(kRoomPollInterval);
-    roomTimer_.async_wait([this, alive = alive_](const asio::error_code& ec) {
-      if (!ec && *alive && running_) checkRoom();
-    });
-    return;
-  }
+void UnixStreamInput::resume() {
+  if (!paused_ || !running_) return;
   paused_ = false;
   log::debug("unix", "{}: pipeline queue has room: resuming reads", name_);
   for (auto& [id, connection] : connections_) {

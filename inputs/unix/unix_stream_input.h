@@ -59,7 +59,7 @@ class UnixStreamInput final : public Input, private LineHandler {
   void scheduleFlush();
   void flush();
   void pause();
-  void checkRoom();
+  void resume();
 
   void onLine(std::string_view line) override;
   void onLineTooLong(uint64_t bytes) override;
@@ -71,7 +71,6 @@ class UnixStreamInput final : public Input, private LineHandler {
   UnixSocketFile file_;
   asio::local::stream_protocol::acceptor acceptor_;
   asio::steady_timer acceptRetryTimer_;
-  asio::steady_timer roomTimer_;
   std::map<uint64_t, ConnectionPtr> connections_;
   uint64_t nextConnectionId_ = 0;
   Connection* current_ = nullptr;  // whose lines onLine() is receiving, for messages

@@ -18,7 +18,7 @@ import readline from 'node:readline';
 import { makeTempDir, sleep, startDaemon, tailOf, waitFor } from '../support/daemon.mjs';
 import { startFake } from '../support/fake_kinesis.mjs';
 
-const OUTAGE_MS = 60000;
+const OUTAGE_MS = Number(process.env.KINSHIP_OUTAGE_MS || 60000);
 const LINES_PER_SECOND = 10000;
 const QUEUE_SIZE_MIB = 4;
 const SEGMENT_SIZE_MIB = 8;
@@ -83,15 +83,19 @@ admin:
 `);
   const daemon = startDaemon(['--config', config]);
   cleanups.push(() => daemon.kill());
+  const count = async () => (await (await fetch(`${fake.url}/_fake/records?count=1`)).json()).accepted;
+  let admin = '';
+  // The writer and the sampler loop until told to stop: on a failure too.
+  let writing = true;
+  let sampling = true;
   try {
-    const admin = await waitFor(() => {
+    admin = await waitFor(() => {
       const m = /admin endpoint listening on (http:\/\/[0-9.]+:\d+)/.exec(daemon.stderr());
       return m && m[1];
     }, { what: 'the admin endpoint' });
 
     // A steady writer: LINES_PER_SECOND lines of ~200 bytes, in 100 ms steps.
     let written = 0;
-    let writing = true;
     const pad = 'y'.repeat(150);
     const writer = (async () => {
       const fd = fs.openSync(logFile, 'a');
@@ -107,7 +111,6 @@ admin:
     })();
 
     let peakRss = 0;
-    let sampling = true;
     const sampler = (async () => {
       while (sampling) {
         peakRss = Math.max(peakRss, rssMiB(daemon.proc.pid));
@@ -129,7 +132,6 @@ admin:
     writing = false;
     await writer;
 
-    const count = async () => (await (await fetch(`${fake.url}/_fake/records?count=1`)).json()).accepted;
     await waitFor(async () => (await count()) >= written, { timeoutMs: 180000, intervalMs: 500, what: `${written} records accepted` });
     await waitFor(async () => (await metric(admin, 'kinship_spool_records')) === 0, { timeoutMs: 20000, what: 'an empty spool' });
     const finalBytes = await metric(admin, 'kinship_spool_bytes');
@@ -155,6 +157,9 @@ admin:
     const stopped = await daemon.stop('SIGTERM', 30000);
     assert.equal(stopped.code, 0);
   } catch (e) {
+    writing = false;
+    sampling = false;
+    console.error(`# accepted ${await count().catch(() => '?')}; spool records ${await metric(admin, 'kinship_spool_records').catch(() => '?')}`);
     console.error(`# stderr (tail):\n${tailOf(daemon.stderr())}`);
     throw e;
   }

@@ -202,7 +202,7 @@ TEST(BatchQueue, SpaceCallbackFiresOnceBelowHalfAfterFull) {
   BatchQueue q(100);
   int calls = 0;
   std::thread::id callbackThread;
-  q.setSpaceCallback([&] {
+  q.addSpaceCallback([&] {
     ++calls;
     callbackThread = std::this_thread::get_id();
   });
@@ -235,7 +235,7 @@ TEST(BatchQueue, SpaceCallbackFiresOnceBelowHalfAfterFull) {
 TEST(BatchQueue, SpaceCallbackNotAtExactlyHalf) {
   BatchQueue q(100);
   int calls = 0;
-  q.setSpaceCallback([&] { ++calls; });
+  q.addSpaceCallback([&] { ++calls; });
   q.push(batchOf(q, 50));
   q.push(batchOf(q, 50));
   q.push(batchOf(q, 50));  // 150
@@ -244,6 +244,19 @@ TEST(BatchQueue, SpaceCallbackNotAtExactlyHalf) {
   EXPECT_EQ(calls, 0);
   ASSERT_NE(q.tryPop(), nullptr);  // 0
   EXPECT_EQ(calls, 1);
+}
+
+TEST(BatchQueue, EverySpaceCallbackFires) {
+  // A file input and a unix stream input feeding one pipeline both pause.
+  BatchQueue q(100);
+  int first = 0;
+  int second = 0;
+  q.addSpaceCallback([&] { ++first; });
+  q.addSpaceCallback([&] { ++second; });
+  q.push(batchOf(q, 120));
+  ASSERT_NE(q.tryPop(), nullptr);
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(second, 1);
 }
 
 TEST(BatchQueue, AcquireReusesReleasedBatch) {
