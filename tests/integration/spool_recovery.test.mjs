@@ -9,6 +9,10 @@
 // count one corrupt frame and one torn tail in its metrics, and deliver every
 // other line exactly once. The test reads the segment layout itself (see
 // spool/spool_format.h) to know which lines each frame holds.
+// A second case takes the spool directory away while kinship runs (a
+// regular file in its place: like a disk gone read-only or full, appends
+// fail): kinship keeps running, /readyz answers 503 with the reason, the
+// inputs wait, and once the directory is back every line arrives once.
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -162,4 +166,85 @@ admin:
   assert.equal(new Set(delivered).size, expected);
   for (const seq of delivered) assert.ok(!lost.has(seq), `line ${seq} came from a damaged frame`);
   assert.equal((await second.stop('SIGTERM', 20000)).code, 0);
+});
+
+test('the spool directory becomes unusable: no crash, /readyz 503 with the reason, everything delivered once it is back', { timeout: 300000 }, async () => {
+  const dir = makeTempDir('kinship-spool-unwritable-');
+  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const fake = await startFake(['--stream', 'unw', '--shards', '2', '--records-per-second', '0',
+    '--bytes-per-second', '0']);
+  cleanups.push(() => fake.stop());
+  fs.mkdirSync(path.join(dir, 'in'));
+  const logFile = path.join(dir, 'in', 'app.log');
+  fs.writeFileSync(logFile, '');
+  const spoolDir = path.join(dir, 'spool');
+  const config = path.join(dir, 'kinship.yaml');
+  fs.writeFileSync(config, `data_dir: ${dir}/state
+pipelines:
+  app:
+    inputs:
+      - type: file
+        paths: ["${dir}/in/*.log"]
+        start_at: beginning
+    spool: { dir: ${spoolDir}, segment_size: 1MiB, max_size: 64MiB, fsync: always }
+    sink:
+      type: kinesis
+      stream: unw
+      region: us-east-1
+      endpoint: ${fake.url}
+      pacing: false
+admin:
+  listen: 127.0.0.1:0
+`);
+  const daemon = startDaemon(['--config', config]);
+  cleanups.push(() => daemon.kill());
+  try {
+    const admin = await adminOf(daemon);
+    let seq = 0;
+    const writeLines = (n) => {
+      let text = '';
+      for (let i = 0; i < n; i++, seq++) text += `{"seq":${seq},"msg":"${'w'.repeat(200)}"}\n`;
+      fs.appendFileSync(logFile, text);
+    };
+    writeLines(5000);
+    const count = async () => (await (await fetch(`${fake.url}/_fake/records?count=1`)).json()).accepted;
+    await waitFor(async () => (await count()) === 5000, { timeoutMs: 30000, what: '5000 records' });
+
+    // The directory disappears and a regular file takes its name: new
+    // segments cannot be created there, nor old ones reopened.
+    const moved = `${spoolDir}.moved`;
+    fs.renameSync(spoolDir, moved);
+    fs.writeFileSync(spoolDir, 'not a directory');
+    writeLines(20000);  // ~4.5 MiB: the spool must start new segments
+    const reason = await waitFor(async () => {
+      const r = await fetch(`${admin}/readyz`);
+      return r.status === 503 ? r.text() : null;
+    }, { timeoutMs: 30000, what: '/readyz 503' });
+    assert.match(reason, /spool/);
+    assert.match(reason, new RegExp(spoolDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    assert.equal(await metric(admin, 'kinship_spool_write_failing'), 1);
+    await sleep(2000);
+    assert.equal(daemon.status(), null, 'kinship is still running');
+    assert.ok((await (await fetch(`${admin}/healthz`)).status) === 200);
+
+    // The disk comes back.
+    fs.rmSync(spoolDir);
+    fs.renameSync(moved, spoolDir);
+    await waitFor(async () => (await fetch(`${admin}/readyz`)).status === 200, { timeoutMs: 30000, what: '/readyz 200 again' });
+    await waitFor(async () => (await count()) >= 25000, { timeoutMs: 60000, what: '25000 records' });
+    await sleep(1000);
+    const records = (await (await fetch(`${fake.url}/_fake/records`)).text()).trim().split('\n').map((l) => JSON.parse(l));
+    const seqs = records.map((r) => JSON.parse(Buffer.from(r.data, 'base64').toString('utf8')).seq);
+    const distinct = new Set(seqs);
+    const errors = await metric(admin, 'kinship_spool_write_errors_total');
+    console.log(`# unusable spool directory: /readyz said "${reason.trim()}"; ${errors} failed appends retried; ` +
+      `${seqs.length} records accepted, ${distinct.size} distinct of 25000`);
+    assert.equal(distinct.size, 25000, 'every line delivered');
+    assert.equal(seqs.length, 25000, 'and only once');
+    assert.ok(errors >= 1);
+    assert.equal((await daemon.stop('SIGTERM', 20000)).code, 0);
+  } catch (e) {
+    console.error(`# stderr (tail):\n${tailOf(daemon.stderr())}`);
+    throw e;
+  }
 });
