@@ -38,10 +38,12 @@
 # Environment: KINSHIP_BENCH_TMP (default /tmp) holds the generated files
 # (1.3 GB for a full run) and the spool; KINSHIP_DATAGRAM_SENDER overrides
 # the sender's path (default build/kinship-datagram-sender).
-set -euo pipefail
+set -Eeuo pipefail
+# A failing command must not end the run silently.
+trap 'echo "run.sh: line $LINENO: \"$BASH_COMMAND\" failed" >&2' ERR
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
+usage() { sed -n '2,/^set -/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' || true; }
 
 quick=0
 scenarios=()
@@ -73,7 +75,8 @@ udp_rate=100000 latency_rate=10000
 poll=0.05 timeout_s=900
 ticks=$(getconf CLK_TCK)
 # The default linger, from the binary's own schema, so the target follows it.
-linger="$("$kinship" --print-schema | awk -F'|' '$2 ~ /`linger`/ { gsub(/[ `]/, "", $4); print $4; exit }')"
+schema="$("$kinship" --print-schema)"
+linger="$(awk -F'|' '$2 ~ /`linger`/ && !done { gsub(/[ `]/, "", $4); print $4; done = 1 }' <<<"$schema")"
 linger_ms="$(awk -v l="$linger" 'BEGIN { v = l + 0; if (l ~ /ms$/) print v; else if (l ~ /s$/) print v * 1000; else print v }')"
 
 work="$(mktemp -d "${KINSHIP_BENCH_TMP:-/tmp}/kinship-bench-XXXXXX")"
@@ -96,7 +99,8 @@ metric() {
     index($0, n) == 1 && (substr($0, length(n) + 1, 1) == "{" || substr($0, length(n) + 1, 1) == " ") &&
     (f == "" || index($0, f)) { s += $NF } END { printf "%d", s }'
 }
-accepted() { curl -s "$fake_url/_fake/records?count" | sed -n 's/.*"accepted":\([0-9]*\).*/\1/p'; }
+# The fake's accepted-record count; empty if it does not answer.
+accepted() { curl -s --max-time 5 "$fake_url/_fake/records?count" | sed -n 's/.*"accepted":\([0-9]*\).*/\1/p' || true; }
 
 # start_fake SHARDS unlimited|kinesis: a fresh fake; sets fake_url, fake_pid.
 start_fake() {
@@ -107,7 +111,7 @@ start_fake() {
   fake_pid=$!
   pids+=("$fake_pid")
   for _ in $(seq 200); do grep -q listening "$work/fake.out" && break; sleep 0.02; done
-  fake_url="$(grep -o 'http://127.0.0.1:[0-9]*' "$work/fake.out" | head -1)"
+  fake_url="$(grep -o -m1 'http://127.0.0.1:[0-9]*' "$work/fake.out" || true)"
   [[ -n "$fake_url" ]] || die "the fake did not start: $(cat "$work/fake.out")"
 }
 stop_pid() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
@@ -141,7 +145,7 @@ start_kinship() {
   kpid=$!
   pids+=("$kpid")
   for _ in $(seq 400); do grep -q 'admin endpoint listening' "$work/kinship.log" && break; sleep 0.02; done
-  admin="$(grep -o 'http://127.0.0.1:[0-9]*' "$work/kinship.log" | head -1)"
+  admin="$(grep -o -m1 'http://127.0.0.1:[0-9]*' "$work/kinship.log" || true)"
   [[ -n "$admin" ]] || { cat "$work/kinship.log" >&2; die "kinship did not start"; }
 }
 
@@ -154,6 +158,7 @@ wait_accepted() {
     got=$(accepted)
     got=${got:-0}
     kill -0 "$kpid" 2>/dev/null || { cat "$work/kinship.log" >&2; die "kinship exited"; }
+    kill -0 "$fake_pid" 2>/dev/null || { cat "$work/fake.out" >&2; die "the fake exited"; }
     ((SECONDS < deadline)) || die "timeout: the fake accepted $got of $1 records in ${timeout_s}s"
   done
 }
@@ -249,7 +254,7 @@ udp_scenario() {
   start_kinship
   local port=""
   for _ in $(seq 100); do
-    port="$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$work/kinship.log" | head -1)"
+    port="$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$work/kinship.log")"
     [[ -n "$port" ]] && break
     sleep 0.02
   done
@@ -289,7 +294,7 @@ udp_scenario() {
     (gb > 0 ? (cpu - cpu0) / gb : 0), rss }') received ${received}/${sent}"
 }
 
-echo "kinship bench: $("$kinship" --version 2>&1 | head -1), commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')$(
+echo "kinship bench: $("$kinship" --version 2>&1 | sed -n 1p), commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')$(
   git -C "$repo" diff --quiet HEAD 2>/dev/null || echo '+changes'), $(nproc) cores, load $(load), $(
   ((quick)) && echo quick || echo full) run; default linger $linger"
 for s in "${scenarios[@]}"; do
