@@ -61,6 +61,10 @@ enforces per-shard limits and injects faults. Control API under /_fake/.
   --max-stored-records N      records kept in memory for /_fake/records
                               (default 1000000)
   --no-duplicates             do not track duplicate (key, data) pairs
+  --latency-field NAME        for each accepted record whose data holds
+                              "NAME":<unix ns>, add now - that time to the
+                              end-to-end latency in /_fake/stats ("latency":
+                              count, p50Ms, p90Ms, p99Ms, p999Ms, maxMs, meanMs)
   --no-auth                   accept requests without an Authorization header
   --log-level LEVEL           debug, info, warn, error (default warn)
   -h, --help                  this text
@@ -196,6 +200,11 @@ int main(int argc, char** argv) {
       options.maxStoredRecords = parseUint(flag, value());
     } else if (flag == "--no-duplicates") {
       options.trackDuplicates = false;
+    } else if (flag == "--latency-field") {
+      options.latencyField = std::string(value());
+      if (options.latencyField.find_first_of("\"\\") != std::string::npos) {
+        usageError("--latency-field must not contain '\"' or '\\'");
+      }
     } else if (flag == "--no-auth") {
       options.requireAuthorization = false;
     } else if (flag == "--log-level") {

@@ -53,6 +53,10 @@ struct FakeOptions {
   size_t maxStoredRecords = std::numeric_limits<size_t>::max();
   std::string recordLogPath;  // every accepted record as a JSON line; empty: none
   bool trackDuplicates = true;
+  // When set, each accepted record whose data holds `"<latencyField>":<unix
+  // ns>` adds (wall clock now - that stamp) to Stats::latency: the end-to-end
+  // latency of a benchmark's lines (see latency_stamp.h). Empty: off.
+  std::string latencyField;
 
   bool requireAuthorization = true;
   std::string region = "us-east-1";
@@ -71,6 +75,19 @@ struct ShardStats {
   uint64_t throttled = 0;  // records refused by this shard's limits
 };
 
+// End-to-end latency of stamped records (FakeOptions::latencyField), from
+// LatencyHistogram: quantiles are bucket bounds, at most 1/32 above the truth.
+struct LatencyStats {
+  uint64_t count = 0;   // accepted records that carried a stamp
+  uint64_t future = 0;  // of those, stamped later than accepted (clock skew), counted as 0
+  uint64_t p50Nanos = 0;
+  uint64_t p90Nanos = 0;
+  uint64_t p99Nanos = 0;
+  uint64_t p999Nanos = 0;
+  uint64_t maxNanos = 0;
+  uint64_t meanNanos = 0;
+};
+
 struct Stats {
   uint64_t requests = 0;  // Kinesis API requests (not control requests)
   // "ok", "partial" (some records failed), "dropped", "droppedAfterProcessing",
@@ -87,6 +104,7 @@ struct Stats {
   uint64_t duplicates = 0;
   uint64_t recordsStored = 0;      // kept in memory for records()
   std::vector<ShardStats> shards;  // current streams, in name then shard order
+  LatencyStats latency;            // all zero unless FakeOptions::latencyField is set
 
   uint64_t outcome(std::string_view name) const {
     auto it = requestsByOutcome.find(name);

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <deque>
 #include <iterator>
+#include <optional>
 
 #include "common/log.h"
 #include "tests/support/fake_kinesis/codec.h"
@@ -69,6 +70,7 @@ struct RecordIn {
   bool hasHashKey = false;
   HashKey hash = 0;
   uint64_t fingerprint = 0;
+  std::optional<uint64_t> stamp;  // write time in unix ns (FakeOptions::latencyField)
 };
 
 enum class Outcome : uint8_t { kAccepted, kThrottled, kInjectedThrottle, kInjectedInternal };
@@ -483,13 +485,21 @@ std::string Stats::toJson() const {
     out += fmt::format(",\"shardId\":\"{}\",\"accepted\":{},\"bytes\":{},\"throttled\":{}}}", shards[i].shardId,
                        shards[i].accepted, shards[i].bytes, shards[i].throttled);
   }
-  out += "]}";
+  out += "]";
+  // Milliseconds with microsecond digits: what a benchmark prints.
+  auto ms = [](uint64_t nanos) { return static_cast<double>(nanos) / 1e6; };
+  out += fmt::format(
+      ",\"latency\":{{\"count\":{},\"future\":{},\"p50Ms\":{:.3f},\"p90Ms\":{:.3f},\"p99Ms\":{:.3f},"
+      "\"p999Ms\":{:.3f},\"maxMs\":{:.3f},\"meanMs\":{:.3f}}}}}",
+      latency.count, latency.future, ms(latency.p50Nanos), ms(latency.p90Nanos), ms(latency.p99Nanos),
+      ms(latency.p999Nanos), ms(latency.maxNanos), ms(latency.meanNanos));
   return out;
 }
 
 KinesisService::KinesisService(FakeOptions options)
     : options_(std::move(options)),
       clock_(options_.clock != nullptr ? options_.clock : &SystemClock::instance()),
+      stamps_(options_.latencyField),
       recordsPerSecond_(options_.recordsPerSecond),
       bytesPerSecond_(options_.bytesPerSecond),
       injector_(options_.seed),
@@ -574,6 +584,13 @@ Stats KinesisService::stats() const {
   std::lock_guard lock(mutex_);
   Stats out = counters_;
   out.recordsStored = log_.stored();
+  out.latency.count = latency_.count();
+  out.latency.p50Nanos = latency_.quantileNanos(0.5);
+  out.latency.p90Nanos = latency_.quantileNanos(0.9);
+  out.latency.p99Nanos = latency_.quantileNanos(0.99);
+  out.latency.p999Nanos = latency_.quantileNanos(0.999);
+  out.latency.maxNanos = latency_.maxNanos();
+  out.latency.meanNanos = latency_.meanNanos();
   for (const auto& stream : streams_) {
     for (size_t i = 0; i < stream->shards.size(); ++i) {
       const Shard& shard = stream->shards[i];
@@ -624,6 +641,7 @@ void KinesisService::resetLocked() {
   log_.clear();
   fingerprints_.clear();
   counters_ = Stats{};
+  latency_.clear();
 }
 
 void KinesisService::flush() {
@@ -770,6 +788,7 @@ std::string_view KinesisService::putRecords(const HttpRequest& request, HttpRepl
     if (options_.trackDuplicates) {
       r.fingerprint = recordFingerprint(r.key, std::string_view(s.data).substr(r.dataOffset, r.dataSize));
     }
+    r.stamp = stamps_.find(std::string_view(s.data).substr(r.dataOffset, r.dataSize));
   }
   return commit(ref.name, ref.arnMatchesUs, faults, reply, true);
 }
@@ -809,6 +828,7 @@ std::string_view KinesisService::putRecord(const HttpRequest& request, HttpReply
   if (options_.trackDuplicates) {
     in.fingerprint = recordFingerprint(in.key, std::string_view(s.data).substr(in.dataOffset, in.dataSize));
   }
+  in.stamp = stamps_.find(std::string_view(s.data).substr(in.dataOffset, in.dataSize));
   // Ordering is what a single writer to one shard gets anyway here: each
   // shard's sequence numbers only grow. The value is accepted and unused.
   s.in.push_back(in);
@@ -827,6 +847,12 @@ std::string_view KinesisService::commit(std::string_view name, bool arnMatches, 
     Stream* stream = arnMatches ? findLocked(name) : nullptr;
     if (stream == nullptr) return setError(reply, ApiError::kResourceNotFound, notFoundMessage(name, options_));
     auto now = clock_->now();
+    // Stamps are wall time (written by another process), so latency is too.
+    uint64_t wallNanos = 0;
+    if (stamps_.enabled()) {
+      wallNanos = static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(clock_->wallNow().time_since_epoch()).count());
+    }
     for (size_t i = 0; i < s.in.size(); ++i) {
       const RecordIn& in = s.in[i];
       RecordOut& out = s.out[i];
@@ -858,6 +884,10 @@ std::string_view KinesisService::commit(std::string_view name, bool arnMatches, 
       ++counters_.recordsAccepted;
       counters_.bytesAccepted += size;
       if (options_.trackDuplicates && !fingerprints_.insert(in.fingerprint)) ++counters_.duplicates;
+      if (in.stamp) {
+        if (*in.stamp > wallNanos) ++counters_.latency.future;
+        latency_.record(*in.stamp > wallNanos ? 0 : wallNanos - *in.stamp);
+      }
       log_.append(stream->logId, out.shard, out.counter, in.key,
                   std::string_view(s.data).substr(in.dataOffset, in.dataSize),
                   in.hasHashKey ? in.hashKeyText : std::string_view());

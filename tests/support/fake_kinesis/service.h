@@ -17,6 +17,8 @@
 
 #include "common/status.h"
 #include "tests/support/fake_kinesis/http_server.h"
+#include "tests/support/fake_kinesis/latency_histogram.h"
+#include "tests/support/fake_kinesis/latency_stamp.h"
 #include "tests/support/fake_kinesis/options.h"
 #include "tests/support/fake_kinesis/record_log.h"
 
@@ -79,6 +81,7 @@ class KinesisService {
 
   FakeOptions options_;
   const Clock* clock_;
+  const StampFinder stamps_;
   mutable std::mutex mutex_;
   // Everything below is guarded by mutex_.
   std::vector<std::unique_ptr<Stream>> streams_;  // sorted by name
@@ -88,7 +91,8 @@ class KinesisService {
   FaultInjector injector_;
   RecordLog log_;
   FingerprintSet fingerprints_;
-  Stats counters_;  // without shards and recordsStored, which are derived
+  Stats counters_;  // without shards, recordsStored and latency, which are derived
+  LatencyHistogram latency_;
 };
 
 }  // namespace kinship::fake

@@ -967,6 +967,80 @@ TEST_F(FakeKinesisTest, ManyConnectionsKeepAliveOnSeveralThreads) {
   EXPECT_EQ(last.size(), 4u);
 }
 
+TEST_F(FakeKinesisTest, LatencyOfStampedRecordsAgainstTheWallClock) {
+  FakeOptions o = options({{"s", 2, {}}});
+  o.latencyField = "ts";
+  FakeKinesis fake(o);
+  TestClient client(fake.port());
+  auto wallNanos = [&] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.wallNow().time_since_epoch()).count();
+  };
+  // 100 records written 1..100 ms before now (the manual clock stands
+  // still), and three that carry no usable stamp.
+  std::vector<TestRecord> records;
+  for (int i = 1; i <= 100; ++i) {
+    records.push_back({fmt::format("k{}", i), fmt::format(R"({{"ts":{},"seq":{}}})", wallNanos() - i * 1'000'000, i),
+                       std::nullopt});
+  }
+  records.push_back({"k", R"({"seq":0})", std::nullopt});
+  records.push_back({"k", R"({"ts":"soon"})", std::nullopt});
+  records.push_back({"k", "ts=5 not json", std::nullopt});
+  ASSERT_EQ(put(client, "s", records).status, 200);
+
+  auto latency = fake.stats().latency;
+  EXPECT_EQ(latency.count, 100u);
+  EXPECT_EQ(latency.future, 0u);
+  EXPECT_EQ(latency.maxNanos, 100'000'000u);
+  EXPECT_EQ(latency.meanNanos, 50'500'000u);
+  // Quantiles are bucket bounds: at or above the truth, within 1/32.
+  EXPECT_GE(latency.p50Nanos, 50'000'000u);
+  EXPECT_LE(latency.p50Nanos, 50'000'000u + 50'000'000u / 32);
+  EXPECT_GE(latency.p99Nanos, 99'000'000u);
+  EXPECT_LE(latency.p99Nanos, 100'000'000u);
+
+  // Time moves on: the same stamp now counts 1 s more; PutRecord counts too;
+  // a stamp from the future (a skewed clock) counts as zero.
+  int64_t stamp = wallNanos();
+  clock_.advance(1s);
+  ASSERT_EQ(call(client, "PutRecord",
+                 fmt::format(R"({{"StreamName":"s","PartitionKey":"p","Data":"{}"}})",
+                             base64(fmt::format(R"({{"ts":{}}})", stamp))))
+                .status,
+            200);
+  ASSERT_EQ(put(client, "s", {{"f", fmt::format(R"({{"ts":{}}})", wallNanos() + 1'000'000'000), std::nullopt}}).status,
+            200);
+  latency = fake.stats().latency;
+  EXPECT_EQ(latency.count, 102u);
+  EXPECT_EQ(latency.future, 1u);
+  EXPECT_EQ(latency.maxNanos, 1'000'000'000u);
+
+  // The control API reports it in milliseconds.
+  TestClient control(fake.port());
+  auto statsReply = control.request("GET", "/_fake/stats", "");
+  ASSERT_TRUE(statsReply);
+  Json json(statsReply->body);
+  EXPECT_EQ(json.num("/latency/count"), 102) << statsReply->body;
+  EXPECT_EQ(json.num("/latency/future"), 1);
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  double maxMs = 0;
+  ASSERT_EQ(parser.parse(statsReply->body).get(root), simdjson::SUCCESS);
+  ASSERT_EQ(root.at_pointer("/latency/maxMs").get(maxMs), simdjson::SUCCESS);
+  EXPECT_DOUBLE_EQ(maxMs, 1000.0);
+
+  fake.reset();
+  EXPECT_EQ(fake.stats().latency.count, 0u);
+  EXPECT_EQ(fake.stats().latency.future, 0u);
+}
+
+TEST_F(FakeKinesisTest, LatencyOffByDefault) {
+  FakeKinesis fake(options());
+  TestClient client(fake.port());
+  ASSERT_EQ(put(client, "s", {{"k", R"({"ts":1})", std::nullopt}}).status, 200);
+  EXPECT_EQ(fake.stats().latency.count, 0u);
+  EXPECT_EQ(Json(fake.stats().toJson()).num("/latency/count"), 0);
+}
+
 TEST(HashKeyTest, LayoutsAndDecimalForms) {
   // AWS's even layout: shard i starts at i * floor(2^128 / n).
   auto three = evenSplits(3);

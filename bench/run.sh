@@ -1,0 +1,339 @@
+#!/usr/bin/env bash
+# The benchmark suite (issue 6): runs the scenarios against the project's fake
+# Kinesis endpoint and prints, for each, lines/s, MB/s, kinship's CPU seconds
+# per GB (user+sys from /proc/PID/stat), its peak RSS (VmHWM) and the
+# end-to-end latency p50/p99 (line written -> record accepted by the
+# endpoint) at a steady 10,000 lines/s, then one table with the targets.
+#
+#   bash bench/run.sh [--quick] [SCENARIO...]      (default: all, in order)
+#
+#   a  JSON lines (200 B) tailed from the beginning, parser json,
+#      partition_key "{service}-{host}", spool memory
+#   b  the same lines, parser raw, random keys
+#   c  UDP at a fixed offered rate (100,000 datagrams/s for 10 s), received
+#      and dropped per kinship's /metrics; needs build/kinship-datagram-sender
+#      (skipped without it)
+#   d  as a, with the disk spool (mode disk, fsync 1s)
+#   e  small records: 50-byte JSON lines (ts, seq, msg), parser json, random
+#      keys; no KPL aggregation yet, so one Kinesis record per line
+#
+# Sizes: 5,000,000 lines (1 GB at 200 B) per file scenario; --quick:
+# 1,000,000 lines (200 MB), UDP for 3 s, latency runs of 10 s instead of 20 s.
+#
+# Each file scenario has two phases, each with a fresh kinship and fake:
+#   throughput: the whole file is generated first (kinship-log-generator),
+#     then kinship starts and ships it; wall time runs from kinship's start to
+#     the fake having accepted every line (polled every 50 ms), so it
+#     includes start-up. The fake has 16 shards without limits; kinship runs
+#     its defaults (pacing on, max_in_flight 4, linger) except per-shard
+#     limits raised to match the fake.
+#   latency: kinship's default sink settings (pacing at 1000 records/s and
+#     1 MiB/s per shard, default linger) against a fake with Kinesis's
+#     per-shard limits and 32 shards; the generator appends 10,000 lines/s,
+#     each stamped with its write time, and the fake (--latency-field ts)
+#     keeps the histogram of accept time - write time.
+#
+# Builds nothing: needs build/kinship, build/kinship-fake-kinesis and
+# build/kinship-log-generator (bash scripts/build.sh release).
+# Environment: KINSHIP_BENCH_TMP (default /tmp) holds the generated files
+# (1.3 GB for a full run) and the spool; KINSHIP_DATAGRAM_SENDER overrides
+# the sender's path (default build/kinship-datagram-sender).
+set -Eeuo pipefail
+# A failing command must not end the run silently.
+trap 'echo "run.sh: line $LINENO: \"$BASH_COMMAND\" failed" >&2' ERR
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+usage() { sed -n '2,/^set -/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' || true; }
+
+quick=0
+scenarios=()
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=1 ;;
+    -h|--help) usage; exit 0 ;;
+    a|b|c|d|e) scenarios+=("$arg") ;;
+    *) echo "run.sh: unknown argument \"$arg\" (--quick, a, b, c, d, e; see --help)" >&2; exit 2 ;;
+  esac
+done
+((${#scenarios[@]})) || scenarios=(a b c d e)
+
+kinship="$repo/build/kinship"
+fake="$repo/build/kinship-fake-kinesis"
+generator="$repo/build/kinship-log-generator"
+sender="${KINSHIP_DATAGRAM_SENDER:-$repo/build/kinship-datagram-sender}"
+for b in "$kinship" "$fake" "$generator"; do
+  [[ -x "$b" ]] || { echo "run.sh: $b missing: run bash scripts/build.sh release" >&2; exit 1; }
+done
+
+if ((quick)); then
+  lines=1000000 udp_seconds=3 latency_seconds=10
+else
+  lines=5000000 udp_seconds=10 latency_seconds=20
+fi
+line_bytes=200 small_bytes=50
+udp_rate=100000 latency_rate=10000
+poll=0.05 timeout_s=900
+ticks=$(getconf CLK_TCK)
+# The default linger, from the binary's own schema, so the target follows it.
+schema="$("$kinship" --print-schema)"
+linger="$(awk -F'|' '$2 ~ /`linger`/ && !done { gsub(/[ `]/, "", $4); print $4; done = 1 }' <<<"$schema")"
+linger_ms="$(awk -v l="$linger" 'BEGIN { v = l + 0; if (l ~ /ms$/) print v; else if (l ~ /s$/) print v * 1000; else print v }')"
+
+work="$(mktemp -d "${KINSHIP_BENCH_TMP:-/tmp}/kinship-bench-XXXXXX")"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+load() { awk '{ print $1, $2, $3 }' /proc/loadavg; }
+cpu_seconds() { awk -v t="$ticks" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat"; }
+rss_mib() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+# Sum of a metric's samples on kinship's /metrics, optionally only those
+# whose labels contain $3 (e.g. reason="queue_full").
+metric() {
+  curl -s "$1/metrics" | awk -v n="$2" -v f="${3:-}" '
+    index($0, n) == 1 && (substr($0, length(n) + 1, 1) == "{" || substr($0, length(n) + 1, 1) == " ") &&
+    (f == "" || index($0, f)) { s += $NF } END { printf "%d", s }'
+}
+# The fake's accepted-record count; empty if it does not answer.
+accepted() { curl -s --max-time 5 "$fake_url/_fake/records?count" | sed -n 's/.*"accepted":\([0-9]*\).*/\1/p' || true; }
+
+# start_fake SHARDS unlimited|kinesis: a fresh fake; sets fake_url, fake_pid.
+start_fake() {
+  local limits=()
+  [[ "$2" == unlimited ]] && limits=(--records-per-second 0 --bytes-per-second 0)
+  "$fake" --port 0 --stream bench --shards "$1" "${limits[@]}" --max-stored-records 0 --no-duplicates \
+    --latency-field ts >"$work/fake.out" 2>&1 &
+  fake_pid=$!
+  pids+=("$fake_pid")
+  for _ in $(seq 200); do grep -q listening "$work/fake.out" && break; sleep 0.02; done
+  fake_url="$(grep -o -m1 'http://127.0.0.1:[0-9]*' "$work/fake.out" || true)"
+  [[ -n "$fake_url" ]] || die "the fake did not start: $(cat "$work/fake.out")"
+}
+stop_pid() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+# write_config INPUT_YAML KEY_LINE SPOOL_MODE SINK_EXTRA_YAML
+write_config() {
+  rm -rf "$work/state"
+  cat >"$work/kinship.yaml" <<YAML
+data_dir: $work/state
+pipelines:
+  bench:
+    inputs:
+$1
+$2
+    spool: { mode: $3, fsync: 1s }
+    sink:
+      type: kinesis
+      stream: bench
+      region: us-east-1
+      endpoint: $fake_url
+$4
+admin:
+  listen: 127.0.0.1:0
+YAML
+}
+
+# start_kinship: sets kpid, admin, start (epoch seconds).
+start_kinship() {
+  start=$(date +%s.%N)
+  AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench "$kinship" --config "$work/kinship.yaml" 2>"$work/kinship.log" &
+  kpid=$!
+  pids+=("$kpid")
+  for _ in $(seq 400); do grep -q 'admin endpoint listening' "$work/kinship.log" && break; sleep 0.02; done
+  admin="$(grep -o -m1 'http://127.0.0.1:[0-9]*' "$work/kinship.log" || true)"
+  [[ -n "$admin" ]] || { cat "$work/kinship.log" >&2; die "kinship did not start"; }
+}
+
+# wait_accepted N: until the fake has accepted N records; fails on timeout or
+# if kinship exits.
+wait_accepted() {
+  local deadline=$((SECONDS + timeout_s)) got=0
+  while ((got < $1)); do
+    sleep "$poll"
+    got=$(accepted)
+    got=${got:-0}
+    kill -0 "$kpid" 2>/dev/null || { cat "$work/kinship.log" >&2; die "kinship exited"; }
+    kill -0 "$fake_pid" 2>/dev/null || { cat "$work/fake.out" >&2; die "the fake exited"; }
+    ((SECONDS < deadline)) || die "timeout: the fake accepted $got of $1 records in ${timeout_s}s"
+  done
+}
+
+file_input() { # PATHS PARSER
+  printf '      - type: file\n        paths: ["%s"]\n        start_at: beginning\n        parser: %s' "$1" "$2"
+}
+unlimited_sink='      shard_records_per_second: 1000000
+      shard_bytes_per_second: 1GiB'
+
+declare -A row
+record_row() { row[$1]="$2"; }
+
+# file_scenario NAME PARSER KEY(template|"") SPOOL SIZE GEN_FLAGS
+file_scenario() {
+  local name="$1" parser="$2" key="$3" spool="$4" size="$5" gen_flags="$6"
+  local key_line="" file="$work/in/lines-$size.log"
+  [[ -n "$key" ]] && key_line="    partition_key: \"$key\""
+  mkdir -p "$work/in"
+  if [[ ! -f "$file" ]]; then
+    # shellcheck disable=SC2086
+    "$generator" --out "$file" --lines "$lines" --size "$size" $gen_flags >/dev/null
+  fi
+  local bytes
+  bytes=$(stat -c %s "$file")
+
+  # Throughput.
+  start_fake 16 unlimited
+  write_config "$(file_input "$file" "$parser")" "$key_line" "$spool" "$unlimited_sink"
+  local load_before
+  load_before="$(load)"
+  start_kinship
+  local t0="$start"
+  wait_accepted "$lines"
+  local end cpu rss fake_cpu
+  end=$(date +%s.%N)
+  cpu=$(cpu_seconds "$kpid")
+  rss=$(rss_mib "$kpid")
+  # The fake shares the two cores: its CPU says how much of the wall time
+  # went to the endpoint rather than to kinship.
+  fake_cpu=$(cpu_seconds "$fake_pid")
+  stop_pid "$kpid"
+  stop_pid "$fake_pid"
+
+  # Latency at a steady rate, with kinship's default sink settings.
+  local n=$((latency_rate * latency_seconds))
+  mkdir -p "$work/live"
+  rm -f "$work/live/"*
+  : >"$work/live/app.log"  # exists before kinship starts, so it is watched from the first line
+  start_fake 32 kinesis
+  write_config "$(file_input "$work/live/*.log" "$parser")" "$key_line" "$spool" ""
+  start_kinship
+  # shellcheck disable=SC2086
+  "$generator" --out "$work/live/app.log" --append --lines "$n" --size "$size" --rate "$latency_rate" $gen_flags \
+    >"$work/generator.out"
+  wait_accepted "$n"
+  local stats lat_rss
+  lat_rss=$(rss_mib "$kpid")
+  stats="$(curl -s "$fake_url/_fake/stats")"
+  stop_pid "$kpid"
+  stop_pid "$fake_pid"
+  local lat throttled
+  lat="$(sed -n 's/.*"latency":{\([^}]*\)}.*/\1/p' <<<"$stats")"
+  throttled="$(sed -n 's/.*"recordsThrottled":\([0-9]*\).*/\1/p' <<<"$stats")"
+  lat_field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<<"$lat"; }
+
+  awk -v name="$name" -v l="$lines" -v b="$bytes" -v s="$t0" -v e="$end" -v cpu="$cpu" -v rss="$rss" \
+    -v p50="$(lat_field p50Ms)" -v p99="$(lat_field p99Ms)" -v max="$(lat_field maxMs)" -v cnt="$(lat_field count)" \
+    -v lrss="$lat_rss" -v thr="$throttled" -v gen="$(cat "$work/generator.out")" -v lb="$load_before" \
+    -v fcpu="$fake_cpu" 'BEGIN {
+    wall = e - s;
+    printf "%s: %d lines, %.1f MB in %.2f s: %.0f lines/s, %.1f MB/s; CPU %.2f s = %.2f CPU-s/GB; peak RSS %.1f MiB\n",
+      name, l, b / 1e6, wall, l / wall, b / 1e6 / wall, cpu, cpu / (b / 1e9), rss;
+    printf "   the fake'"'"'s CPU meanwhile %.2f s; load average before %s\n", fcpu, lb;
+    printf "   latency at a steady rate: %d records stamped, p50 %.1f ms, p99 %.1f ms, max %.1f ms; throttled %d; peak RSS %.1f MiB\n",
+      cnt, p50, p99, max, thr, lrss;
+    printf "   generator: %s\n", gen;
+  }'
+  record_row "$name" "$(awk -v l="$lines" -v b="$bytes" -v s="$t0" -v e="$end" -v cpu="$cpu" -v rss="$rss" \
+    -v p50="$(lat_field p50Ms)" -v p99="$(lat_field p99Ms)" 'BEGIN {
+    wall = e - s; printf "%.0f %.1f %.2f %.1f %.1f %.1f", l / wall, b / 1e6 / wall, cpu / (b / 1e9), rss, p50, p99 }')"
+}
+
+udp_scenario() {
+  if [[ ! -x "$sender" ]]; then
+    echo "c: skipped: sender not built ($sender; it comes with the socket-tests branch)"
+    row[c]="skipped"
+    return
+  fi
+  local n=$((udp_rate * udp_seconds))
+  start_fake 16 unlimited
+  write_config "$(printf '      - type: udp\n        listen: "127.0.0.1:0"\n        parser: json')" "" memory "$unlimited_sink"
+  start_kinship
+  local port=""
+  for _ in $(seq 100); do
+    port="$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$work/kinship.log")"
+    [[ -n "$port" ]] && break
+    sleep 0.02
+  done
+  [[ -n "$port" ]] || { cat "$work/kinship.log" >&2; die "no UDP port in kinship's log"; }
+  local cpu_before summary
+  cpu_before=$(cpu_seconds "$kpid")
+  summary="$("$sender" --udp "127.0.0.1:$port" --count "$n" --rate "$udp_rate" --size "$line_bytes")"
+  # Everything received is shipped: wait until the fake has it all.
+  local received=-1 now
+  for _ in $(seq 100); do
+    sleep 0.1
+    now=$(metric "$admin" kinship_input_records_total)
+    [[ "$now" == "$received" ]] && break
+    received=$now
+  done
+  wait_accepted "$received"
+  local cpu rss sent seconds dropped reasons
+  cpu=$(cpu_seconds "$kpid")
+  rss=$(rss_mib "$kpid")
+  sent="$(sed -n 's/.*"sent":\([0-9]*\).*/\1/p' <<<"$summary")"
+  seconds="$(sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p' <<<"$summary")"
+  dropped=$(metric "$admin" kinship_input_dropped_total)
+  reasons="$(curl -s "$admin/metrics" | awk '/^kinship_input_dropped_total\{/ && $NF > 0 {
+    match($0, /reason="[^"]*"/); printf "%s%s=%d", sep, substr($0, RSTART + 8, RLENGTH - 9), $NF; sep = ", " }')"
+  stop_pid "$kpid"
+  stop_pid "$fake_pid"
+  awk -v n="$sent" -v r="$received" -v d="$dropped" -v why="${reasons:-none}" -v s="$seconds" -v size="$line_bytes" \
+    -v cpu="$cpu" -v cpu0="$cpu_before" -v rss="$rss" -v rate="$udp_rate" 'BEGIN {
+    c = cpu - cpu0; gb = r * size / 1e9;
+    printf "c: UDP %d datagrams of %d B offered at %d/s, sent in %.2f s: received %d (%.2f%%), dropped %d (%s), lost uncounted %d\n",
+      n, size, rate, s, r, 100 * r / n, d, why, n - r - d;
+    printf "   %.0f received/s, %.1f MB/s; CPU while sending and draining %.2f s = %.2f CPU-s/GB; peak RSS %.1f MiB\n",
+      r / s, r * size / 1e6 / s, c, (gb > 0 ? c / gb : 0), rss;
+  }'
+  row[c]="$(awk -v n="$sent" -v r="$received" -v s="$seconds" -v size="$line_bytes" -v cpu="$cpu" -v cpu0="$cpu_before" \
+    -v rss="$rss" 'BEGIN { gb = r * size / 1e9; printf "%.0f %.1f %.2f %.1f - -", r / s, r * size / 1e6 / s,
+    (gb > 0 ? (cpu - cpu0) / gb : 0), rss }') received ${received}/${sent}"
+}
+
+echo "kinship bench: $("$kinship" --version 2>&1 | sed -n 1p), commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')$(
+  git -C "$repo" diff --quiet HEAD 2>/dev/null || echo '+changes'), $(nproc) cores, load $(load), $(
+  ((quick)) && echo quick || echo full) run; default linger $linger"
+for s in "${scenarios[@]}"; do
+  case "$s" in
+    a) file_scenario a json "{service}-{host}" memory "$line_bytes" "" ;;
+    b) file_scenario b raw "" memory "$line_bytes" "" ;;
+    c) udp_scenario ;;
+    d) file_scenario d json "{service}-{host}" disk "$line_bytes" "" ;;
+    e) file_scenario e json "" memory "$small_bytes" "--no-key-fields" ;;
+  esac
+done
+
+# The table, with the targets of issue 6 beside the figures (not asserted).
+target() {
+  local a_mbs=""
+  [[ -n "${row[a]:-}" ]] && a_mbs="$(awk '{ print $2 }' <<<"${row[a]}")"
+  case "$1" in
+    a) awk -v r="${row[a]}" -v lg="$linger_ms" 'BEGIN { split(r, f, " ");
+         printf "<=4 CPU-s/GB %s, >=250 MB/s %s, <=48 MiB %s, p99 <=%d ms %s",
+           (f[3] <= 4 ? "ok" : "MISS"), (f[2] >= 250 ? "ok" : "MISS"), (f[4] <= 48 ? "ok" : "MISS"),
+           lg + 50, (f[6] <= lg + 50 ? "ok" : "MISS") }' ;;
+    d) if [[ -n "$a_mbs" ]]; then
+         awk -v r="${row[d]}" -v a="$a_mbs" 'BEGIN { split(r, f, " ");
+           printf ">=75%% of a'"'"'s MB/s: %.0f%% %s", 100 * f[2] / a, (f[2] >= 0.75 * a ? "ok" : "MISS") }'
+       else echo ">=75% of a's MB/s (run a too)"; fi ;;
+    c) echo "received + dropped = sent; drops counted" ;;
+    e) echo "no KPL aggregation yet: one Kinesis record per line" ;;
+    *) echo "-" ;;
+  esac
+}
+echo
+echo "load average at the end: $(load)"
+printf '%-8s| %10s | %7s | %8s | %12s | %7s | %7s | %s\n' scenario lines/s MB/s CPU-s/GB "peak RSS MiB" "p50 ms" "p99 ms" target
+for s in "${scenarios[@]}"; do
+  if [[ "${row[$s]:-}" == skipped ]]; then
+    printf '%-8s| %s\n' "$s" "skipped: sender not built"
+    continue
+  fi
+  read -r lps mbs cpg rss p50 p99 rest <<<"${row[$s]}"
+  printf '%-8s| %10s | %7s | %8s | %12s | %7s | %7s | %s\n' "$s" "$lps" "$mbs" "$cpg" "$rss" "$p50" "$p99" \
+    "$(target "$s")${rest:+ ($rest)}"
+done
