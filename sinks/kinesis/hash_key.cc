@@ -4,20 +4,42 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 
 namespace kinship::kinesis {
 
-PartitionKeyHasher::PartitionKeyHasher() : ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ == nullptr) std::abort();  // out of memory at startup
+// EVP_md5() makes every EVP_DigestInit_ex look the algorithm up in the
+// provider store (locks and hash-table lookups, more than the MD5 of a short
+// key costs); an explicitly fetched one is looked up once.
+PartitionKeyHasher::PartitionKeyHasher() : ctx_(EVP_MD_CTX_new()), md5_(EVP_MD_fetch(nullptr, "MD5", nullptr)) {
+  if (ctx_ == nullptr || md5_ == nullptr) std::abort();  // out of memory, or a libcrypto without MD5
 }
 
-PartitionKeyHasher::~PartitionKeyHasher() { EVP_MD_CTX_free(ctx_); }
+PartitionKeyHasher::~PartitionKeyHasher() {
+  EVP_MD_CTX_free(ctx_);
+  EVP_MD_free(md5_);
+}
 
 HashKey PartitionKeyHasher::hash(std::string_view partitionKey) {
+  if (partitionKey.size() > kCachedKeyBytes) return md5(partitionKey);
+  // FNV-1a picks the slot; any collision is caught by the compare.
+  uint32_t h = 2166136261u;
+  for (char c : partitionKey) h = (h ^ static_cast<uint8_t>(c)) * 16777619u;
+  Slot& slot = cache_[(h ^ (h >> 16)) % kCacheSlots];
+  if (slot.size == partitionKey.size() && std::memcmp(slot.key, partitionKey.data(), partitionKey.size()) == 0) {
+    return slot.hash;
+  }
+  slot.hash = md5(partitionKey);
+  slot.size = static_cast<uint8_t>(partitionKey.size());
+  std::memcpy(slot.key, partitionKey.data(), partitionKey.size());
+  return slot.hash;
+}
+
+HashKey PartitionKeyHasher::md5(std::string_view partitionKey) {
   unsigned char digest[16];
   unsigned int size = 0;
   // MD5 is always available in libcrypto; a failure here is a broken build.
-  if (EVP_DigestInit_ex(ctx_, EVP_md5(), nullptr) != 1 ||
+  if (EVP_DigestInit_ex2(ctx_, md5_, nullptr) != 1 ||
       EVP_DigestUpdate(ctx_, partitionKey.data(), partitionKey.size()) != 1 ||
       EVP_DigestFinal_ex(ctx_, digest, &size) != 1 || size != 16) {
     std::abort();

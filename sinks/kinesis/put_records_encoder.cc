@@ -1,6 +1,7 @@
 #include "sinks/kinesis/put_records_encoder.h"
 
-#include <openssl/evp.h>
+#include "sinks/kinesis/base64.h"
+
 
 namespace kinship::kinesis {
 
@@ -45,11 +46,8 @@ void PutRecordsEncoder::add(std::string_view data, std::string_view partitionKey
   if (records_ != 0) body_.push_back(',');
   body_ += "{\"Data\":\"";
   size_t at = body_.size();
-  size_t encodedSize = 4 * ((data.size() + 2) / 3);
-  body_.resize(at + encodedSize + 1);  // EVP_EncodeBlock writes a terminating NUL
-  int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(body_.data() + at),
-                                reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-  body_.resize(at + static_cast<size_t>(written));
+  body_.resize(at + base64EncodedSize(data.size()));
+  base64Encode(reinterpret_cast<const unsigned char*>(data.data()), data.size(), body_.data() + at);
   body_ += "\",\"PartitionKey\":\"";
   appendJsonEscaped(body_, partitionKey);
   if (!explicitHashKey.empty()) {

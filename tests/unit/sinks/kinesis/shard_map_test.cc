@@ -4,6 +4,10 @@
 #include "sinks/kinesis/shard_map.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+
+#include <string>
+#include <vector>
 
 namespace kinship::kinesis {
 namespace {
@@ -18,6 +22,29 @@ TEST(HashKey, Md5OfThePartitionKeyReadBigEndian) {
   EXPECT_EQ(formatHashKey(hasher.hash("a")), "16955237001963240173058271559858726497");
   // The context is reused: the same key hashes the same after others.
   EXPECT_EQ(formatHashKey(hasher.hash("")), "281949768489412648962353822266799178366");
+}
+
+TEST(HashKey, CachedHashesAlwaysEqualTheMd5) {
+  // Far more keys than cache slots, so slots are shared and replaced, and
+  // lengths on both sides of the longest cached key; each pass in a
+  // different order.
+  auto md5 = [](const std::string& k) {
+    unsigned char d[16];
+    unsigned int n = 0;
+    EVP_Digest(k.data(), k.size(), d, &n, EVP_md5(), nullptr);
+    HashKey v = 0;
+    for (unsigned char b : d) v = (v << 8) | b;
+    return v;
+  };
+  std::vector<std::string> keys;
+  for (int i = 0; i < 2000; ++i) keys.push_back("k" + std::to_string(i) + std::string(static_cast<size_t>(i % 60), 'x'));
+  PartitionKeyHasher hasher;
+  for (int pass = 0; pass < 3; ++pass) {
+    for (size_t j = 0; j < keys.size(); ++j) {
+      const std::string& k = keys[(j * (2 * pass + 1)) % keys.size()];
+      ASSERT_EQ(hasher.hash(k), md5(k)) << k;
+    }
+  }
 }
 
 TEST(HashKey, ParsesAndFormatsTheWholeRange) {
