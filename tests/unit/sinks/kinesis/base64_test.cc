@@ -13,6 +13,9 @@ std::string encode(std::string_view in) {
   std::string out(base64EncodedSize(in.size()), '?');
   size_t n = base64Encode(reinterpret_cast<const unsigned char*>(in.data()), in.size(), out.data());
   EXPECT_EQ(n, out.size());
+  std::string scalar(base64EncodedSize(in.size()), '?');
+  base64EncodeScalar(reinterpret_cast<const unsigned char*>(in.data()), in.size(), scalar.data());
+  EXPECT_EQ(scalar, out) << "the scalar encoder differs";
   return out;
 }
 
