@@ -84,8 +84,8 @@ constexpr Option kPipelineOptions[] = {
         .minValue = 64 * kKiB,
         .maxValue = kGiB,
         .help = "Bytes of records buffered in memory between the inputs and the spool (disk mode) or "
-                "the sink (memory mode); in disk mode as much again is read ahead from the spool for the "
-                "sink. When full, file and stream inputs pause reading until there is room.",
+                "the sink (memory mode); in disk mode half as much again is read ahead from the spool for "
+                "the sink. When full, file and stream inputs pause reading until there is room.",
     },
     {
         .name = "spool",

@@ -46,8 +46,10 @@ Daemon::Daemon(const config::DaemonConfig& config, const PluginRegistry& plugins
     spool::SpoolConfig spoolConfig = spool::spoolConfigFrom(pc.spool, config.options.getString("data_dir"), pc.name);
     pipeline::BatchQueue* sinkQueue = &runtime.pipeline->queue();
     if (spoolConfig.disk) {
+      // Half of queue_size is read ahead from the spool for the sink: the
+      // spool, not memory, holds the backlog.
       runtime.spool = std::make_unique<spool::SpoolStage>(std::move(spoolConfig), runtime.pipeline->queue(),
-                                                          pc.options.getSize("queue_size"), *metrics_, pc.name);
+                                                          pc.options.getSize("queue_size") / 2, *metrics_, pc.name);
       sinkQueue = &runtime.spool->output();
     }
     runtime.sinkType = pc.sink.type;

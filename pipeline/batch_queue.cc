@@ -5,7 +5,7 @@ namespace kinship::pipeline {
 namespace {
 // Keep a few spare batches so a steady flow allocates nothing; beyond this,
 // freed batches go back to the heap so a burst does not pin its peak memory.
-constexpr size_t kMaxFreeBatches = 16;
+constexpr size_t kMaxFreeBatches = 4;
 }  // namespace
 
 void BatchRecycler::operator()(RecordBatch* batch) const {
