@@ -23,11 +23,11 @@ const LINES_PER_SECOND = 10000;
 const QUEUE_SIZE_MIB = 4;
 const SEGMENT_SIZE_MIB = 8;
 // README, "Sizing memory": about 16 MiB for the program and its libraries,
-// twice queue_size (the pipeline queue and the spool's read-ahead), and the
-// sink's buffer of two requests (2 x 5 MiB) plus max_in_flight (4) encoded
-// requests of at most 5 MiB each... in practice far less; the bound asserted
-// is that formula, rounded up.
-const RSS_BOUND_MIB = 16 + 2 * QUEUE_SIZE_MIB + 2 * 5 + 4 * 5;
+// queue_size for the pipeline queue and half as much read ahead from the
+// spool, the sink's buffer of two requests (2 x 5 MiB) and max_in_flight (4)
+// encoded requests of at most 5 MiB each. In practice far less is used; the
+// bound asserted is that formula.
+const RSS_BOUND_MIB = 16 + 1.5 * QUEUE_SIZE_MIB + 2 * 5 + 4 * 5;
 
 const cleanups = [];
 after(async () => {
