@@ -223,7 +223,6 @@ bool SpoolStage::dropOldestViaReader() {
   {
     std::unique_lock lock(mu_);
     dropRequested_ = true;
-    dropFreed_ = false;
     readerWake_.notify_all();
     dropDone_.wait_for(lock, kDropWait, [this] { return !dropRequested_ || readerFinishing_; });
     if (dropRequested_) {
@@ -314,8 +313,9 @@ void SpoolStage::readerLoop() {
       std::unique_lock lock(mu_);
       SteadyTime now = std::chrono::steady_clock::now();
       if (readerFinishing_ && (now >= readerDeadline_ || (caughtUp && writerDone_ && !appended_))) break;
-      bool canRead = sinkAcks_.empty() && !dropRequested_ && now >= retryReadAt && (!caughtUp || appended_) &&
-                     !output_.full();
+      // Acks that arrived meanwhile are applied on the next turn; they never
+      // hold reading back.
+      bool canRead = !dropRequested_ && now >= retryReadAt && (!caughtUp || appended_) && !output_.full();
       if (!canRead) {
         if (sinkAcks_.empty() && !dropRequested_) {
           SteadyTime until = std::min(now + std::chrono::duration_cast<std::chrono::milliseconds>(kTick),

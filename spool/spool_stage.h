@@ -107,7 +107,6 @@ class SpoolStage {
   bool readerFinishing_ = false;
   bool appended_ = false;  // the writer appended since the reader last caught up
   bool dropRequested_ = false;
-  bool dropFreed_ = false;
   std::chrono::steady_clock::time_point writerDeadline_ = std::chrono::steady_clock::time_point::max();
   std::chrono::steady_clock::time_point readerDeadline_ = std::chrono::steady_clock::time_point::max();
   std::vector<FrameId> sinkAcks_;  // from the sink's thread, applied by the reader
