@@ -1,6 +1,8 @@
 #include "sinks/kinesis/base64.h"
 
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 
 #include <array>
 #include <bit>
@@ -32,6 +34,7 @@ inline void encodeTriple(uint32_t v, char* out) {
   std::memcpy(out + 2, &kPairs[2 * (v & 0xfff)], 2);
 }
 
+#if defined(__x86_64__)
 // AVX2: 24 input bytes to 32 characters per step (the multiply-shift and
 // lookup method of Muła and Lemire, "Faster Base64 Encoding and Decoding
 // using AVX2 Instructions", 2018). Returns the input bytes consumed; the
@@ -65,6 +68,11 @@ bool haveAvx2() {
   static const bool have = __builtin_cpu_supports("avx2");
   return have;
 }
+#else
+// Other architectures (arm64) use the pair table only.
+size_t encodeAvx2(const unsigned char*, size_t, char*) { return 0; }
+bool haveAvx2() { return false; }
+#endif
 
 }  // namespace
 
