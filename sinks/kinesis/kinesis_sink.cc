@@ -85,7 +85,7 @@ KinesisSink::KinesisSink(const sinks::SinkContext& context, KinesisConfig config
                       .Name("kinship_sink_records_dropped_total")
                       .Help("Records never delivered to Kinesis, by reason: too_large (data plus key over "
                             "max_record_size), invalid (refused alone as invalid), shutdown (still undelivered "
-                            "when shutdown_timeout ran out). too_large and invalid records also go to the "
+                            "when shutdown_timeout ran out, in spool mode memory). too_large and invalid records also go to the "
                             "dead-letter file when one is configured")
                       .Register(registry_);
   droppedTooLarge_ = &dropped.Add({{"pipeline", context_.pipelineName}, {"reason", "too_large"}});
