@@ -3,6 +3,8 @@
 #include <prometheus/registry.h>
 
 #include <csignal>
+#include <filesystem>
+#include <map>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -20,6 +22,7 @@ Daemon::Daemon(const config::DaemonConfig& config, const PluginRegistry& plugins
       adminListen_(config.admin.getString("listen")),
       metrics_(std::make_shared<prometheus::Registry>()),
       signals_(io_) {
+  std::map<std::string, std::string> spoolDirs;  // directory -> pipeline
   for (const auto& pc : config.pipelines) {
     PipelineRuntime runtime;
     runtime.name = pc.name;
@@ -46,6 +49,12 @@ Daemon::Daemon(const config::DaemonConfig& config, const PluginRegistry& plugins
     spool::SpoolConfig spoolConfig = spool::spoolConfigFrom(pc.spool, config.options.getString("data_dir"), pc.name);
     pipeline::BatchQueue* sinkQueue = &runtime.pipeline->queue();
     if (spoolConfig.disk) {
+      // Two spools in one directory would read each other's segments.
+      std::string dir = std::filesystem::weakly_canonical(spoolConfig.options.dir).string();
+      while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+      if (auto [it, inserted] = spoolDirs.emplace(dir, pc.name); !inserted) {
+        pc.spool.fail("dir", "'" + spoolConfig.options.dir + "' is already the spool of pipeline " + it->second);
+      }
       // Half of queue_size is read ahead from the spool for the sink: the
       // spool, not memory, holds the backlog.
       runtime.spool = std::make_unique<spool::SpoolStage>(std::move(spoolConfig), runtime.pipeline->queue(),

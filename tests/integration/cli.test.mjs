@@ -100,6 +100,28 @@ test('--check-config rejects an unknown key inside the sink, at its line', async
   assert.ok(r.stderr.includes('strem'), `stderr names the key\n${show(r)}`);
 });
 
+test('--check-config refuses two pipelines sharing one spool directory, at the second one\'s line', async () => {
+  const spoolDir = path.join(tmp, 'shared-spool');
+  const lines = [
+    `data_dir: ${JSON.stringify(path.join(tmp, 'state'))}`,
+    'pipelines:',
+    '  first:',
+    '    inputs: [{type: udp, listen: "127.0.0.1:0"}]',
+    `    spool: {dir: ${JSON.stringify(spoolDir)}}`,
+    '    sink: {type: discard}',
+    '  second:',
+    '    inputs: [{type: udp, listen: "127.0.0.1:0"}]',
+    `    spool: {dir: ${JSON.stringify(spoolDir + '/')}}`,
+    '    sink: {type: discard}',
+  ];
+  const file = write('shared-spool.yaml', lines);
+  const r = await runKinship(['--check-config', file]);
+  assert.equal(r.code, 1, show(r));
+  assert.ok(r.stderr.includes(`${file}:9:`), `stderr names line 9\n${show(r)}`);
+  assert.ok(r.stderr.includes('pipelines.second.spool.dir'), show(r));
+  assert.ok(r.stderr.includes('already the spool of pipeline first'), show(r));
+});
+
 test('--check-config on a missing file fails naming it', async () => {
   const r = await runKinship(['--check-config', '/nonexistent.yaml']);
   assert.notEqual(r.code, 0, show(r));
