@@ -367,6 +367,16 @@ Status DiskSpool::maybeSync(Clock::TimePoint now) {
 }
 
 Result<std::optional<SpooledBatch>> DiskSpool::readNext() {
+  SpooledBatch out;
+  auto frame = readNextInto(out.batch);
+  if (!frame) return fail(frame.error());
+  if (!*frame) return std::optional<SpooledBatch>();
+  out.id = (*frame)->id;
+  out.appendedAt = (*frame)->appendedAt;
+  return std::optional<SpooledBatch>(std::move(out));
+}
+
+Result<std::optional<SpooledFrame>> DiskSpool::readNextInto(pipeline::RecordBatch& into) {
   for (;;) {
     uint64_t limit = 0;
     uint64_t limitFrames = 0;   // the segment's frames up to `limit`, read with it
@@ -377,7 +387,7 @@ Result<std::optional<SpooledBatch>> DiskSpool::readNext() {
       if (!reader_) {
         auto it = std::lower_bound(segments_.begin(), segments_.end(), readSeq_,
                                    [](const Segment& s, uint64_t v) { return s.seq < v; });
-        if (it == segments_.end()) return std::optional<SpooledBatch>();
+        if (it == segments_.end()) return std::optional<SpooledFrame>();
         readSeq_ = it->seq;
         readOffset_ = it->start;
         readFramesInSeg_ = 0;
@@ -390,7 +400,7 @@ Result<std::optional<SpooledBatch>> DiskSpool::readNext() {
       limitRecords = seg != nullptr ? seg->records : 0;
       sealed = seg == nullptr || seg->sealed;
       if (readOffset_ >= limit) {
-        if (!sealed) return std::optional<SpooledBatch>();
+        if (!sealed) return std::optional<SpooledFrame>();
         if (seg != nullptr) seg->passedByReader = true;
         maybeDeleteLocked(readSeq_);
         reader_.reset();
@@ -413,21 +423,21 @@ Result<std::optional<SpooledBatch>> DiskSpool::readNext() {
       ++counters_.readErrorsTotal;
       return fail(reader_->status());
     }
-    SpooledBatch out;
+    SpooledFrame out;
     uint64_t appendMs = 0;
     Status why = reader_->status();
     if (outcome == SegmentReader::Outcome::kFrame) {
-      why = format::decodeBatchPayload(reader_->payload(), out.batch, appendMs);
+      why = format::decodeBatchPayload(reader_->payload(), into, appendMs);
       if (why) {
         out.id = FrameId{readSeq_, readOffset_};
         out.appendedAt = std::chrono::system_clock::time_point(std::chrono::milliseconds(appendMs));
         readOffset_ = reader_->next();
         ++readFramesInSeg_;
-        readRecordsInSeg_ += out.batch.size();
-        inflight_[out.id] = out.batch.size();
+        readRecordsInSeg_ += into.size();
+        inflight_[out.id] = into.size();
         std::lock_guard lock(mu_);
         ++counters_.deliveredFramesTotal;
-        return std::optional<SpooledBatch>(std::move(out));
+        return std::optional<SpooledFrame>(out);
       }
     }
     // Damaged since it was written or recovered: skip what was published of

@@ -82,6 +82,7 @@ class DiskSpool final : public Spool {
   Status sync() override;
   Status maybeSync(Clock::TimePoint now) override;
   Result<std::optional<SpooledBatch>> readNext() override;
+  Result<std::optional<SpooledFrame>> readNextInto(pipeline::RecordBatch& into) override;
   Status ack(FrameId id) override;
   Result<uint64_t> dropOldestSegment() override;
   uint64_t sizeBytes() const override;

@@ -38,6 +38,12 @@ struct FrameId {
   auto operator<=>(const FrameId&) const = default;
 };
 
+// A frame read back into a caller's batch (see readNextInto).
+struct SpooledFrame {
+  FrameId id;
+  std::chrono::system_clock::time_point appendedAt;
+};
+
 struct SpooledBatch {
   FrameId id;
   pipeline::RecordBatch batch;  // the records as appended; no source/ack receiver
@@ -121,6 +127,10 @@ class Spool {
   // time. A corrupt frame is counted and the rest of its segment skipped;
   // an I/O error is returned and the same frame is tried again next call.
   virtual Result<std::optional<SpooledBatch>> readNext() = 0;
+  // The same, decoding the records into `into` (cleared first), so that a
+  // reader can reuse pooled batches instead of allocating one per frame.
+  // `into` holds nothing useful unless a frame is returned.
+  virtual Result<std::optional<SpooledFrame>> readNextInto(pipeline::RecordBatch& into) = 0;
 
   // Reader thread. The sink is done with this frame (in any order). Each
   // frame returned by readNext() must be acknowledged at most once. A

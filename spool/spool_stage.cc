@@ -327,7 +327,8 @@ void SpoolStage::readerLoop() {
       }
       appended_ = false;
     }
-    auto next = spool_->readNext();
+    pipeline::BatchPtr batch = output_.acquire();  // from the pool: no allocation per frame
+    auto next = spool_->readNextInto(*batch);
     if (!next) {
       std::string problem = fmt::format("spool {}: cannot read: {}", config_.options.dir, next.error().message());
       bool first;
@@ -353,8 +354,6 @@ void SpoolStage::readerLoop() {
       continue;
     }
     caughtUp = false;
-    pipeline::BatchPtr batch = output_.acquire();
-    *batch = std::move((*next)->batch);
     batch->setSource(ackForwarder_, (*next)->id.segment, (*next)->id.offset);
     output_.push(std::move(batch));
   }

@@ -136,6 +136,24 @@ TEST_F(DiskSpoolTest, RoundTripAcrossSegments) {
   EXPECT_EQ(files().size(), 1u);
 }
 
+TEST_F(DiskSpoolTest, ReadNextIntoReusesOneBatch) {
+  auto s = open();
+  std::vector<FrameId> ids = appendRange(*s, 0, 12);
+  pipeline::RecordBatch batch = makeBatch(99, 7, 300);  // leftovers must not survive
+  for (int n = 0; n < 12; ++n) {
+    auto frame = s->readNextInto(batch);
+    ASSERT_TRUE(frame.has_value()) << frame.error().message();
+    ASSERT_TRUE(frame->has_value());
+    EXPECT_EQ((*frame)->id, ids[static_cast<size_t>(n)]);
+    EXPECT_TRUE(sameBatch(batch, makeBatch(n))) << n;
+    ASSERT_TRUE(s->ack((*frame)->id).isOk());
+  }
+  auto end = s->readNextInto(batch);
+  ASSERT_TRUE(end.has_value());
+  EXPECT_FALSE(end->has_value());
+  EXPECT_EQ(s->stats().records, 0u);
+}
+
 TEST_F(DiskSpoolTest, SegmentDeletedOnlyWhenEveryFrameAcked) {
   auto s = open();
   std::vector<FrameId> ids = appendRange(*s, 0, 15);
