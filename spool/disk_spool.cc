@@ -193,7 +193,10 @@ void DiskSpool::maybeDeleteLocked(uint64_t seq) {
     return;
   }
   totalBytes_ -= seg->fileBytes;
-  segments_.erase(segments_.begin() + (seg - &segments_.front()));
+  // A deque's elements are not contiguous: find the position by sequence,
+  // never by pointer arithmetic.
+  auto it = std::lower_bound(segments_.begin(), segments_.end(), seq, [](const Segment& s, uint64_t v) { return s.seq < v; });
+  segments_.erase(it);
 }
 
 void DiskSpool::deleteEligibleLocked() {

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <algorithm>
 #include <set>
 #include <thread>
@@ -152,6 +154,42 @@ TEST_F(DiskSpoolTest, ReadNextIntoReusesOneBatch) {
   ASSERT_TRUE(end.has_value());
   EXPECT_FALSE(end->has_value());
   EXPECT_EQ(s->stats().records, 0u);
+}
+
+TEST_F(DiskSpoolTest, SegmentsDeletedOutOfOrderAmongMany) {
+  // Many segments (more than one block of the segment list's deque), each
+  // fully acknowledged in a scattered order: every deletion must remove
+  // exactly its own segment.
+  auto s = open();
+  std::vector<FrameId> ids = appendRange(*s, 0, 150);
+  std::vector<SpooledBatch> got = readAll(*s);
+  ASSERT_EQ(got.size(), 150u);
+  std::map<uint64_t, std::vector<FrameId>> bySegment;
+  for (const auto& b : got) bySegment[b.id.segment].push_back(b.id);
+  ASSERT_GE(bySegment.size(), 20u);
+  const uint64_t active = ids.back().segment;
+  std::vector<uint64_t> order;
+  for (const auto& [seq, frames] : bySegment) order.push_back(seq);
+  std::vector<uint64_t> scattered;
+  for (size_t step : {7u, 3u, 1u}) {
+    for (size_t i = 0; i < order.size(); i += step) {
+      if (std::find(scattered.begin(), scattered.end(), order[i]) == scattered.end()) scattered.push_back(order[i]);
+    }
+  }
+  ASSERT_EQ(scattered.size(), order.size());
+  for (size_t k = 0; k < scattered.size(); ++k) {
+    const uint64_t seq = scattered[k];
+    for (const FrameId& id : bySegment[seq]) ASSERT_TRUE(s->ack(id).isOk());
+    if (seq != active) {
+      EXPECT_FALSE(exists(seq)) << "segment " << seq;
+    }
+    for (size_t j = k + 1; j < scattered.size(); ++j) {
+      EXPECT_TRUE(exists(scattered[j])) << "segment " << scattered[j] << " deleted before its frames were acked";
+    }
+    EXPECT_EQ(s->sizeBytes(), diskBytes());
+  }
+  EXPECT_EQ(s->stats().records, 0u);
+  EXPECT_EQ(s->stats().segments, 1u);
 }
 
 TEST_F(DiskSpoolTest, SegmentDeletedOnlyWhenEveryFrameAcked) {
