@@ -335,6 +335,47 @@ TEST(SpoolStage, DropOldestCountsEveryDroppedRecord) {
   EXPECT_EQ(run.delivered + static_cast<size_t>(run.dropped), run.pushed);
 }
 
+TEST(SpoolStage, ABatchLargerThanTheSpoolIsDroppedAndCounted) {
+  TempDir dir;
+  prometheus::Registry registry;
+  pipeline::BatchQueue input(1 << 20);
+  auto source = std::make_shared<RecordingInput>();
+  SpoolConfig config = configFor(dir.path(), nullptr);
+  config.options.maxTotalBytes = 8 << 10;
+  config.options.segmentBytes = 2 << 10;
+  SpoolStage stage(config, input, 64 << 10, registry, "app");
+  ASSERT_TRUE(stage.start().isOk());
+  TestSink sink(stage.output());
+  pushBatch(input, source, 0, 20, 1000);  // ~20 KB: can never fit in 8 KiB
+  pushBatch(input, source, 1);            // small: goes through
+  ASSERT_TRUE(eventually([&] { return sink.batchesSeen().size() == 1; }));
+  EXPECT_EQ(sink.batchesSeen(), std::vector<int>{1});
+  EXPECT_TRUE(eventually([&] { return source->has(0) && source->has(1); }));  // dropped on purpose: acknowledged
+  EXPECT_EQ(metric(registry, "kinship_spool_dropped_records_total", {{"policy", "too_large"}}), 20);
+  EXPECT_EQ(stage.notReadyReason(), "");
+}
+
+TEST(SpoolStage, ReadFailureReportsNotReadyAndIsRetried) {
+  TempDir dir;
+  FaultEnv env;
+  prometheus::Registry registry;
+  pipeline::BatchQueue input(1 << 20);
+  auto source = std::make_shared<RecordingInput>();
+  SpoolStage stage(configFor(dir.path(), &env), input, 64 << 10, registry, "app");
+  ASSERT_TRUE(stage.start().isOk());
+  TestSink sink(stage.output());
+  env.failRead(EIO, -1);
+  for (int n = 0; n < 5; ++n) pushBatch(input, source, n);
+  ASSERT_TRUE(eventually([&] { return stage.notReadyReason() != ""; }));
+  EXPECT_THAT(stage.notReadyReason(), HasSubstr("cannot read"));
+  EXPECT_TRUE(sink.batchesSeen().empty());
+  env.clear();
+  ASSERT_TRUE(eventually([&] { return sink.batchesSeen().size() == 5; }));
+  EXPECT_EQ(sink.batchesSeen(), (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(stage.notReadyReason(), "");
+  EXPECT_TRUE(eventually([&] { return metric(registry, "kinship_spool_read_errors_total") >= 1; }));
+}
+
 TEST(SpoolStage, WhatTheSinkDidNotAcknowledgeIsDeliveredAfterARestart) {
   TempDir dir;
   auto source = std::make_shared<RecordingInput>();
