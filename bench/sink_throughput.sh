@@ -81,14 +81,17 @@ while ((sent < lines)); do
   kill -0 "$kpid" 2>/dev/null || { cat "$work/kinship.log" >&2; exit 1; }
 done
 end=$(date +%s.%N)
+metrics="$(curl -s "$admin/metrics")"
+requests=$(awk '/^kinship_sink_request_records_count/ {print int($2)}' <<<"$metrics")
 ticks=$(getconf CLK_TCK)
 read -r utime stime < <(awk '{print $14, $15}' "/proc/$kpid/stat")
 rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$kpid/status")
 
 awk -v l="$lines" -v b="$bytes" -v s="$start" -v e="$end" -v u="$utime" -v y="$stime" -v t="$ticks" -v r="$rss_kib" \
-  -v p="$pacing" -v sp="$spool" 'BEGIN {
+  -v p="$pacing" -v sp="$spool" -v q="${requests:-0}" 'BEGIN {
   wall = e - s; cpu = (u + y) / t;
   printf "sink throughput (pacing %s, spool %s): %d lines, %.1f MB in %.2f s\n", p, sp, l, b / 1e6, wall;
   printf "  %.0f records/s, %.1f MB/s\n", l / wall, b / 1e6 / wall;
   printf "  kinship CPU %.2f s (user+sys) = %.2f CPU-s per GB; peak RSS %.1f MiB\n", cpu, cpu / (b / 1e9), r / 1024;
+  if (q > 0) printf "  %d PutRecords requests, %.0f records each on average\n", q, l / q;
 }'

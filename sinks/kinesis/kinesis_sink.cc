@@ -189,9 +189,7 @@ std::string KinesisSink::notReadyReason() const {
   return notReadyReason_;
 }
 
-size_t KinesisSink::recordBytes(const Pending& p) const {
-  return p.batch->data(p.index).size() + p.batch->key(p.index).size();
-}
+size_t KinesisSink::recordBytes(const Pending& p) const { return p.bytes; }
 
 bool KinesisSink::canAdmit() const {
   return pendingRecords_ < 2 * config_.maxBatchRecords * config_.maxInFlight &&
@@ -236,12 +234,12 @@ void KinesisSink::admit(pipeline::BatchPtr batch) {
     size_t bytes = batch->data(i).size() + batch->key(i).size();
     if (bytes > config_.maxRecordSize) {
       droppedTooLarge_->Increment();
-      deadLetter({batch.get(), i, 0, now, now}, "too_large",
+      deadLetter({batch.get(), i, static_cast<uint32_t>(bytes), 0, 0, now, now}, "too_large",
                  fmt::format("{} bytes of data plus partition key, over max_record_size ({})", bytes,
                              config_.maxRecordSize));
       continue;
     }
-    route({batch.get(), i, 0, now, now});
+    route({batch.get(), i, static_cast<uint32_t>(bytes), nextSeq_++, 0, now, now});
     ++kept;
   }
   if (kept == 0) {
@@ -450,9 +448,12 @@ bool KinesisSink::sendReady(Clock::TimePoint now) {
   size_t bytes = 0;
   bool full = false;
   const size_t lineCount = lines_.size();
+  // Due retries first; then new records, oldest first across lines (under
+  // per_key ordering, line by line, skipping busy keys).
   for (size_t k = 0; k < lineCount && !full; ++k) {
-    full = takeFromLine(slot, static_cast<uint32_t>((nextLine_ + k) % lineCount), now, bytes);
+    full = takeFromLine(slot, static_cast<uint32_t>((nextLine_ + k) % lineCount), now, bytes, config_.orderingPerKey);
   }
+  if (!full && !config_.orderingPerKey) full = takeInAdmissionOrder(slot, now, bytes);
   nextLine_ = lineCount == 0 ? 0 : (nextLine_ + 1) % lineCount;
   if (slot.records.empty()) return false;
   pendingRecords_ -= slot.records.size();
@@ -481,51 +482,84 @@ void KinesisSink::releaseKey(const Pending& record) {
   if (it != busyKeys_.end() && --it->second == 0) busyKeys_.erase(it);
 }
 
-bool KinesisSink::takeFromLine(Slot& slot, uint32_t li, Clock::TimePoint now, size_t& bytes) {
+KinesisSink::TakeOutcome KinesisSink::take(Slot& slot, uint32_t li, const Pending& p, bool retry,
+                                            Clock::TimePoint now, size_t& bytes) {
+  if (slot.records.size() >= config_.maxBatchRecords) return TakeOutcome::kRequestFull;
+  if (!slot.records.empty() && bytes + p.bytes > config_.maxBatchBytes) return TakeOutcome::kRequestFull;
+  if (config_.orderingPerKey && !retry && busyKeys_.contains(keyIdentity(p))) return TakeOutcome::kSkipped;
   ShardLine& line = lines_[li];
-  // kTaken, kSkipped (the key is busy), kRequestFull (stop filling), or
-  // kShardOutOfTokens (go on with the next line).
-  enum Outcome { kTaken, kSkipped, kRequestFull, kShardOutOfTokens };
-  auto take = [&](const Pending& p, bool retry) -> Outcome {
-    if (slot.records.size() >= config_.maxBatchRecords) return kRequestFull;
-    size_t rb = recordBytes(p);
-    if (!slot.records.empty() && bytes + rb > config_.maxBatchBytes) return kRequestFull;
-    if (config_.orderingPerKey && !retry && busyKeys_.contains(keyIdentity(p))) return kSkipped;
-    if (line.pacer) {
-      if (!line.pacer->ready(now)) return kShardOutOfTokens;
-      line.pacer->take(1, rb);
-    }
-    // A retry keeps the mark its first attempt took.
-    if (config_.orderingPerKey && !retry) ++busyKeys_[keyIdentity(p)];
-    slot.encoder.add(p.batch->data(p.index), p.batch->key(p.index), p.batch->explicitHashKey(p.index));
-    slot.records.emplace_back(p, li);
-    bytes += rb;
-    line.bytes -= rb;
-    return kTaken;
-  };
+  if (line.pacer) {
+    if (!line.pacer->ready(now)) return TakeOutcome::kShardOutOfTokens;
+    line.pacer->take(1, p.bytes);
+  }
+  // A retry keeps the mark its first attempt took.
+  if (config_.orderingPerKey && !retry) ++busyKeys_[keyIdentity(p)];
+  slot.encoder.add(p.batch->data(p.index), p.batch->key(p.index), p.batch->explicitHashKey(p.index));
+  slot.records.emplace_back(p, li);
+  bytes += p.bytes;
+  line.bytes -= p.bytes;
+  return TakeOutcome::kTaken;
+}
+
+bool KinesisSink::takeFromLine(Slot& slot, uint32_t li, Clock::TimePoint now, size_t& bytes, bool newRecords) {
+  ShardLine& line = lines_[li];
   // Due retries first: under per_key ordering each one holds its key until
   // it is accepted.
   while (!line.retries.empty() && line.retries.front().notBefore <= now) {
-    Outcome outcome = take(line.retries.front(), /*retry=*/true);
-    if (outcome != kTaken) return outcome == kRequestFull;
+    TakeOutcome outcome = take(slot, li, line.retries.front(), /*retry=*/true, now, bytes);
+    if (outcome != TakeOutcome::kTaken) return outcome == TakeOutcome::kRequestFull;
     line.retries.pop_front();
   }
-  if (!config_.orderingPerKey) {
-    while (!line.records.empty()) {
-      Outcome outcome = take(line.records.front(), /*retry=*/false);
-      if (outcome != kTaken) return outcome == kRequestFull;
-      line.records.pop_front();
-    }
-    return false;
-  }
+  if (!newRecords) return false;
   // per_key: skip past records whose key is busy (their later records stay
   // behind them), within a bounded scan.
   constexpr size_t kMaxScan = 4096;
   size_t scanned = 0;
   for (auto it = line.records.begin(); it != line.records.end() && scanned < kMaxScan; ++scanned) {
-    Outcome outcome = take(*it, /*retry=*/false);
-    if (outcome == kRequestFull || outcome == kShardOutOfTokens) return outcome == kRequestFull;
-    it = outcome == kTaken ? line.records.erase(it) : it + 1;
+    TakeOutcome outcome = take(slot, li, *it, /*retry=*/false, now, bytes);
+    if (outcome == TakeOutcome::kRequestFull || outcome == TakeOutcome::kShardOutOfTokens) {
+      return outcome == TakeOutcome::kRequestFull;
+    }
+    it = outcome == TakeOutcome::kTaken ? line.records.erase(it) : it + 1;
+  }
+  return false;
+}
+
+// Taking whole lines in turn would send records far from the order they
+// were read: a batch stays held until its last record goes (memory), and
+// the encoder reads record data scattered across many batches (cache
+// misses cost more than the encoding). A merge by admission order keeps
+// reads sequential and releases batches in order.
+bool KinesisSink::takeInAdmissionOrder(Slot& slot, Clock::TimePoint now, size_t& bytes) {
+  auto later = [](const std::pair<uint64_t, uint32_t>& a, const std::pair<uint64_t, uint32_t>& b) {
+    return a.first > b.first;
+  };
+  lineFronts_.clear();
+  for (uint32_t li = 0; li < lines_.size(); ++li) {
+    if (!lines_[li].records.empty()) lineFronts_.emplace_back(lines_[li].records.front().seq, li);
+  }
+  std::make_heap(lineFronts_.begin(), lineFronts_.end(), later);
+  while (!lineFronts_.empty()) {
+    std::pop_heap(lineFronts_.begin(), lineFronts_.end(), later);
+    const uint32_t li = lineFronts_.back().second;
+    lineFronts_.pop_back();
+    // Take this line's records up to the next line's oldest.
+    const uint64_t until = lineFronts_.empty() ? UINT64_MAX : lineFronts_.front().first;
+    std::deque<Pending>& records = lines_[li].records;
+    bool outOfTokens = false;
+    while (!records.empty() && records.front().seq <= until) {
+      TakeOutcome outcome = take(slot, li, records.front(), /*retry=*/false, now, bytes);
+      if (outcome == TakeOutcome::kRequestFull) return true;
+      if (outcome == TakeOutcome::kShardOutOfTokens) {
+        outOfTokens = true;
+        break;
+      }
+      records.pop_front();
+    }
+    if (!outOfTokens && !records.empty()) {
+      lineFronts_.emplace_back(records.front().seq, li);
+      std::push_heap(lineFronts_.begin(), lineFronts_.end(), later);
+    }
   }
   return false;
 }

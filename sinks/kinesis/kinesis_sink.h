@@ -69,6 +69,9 @@ class KinesisSink final : public sinks::Sink {
   struct Pending {
     pipeline::RecordBatch* batch;
     uint32_t index;
+    uint32_t bytes;  // data plus partition key: kept here so that sending
+                     // and answers need not touch the batch's index again
+    uint64_t seq;    // admission order, kept across retries
     uint16_t attempts;
     Clock::TimePoint arrival;
     Clock::TimePoint notBefore;
@@ -112,8 +115,16 @@ class KinesisSink final : public sinks::Sink {
   // Releases the record's key for ordering: per_key (accepted or given up).
   void releaseKey(const Pending& record);
   uint64_t keyIdentity(const Pending& record) const;
-  // Fills the slot from one line; returns true when the request is full.
-  bool takeFromLine(Slot& slot, uint32_t li, Clock::TimePoint now, size_t& bytes);
+  // kTaken, kSkipped (the key is busy), kRequestFull (stop filling), or
+  // kShardOutOfTokens (go on with the next line).
+  enum class TakeOutcome { kTaken, kSkipped, kRequestFull, kShardOutOfTokens };
+  TakeOutcome take(Slot& slot, uint32_t li, const Pending& p, bool retry, Clock::TimePoint now, size_t& bytes);
+  // Fills the slot with one line's due retries, then (under per_key
+  // ordering) its new records; returns true when the request is full.
+  bool takeFromLine(Slot& slot, uint32_t li, Clock::TimePoint now, size_t& bytes, bool newRecords);
+  // Fills the slot with new records of every line in the order they were
+  // admitted, skipping lines out of tokens; returns true when it is full.
+  bool takeInAdmissionOrder(Slot& slot, Clock::TimePoint now, size_t& bytes);
   void applyShardMap(ShardMap map);
   void onRequestFailed(const ErrorClass& error, const std::string& detail);
   // Splits a request refused as invalid or too large in two; a single record
@@ -142,7 +153,11 @@ class KinesisSink final : public sinks::Sink {
   PartitionKeyHasher hasher_;
   ShardMap shardMap_;
   std::vector<ShardLine> lines_;
-  size_t nextLine_ = 0;  // round-robin start
+  size_t nextLine_ = 0;  // round-robin start for retries
+  uint64_t nextSeq_ = 0;
+  // Lines by the admission order of their oldest new record, while a
+  // request is filled; kept to reuse its memory.
+  std::vector<std::pair<uint64_t, uint32_t>> lineFronts_;
   // Halves of requests refused as invalid, sent as they are (before the
   // shard lines) until the bad records are isolated.
   std::deque<std::vector<std::pair<Pending, uint32_t>>> bisectGroups_;
