@@ -2,6 +2,7 @@
 // exactly the failed records, request-level errors, drops, shutdown.
 
 #include "sinks/kinesis/kinesis_sink.h"
+#include "sinks/kinesis/hash_key.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -551,6 +552,33 @@ TEST_F(KinesisSinkTest, SendsTheExplicitHashKeyAndPacesTheShardItNames) {
   }
   // One record per request: the shard's bucket holds one token at a time.
   EXPECT_EQ(puts, 4u);
+}
+
+TEST_F(KinesisSinkTest, PacedRequestsTakeRecordsInTheOrderReadAcrossShards) {
+  // Keys k0..k6 fall in both shards of the scripted stream.
+  PartitionKeyHasher hasher;
+  std::set<bool> upperHalf;
+  for (int k = 0; k < 7; ++k) upperHalf.insert(hasher.hash("k" + std::to_string(k)) >> 127 != 0);
+  ASSERT_EQ(upperHalf.size(), 2u);
+
+  ScriptedKinesis kinesis;
+  auto config = configFor(kinesis.url());
+  config.pacing = true;
+  config.shardRecordsPerSecond = 1000000;  // no shard runs out of tokens
+  auto sink = startSink(config);
+  ASSERT_TRUE(kinesis.waitForListShards(1));
+  push(1500);
+  ASSERT_TRUE(kinesis.waitForAccepted(1500));
+  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  // Each request holds a run of consecutive records, not one shard's
+  // records then the other's: batches are released in the order read.
+  for (const auto& request : kinesis.requests()) {
+    for (size_t i = 1; i < request.size(); ++i) {
+      EXPECT_EQ(std::stoi(request[i].data.substr(1)), std::stoi(request[i - 1].data.substr(1)) + 1)
+          << request[i - 1].data << " then " << request[i].data;
+    }
+  }
+  EXPECT_EQ(dataOf(kinesis.accepted()).size(), 1500u);
 }
 
 // Records the acknowledgements the sink reports for batches (issue 4).
