@@ -86,12 +86,17 @@ requests=$(awk '/^kinship_sink_request_records_count/ {print int($2)}' <<<"$metr
 ticks=$(getconf CLK_TCK)
 read -r utime stime < <(awk '{print $14, $15}' "/proc/$kpid/stat")
 rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$kpid/status")
+# CPU seconds by thread name (the main thread runs the inputs and pipeline).
+threads=$(for task in /proc/$kpid/task/*; do
+  printf '%s %s\n' "$(cat "$task/comm")" "$(awk '{print $14 + $15}' "$task/stat")"
+done | awk -v t="$ticks" '{cpu[$1] += $2} END {for (n in cpu) if (cpu[n] > 0) printf " %s %.2f s,", n, cpu[n] / t}')
 
 awk -v l="$lines" -v b="$bytes" -v s="$start" -v e="$end" -v u="$utime" -v y="$stime" -v t="$ticks" -v r="$rss_kib" \
-  -v p="$pacing" -v sp="$spool" -v q="${requests:-0}" 'BEGIN {
+  -v p="$pacing" -v sp="$spool" -v q="${requests:-0}" -v th="${threads%,}" 'BEGIN {
   wall = e - s; cpu = (u + y) / t;
   printf "sink throughput (pacing %s, spool %s): %d lines, %.1f MB in %.2f s\n", p, sp, l, b / 1e6, wall;
   printf "  %.0f records/s, %.1f MB/s\n", l / wall, b / 1e6 / wall;
   printf "  kinship CPU %.2f s (user+sys) = %.2f CPU-s per GB; peak RSS %.1f MiB\n", cpu, cpu / (b / 1e9), r / 1024;
+  printf "  by thread:%s\n", th;
   if (q > 0) printf "  %d PutRecords requests, %.0f records each on average\n", q, l / q;
 }'

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 
 namespace kinship::spool {
 
@@ -83,8 +84,14 @@ Status SpoolStage::start() {
   publishMetrics();
   output_.addSpaceCallback([this] { readerWake_.notify_one(); });
   lastSync_ = lastMetrics_ = std::chrono::steady_clock::now();
-  writer_ = std::thread([this] { writerLoop(); });
-  reader_ = std::thread([this] { readerLoop(); });
+  writer_ = std::thread([this] {
+    setCurrentThreadName("spool-writer");
+    writerLoop();
+  });
+  reader_ = std::thread([this] {
+    setCurrentThreadName("spool-reader");
+    readerLoop();
+  });
   return Status::ok();
 }
 

@@ -4,6 +4,7 @@
 #include <prometheus/registry.h>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 
 namespace kinship::sinks {
 
@@ -44,7 +45,10 @@ DiscardSink::~DiscardSink() {
 }
 
 Status DiscardSink::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    setCurrentThreadName("sink-discard");
+    run();
+  });
   return Status::ok();
 }
 

@@ -22,17 +22,24 @@ PartitionKeyHasher::~PartitionKeyHasher() {
 
 HashKey PartitionKeyHasher::hash(std::string_view partitionKey) {
   if (partitionKey.size() > kCachedKeyBytes) return md5(partitionKey);
-  // FNV-1a picks the slot; any collision is caught by the compare.
+  // FNV-1a picks the set and screens the ways; the key compare decides.
   uint32_t h = 2166136261u;
   for (char c : partitionKey) h = (h ^ static_cast<uint8_t>(c)) * 16777619u;
-  Slot& slot = cache_[(h ^ (h >> 16)) % kCacheSlots];
-  if (slot.size == partitionKey.size() && std::memcmp(slot.key, partitionKey.data(), partitionKey.size()) == 0) {
-    return slot.hash;
+  auto& set = cache_[(h ^ (h >> 15)) % kSets];
+  for (const Entry& entry : set) {
+    if (entry.check == h && entry.size == partitionKey.size() &&
+        std::memcmp(entry.key, partitionKey.data(), partitionKey.size()) == 0) {
+      return entry.hash;
+    }
   }
-  slot.hash = md5(partitionKey);
-  slot.size = static_cast<uint8_t>(partitionKey.size());
-  std::memcpy(slot.key, partitionKey.data(), partitionKey.size());
-  return slot.hash;
+  // Oldest out: the ways are kept newest first.
+  std::move_backward(set.begin(), set.end() - 1, set.end());
+  Entry& entry = set.front();
+  entry.hash = md5(partitionKey);
+  entry.check = h;
+  entry.size = static_cast<uint8_t>(partitionKey.size());
+  std::memcpy(entry.key, partitionKey.data(), partitionKey.size());
+  return entry.hash;
 }
 
 HashKey PartitionKeyHasher::md5(std::string_view partitionKey) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 
 namespace kinship::kinesis {
 
@@ -168,7 +169,10 @@ Status KinesisSink::start() {
   }
   transport_ = std::make_unique<HttpTransport>(
       HttpOptions{config_.connectTimeout, config_.requestTimeout, config_.caFile});
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    setCurrentThreadName("sink-kinesis");
+    run();
+  });
   return Status::ok();
 }
 
