@@ -45,9 +45,13 @@ void PutRecordsEncoder::add(std::string_view data, std::string_view partitionKey
                             std::string_view explicitHashKey) {
   if (records_ != 0) body_.push_back(',');
   body_ += "{\"Data\":\"";
-  size_t at = body_.size();
-  body_.resize(at + base64EncodedSize(data.size()));
-  base64Encode(reinterpret_cast<const unsigned char*>(data.data()), data.size(), body_.data() + at);
+  // Grown without zero-filling what base64 overwrites at once.
+  const size_t at = body_.size();
+  const size_t size = at + base64EncodedSize(data.size());
+  body_.resize_and_overwrite(size, [&](char* out, size_t) {
+    base64Encode(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out + at);
+    return size;
+  });
   body_ += "\",\"PartitionKey\":\"";
   appendJsonEscaped(body_, partitionKey);
   if (!explicitHashKey.empty()) {
