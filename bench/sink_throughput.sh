@@ -6,6 +6,8 @@
 # seconds (user+sys) and CPU seconds per GB, and its peak RSS.
 #   bench/sink_throughput.sh [LINES (1000000)] [LINE_BYTES (200)] [PACING (false|true)] [SPOOL (memory|disk)]
 # SPOOL disk puts the disk spool (fsync every 1s) between pipeline and sink.
+# KINSHIP_WRAP, if set, prefixes the kinship command (e.g. "strace -f -c -o
+# FILE"); the CPU and RSS printed are then the wrapper's.
 # Needs build/kinship and build/kinship-fake-kinesis (bash scripts/build.sh release).
 set -euo pipefail
 
@@ -68,7 +70,7 @@ admin:
 YAML
 
 start=$(date +%s.%N)
-AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench "$kinship" --config "$work/kinship.yaml" 2>"$work/kinship.log" &
+AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench ${KINSHIP_WRAP:-} "$kinship" --config "$work/kinship.yaml" 2>"$work/kinship.log" &
 kpid=$!
 pids+=($kpid)
 for _ in $(seq 200); do grep -q 'admin endpoint listening' "$work/kinship.log" && break; sleep 0.05; done
