@@ -314,10 +314,15 @@ void KinesisSink::applyShardMap(ShardMap map) {
   nextLine_ = 0;
   pendingRecords_ = 0;
   pendingBytes_ = 0;
+  // New records go to their new lines in admission order, which
+  // takeInAdmissionOrder expects of every line.
+  std::vector<Pending> records;
   for (auto& line : old) {
     for (const Pending& p : line.retries) putBackForRetry(p, UINT32_MAX);
-    for (const Pending& p : line.records) route(p);
+    records.insert(records.end(), line.records.begin(), line.records.end());
   }
+  std::sort(records.begin(), records.end(), [](const Pending& a, const Pending& b) { return a.seq < b.seq; });
+  for (const Pending& p : records) route(p);
   minSendInterval_ = std::chrono::milliseconds(static_cast<int64_t>(1000 * limits.burstSeconds));
   shardsGauge_->Set(static_cast<double>(shardMap_.size()));
 }
