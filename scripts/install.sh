@@ -14,7 +14,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   g++ cmake make pkg-config git ca-certificates
   libasio-dev libyaml-cpp-dev libcurl4-openssl-dev libssl-dev prometheus-cpp-dev
-  libgtest-dev libgmock-dev googletest libsimdjson-dev libre2-dev libsystemd-dev libfmt-dev libisal-dev
+  libgtest-dev libgmock-dev googletest libsimdjson-dev libre2-dev libsystemd-dev libfmt-dev libisal-dev libcbor-dev
   curl
 )
 
