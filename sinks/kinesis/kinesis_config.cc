@@ -88,6 +88,13 @@ const Option kKinesisOptions[] = {
      .minValue = 1,
      .maxValue = 64,
      .help = "PutRecords requests in flight at once, over kept-alive connections."},
+    {.name = "protocol",
+     .type = ValueType::kEnum,
+     .defaultValue = "cbor",
+     .choices = "json|cbor",
+     .help = "Body format of PutRecords requests. `cbor` (what the AWS SDKs send) carries record data as raw "
+             "bytes: about a quarter fewer bytes to sign and send than `json`, which base64-encodes it. Use "
+             "`json` for an endpoint that only speaks JSON."},
     {.name = "pacing",
      .type = ValueType::kBool,
      .defaultValue = "true",
@@ -194,6 +201,7 @@ KinesisConfig kinesisConfigFrom(const config::Section& section, const config::En
   }
   if (section.has("ca_file")) c.caFile = section.getString("ca_file");
   c.maxInFlight = static_cast<size_t>(section.getInt("max_in_flight"));
+  c.protocol = section.getString("protocol") == "json" ? WireProtocol::kJson : WireProtocol::kCbor;
   c.pacing = section.getBool("pacing");
   c.shardRecordsPerSecond = static_cast<double>(section.getInt("shard_records_per_second"));
   c.shardBytesPerSecond = static_cast<double>(section.getSize("shard_bytes_per_second"));

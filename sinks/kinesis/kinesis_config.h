@@ -6,6 +6,7 @@
 #include <string>
 
 #include "config/schema.h"
+#include "sinks/kinesis/wire_protocol.h"
 
 namespace kinship::kinesis {
 
@@ -28,6 +29,7 @@ struct KinesisConfig {
   std::chrono::milliseconds retryBackoffMin{100};
   std::chrono::milliseconds retryBackoffMax{10000};
   std::string caFile;
+  WireProtocol protocol = WireProtocol::kCbor;  // of PutRecords; ListShards is always JSON
   size_t maxInFlight = 4;
   bool pacing = true;
   double shardRecordsPerSecond = 1000;

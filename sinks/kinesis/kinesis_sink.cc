@@ -150,10 +150,10 @@ KinesisSink::KinesisSink(const sinks::SinkContext& context, KinesisConfig config
 
   lines_.emplace_back();  // the single unpaced line, until a shard map arrives
   for (size_t i = 0; i < config_.maxInFlight; ++i) {
-    slots_.push_back(std::make_unique<Slot>(streamField_, streamValue_));
+    slots_.push_back(std::make_unique<Slot>(streamField_, streamValue_, config_.protocol));
     freeSlots_.push_back(slots_.back().get());
   }
-  listSlot_ = std::make_unique<Slot>(streamField_, streamValue_);
+  listSlot_ = std::make_unique<Slot>(streamField_, streamValue_, WireProtocol::kJson);
   listSlot_->listShards = true;
 }
 
@@ -444,7 +444,7 @@ bool KinesisSink::sendReady(Clock::TimePoint now) {
     pendingBytes_ -= bytes;
     slot.mapGeneration = mapGeneration_;
     slot.http.body = slot.encoder.finish();
-    sign(slot, "Kinesis_20131202.PutRecords");
+    sign(slot, "Kinesis_20131202.PutRecords", config_.protocol);
     return true;
   }
   bool due = stoppingSnapshot_ || pendingRecords_ >= config_.maxBatchRecords || pendingBytes_ >= config_.maxBatchBytes;
@@ -482,7 +482,7 @@ bool KinesisSink::sendReady(Clock::TimePoint now) {
   auto oldest = slot.records.front().first.arrival;
   for (const auto& [p, line] : slot.records) oldest = std::min(oldest, p.arrival);
   waitSeconds_->Observe(std::chrono::duration<double>(now - oldest).count());
-  sign(slot, "Kinesis_20131202.PutRecords");
+  sign(slot, "Kinesis_20131202.PutRecords", config_.protocol);
   return true;
 }
 
@@ -578,9 +578,9 @@ bool KinesisSink::takeInAdmissionOrder(Slot& slot, Clock::TimePoint now, size_t&
   return false;
 }
 
-void KinesisSink::sign(Slot& slot, std::string_view target) {
+void KinesisSink::sign(Slot& slot, std::string_view target, WireProtocol protocol) {
   slot.http.url = url_;
-  slot.http.headers = {{"Host", host_}, {"Content-Type", "application/x-amz-json-1.1"},
+  slot.http.headers = {{"Host", host_}, {"Content-Type", std::string(contentTypeOf(protocol))},
                        {"X-Amz-Target", std::string(target)}};
   auto credentials = credentials_->current();
   if (!credentials) {
@@ -614,7 +614,7 @@ void KinesisSink::startListShards(const std::string& nextToken) {
   }
   body += "\"}";
   listSlot_->http.body = body;
-  sign(*listSlot_, "Kinesis_20131202.ListShards");
+  sign(*listSlot_, "Kinesis_20131202.ListShards", WireProtocol::kJson);
 }
 
 void KinesisSink::complete(Slot& slot) {

@@ -94,7 +94,8 @@ class KinesisSink final : public sinks::Sink {
     bool inFlight = false;
     uint64_t mapGeneration = 0;
     std::string listShardsBody;
-    Slot(std::string_view streamField, std::string_view streamValue) : encoder(streamField, streamValue) {}
+    Slot(std::string_view streamField, std::string_view streamValue, WireProtocol protocol)
+        : encoder(streamField, streamValue, protocol) {}
   };
 
   void run();
@@ -105,7 +106,7 @@ class KinesisSink final : public sinks::Sink {
   bool sendReady(Clock::TimePoint now);
   Clock::TimePoint nextEvent(Clock::TimePoint now);
   void startListShards(const std::string& nextToken);
-  void sign(Slot& slot, std::string_view target);
+  void sign(Slot& slot, std::string_view target, WireProtocol protocol);
   void complete(Slot& slot);
   void completePutRecords(Slot& slot);
   void completeListShards(Slot& slot);

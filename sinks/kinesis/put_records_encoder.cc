@@ -1,5 +1,7 @@
 #include "sinks/kinesis/put_records_encoder.h"
 
+#include <cbor.h>
+
 #include "sinks/kinesis/base64.h"
 
 
@@ -28,7 +30,37 @@ void appendJsonEscaped(std::string& out, std::string_view text) {
   out.append(text.data() + runStart, text.size() - runStart);
 }
 
-PutRecordsEncoder::PutRecordsEncoder(std::string_view streamField, std::string_view streamValue) {
+namespace {
+
+// A CBOR head is at most 9 bytes (initial byte + 64-bit argument).
+constexpr size_t kMaxCborHead = 9;
+
+template <typename Encode>
+void appendCborHead(std::string& out, Encode encode) {
+  const size_t at = out.size();
+  out.resize_and_overwrite(at + kMaxCborHead, [&](char* p, size_t) {
+    return at + encode(reinterpret_cast<unsigned char*>(p + at), kMaxCborHead);
+  });
+}
+
+void appendCborText(std::string& out, std::string_view text) {
+  appendCborHead(out, [&](unsigned char* p, size_t n) { return cbor_encode_string_start(text.size(), p, n); });
+  out += text;
+}
+
+}  // namespace
+
+PutRecordsEncoder::PutRecordsEncoder(std::string_view streamField, std::string_view streamValue,
+                                     WireProtocol protocol)
+    : protocol_(protocol) {
+  if (protocol_ == WireProtocol::kCbor) {
+    appendCborHead(prefix_, [](unsigned char* p, size_t n) { return cbor_encode_indef_map_start(p, n); });
+    appendCborText(prefix_, streamField);
+    appendCborText(prefix_, streamValue);
+    appendCborText(prefix_, "Records");
+    appendCborHead(prefix_, [](unsigned char* p, size_t n) { return cbor_encode_indef_array_start(p, n); });
+    return;
+  }
   prefix_ = "{\"";
   prefix_ += streamField;
   prefix_ += "\":\"";
@@ -43,6 +75,16 @@ void PutRecordsEncoder::begin() {
 
 void PutRecordsEncoder::add(std::string_view data, std::string_view partitionKey,
                             std::string_view explicitHashKey) {
+  if (protocol_ == WireProtocol::kCbor) {
+    addCbor(data, partitionKey, explicitHashKey);
+  } else {
+    addJson(data, partitionKey, explicitHashKey);
+  }
+  ++records_;
+}
+
+void PutRecordsEncoder::addJson(std::string_view data, std::string_view partitionKey,
+                                std::string_view explicitHashKey) {
   if (records_ != 0) body_.push_back(',');
   body_ += "{\"Data\":\"";
   // Grown without zero-filling what base64 overwrites at once.
@@ -59,10 +101,30 @@ void PutRecordsEncoder::add(std::string_view data, std::string_view partitionKey
     body_ += explicitHashKey;  // digits only: the pipeline checked it
   }
   body_ += "\"}";
-  ++records_;
+}
+
+void PutRecordsEncoder::addCbor(std::string_view data, std::string_view partitionKey,
+                                std::string_view explicitHashKey) {
+  const size_t pairs = explicitHashKey.empty() ? 2 : 3;
+  appendCborHead(body_, [&](unsigned char* p, size_t n) { return cbor_encode_map_start(pairs, p, n); });
+  appendCborText(body_, "Data");
+  appendCborHead(body_, [&](unsigned char* p, size_t n) { return cbor_encode_bytestring_start(data.size(), p, n); });
+  body_ += data;
+  appendCborText(body_, "PartitionKey");
+  appendCborText(body_, partitionKey);  // UTF-8 already: keys come from JSON text, YAML or hex
+  if (!explicitHashKey.empty()) {
+    appendCborText(body_, "ExplicitHashKey");
+    appendCborText(body_, explicitHashKey);
+  }
 }
 
 std::string_view PutRecordsEncoder::finish() {
+  if (protocol_ == WireProtocol::kCbor) {
+    // Ends the Records array, then the top-level map.
+    appendCborHead(body_, [](unsigned char* p, size_t n) { return cbor_encode_break(p, n); });
+    appendCborHead(body_, [](unsigned char* p, size_t n) { return cbor_encode_break(p, n); });
+    return body_;
+  }
   body_ += "]}";
   return body_;
 }

@@ -8,6 +8,14 @@ void ensurePadding(std::string& body) {
   if (body.capacity() < body.size() + simdjson::SIMDJSON_PADDING) body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
 }
 
+// Kinesis answers in the protocol of the request; a CBOR answer is a map
+// (major type 5), which no JSON text starts with.
+bool isCborMap(std::string_view body) {
+  if (body.empty()) return false;
+  const auto first = static_cast<unsigned char>(body.front());
+  return first >= 0xa0 && first <= 0xbf;
+}
+
 }  // namespace
 
 std::string_view recordErrorLabel(RecordError e) {
@@ -20,12 +28,29 @@ std::string_view recordErrorLabel(RecordError e) {
   return "other";
 }
 
+RecordError recordErrorOf(std::string_view errorCode) {
+  if (errorCode.empty()) return RecordError::kNone;
+  if (errorCode == "ProvisionedThroughputExceededException") return RecordError::kThrottled;
+  if (errorCode == "InternalFailure") return RecordError::kInternalFailure;
+  return RecordError::kOther;
+}
+
 Status PutRecordsResponse::parse(std::string& body, size_t expectedRecords) {
   results_.clear();
   failed_ = 0;
   firstErrorCode_.clear();
   firstShardId_.clear();
   firstErrorMessage_.clear();
+  Status read = isCborMap(body) ? parseCbor(body) : parseJson(body);
+  if (!read) return read;
+  if (results_.size() != expectedRecords) {
+    return Status::corruption("PutRecords answered " + std::to_string(results_.size()) + " records for " +
+                              std::to_string(expectedRecords) + " sent");
+  }
+  return Status::ok();
+}
+
+Status PutRecordsResponse::parseJson(std::string& body) {
   ensurePadding(body);
 
   simdjson::dom::element doc;
@@ -44,9 +69,7 @@ Status PutRecordsResponse::parse(std::string& body, size_t expectedRecords) {
     RecordError result = RecordError::kNone;
     std::string_view code;
     if (record["ErrorCode"].get(code) == simdjson::SUCCESS && !code.empty()) {
-      if (code == "ProvisionedThroughputExceededException") result = RecordError::kThrottled;
-      else if (code == "InternalFailure") result = RecordError::kInternalFailure;
-      else result = RecordError::kOther;
+      result = recordErrorOf(code);
       ++failed_;
       if (firstErrorCode_.empty()) {
         firstErrorCode_ = code;
@@ -60,20 +83,23 @@ Status PutRecordsResponse::parse(std::string& body, size_t expectedRecords) {
     }
     results_.push_back(result);
   }
-  if (results_.size() != expectedRecords) {
-    return Status::corruption("PutRecords answered " + std::to_string(results_.size()) + " records for " +
-                              std::to_string(expectedRecords) + " sent");
-  }
   return Status::ok();
 }
 
 std::string errorTypeOf(std::string& body) {
-  ensurePadding(body);
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (parser.parse(body.data(), body.size(), /*realloc_if_needed=*/false).get(doc) != simdjson::SUCCESS) return {};
-  std::string_view type;
-  if (doc["__type"].get(type) != simdjson::SUCCESS && doc["code"].get(type) != simdjson::SUCCESS) return {};
+  std::string raw;
+  if (isCborMap(body)) {
+    raw = errorTypeOfCbor(body);
+  } else {
+    ensurePadding(body);
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (parser.parse(body.data(), body.size(), /*realloc_if_needed=*/false).get(doc) != simdjson::SUCCESS) return {};
+    std::string_view type;
+    if (doc["__type"].get(type) != simdjson::SUCCESS && doc["code"].get(type) != simdjson::SUCCESS) return {};
+    raw = type;
+  }
+  std::string_view type = raw;
   if (auto hash = type.rfind('#'); hash != std::string_view::npos) type.remove_prefix(hash + 1);
   if (auto colon = type.find(':'); colon != std::string_view::npos) type = type.substr(0, colon);
   return std::string(type);

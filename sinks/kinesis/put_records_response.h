@@ -25,10 +25,10 @@ std::string_view recordErrorLabel(RecordError e);
 
 class PutRecordsResponse {
  public:
-  // `body` must have simdjson::SIMDJSON_PADDING bytes of capacity beyond its
-  // size (the caller reserves them). Fails when the body is not a
-  // PutRecords answer or its record count differs from `expectedRecords`:
-  // then the whole request must be retried.
+  // Reads a JSON or a CBOR answer (told apart by the first byte: a CBOR map
+  // or not). Fails when the body is not a PutRecords answer or its record
+  // count differs from `expectedRecords`: then the whole request must be
+  // retried. May grow `body`'s capacity (simdjson's padding).
   Status parse(std::string& body, size_t expectedRecords);
 
   const std::vector<RecordError>& results() const { return results_; }
@@ -40,17 +40,38 @@ class PutRecordsResponse {
   // for noticing that the stream was resharded.
   const std::string& firstShardId() const { return firstShardId_; }
 
+  // The CBOR reader's per-record fields (put_records_response_cbor.cc); not
+  // for callers.
+  struct CborFields {
+    PutRecordsResponse* owner = nullptr;
+    bool sawRecords = false;
+    std::string errorCode;
+    std::string errorMessage;
+    std::string shardId;
+    void onRecord();
+  };
+
  private:
+  Status parseJson(std::string& body);
+  Status parseCbor(std::string_view body);
+
   simdjson::dom::parser parser_;
   std::vector<RecordError> results_;
   size_t failed_ = 0;
   std::string firstErrorCode_;
   std::string firstErrorMessage_;
   std::string firstShardId_;
+  CborFields cbor_;
 };
+
+// The record error an ErrorCode names.
+RecordError recordErrorOf(std::string_view errorCode);
 
 // The error type of a request-level error answer: the `__type` (or
 // `code`) field with any "namespace#" prefix removed; empty if absent.
+// Reads JSON or CBOR (a CBOR map), like PutRecordsResponse::parse.
 std::string errorTypeOf(std::string& body);
+// The raw `__type` (or `code`) of a CBOR error answer; empty if absent.
+std::string errorTypeOfCbor(std::string_view body);
 
 }  // namespace kinship::kinesis

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <prometheus/registry.h>
 #include <simdjson.h>
+#include <cbor.h>
 
 #include <condition_variable>
 #include <filesystem>
@@ -44,7 +45,54 @@ struct SentRecord {
   std::string key;
 };
 
+std::string_view cborText(cbor_item_t* item) {
+  return {reinterpret_cast<const char*>(cbor_string_handle(item)), cbor_string_length(item)};
+}
+
+cbor_item_t* cborFieldOf(cbor_item_t* map, std::string_view name) {
+  for (size_t i = 0; i < cbor_map_size(map); ++i) {
+    cbor_pair pair = cbor_map_handle(map)[i];
+    if (cbor_isa_string(pair.key) && cborText(pair.key) == name) return pair.value;
+  }
+  throw std::runtime_error("no field " + std::string(name));
+}
+
+// A CBOR PutRecords body (the sink writes definite-length strings).
+std::vector<SentRecord> decodeCborRecords(const std::string& body) {
+  cbor_load_result result;
+  cbor_item_t* root = cbor_load(reinterpret_cast<cbor_data>(body.data()), body.size(), &result);
+  if (root == nullptr || result.read != body.size()) throw std::runtime_error("bad CBOR body");
+  std::vector<SentRecord> records;
+  cbor_item_t* array = cborFieldOf(root, "Records");
+  for (size_t i = 0; i < cbor_array_size(array); ++i) {
+    cbor_item_t* r = cbor_array_handle(array)[i];
+    cbor_item_t* data = cborFieldOf(r, "Data");
+    if (!cbor_isa_bytestring(data)) throw std::runtime_error("Data is not a byte string");
+    records.push_back({std::string(reinterpret_cast<const char*>(cbor_bytestring_handle(data)),
+                                   cbor_bytestring_length(data)),
+                       std::string(cborText(cborFieldOf(r, "PartitionKey")))});
+  }
+  cbor_decref(&root);
+  return records;
+}
+
+std::string serializeCbor(cbor_item_t* item) {
+  unsigned char* buffer = nullptr;
+  size_t size = 0;
+  size_t written = cbor_serialize_alloc(item, &buffer, &size);
+  std::string out(reinterpret_cast<char*>(buffer), written);
+  free(buffer);
+  cbor_decref(&item);
+  return out;
+}
+
+void addCborText(cbor_item_t* map, std::string_view key, std::string_view value) {
+  (void)cbor_map_add(map, {cbor_move(cbor_build_stringn(key.data(), key.size())),
+                           cbor_move(cbor_build_stringn(value.data(), value.size()))});
+}
+
 std::vector<SentRecord> decodeRecords(const std::string& body) {
+  if (!body.empty() && static_cast<unsigned char>(body[0]) == 0xbf) return decodeCborRecords(body);
   simdjson::dom::parser parser;
   simdjson::padded_string padded(body);
   std::vector<SentRecord> records;
@@ -126,6 +174,7 @@ class ScriptedKinesis {
         return *reply;
       }
     }
+    if (request.headers.at("content-type") == "application/x-amz-cbor-1.1") return cborAnswer(index, records);
     std::string body = "{\"FailedRecordCount\":0,\"Records\":[";
     for (size_t i = 0; i < records.size(); ++i) {
       std::string error = recordScript_ ? recordScript_(index, i, records[i]) : "";
@@ -140,6 +189,33 @@ class ScriptedKinesis {
     body += "]}";
     changed_.notify_all();
     return HttpReply{200, body};
+  }
+
+  // Indefinite-length containers, as an SDK-built answer may have.
+  HttpReply cborAnswer(size_t index, const std::vector<SentRecord>& records) {
+    cbor_item_t* answer = cbor_new_indefinite_map();
+    cbor_item_t* results = cbor_new_indefinite_array();
+    size_t failed = 0;
+    for (size_t i = 0; i < records.size(); ++i) {
+      std::string error = recordScript_ ? recordScript_(index, i, records[i]) : "";
+      cbor_item_t* result = cbor_new_definite_map(2);
+      if (error.empty()) {
+        accepted_.push_back(records[i]);
+        addCborText(result, "SequenceNumber", "1");
+        addCborText(result, "ShardId", acceptedShardId_);
+      } else {
+        ++failed;
+        addCborText(result, "ErrorCode", error);
+        addCborText(result, "ErrorMessage", "scripted");
+      }
+      (void)cbor_array_push(results, cbor_move(result));
+    }
+    (void)cbor_map_add(answer, {cbor_move(cbor_build_string("FailedRecordCount")), cbor_move(cbor_build_uint64(failed))});
+    (void)cbor_map_add(answer, {cbor_move(cbor_build_string("Records")), cbor_move(results)});
+    changed_.notify_all();
+    HttpReply reply{200, serializeCbor(answer)};
+    reply.contentType = "application/x-amz-cbor-1.1";
+    return reply;
   }
 
   RecordScript recordScript_;
@@ -171,6 +247,7 @@ class KinesisSinkTest : public ::testing::Test {
     c.retryBackoffMin = std::chrono::milliseconds(1);
     c.retryBackoffMax = std::chrono::milliseconds(20);
     c.pacing = false;  // the scripted endpoint answers PutRecords only
+    c.protocol = WireProtocol::kJson;  // the CBOR tests say so
     return c;
   }
 
@@ -288,6 +365,40 @@ TEST_F(KinesisSinkTest, RetriesOnlyTheRecordsThatFailed) {
   EXPECT_EQ(metric("kinship_sink_records_retried_total"), 2);
   EXPECT_EQ(metric("kinship_sink_requests_total", {{"outcome", "partial"}}), 1);
   EXPECT_EQ(metric("kinship_sink_requests_total", {{"outcome", "ok"}}), 1);
+  EXPECT_EQ(metric("kinship_sink_records_sent_total"), 5);
+}
+
+TEST_F(KinesisSinkTest, CborRequestsCarryRawBytesAndCborAnswersDriveRetries) {
+  ScriptedKinesis kinesis([](size_t request, size_t position, const SentRecord&) -> std::string {
+    if (request != 0) return "";
+    if (position == 1) return "ProvisionedThroughputExceededException";
+    if (position == 3) return "InternalFailure";
+    return "";
+  });
+  auto config = configFor(kinesis.url());
+  config.protocol = WireProtocol::kCbor;
+  auto sink = startSink(config);
+  auto batch = queue_.acquire();
+  const std::string binary("\x00\xff\"\\\n", 5);  // what JSON would have to escape or base64
+  for (int i = 0; i < 5; ++i) batch->append("r" + std::to_string(i) + binary, "k" + std::to_string(i));
+  queue_.push(std::move(batch));
+  ASSERT_TRUE(kinesis.waitForAccepted(5));
+  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+
+  for (const auto& r : kinesis.rawRequests()) {
+    EXPECT_EQ(r.headers.at("content-type"), "application/x-amz-cbor-1.1");
+    EXPECT_NE(r.headers.at("authorization").find("content-type"), std::string::npos);  // signed
+  }
+  auto requests = kinesis.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  ASSERT_EQ(requests[0].size(), 5u);
+  EXPECT_EQ(requests[0][2].data, "r2" + binary);
+  EXPECT_EQ(requests[0][2].key, "k2");
+  ASSERT_EQ(requests[1].size(), 2u);
+  EXPECT_EQ(requests[1][0].data, "r1" + binary);
+  EXPECT_EQ(requests[1][1].data, "r3" + binary);
+  EXPECT_EQ(metric("kinship_sink_records_failed_total", {{"error_code", "ProvisionedThroughputExceededException"}}), 1);
+  EXPECT_EQ(metric("kinship_sink_records_failed_total", {{"error_code", "InternalFailure"}}), 1);
   EXPECT_EQ(metric("kinship_sink_records_sent_total"), 5);
 }
 

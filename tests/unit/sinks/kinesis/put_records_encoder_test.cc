@@ -1,6 +1,7 @@
 #include "sinks/kinesis/put_records_encoder.h"
 
 #include <gtest/gtest.h>
+#include <cbor.h>
 #include <simdjson.h>
 
 #include <random>
@@ -207,4 +208,84 @@ TEST(PutRecordsEncoderExplicitHashKey, WrittenAfterThePartitionKeyOnlyWhenGiven)
   EXPECT_EQ(encoder.finish(),
             R"({"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k",)"
             R"("ExplicitHashKey":"340282366920938463463374607431768211455"},{"Data":"aGk=","PartitionKey":"k"}]})");
+}
+
+// CBOR bodies, read back with libcbor's decoder.
+namespace {
+
+std::string_view textOf(cbor_item_t* item) {
+  return {reinterpret_cast<const char*>(cbor_string_handle(item)), cbor_string_length(item)};
+}
+
+cbor_item_t* field(cbor_item_t* map, std::string_view name) {
+  for (size_t i = 0; i < cbor_map_size(map); ++i) {
+    cbor_pair pair = cbor_map_handle(map)[i];
+    if (cbor_isa_string(pair.key) && textOf(pair.key) == name) return pair.value;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST(PutRecordsEncoder, CborBodyHoldsRawBytesKeysAndExplicitHashKeys) {
+  PutRecordsEncoder e("StreamARN", "arn:aws:kinesis:us-east-1:1:stream/s", WireProtocol::kCbor);
+  const std::string binary("\x00\xff\"\\\n", 5);
+  const std::string large(70000, 'z');  // a 4-byte length head
+  e.begin();
+  e.add(binary, "key-1");
+  e.add(large, "k\xc3\xa9", "340282366920938463463374607431768211455");
+  e.add("", "empty");
+  std::string body(e.finish());
+  // Indefinite-length map and array, as the AWS SDKs send.
+  EXPECT_EQ(static_cast<unsigned char>(body.front()), 0xbf);
+  EXPECT_EQ(body.substr(body.size() - 2), "\xff\xff");
+
+  cbor_load_result loaded;
+  cbor_item_t* root = cbor_load(reinterpret_cast<cbor_data>(body.data()), body.size(), &loaded);
+  ASSERT_NE(root, nullptr);
+  EXPECT_EQ(loaded.read, body.size());
+  ASSERT_TRUE(cbor_isa_map(root));
+  EXPECT_EQ(cbor_map_size(root), 2u);
+  EXPECT_EQ(textOf(field(root, "StreamARN")), "arn:aws:kinesis:us-east-1:1:stream/s");
+  cbor_item_t* records = field(root, "Records");
+  ASSERT_TRUE(records != nullptr && cbor_isa_array(records));
+  ASSERT_EQ(cbor_array_size(records), 3u);
+  auto dataOf = [](cbor_item_t* r) {
+    cbor_item_t* d = field(r, "Data");
+    EXPECT_TRUE(cbor_isa_bytestring(d));
+    return std::string(reinterpret_cast<const char*>(cbor_bytestring_handle(d)), cbor_bytestring_length(d));
+  };
+  cbor_item_t* first = cbor_array_handle(records)[0];
+  EXPECT_EQ(cbor_map_size(first), 2u);
+  EXPECT_EQ(dataOf(first), binary);
+  EXPECT_EQ(textOf(field(first, "PartitionKey")), "key-1");
+  EXPECT_EQ(field(first, "ExplicitHashKey"), nullptr);
+  cbor_item_t* second = cbor_array_handle(records)[1];
+  EXPECT_EQ(dataOf(second), large);
+  EXPECT_EQ(textOf(field(second, "PartitionKey")), "k\xc3\xa9");
+  EXPECT_EQ(textOf(field(second, "ExplicitHashKey")), "340282366920938463463374607431768211455");
+  EXPECT_EQ(dataOf(cbor_array_handle(records)[2]), "");
+  cbor_decref(&root);
+
+  // begin() starts over.
+  e.begin();
+  body = std::string(e.finish());
+  root = cbor_load(reinterpret_cast<cbor_data>(body.data()), body.size(), &loaded);
+  ASSERT_NE(root, nullptr);
+  EXPECT_EQ(cbor_array_size(field(root, "Records")), 0u);
+  cbor_decref(&root);
+}
+
+TEST(PutRecordsEncoder, CborBodyIsSmallerThanJsonForText) {
+  PutRecordsEncoder json("StreamName", "s", WireProtocol::kJson);
+  PutRecordsEncoder cbor("StreamName", "s", WireProtocol::kCbor);
+  json.begin();
+  cbor.begin();
+  const std::string line(200, 'x');
+  for (int i = 0; i < 500; ++i) {
+    json.add(line, "svc-host");
+    cbor.add(line, "svc-host");
+  }
+  const double ratio = static_cast<double>(cbor.finish().size()) / static_cast<double>(json.finish().size());
+  EXPECT_LT(ratio, 0.8);
 }

@@ -192,3 +192,101 @@ TEST(ErrorTypeOf, Cases) {
   std::string number = R"({"__type":5})";
   EXPECT_EQ(errorTypeOf(number), "");
 }
+
+// CBOR answers, written byte by byte (RFC 8949) so that the reader is checked
+// against the format, not against an encoder.
+namespace {
+
+std::string cborText(std::string_view text) {
+  std::string out;
+  if (text.size() < 24) {
+    out.push_back(static_cast<char>(0x60 + text.size()));
+  } else {
+    out.push_back(static_cast<char>(0x78));
+    out.push_back(static_cast<char>(text.size()));
+  }
+  return out + std::string(text);
+}
+
+std::string cborOk(int n) {
+  return "\xa2" + cborText("SequenceNumber") + cborText("4959" + std::to_string(n)) + cborText("ShardId") +
+         cborText("shardId-000000000003");
+}
+
+std::string cborFailed(const std::string& code, const std::string& message) {
+  return "\xa2" + cborText("ErrorCode") + cborText(code) + cborText("ErrorMessage") + cborText(message);
+}
+
+// Definite-length map of 2 or 3 pairs; records in a definite array (< 24).
+std::string cborAnswer(int failedCount, const std::vector<std::string>& records, bool encryption = false) {
+  std::string body = encryption ? "\xa3" : "\xa2";
+  body += cborText("FailedRecordCount") + std::string(1, static_cast<char>(failedCount));
+  body += cborText("Records") + std::string(1, static_cast<char>(0x80 + records.size()));
+  for (const auto& r : records) body += r;
+  if (encryption) body += cborText("EncryptionType") + cborText("NONE");
+  return body;
+}
+
+}  // namespace
+
+TEST(PutRecordsResponse, CborAnswerWithFailures) {
+  PutRecordsResponse r;
+  std::string body = cborAnswer(
+      2, {cborOk(1), cborFailed("ProvisionedThroughputExceededException", "Rate exceeded for shard 3"),
+          cborFailed("InternalFailure", "oops"), cborOk(2)},
+      true);
+  Status s = r.parse(body, 4);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(r.results(), (std::vector<RecordError>{RecordError::kNone, RecordError::kThrottled,
+                                                   RecordError::kInternalFailure, RecordError::kNone}));
+  EXPECT_EQ(r.failedCount(), 2u);
+  EXPECT_EQ(r.firstErrorCode(), "ProvisionedThroughputExceededException");
+  EXPECT_EQ(r.firstErrorMessage(), "Rate exceeded for shard 3");
+  EXPECT_EQ(r.firstShardId(), "shardId-000000000003");
+}
+
+TEST(PutRecordsResponse, CborIndefiniteLengthsChunkedStringsAndUnknownFields) {
+  PutRecordsResponse r;
+  // {_ "Records": [_ {_ "ShardId": (_ "shardId-" "000000000001"), "Extra": [1, {"a": null}], "SequenceNumber": h'01'},
+  //                 {"ErrorCode": "Oops", "ErrorMessage": "x"} ], "FailedRecordCount": 1 }
+  std::string body = "\xbf" + cborText("Records") + "\x9f";
+  body += "\xbf" + cborText("ShardId") + "\x7f" + cborText("shardId-") + cborText("000000000001") + "\xff";
+  body += cborText("Extra") + "\x82\x01\xa1" + cborText("a") + "\xf6";
+  body += cborText("SequenceNumber") + "\x41\x01" + "\xff";
+  body += cborFailed("Oops", "x");
+  body += "\xff" + cborText("FailedRecordCount") + "\x01" + "\xff";
+  Status s = r.parse(body, 2);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(r.results(), (std::vector<RecordError>{RecordError::kNone, RecordError::kOther}));
+  EXPECT_EQ(r.firstShardId(), "shardId-000000000001");
+  EXPECT_EQ(r.firstErrorCode(), "Oops");
+}
+
+TEST(PutRecordsResponse, CborAnswersThatAreNotPutRecordsAnswersAreErrors) {
+  PutRecordsResponse r;
+  std::string countMismatch = cborAnswer(0, {cborOk(1)});
+  EXPECT_THAT(r.parse(countMismatch, 2).message(), HasSubstr("answered 1 records for 2"));
+  std::string noRecords = "\xa1" + cborText("FailedRecordCount") + std::string(1, '\0');
+  EXPECT_THAT(r.parse(noRecords, 0).message(), HasSubstr("no Records"));
+  std::string recordsNotArray = "\xa1" + cborText("Records") + "\xa0";
+  EXPECT_THAT(r.parse(recordsNotArray, 0).message(), HasSubstr("no Records"));
+  std::string recordNotMap = "\xa1" + cborText("Records") + "\x81" + cborText("x");
+  EXPECT_THAT(r.parse(recordNotMap, 1).message(), HasSubstr("not an object"));
+  std::string notMap = "\x81\x01";
+  EXPECT_FALSE(r.parse(notMap, 1).isOk());
+  std::string truncated = cborAnswer(0, {cborOk(1), cborOk(2)});
+  truncated.resize(truncated.size() - 5);
+  EXPECT_THAT(r.parse(truncated, 2).message(), HasSubstr("truncated"));
+  std::string reserved = "\xa1" + cborText("Records") + "\x81\xa1\x1c";  // additional information 28 is reserved
+  EXPECT_FALSE(r.parse(reserved, 1).isOk());
+  std::string deep = "\xa1" + cborText("Records") + "\x81\xa1" + cborText("a") + std::string(40, '\x81') + "\x01";
+  EXPECT_THAT(r.parse(deep, 1).message(), HasSubstr("nests too deeply"));
+}
+
+TEST(PutRecordsResponse, ErrorTypeOfCborAnswer) {
+  std::string body = "\xa2" + cborText("__type") + cborText("com.amazonaws.kinesis#ResourceNotFoundException") +
+                     cborText("message") + cborText("Stream s not found");
+  EXPECT_EQ(errorTypeOf(body), "ResourceNotFoundException");
+  std::string none = "\xa1" + cborText("message") + cborText("x");
+  EXPECT_EQ(errorTypeOf(none), "");
+}
