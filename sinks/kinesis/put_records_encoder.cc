@@ -37,15 +37,35 @@ constexpr size_t kMaxCborHead = 9;
 
 template <typename Encode>
 void appendCborHead(std::string& out, Encode encode) {
-  const size_t at = out.size();
-  out.resize_and_overwrite(at + kMaxCborHead, [&](char* p, size_t) {
-    return at + encode(reinterpret_cast<unsigned char*>(p + at), kMaxCborHead);
-  });
+  unsigned char head[kMaxCborHead];
+  out.append(reinterpret_cast<const char*>(head), encode(head, sizeof head));
 }
 
 void appendCborText(std::string& out, std::string_view text) {
   appendCborHead(out, [&](unsigned char* p, size_t n) { return cbor_encode_string_start(text.size(), p, n); });
   out += text;
+}
+
+// The constant parts of a record: a map head and its first key, the second
+// key, the third key; built once.
+struct CborRecordParts {
+  std::string twoPairsThenData;
+  std::string threePairsThenData;
+  std::string partitionKey;
+  std::string explicitHashKey;
+  CborRecordParts() {
+    appendCborHead(twoPairsThenData, [](unsigned char* p, size_t n) { return cbor_encode_map_start(2, p, n); });
+    appendCborText(twoPairsThenData, "Data");
+    appendCborHead(threePairsThenData, [](unsigned char* p, size_t n) { return cbor_encode_map_start(3, p, n); });
+    appendCborText(threePairsThenData, "Data");
+    appendCborText(partitionKey, "PartitionKey");
+    appendCborText(explicitHashKey, "ExplicitHashKey");
+  }
+};
+
+const CborRecordParts& cborParts() {
+  static const CborRecordParts parts;
+  return parts;
 }
 
 }  // namespace
@@ -105,15 +125,14 @@ void PutRecordsEncoder::addJson(std::string_view data, std::string_view partitio
 
 void PutRecordsEncoder::addCbor(std::string_view data, std::string_view partitionKey,
                                 std::string_view explicitHashKey) {
-  const size_t pairs = explicitHashKey.empty() ? 2 : 3;
-  appendCborHead(body_, [&](unsigned char* p, size_t n) { return cbor_encode_map_start(pairs, p, n); });
-  appendCborText(body_, "Data");
+  const CborRecordParts& parts = cborParts();
+  body_ += explicitHashKey.empty() ? parts.twoPairsThenData : parts.threePairsThenData;
   appendCborHead(body_, [&](unsigned char* p, size_t n) { return cbor_encode_bytestring_start(data.size(), p, n); });
   body_ += data;
-  appendCborText(body_, "PartitionKey");
+  body_ += parts.partitionKey;
   appendCborText(body_, partitionKey);  // UTF-8 already: keys come from JSON text, YAML or hex
   if (!explicitHashKey.empty()) {
-    appendCborText(body_, "ExplicitHashKey");
+    body_ += parts.explicitHashKey;
     appendCborText(body_, explicitHashKey);
   }
 }

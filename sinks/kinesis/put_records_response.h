@@ -49,6 +49,7 @@ class PutRecordsResponse {
     std::string errorMessage;
     std::string shardId;
     void onRecord();
+    void addAccepted(uint64_t count);
   };
 
  private:

@@ -3,6 +3,9 @@
 // have grown. Only the fields the sink uses are kept; everything else
 // (SequenceNumber, EncryptionType, unknown fields) is skipped, whatever its
 // type. Definite and indefinite lengths are both accepted.
+// The common answer, FailedRecordCount 0 ahead of a counted Records array,
+// is read only up to the first record: the decoder's cost is per item, and
+// walking 500 records of 5 items each cost more than the whole JSON read.
 
 #include <cbor.h>
 
@@ -13,14 +16,24 @@ namespace kinship::kinesis {
 namespace {
 
 enum class Role : uint8_t { kTop, kRecords, kRecord, kOther };
+enum class Key : uint8_t { kOther, kFailedRecordCount, kRecords, kErrorCode, kErrorMessage, kShardId };
+
+Key keyOf(std::string_view name) {
+  if (name == "ShardId") return Key::kShardId;
+  if (name == "ErrorCode") return Key::kErrorCode;
+  if (name == "ErrorMessage") return Key::kErrorMessage;
+  if (name == "Records") return Key::kRecords;
+  if (name == "FailedRecordCount") return Key::kFailedRecordCount;
+  return Key::kOther;
+}
 
 struct Container {
   bool map = false;
   bool indefinite = false;
   bool atKey = false;  // maps: the next item is a key
   Role role = Role::kOther;
+  Key key = Key::kOther;   // maps: the key of the value being read
   uint64_t remaining = 0;  // definite: items still to come (2 per map pair)
-  std::string key;         // maps: the key of the value being read
 };
 
 // Holds the decoding state; the callbacks below forward to it.
@@ -32,23 +45,31 @@ class AnswerReader {
   const char* problem() const { return problem_; }
 
   void scalar(std::string_view text, bool isText) {
-    if (problem_ != nullptr) return;
+    if (problem_ != nullptr || done_) return;
     if (depth_ == 0) return fail("PutRecords answer is not a map");
     Container& c = stack_[depth_ - 1];
     if (c.map && c.atKey) {
-      c.key.assign(isText ? text : std::string_view());
+      c.key = isText ? keyOf(text) : Key::kOther;
     } else if (c.role == Role::kRecords) {
       return fail("PutRecords answer has a record that is not an object");
     } else if (c.role == Role::kRecord && isText) {
-      if (c.key == "ErrorCode") out_.errorCode.assign(text);
-      else if (c.key == "ErrorMessage") out_.errorMessage.assign(text);
-      else if (c.key == "ShardId") out_.shardId.assign(text);
+      if (c.key == Key::kErrorCode) out_.errorCode.assign(text);
+      else if (c.key == Key::kErrorMessage) out_.errorMessage.assign(text);
+      else if (c.key == Key::kShardId) out_.shardId.assign(text);
     }
     afterItem();
   }
 
+  void unsignedValue(uint64_t value) {
+    if (problem_ == nullptr && !done_ && depth_ == 1 && !stack_[0].atKey &&
+        stack_[0].key == Key::kFailedRecordCount) {
+      noFailures_ = value == 0;
+    }
+    scalar({}, false);
+  }
+
   void startContainer(bool map, bool indefinite, uint64_t items) {
-    if (problem_ != nullptr) return;
+    if (problem_ != nullptr || done_) return;
     Role role = Role::kOther;
     if (depth_ == 0) {
       if (!map) return fail("PutRecords answer is not a map");
@@ -56,10 +77,13 @@ class AnswerReader {
     } else {
       const Container& parent = stack_[depth_ - 1];
       const bool isValue = !(parent.map && parent.atKey);
-      if (parent.role == Role::kTop && isValue && parent.key == "Records") {
+      if (parent.role == Role::kTop && isValue && parent.key == Key::kRecords) {
         if (map) return fail("PutRecords answer has no Records array");
         role = Role::kRecords;
         out_.sawRecords = true;
+        // FailedRecordCount 0, read before a counted array: every record was
+        // accepted, so only the first one (its ShardId) needs reading.
+        if (noFailures_ && !indefinite) acceptedRecords_ = items;
       } else if (parent.role == Role::kRecords) {
         if (!map) return fail("PutRecords answer has a record that is not an object");
         role = Role::kRecord;
@@ -75,7 +99,7 @@ class AnswerReader {
     c.atKey = map;
     c.role = role;
     c.remaining = map ? 2 * items : items;
-    c.key.clear();
+    c.key = Key::kOther;
     if (!indefinite && c.remaining == 0) endContainer();
   }
 
@@ -89,7 +113,7 @@ class AnswerReader {
   }
 
   void onBreak() {
-    if (problem_ != nullptr) return;
+    if (problem_ != nullptr || done_) return;
     if (chunked_ != Chunked::kNone) {
       const bool text = chunked_ == Chunked::kText;
       chunked_ = Chunked::kNone;
@@ -118,7 +142,14 @@ class AnswerReader {
 
   void endContainer() {
     const Container& c = stack_[--depth_];
-    if (c.role == Role::kRecord) out_.onRecord();
+    if (c.role == Role::kRecord) {
+      out_.onRecord();
+      if (acceptedRecords_ > 0) {
+        out_.addAccepted(acceptedRecords_ - 1);
+        done_ = true;
+        return;
+      }
+    }
     afterItem();
   }
 
@@ -127,6 +158,8 @@ class AnswerReader {
   size_t depth_ = 0;
   bool done_ = false;
   const char* problem_ = nullptr;
+  bool noFailures_ = false;
+  uint64_t acceptedRecords_ = 0;  // > 0: the fast path is on
   Chunked chunked_ = Chunked::kNone;
   std::string chunks_;
 };
@@ -137,6 +170,10 @@ void onAny(void* context) { readerOf(context).scalar({}, false); }
 template <typename T>
 void onNumber(void* context, T) {
   readerOf(context).scalar({}, false);
+}
+template <typename T>
+void onUnsigned(void* context, T value) {
+  readerOf(context).unsignedValue(value);
 }
 void onText(void* context, cbor_data data, size_t size) {
   auto& reader = readerOf(context);
@@ -153,10 +190,10 @@ void onBytes(void* context, cbor_data data, size_t size) {
 const cbor_callbacks& answerCallbacks() {
   static const cbor_callbacks callbacks = [] {
     cbor_callbacks c = cbor_empty_callbacks;
-    c.uint8 = onNumber<uint8_t>;
-    c.uint16 = onNumber<uint16_t>;
-    c.uint32 = onNumber<uint32_t>;
-    c.uint64 = onNumber<uint64_t>;
+    c.uint8 = onUnsigned<uint8_t>;
+    c.uint16 = onUnsigned<uint16_t>;
+    c.uint32 = onUnsigned<uint32_t>;
+    c.uint64 = onUnsigned<uint64_t>;
     c.negint8 = onNumber<uint8_t>;
     c.negint16 = onNumber<uint16_t>;
     c.negint32 = onNumber<uint32_t>;
@@ -197,6 +234,10 @@ void PutRecordsResponse::CborFields::onRecord() {
     owner->firstShardId_ = shardId;
   }
   owner->results_.push_back(result);
+}
+
+void PutRecordsResponse::CborFields::addAccepted(uint64_t count) {
+  owner->results_.insert(owner->results_.end(), count, RecordError::kNone);
 }
 
 Status PutRecordsResponse::parseCbor(std::string_view body) {

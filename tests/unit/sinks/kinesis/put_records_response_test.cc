@@ -274,7 +274,9 @@ TEST(PutRecordsResponse, CborAnswersThatAreNotPutRecordsAnswersAreErrors) {
   EXPECT_THAT(r.parse(recordNotMap, 1).message(), HasSubstr("not an object"));
   std::string notMap = "\x81\x01";
   EXPECT_FALSE(r.parse(notMap, 1).isOk());
-  std::string truncated = cborAnswer(0, {cborOk(1), cborOk(2)});
+  // (With FailedRecordCount 0 the answer is read only up to its first
+  // record; the transport refuses a body shorter than its Content-Length.)
+  std::string truncated = cborAnswer(1, {cborOk(1), cborFailed("InternalFailure", "x")});
   truncated.resize(truncated.size() - 5);
   EXPECT_THAT(r.parse(truncated, 2).message(), HasSubstr("truncated"));
   std::string reserved = "\xa1" + cborText("Records") + "\x81\xa1\x1c";  // additional information 28 is reserved
@@ -289,4 +291,28 @@ TEST(PutRecordsResponse, ErrorTypeOfCborAnswer) {
   EXPECT_EQ(errorTypeOf(body), "ResourceNotFoundException");
   std::string none = "\xa1" + cborText("message") + cborText("x");
   EXPECT_EQ(errorTypeOf(none), "");
+}
+
+TEST(PutRecordsResponse, CborAnswerWithoutFailuresIsReadUpToItsFirstRecord) {
+  PutRecordsResponse r;
+  // FailedRecordCount 0 ahead of a counted array: the records after the
+  // first are not read (here the third is not even a map).
+  std::string body = "\xa2" + cborText("FailedRecordCount") + std::string(1, '\0') + cborText("Records") + "\x83" +
+                     cborOk(1) + cborOk(2) + cborText("not read");
+  Status s = r.parse(body, 3);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(r.results(), (std::vector<RecordError>(3, RecordError::kNone)));
+  EXPECT_EQ(r.firstShardId(), "shardId-000000000003");
+  EXPECT_EQ(r.failedCount(), 0u);
+  // The count still has to match.
+  EXPECT_THAT(r.parse(body, 4).message(), HasSubstr("answered 3 records for 4"));
+
+  // FailedRecordCount after Records: every record is read, and a failure
+  // in the last one is found.
+  std::string late = "\xa2" + cborText("Records") + "\x83" + cborOk(1) + cborOk(2) +
+                     cborFailed("ProvisionedThroughputExceededException", "slow down") +
+                     cborText("FailedRecordCount") + "\x01";
+  s = r.parse(late, 3);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(r.results(), (std::vector<RecordError>{RecordError::kNone, RecordError::kNone, RecordError::kThrottled}));
 }
