@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "common/log.h"
+#include "tests/support/fake_kinesis/cbor_codec.h"
 #include "tests/support/fake_kinesis/codec.h"
 
 namespace kinship::fake {
@@ -33,11 +34,19 @@ using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::object;
 
-std::string_view setError(HttpReply& reply, ApiError error, std::string_view message) {
+std::string_view setError(HttpReply& reply, ApiError error, std::string_view message,
+                          Protocol protocol = Protocol::kJson) {
   const auto& info = errorInfo(error);
   reply.status = info.status;
-  reply.contentType = "application/x-amz-json-1.1";
   reply.body.clear();
+  if (protocol == Protocol::kCbor) {
+    reply.contentType = kCborContentType;
+    if (error != ApiError::kPayloadTooLarge) {
+      appendCborError(reply.body, info.type, message.empty() ? info.message : message);
+    }
+    return info.type;
+  }
+  reply.contentType = "application/x-amz-json-1.1";
   if (error != ApiError::kPayloadTooLarge) {
     reply.body += "{\"__type\":\"";
     reply.body += info.type;
@@ -87,6 +96,9 @@ struct Scratch {
   std::vector<RecordIn> in;
   std::vector<RecordOut> out;
   std::vector<std::string> errors;
+  // The CBOR protocol's decoded request and its strings.
+  CborPutRequest cbor;
+  std::string text;
 };
 
 Scratch& scratch() {
@@ -118,8 +130,47 @@ Field getInt(object obj, std::string_view key, int64_t& out) {
   return value.get(out) == simdjson::SUCCESS ? Field::kOk : Field::kWrongType;
 }
 
-std::string_view serializationError(HttpReply& reply, std::string_view field) {
-  return setError(reply, ApiError::kSerialization, fmt::format("Unexpected value type for field '{}'", field));
+std::string_view serializationError(HttpReply& reply, std::string_view field, Protocol protocol = Protocol::kJson) {
+  return setError(reply, ApiError::kSerialization, fmt::format("Unexpected value type for field '{}'", field),
+                  protocol);
+}
+
+Protocol protocolOf(const HttpRequest& request) {
+  return request.contentType.starts_with(kCborContentType) ? Protocol::kCbor : Protocol::kJson;
+}
+
+RecordIn recordFromCbor(const CborRecord& r) {
+  RecordIn in;
+  in.key = r.key;
+  in.hashKeyText = r.hashKey;
+  in.dataOffset = r.dataOffset;
+  in.dataSize = r.dataSize;
+  in.hasKey = r.hasKey;
+  in.hasData = r.hasData;
+  in.hasHashKey = r.hasHashKey;
+  return in;
+}
+
+// Decodes a CBOR PutRecords / PutRecord body into s.cbor, its strings into
+// s.text and its data into s.data; on failure answers as the JSON path does
+// for a body that does not parse or a field of the wrong type.
+bool decodeCbor(std::string_view body, bool batch, Scratch& s, HttpReply& reply, std::string_view& outcome) {
+  // Decoded strings never outgrow the body, so views into these stay valid.
+  s.text.clear();
+  s.text.reserve(body.size());
+  s.data.reserve(s.data.size() + body.size());
+  std::string_view badField;
+  switch (decodeCborPut(body, batch, s.text, s.data, s.cbor, badField)) {
+    case CborDecode::kOk:
+      return true;
+    case CborDecode::kMalformed:
+      outcome = setError(reply, ApiError::kSerialization, "", Protocol::kCbor);
+      return false;
+    case CborDecode::kWrongType:
+      outcome = serializationError(reply, badField, Protocol::kCbor);
+      return false;
+  }
+  return false;
 }
 
 bool isStreamNameChar(char c) {
@@ -431,6 +482,65 @@ void appendThrottleMessage(std::string& out, uint32_t shard, std::string_view st
                  shard, stream, options.accountId);
 }
 
+// The answer to an accepted CBOR PutRecords / PutRecord, shaped like the
+// JSON one. Text whose length is known only once formatted goes through
+// `field`, which keeps its capacity between records.
+void answerCbor(HttpReply& reply, const std::vector<RecordOut>& outs, bool batch, std::string_view streamName,
+                uint64_t generation, size_t failed, const FakeOptions& options) {
+  std::string& body = reply.body;
+  reply.contentType = kCborContentType;
+  CborWriter writer(body);
+  std::string field;
+  auto accepted = [&](const RecordOut& out) {
+    writer.text("SequenceNumber");
+    field.clear();
+    appendSequenceNumber(field, generation, out.shard, out.counter);
+    writer.text(field);
+    writer.text("ShardId");
+    field.clear();
+    fmt::format_to(std::back_inserter(field), "shardId-{:012}", out.shard);
+    writer.text(field);
+  };
+  if (!batch) {
+    writer.mapStart(3);
+    accepted(outs[0]);
+    writer.text("EncryptionType");
+    writer.text("NONE");
+    return;
+  }
+  body.reserve(64 + outs.size() * 120);
+  writer.mapStart(3);
+  writer.text("FailedRecordCount");
+  writer.uint(failed);
+  writer.text("Records");
+  writer.arrayStart(outs.size());
+  for (const RecordOut& out : outs) {
+    writer.mapStart(2);
+    switch (out.outcome) {
+      case Outcome::kAccepted:
+        accepted(out);
+        break;
+      case Outcome::kThrottled:
+      case Outcome::kInjectedThrottle:
+        writer.text("ErrorCode");
+        writer.text("ProvisionedThroughputExceededException");
+        writer.text("ErrorMessage");
+        field.clear();
+        appendThrottleMessage(field, out.shard, streamName, options);
+        writer.text(field);
+        break;
+      case Outcome::kInjectedInternal:
+        writer.text("ErrorCode");
+        writer.text("InternalFailure");
+        writer.text("ErrorMessage");
+        writer.text("Internal service failure.");
+        break;
+    }
+  }
+  writer.text("EncryptionType");
+  writer.text("NONE");
+}
+
 }  // namespace
 
 struct KinesisService::Shard {
@@ -667,14 +777,16 @@ void KinesisService::handle(const HttpRequest& request, HttpReply& reply) {
   std::string_view operation = "unknown";
   std::string_view outcome;
   FaultDecision decision;
+  // A CBOR client gets its errors in CBOR too.
+  const Protocol protocol = protocolOf(request);
   if (request.method != "POST") {
-    outcome = setError(reply, ApiError::kUnknownOperation, "");
+    outcome = setError(reply, ApiError::kUnknownOperation, "", protocol);
   } else if (options_.requireAuthorization && !request.authorization.starts_with(kAuthPrefix)) {
-    outcome = setError(reply, ApiError::kMissingAuthenticationToken, "");
+    outcome = setError(reply, ApiError::kMissingAuthenticationToken, "", protocol);
   } else if (!request.amzTarget.starts_with(kTargetPrefix) ||
              !(request.contentType.starts_with("application/x-amz-json-1.") ||
-               request.contentType.starts_with("application/json"))) {
-    outcome = setError(reply, ApiError::kUnknownOperation, "");
+               request.contentType.starts_with("application/json") || protocol == Protocol::kCbor)) {
+    outcome = setError(reply, ApiError::kUnknownOperation, "", protocol);
   } else {
     std::string_view op = request.amzTarget.substr(kTargetPrefix.size());
     using Handler = std::string_view (KinesisService::*)(const HttpRequest&, HttpReply&, FaultDecision&);
@@ -694,8 +806,14 @@ void KinesisService::handle(const HttpRequest& request, HttpReply& reply) {
     } else if (op == "DeleteStream") {
       handler = &KinesisService::deleteStreamOp;
     }
+    // CBOR is spoken for the two put operations only; to the others it is an
+    // unsupported content type.
+    if (protocol == Protocol::kCbor && handler != &KinesisService::putRecords &&
+        handler != &KinesisService::putRecord) {
+      handler = nullptr;
+    }
     if (handler == nullptr) {
-      outcome = setError(reply, ApiError::kUnknownOperation, "");
+      outcome = setError(reply, ApiError::kUnknownOperation, "", protocol);
     } else {
       operation = op;
       {
@@ -707,7 +825,7 @@ void KinesisService::handle(const HttpRequest& request, HttpReply& reply) {
         outcome = "dropped";
       } else if (decision.error) {
         outcome = setError(reply, *decision.error,
-                           fmt::format("{} (injected by fake-kinesis)", errorInfo(*decision.error).message));
+                           fmt::format("{} (injected by fake-kinesis)", errorInfo(*decision.error).message), protocol);
       } else {
         outcome = (this->*handler)(request, reply, decision);
         if (decision.dropAfterProcessing) {
@@ -731,22 +849,33 @@ std::string_view KinesisService::putRecords(const HttpRequest& request, HttpRepl
   s.data.clear();
   s.errors.clear();
   s.data.reserve(request.body.size());
-  object root;
-  if (!parseObject(s.parser, request.body, root)) return setError(reply, ApiError::kSerialization, "");
+  const Protocol protocol = protocolOf(request);
   std::string_view name, arn, outcome;
-  bool hasName = false, hasArn = false;
-  if (!readStreamFields(root, name, arn, hasName, hasArn, reply, outcome)) return outcome;
-  element recordsValue;
-  bool hasRecords = root.at_key("Records").get(recordsValue) == simdjson::SUCCESS && !recordsValue.is_null();
-  array records;
-  if (hasRecords) {
-    if (recordsValue.get(records) != simdjson::SUCCESS) return serializationError(reply, "Records");
-    for (element item : records) {
-      object record;
-      if (item.get(record) != simdjson::SUCCESS) return serializationError(reply, "Records");
-      RecordIn in;
-      if (auto bad = readRecord(record, s, in); !bad.empty()) return serializationError(reply, bad);
-      s.in.push_back(in);
+  bool hasName = false, hasArn = false, hasRecords = false;
+  if (protocol == Protocol::kCbor) {
+    if (!decodeCbor(request.body, true, s, reply, outcome)) return outcome;
+    name = s.cbor.streamName;
+    arn = s.cbor.streamArn;
+    hasName = s.cbor.hasName;
+    hasArn = s.cbor.hasArn;
+    hasRecords = s.cbor.hasRecords;
+    for (const CborRecord& r : s.cbor.records) s.in.push_back(recordFromCbor(r));
+  } else {
+    object root;
+    if (!parseObject(s.parser, request.body, root)) return setError(reply, ApiError::kSerialization, "");
+    if (!readStreamFields(root, name, arn, hasName, hasArn, reply, outcome)) return outcome;
+    element recordsValue;
+    hasRecords = root.at_key("Records").get(recordsValue) == simdjson::SUCCESS && !recordsValue.is_null();
+    array records;
+    if (hasRecords) {
+      if (recordsValue.get(records) != simdjson::SUCCESS) return serializationError(reply, "Records");
+      for (element item : records) {
+        object record;
+        if (item.get(record) != simdjson::SUCCESS) return serializationError(reply, "Records");
+        RecordIn in;
+        if (auto bad = readRecord(record, s, in); !bad.empty()) return serializationError(reply, bad);
+        s.in.push_back(in);
+      }
     }
   }
 
@@ -767,21 +896,21 @@ std::string_view KinesisService::putRecords(const HttpRequest& request, HttpRepl
   if (s.in.size() <= kMaxRecordsPerRequest) {
     for (size_t i = 0; i < s.in.size(); ++i) validateRecord(s.in[i], i + 1, options_, s.errors);
   }
-  if (!s.errors.empty()) return setError(reply, ApiError::kValidation, validationMessage(s.errors));
+  if (!s.errors.empty()) return setError(reply, ApiError::kValidation, validationMessage(s.errors), protocol);
   if (!hasName && !hasArn) {
-    return setError(reply, ApiError::kInvalidArgument, "Either StreamName or StreamARN must be provided.");
+    return setError(reply, ApiError::kInvalidArgument, "Either StreamName or StreamARN must be provided.", protocol);
   }
 
   size_t total = 0;
   for (size_t i = 0; i < s.in.size(); ++i) {
     if (auto message = checkRecord(s.in[i], i + 1, options_); !message.empty()) {
-      return setError(reply, ApiError::kInvalidArgument, message);
+      return setError(reply, ApiError::kInvalidArgument, message, protocol);
     }
     total += s.in[i].dataSize + s.in[i].key.size();
   }
   if (total > options_.maxRequestSize) {
     return setError(reply, ApiError::kInvalidArgument,
-                    fmt::format("Records size exceeds {} MB limit", options_.maxRequestSize >> 20));
+                    fmt::format("Records size exceeds {} MB limit", options_.maxRequestSize >> 20), protocol);
   }
   for (RecordIn& r : s.in) {
     if (!r.hasHashKey) r.hash = md5HashKey(r.key);
@@ -790,7 +919,7 @@ std::string_view KinesisService::putRecords(const HttpRequest& request, HttpRepl
     }
     r.stamp = stamps_.find(std::string_view(s.data).substr(r.dataOffset, r.dataSize));
   }
-  return commit(ref.name, ref.arnMatchesUs, faults, reply, true);
+  return commit(ref.name, ref.arnMatchesUs, faults, reply, true, protocol);
 }
 
 std::string_view KinesisService::putRecord(const HttpRequest& request, HttpReply& reply, FaultDecision& faults) {
@@ -798,15 +927,28 @@ std::string_view KinesisService::putRecord(const HttpRequest& request, HttpReply
   s.in.clear();
   s.data.clear();
   s.errors.clear();
-  object root;
-  if (!parseObject(s.parser, request.body, root)) return setError(reply, ApiError::kSerialization, "");
+  const Protocol protocol = protocolOf(request);
   std::string_view name, arn, outcome, ordering;
   bool hasName = false, hasArn = false;
-  if (!readStreamFields(root, name, arn, hasName, hasArn, reply, outcome)) return outcome;
   RecordIn in;
-  if (auto bad = readRecord(root, s, in); !bad.empty()) return serializationError(reply, bad);
-  Field orderingField = getString(root, "SequenceNumberForOrdering", ordering);
-  if (orderingField == Field::kWrongType) return serializationError(reply, "SequenceNumberForOrdering");
+  Field orderingField = Field::kAbsent;
+  if (protocol == Protocol::kCbor) {
+    if (!decodeCbor(request.body, false, s, reply, outcome)) return outcome;
+    name = s.cbor.streamName;
+    arn = s.cbor.streamArn;
+    hasName = s.cbor.hasName;
+    hasArn = s.cbor.hasArn;
+    in = recordFromCbor(s.cbor.record);
+    ordering = s.cbor.ordering;
+    orderingField = s.cbor.hasOrdering ? Field::kOk : Field::kAbsent;
+  } else {
+    object root;
+    if (!parseObject(s.parser, request.body, root)) return setError(reply, ApiError::kSerialization, "");
+    if (!readStreamFields(root, name, arn, hasName, hasArn, reply, outcome)) return outcome;
+    if (auto bad = readRecord(root, s, in); !bad.empty()) return serializationError(reply, bad);
+    orderingField = getString(root, "SequenceNumberForOrdering", ordering);
+    if (orderingField == Field::kWrongType) return serializationError(reply, "SequenceNumberForOrdering");
+  }
 
   StreamRef ref;
   validateStreamRef(name, arn, hasName, hasArn, options_, s.errors, ref);
@@ -817,12 +959,12 @@ std::string_view KinesisService::putRecord(const HttpRequest& request, HttpReply
                     "must satisfy regular expression pattern: 0|([1-9]\\d{{0,128}})",
                     shown(ordering)));
   }
-  if (!s.errors.empty()) return setError(reply, ApiError::kValidation, validationMessage(s.errors));
+  if (!s.errors.empty()) return setError(reply, ApiError::kValidation, validationMessage(s.errors), protocol);
   if (!hasName && !hasArn) {
-    return setError(reply, ApiError::kInvalidArgument, "Either StreamName or StreamARN must be provided.");
+    return setError(reply, ApiError::kInvalidArgument, "Either StreamName or StreamARN must be provided.", protocol);
   }
   if (auto message = checkRecord(in, 0, options_); !message.empty()) {
-    return setError(reply, ApiError::kInvalidArgument, message);
+    return setError(reply, ApiError::kInvalidArgument, message, protocol);
   }
   if (!in.hasHashKey) in.hash = md5HashKey(in.key);
   if (options_.trackDuplicates) {
@@ -832,11 +974,11 @@ std::string_view KinesisService::putRecord(const HttpRequest& request, HttpReply
   // Ordering is what a single writer to one shard gets anyway here: each
   // shard's sequence numbers only grow. The value is accepted and unused.
   s.in.push_back(in);
-  return commit(ref.name, ref.arnMatchesUs, faults, reply, false);
+  return commit(ref.name, ref.arnMatchesUs, faults, reply, false, protocol);
 }
 
 std::string_view KinesisService::commit(std::string_view name, bool arnMatches, const FaultDecision& faults,
-                                        HttpReply& reply, bool batch) {
+                                        HttpReply& reply, bool batch, Protocol protocol) {
   Scratch& s = scratch();
   s.out.resize(s.in.size());
   std::string streamName;
@@ -845,7 +987,9 @@ std::string_view KinesisService::commit(std::string_view name, bool arnMatches, 
   {
     std::lock_guard lock(mutex_);
     Stream* stream = arnMatches ? findLocked(name) : nullptr;
-    if (stream == nullptr) return setError(reply, ApiError::kResourceNotFound, notFoundMessage(name, options_));
+    if (stream == nullptr) {
+      return setError(reply, ApiError::kResourceNotFound, notFoundMessage(name, options_), protocol);
+    }
     auto now = clock_->now();
     // Stamps are wall time (written by another process), so latency is too.
     uint64_t wallNanos = 0;
@@ -900,12 +1044,19 @@ std::string_view KinesisService::commit(std::string_view name, bool arnMatches, 
   body.clear();
   if (!batch) {
     const RecordOut& out = s.out[0];
-    if (out.outcome == Outcome::kInjectedInternal) return setError(reply, ApiError::kInternalFailure, "");
+    if (out.outcome == Outcome::kInjectedInternal) return setError(reply, ApiError::kInternalFailure, "", protocol);
     if (out.outcome != Outcome::kAccepted) {
       std::string message;
       appendThrottleMessage(message, out.shard, streamName, options_);
-      return setError(reply, ApiError::kProvisionedThroughputExceeded, message);
+      return setError(reply, ApiError::kProvisionedThroughputExceeded, message, protocol);
     }
+  }
+  if (protocol == Protocol::kCbor) {
+    answerCbor(reply, s.out, batch, streamName, generation, failed, options_);
+    return failed == 0 ? "ok" : "partial";
+  }
+  if (!batch) {
+    const RecordOut& out = s.out[0];
     body += "{\"ShardId\":\"";
     fmt::format_to(std::back_inserter(body), "shardId-{:012}", out.shard);
     body += "\",\"SequenceNumber\":\"";

@@ -9,6 +9,7 @@
 // parsed, validated and hashed outside the lock; one short critical section
 // routes its records, applies the limits, assigns sequence numbers and logs.
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,6 +24,10 @@
 #include "tests/support/fake_kinesis/record_log.h"
 
 namespace kinship::fake {
+
+// The protocol a request speaks, and so its answer: JSON for every
+// operation, CBOR for PutRecords and PutRecord.
+enum class Protocol : uint8_t { kJson, kCbor };
 
 class KinesisService {
  public:
@@ -72,7 +77,7 @@ class KinesisService {
   // holds (parsed and validated by putRecords / putRecord), then writes the
   // answer. Takes mutex_.
   std::string_view commit(std::string_view stream, bool arnMatches, const FaultDecision& faults, HttpReply& reply,
-                          bool batch);
+                          bool batch, Protocol protocol);
   // Callers hold mutex_.
   Status createStreamLocked(const StreamSpec& spec);
   Stream* findLocked(std::string_view name);

@@ -5,6 +5,7 @@
 
 #include "tests/support/fake_kinesis/fake_kinesis.h"
 
+#include <cbor.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -20,6 +21,7 @@
 #include <mutex>
 #include <thread>
 
+#include "tests/support/fake_kinesis/codec.h"
 #include "tests/support/fake_kinesis/test_client.h"
 
 namespace kinship::fake {
@@ -1039,6 +1041,332 @@ TEST_F(FakeKinesisTest, LatencyOffByDefault) {
   ASSERT_EQ(put(client, "s", {{"k", R"({"ts":1})", std::nullopt}}).status, 200);
   EXPECT_EQ(fake.stats().latency.count, 0u);
   EXPECT_EQ(Json(fake.stats().toJson()).num("/latency/count"), 0);
+}
+
+// --- The CBOR protocol (application/x-amz-cbor-1.1) ---------------------------
+// Requests are written byte by byte here, not with the fake's writer, so both
+// definite and indefinite items can be sent; answers are read with libcbor and
+// turned into JSON text so the Json accessors apply.
+
+std::string cborHead(uint8_t major, uint64_t n) {
+  std::string out;
+  uint8_t type = static_cast<uint8_t>(major << 5);
+  if (n < 24) {
+    out += static_cast<char>(type | n);
+  } else if (n <= 0xff) {
+    out += static_cast<char>(type | 24);
+    out += static_cast<char>(n);
+  } else if (n <= 0xffff) {
+    out += static_cast<char>(type | 25);
+    for (int shift = 8; shift >= 0; shift -= 8) out += static_cast<char>((n >> shift) & 0xff);
+  } else {
+    out += static_cast<char>(type | 27);
+    for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((n >> shift) & 0xff);
+  }
+  return out;
+}
+std::string cborText(std::string_view text) { return cborHead(3, text.size()) + std::string(text); }
+std::string cborBytes(std::string_view bytes) { return cborHead(2, bytes.size()) + std::string(bytes); }
+// Indefinite-length strings: a start byte, definite chunks, a break.
+std::string cborTextChunks(const std::vector<std::string>& chunks) {
+  std::string out = "\x7f";
+  for (const auto& chunk : chunks) out += cborText(chunk);
+  return out + "\xff";
+}
+std::string cborBytesChunks(const std::vector<std::string>& chunks) {
+  std::string out = "\x5f";
+  for (const auto& chunk : chunks) out += cborBytes(chunk);
+  return out + "\xff";
+}
+
+// A PutRecords body of definite-length items.
+std::string cborPutRecords(std::string_view stream, const std::vector<TestRecord>& records) {
+  std::string out = cborHead(5, 2) + cborText("StreamName") + cborText(stream) + cborText("Records");
+  out += cborHead(4, records.size());
+  for (const auto& r : records) {
+    out += cborHead(5, r.explicitHashKey ? 3 : 2);
+    out += cborText("Data") + cborBytes(r.data) + cborText("PartitionKey") + cborText(r.partitionKey);
+    if (r.explicitHashKey) out += cborText("ExplicitHashKey") + cborText(*r.explicitHashKey);
+  }
+  return out;
+}
+
+ClientResponse callCbor(TestClient& client, std::string_view operation, std::string_view body) {
+  auto response = client.request(
+      "POST", "/", body,
+      {{"Content-Type", "application/x-amz-cbor-1.1"},
+       {"X-Amz-Target", fmt::format("Kinesis_20131202.{}", operation)},
+       {"X-Amz-Date", "20240101T000000Z"},
+       {"Authorization",
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/kinesis/aws4_request, "
+        "SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=0000"}});
+  if (!response) {
+    ADD_FAILURE() << operation << " failed: " << response.error().message();
+    return {};
+  }
+  return *response;
+}
+
+// JSON text of a CBOR answer made of maps, arrays, text and unsigned
+// integers; anything else (or trailing bytes) makes "" so Json is not ok.
+bool appendAsJson(std::string& out, cbor_item_t* item) {
+  if (cbor_isa_uint(item)) {
+    out += std::to_string(cbor_get_int(item));
+  } else if (cbor_isa_string(item) && cbor_string_is_definite(item)) {
+    appendJsonString(out, std::string_view(reinterpret_cast<const char*>(cbor_string_handle(item)),
+                                           cbor_string_length(item)));
+  } else if (cbor_isa_array(item)) {
+    out += '[';
+    for (size_t i = 0; i < cbor_array_size(item); ++i) {
+      if (i != 0) out += ',';
+      if (!appendAsJson(out, cbor_array_handle(item)[i])) return false;
+    }
+    out += ']';
+  } else if (cbor_isa_map(item)) {
+    out += '{';
+    for (size_t i = 0; i < cbor_map_size(item); ++i) {
+      if (i != 0) out += ',';
+      cbor_pair pair = cbor_map_handle(item)[i];
+      if (!cbor_isa_string(pair.key) || !appendAsJson(out, pair.key)) return false;
+      out += ':';
+      if (!appendAsJson(out, pair.value)) return false;
+    }
+    out += '}';
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::string cborToJson(std::string_view body) {
+  cbor_load_result result;
+  cbor_item_t* root = cbor_load(reinterpret_cast<cbor_data>(body.data()), body.size(), &result);
+  if (root == nullptr) return "";
+  std::string out;
+  bool ok = result.error.code == CBOR_ERR_NONE && result.read == body.size() && appendAsJson(out, root);
+  cbor_decref(&root);
+  return ok ? out : "";
+}
+
+void expectCborAnswer(const ClientResponse& response) {
+  EXPECT_EQ(response.headers.at("content-type"), "application/x-amz-cbor-1.1");
+}
+
+TEST_F(FakeKinesisTest, CborPutRecordsDefiniteLengths) {
+  FakeKinesis fake(options({{"s", 2, {}}}));
+  TestClient client(fake.port());
+  std::vector<TestRecord> records = {
+      {"key-a", std::string("\x00\xff\x01 zero and ff", 16), std::nullopt},
+      {"key-b", "plain text", std::nullopt},
+      {"k", std::string(300, '\xff'), hashKeyToDecimal(kTwoTo127 + 5)},  // to shard 1 by its hash key
+  };
+  auto response = callCbor(client, "PutRecords", cborPutRecords("s", records));
+  ASSERT_EQ(response.status, 200) << response.body;
+  expectCborAnswer(response);
+  Json json(cborToJson(response.body));
+  ASSERT_TRUE(json.ok()) << "answer is not the expected CBOR";
+  EXPECT_EQ(json.num("/FailedRecordCount"), 0);
+  ASSERT_EQ(json.size("/Records"), 3u);
+  auto stored = fake.records();
+  ASSERT_EQ(stored.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    SCOPED_TRACE(i);
+    std::string at = fmt::format("/Records/{}", i);
+    HashKey hash = records[i].explicitHashKey ? decimal(*records[i].explicitHashKey) : md5Of(records[i].partitionKey);
+    std::string shard = hash >= kTwoTo127 ? "shardId-000000000001" : "shardId-000000000000";
+    EXPECT_EQ(json.str(at + "/ShardId"), shard);
+    EXPECT_EQ(json.str(at + "/SequenceNumber").size(), 56u);
+    EXPECT_FALSE(json.has(at + "/ErrorCode"));
+    EXPECT_EQ(stored[i].data, records[i].data) << "the raw bytes, not base64";
+    EXPECT_EQ(stored[i].partitionKey, records[i].partitionKey);
+    EXPECT_EQ(stored[i].explicitHashKey, records[i].explicitHashKey);
+    EXPECT_EQ(stored[i].shardId, shard);
+    EXPECT_EQ(stored[i].sequenceNumber, json.str(at + "/SequenceNumber"));
+  }
+  EXPECT_EQ(fake.stats().recordsAccepted, 3u);
+  EXPECT_EQ(fake.stats().bytesAccepted, 16u + 5 + 10 + 5 + 300 + 1);
+}
+
+TEST_F(FakeKinesisTest, CborPutRecordsIndefiniteLengths) {
+  FakeKinesis fake(options());
+  TestClient client(fake.port());
+  // As the AWS SDKs send it: indefinite maps and arrays, chunked strings.
+  std::string body = "\xbf";
+  body += cborTextChunks({"Stream", "Name"}) + cborTextChunks({"s"});
+  body += cborText("Records") + "\x9f";
+  body += "\xbf" + cborText("Data") + cborBytesChunks({std::string("\x00\xff", 2), "", "tail"}) +
+          cborTextChunks({"Partition", "Key"}) + cborTextChunks({"pk-", "one"}) + "\xff";
+  body += "\xbf" + cborText("PartitionKey") + cborText("pk-two") + cborText("Data") + cborBytesChunks({}) + "\xff";
+  body += "\xff\xff";
+  auto response = callCbor(client, "PutRecords", body);
+  ASSERT_EQ(response.status, 200) << cborToJson(response.body);
+  expectCborAnswer(response);
+  Json json(cborToJson(response.body));
+  ASSERT_TRUE(json.ok());
+  EXPECT_EQ(json.num("/FailedRecordCount"), 0);
+  ASSERT_EQ(json.size("/Records"), 2u);
+  EXPECT_EQ(json.str("/Records/1/ShardId"), "shardId-000000000000");
+  auto stored = fake.records();
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[0].data, std::string("\x00\xfftail", 6));
+  EXPECT_EQ(stored[0].partitionKey, "pk-one");
+  EXPECT_EQ(stored[1].data, "");
+  EXPECT_EQ(stored[1].partitionKey, "pk-two");
+}
+
+TEST_F(FakeKinesisTest, CborPerRecordFailuresAreInTheAnswer) {
+  auto o = options();
+  o.recordsPerSecond = 2;
+  FakeKinesis fake(o);
+  TestClient client(fake.port());
+  Faults faults;
+  ScheduledFault entry;
+  entry.request = 1;
+  entry.action.recordFaults = {{0, RecordError::kInternalFailure}};
+  faults.schedule.push_back(entry);
+  fake.setFaults(faults);
+  // Record 0 fails by injection, 1 and 2 fill the shard, 3 is throttled.
+  auto response = callCbor(client, "PutRecords", cborPutRecords("s", uniqueRecords("f", 4)));
+  ASSERT_EQ(response.status, 200);
+  expectCborAnswer(response);
+  Json json(cborToJson(response.body));
+  ASSERT_TRUE(json.ok());
+  EXPECT_EQ(json.num("/FailedRecordCount"), 2);
+  EXPECT_EQ(json.str("/Records/0/ErrorCode"), "InternalFailure");
+  EXPECT_EQ(json.str("/Records/0/ErrorMessage"), "Internal service failure.");
+  EXPECT_EQ(json.str("/Records/1/ShardId"), "shardId-000000000000");
+  EXPECT_EQ(json.str("/Records/2/ShardId"), "shardId-000000000000");
+  EXPECT_EQ(json.str("/Records/3/ErrorCode"), "ProvisionedThroughputExceededException");
+  EXPECT_EQ(json.str("/Records/3/ErrorMessage"),
+            "Rate exceeded for shard shardId-000000000000 in stream s under account 123456789012.");
+  EXPECT_FALSE(json.has("/Records/3/SequenceNumber"));
+  EXPECT_EQ(fake.records().size(), 2u);
+  EXPECT_EQ(fake.stats().outcome("partial"), 1u);
+}
+
+TEST_F(FakeKinesisTest, CborMalformedBodiesAndWrongTypes) {
+  FakeKinesis fake(options());
+  TestClient client(fake.port());
+  struct Case {
+    std::string name;
+    std::string body;
+    std::string message;  // empty: the service's default
+  };
+  const std::string valid = cborPutRecords("s", {{"k", "d", std::nullopt}});
+  std::string deep(100000, '\x81');
+  deep += '\x00';
+  const std::vector<Case> cases = {
+      {"break alone", "\xff", ""},
+      {"truncated", valid.substr(0, valid.size() - 3), ""},
+      {"trailing bytes", valid + std::string(1, '\0'), ""},
+      {"not a map", "\x80", ""},
+      {"unterminated indefinite map", "\xbf" + cborText("StreamName") + cborText("s"), ""},
+      {"deep nesting", deep, ""},
+      {"huge count", "\x9b\xff\xff\xff\xff\xff\xff\xff\xff", ""},
+      {"mixed chunks", "\xa1" + cborText("StreamName") + "\x7f" + cborBytes("s") + "\xff", ""},
+      // Like JSON that is not UTF-8: the body does not parse.
+      {"invalid UTF-8", "\xa1" + cborText("StreamName") + cborText("\xc3\x28"), ""},
+      {"Data as text",
+       "\xa2" + cborText("StreamName") + cborText("s") + cborText("Records") + "\x81\xa2" + cborText("Data") +
+           cborText("ZA==") + cborText("PartitionKey") + cborText("k"),
+       "Unexpected value type for field 'Data'"},
+      {"PartitionKey as bytes",
+       "\xa2" + cborText("StreamName") + cborText("s") + cborText("Records") + "\x81\xa2" + cborText("Data") +
+           cborBytes("d") + cborText("PartitionKey") + cborBytes("k"),
+       "Unexpected value type for field 'PartitionKey'"},
+      {"Records as a map", "\xa2" + cborText("StreamName") + cborText("s") + cborText("Records") + "\xa0",
+       "Unexpected value type for field 'Records'"},
+      {"StreamName as a number", "\xa1" + cborText("StreamName") + "\x05",
+       "Unexpected value type for field 'StreamName'"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto response = callCbor(client, "PutRecords", c.body);
+    EXPECT_EQ(response.status, 400);
+    expectCborAnswer(response);
+    Json json(cborToJson(response.body));
+    ASSERT_TRUE(json.ok()) << "error answer is not CBOR";
+    EXPECT_EQ(json.str("/__type"), "SerializationException");
+    if (!c.message.empty()) {
+      EXPECT_EQ(json.str("/message"), c.message);
+    }
+    EXPECT_NE(json.str("/message"), "<missing>");
+  }
+  // Still serving, and nothing was stored.
+  EXPECT_EQ(callCbor(client, "PutRecords", valid).status, 200);
+  EXPECT_EQ(fake.records().size(), 1u);
+}
+
+// A request the JSON path refuses is refused the same way in CBOR.
+TEST_F(FakeKinesisTest, CborRequestErrorsMatchJson) {
+  auto o = options();
+  o.maxRecordSize = 1000;
+  FakeKinesis fake(o);
+  TestClient client(fake.port());
+  struct Case {
+    std::string name;
+    std::vector<TestRecord> records;
+  };
+  const std::vector<Case> cases = {
+      {"data over the limit", {{"k", std::string(1001, 'x'), std::nullopt}}},
+      {"data plus key over the limit", {{"kk", std::string(999, 'x'), std::nullopt}}},
+      {"empty key", {{"", "d", std::nullopt}}},
+      {"bad hash key", {{"k", "d", "12x"}}},
+      {"hash key out of range", {{"k", "d", kTwoTo128}}},
+      {"no records", {}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto json = put(client, "s", c.records);
+    auto cbor = callCbor(client, "PutRecords", cborPutRecords("s", c.records));
+    ASSERT_EQ(json.status, 400);
+    EXPECT_EQ(cbor.status, json.status);
+    expectCborAnswer(cbor);
+    Json fromJson(json.body), fromCbor(cborToJson(cbor.body));
+    ASSERT_TRUE(fromCbor.ok());
+    EXPECT_EQ(fromCbor.str("/__type"), fromJson.str("/__type"));
+    EXPECT_EQ(fromCbor.str("/message"), fromJson.str("/message"));
+  }
+  EXPECT_EQ(errorType(put(client, "nope", uniqueRecords("x", 1))), "ResourceNotFoundException");
+  auto missing = callCbor(client, "PutRecords", cborPutRecords("nope", uniqueRecords("x", 1)));
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(Json(cborToJson(missing.body)).str("/__type"), "ResourceNotFoundException");
+  EXPECT_TRUE(fake.records().empty());
+}
+
+TEST_F(FakeKinesisTest, CborPutRecordAndRequestLevelErrors) {
+  FakeKinesis fake(options());
+  TestClient client(fake.port());
+  std::string body = "\xbf" + cborText("StreamName") + cborText("s") + cborText("Data") +
+                     cborBytes(std::string("\xff\x00", 2)) + cborText("PartitionKey") + cborText("pk") + "\xff";
+  auto response = callCbor(client, "PutRecord", body);
+  ASSERT_EQ(response.status, 200);
+  expectCborAnswer(response);
+  Json json(cborToJson(response.body));
+  ASSERT_TRUE(json.ok());
+  EXPECT_EQ(json.str("/ShardId"), "shardId-000000000000");
+  auto stored = fake.records();
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].data, std::string("\xff\x00", 2));
+  EXPECT_EQ(stored[0].sequenceNumber, json.str("/SequenceNumber"));
+
+  // An injected 5xx answers in CBOR with the JSON path's status.
+  Faults faults;
+  ScheduledFault entry;
+  entry.request = 1;
+  entry.action.error = ApiError::kServiceUnavailable;
+  faults.schedule.push_back(entry);
+  fake.setFaults(faults);
+  auto failed = callCbor(client, "PutRecords", cborPutRecords("s", uniqueRecords("x", 1)));
+  EXPECT_EQ(failed.status, 503);
+  expectCborAnswer(failed);
+  EXPECT_EQ(Json(cborToJson(failed.body)).str("/__type"), "ServiceUnavailable");
+
+  // Other operations do not speak CBOR.
+  auto list = callCbor(client, "ListShards", "\xa1" + cborText("StreamName") + cborText("s"));
+  EXPECT_EQ(list.status, 400);
+  EXPECT_EQ(Json(cborToJson(list.body)).str("/__type"), "UnknownOperationException");
+  EXPECT_EQ(fake.records().size(), 1u);
 }
 
 TEST(HashKeyTest, LayoutsAndDecimalForms) {
