@@ -37,7 +37,8 @@
 # build/kinship-log-generator (bash scripts/build.sh release).
 # Environment: KINSHIP_BENCH_TMP (default /tmp) holds the generated files
 # (1.3 GB for a full run) and the spool; KINSHIP_DATAGRAM_SENDER overrides
-# the sender's path (default build/kinship-datagram-sender).
+# the sender's path (default build/kinship-datagram-sender);
+# KINSHIP_BENCH_PROTOCOL sets the sink's protocol (cbor, the default, or json).
 set -Eeuo pipefail
 # A failing command must not end the run silently.
 trap 'echo "run.sh: line $LINENO: \"$BASH_COMMAND\" failed" >&2' ERR
@@ -132,6 +133,7 @@ $2
       stream: bench
       region: us-east-1
       endpoint: $fake_url
+      protocol: ${KINSHIP_BENCH_PROTOCOL:-cbor}
 $4
 admin:
   listen: 127.0.0.1:0
@@ -296,7 +298,7 @@ udp_scenario() {
 
 echo "kinship bench: $("$kinship" --version 2>&1 | sed -n 1p), commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')$(
   git -C "$repo" diff --quiet HEAD 2>/dev/null || echo '+changes'), $(nproc) cores, load $(load), $(
-  ((quick)) && echo quick || echo full) run; default linger $linger"
+  ((quick)) && echo quick || echo full) run; default linger $linger; protocol ${KINSHIP_BENCH_PROTOCOL:-cbor}"
 for s in "${scenarios[@]}"; do
   case "$s" in
     a) file_scenario a json "{service}-{host}" memory "$line_bytes" "" ;;

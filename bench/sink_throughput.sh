@@ -4,7 +4,7 @@
 # from the beginning and ships them; the fake accepts everything (no
 # per-shard limits). Prints wall time, records/s, MB/s, kinship's CPU
 # seconds (user+sys) and CPU seconds per GB, and its peak RSS.
-#   bench/sink_throughput.sh [LINES (1000000)] [LINE_BYTES (200)] [PACING (false|true)] [SPOOL (memory|disk)]
+#   bench/sink_throughput.sh [LINES (1000000)] [LINE_BYTES (200)] [PACING (false|true)] [SPOOL (memory|disk)] [PROTOCOL (cbor|json)]
 # SPOOL disk puts the disk spool (fsync every 1s) between pipeline and sink.
 # KINSHIP_WRAP, if set, prefixes the kinship command (e.g. "strace -f -c -o
 # FILE"); the CPU and RSS printed are then the wrapper's.
@@ -16,6 +16,7 @@ lines="${1:-1000000}"
 line_bytes="${2:-200}"
 pacing="${3:-false}"
 spool="${4:-memory}"
+protocol="${5:-cbor}"
 kinship="$repo/build/kinship"
 fake="$repo/build/kinship-fake-kinesis"
 for b in "$kinship" "$fake"; do
@@ -62,6 +63,7 @@ pipelines:
       region: us-east-1
       endpoint: $endpoint
       pacing: $pacing
+      protocol: $protocol
       shard_records_per_second: 1000000
       shard_bytes_per_second: 1GiB
       max_in_flight: 8
@@ -94,9 +96,9 @@ threads=$(for task in /proc/$kpid/task/*; do
 done | awk -v t="$ticks" '{cpu[$1] += $2} END {for (n in cpu) if (cpu[n] > 0) printf " %s %.2f s,", n, cpu[n] / t}')
 
 awk -v l="$lines" -v b="$bytes" -v s="$start" -v e="$end" -v u="$utime" -v y="$stime" -v t="$ticks" -v r="$rss_kib" \
-  -v p="$pacing" -v sp="$spool" -v q="${requests:-0}" -v th="${threads%,}" 'BEGIN {
+  -v p="$pacing" -v sp="$spool" -v pr="$protocol" -v q="${requests:-0}" -v th="${threads%,}" 'BEGIN {
   wall = e - s; cpu = (u + y) / t;
-  printf "sink throughput (pacing %s, spool %s): %d lines, %.1f MB in %.2f s\n", p, sp, l, b / 1e6, wall;
+  printf "sink throughput (pacing %s, spool %s, protocol %s): %d lines, %.1f MB in %.2f s\n", p, sp, pr, l, b / 1e6, wall;
   printf "  %.0f records/s, %.1f MB/s\n", l / wall, b / 1e6 / wall;
   printf "  kinship CPU %.2f s (user+sys) = %.2f CPU-s per GB; peak RSS %.1f MiB\n", cpu, cpu / (b / 1e9), r / 1024;
   printf "  by thread:%s\n", th;
