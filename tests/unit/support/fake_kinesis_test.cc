@@ -18,9 +18,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 
+#include "tests/support/fake_kinesis/cbor_codec.h"
 #include "tests/support/fake_kinesis/codec.h"
 #include "tests/support/fake_kinesis/test_client.h"
 
@@ -1367,6 +1369,196 @@ TEST_F(FakeKinesisTest, CborPutRecordAndRequestLevelErrors) {
   EXPECT_EQ(list.status, 400);
   EXPECT_EQ(Json(cborToJson(list.body)).str("/__type"), "UnknownOperationException");
   EXPECT_EQ(fake.records().size(), 1u);
+}
+
+// decodeCborPut itself, for what the HTTP answers above do not show: which
+// field is named, what is absent, which bodies do not parse.
+struct CborDecoded {
+  std::string text, data;
+  CborPutRequest out;
+  std::string_view badField = "unset";
+  CborDecode result = CborDecode::kOk;
+
+  std::string dataOf(const CborRecord& r) const { return data.substr(r.dataOffset, r.dataSize); }
+};
+
+// Held by pointer: the views point into its strings.
+std::unique_ptr<CborDecoded> decodeCbor(std::string_view body, bool batch = true) {
+  auto d = std::make_unique<CborDecoded>();
+  d->text.reserve(body.size());
+  d->data.reserve(body.size());
+  d->result = decodeCborPut(body, batch, d->text, d->data, d->out, d->badField);
+  return d;
+}
+
+std::string cborRecords(const std::string& records) {
+  return "\xa2" + cborText("StreamName") + cborText("s") + cborText("Records") + records;
+}
+
+TEST(CborDecodeTest, IndefiniteRecordsChunkedStringsAndKeys) {
+  std::string body = cborText("Records") + "\x9f";
+  body += "\xbf" + cborTextChunks({"Da", "", "ta"}) + cborBytesChunks({"ab", "", "c"}) + cborText("ExplicitHashKey") +
+          cborTextChunks({"12", "3"}) + cborTextChunks({"Partition", "Key"}) + cborText("pk-1") + "\xff";
+  body += "\xa1" + cborText("Data") + cborBytesChunks({});
+  body += "\xff";
+  auto d = decodeCbor("\xbf" + body + cborTextChunks({"Stream", "ARN"}) + cborText("arn") + "\xff");
+  ASSERT_EQ(d->result, CborDecode::kOk) << d->badField;
+  EXPECT_EQ(d->badField, "") << "cleared once Records is read";
+  EXPECT_TRUE(d->out.hasArn);
+  EXPECT_EQ(d->out.streamArn, "arn");
+  EXPECT_FALSE(d->out.hasName);
+  ASSERT_TRUE(d->out.hasRecords);
+  ASSERT_EQ(d->out.records.size(), 2u);
+  const CborRecord& first = d->out.records[0];
+  EXPECT_TRUE(first.hasData && first.hasKey && first.hasHashKey);
+  EXPECT_EQ(d->dataOf(first), "abc");
+  EXPECT_EQ(first.key, "pk-1");
+  EXPECT_EQ(first.hashKey, "123");
+  const CborRecord& second = d->out.records[1];
+  EXPECT_TRUE(second.hasData);
+  EXPECT_FALSE(second.hasKey || second.hasHashKey);
+  EXPECT_EQ(second.dataOffset, 3u);
+  EXPECT_EQ(second.dataSize, 0u);
+  EXPECT_EQ(d->data, "abc");
+
+  // Chunks that only almost spell a name do not match it.
+  auto near = decodeCbor("\xa2" + cborTextChunks({"Stream", "Nam"}) + cborText("a") +
+                         cborTextChunks({"Stream", "Names"}) + cborText("b"));
+  ASSERT_EQ(near->result, CborDecode::kOk);
+  EXPECT_FALSE(near->out.hasName);
+}
+
+TEST(CborDecodeTest, UnknownFieldsAreSkippedWhateverTheyHold) {
+  // Known names inside an unknown field's value, or as a byte string key,
+  // are not the request's.
+  std::string nested = "\xbf" + cborText("StreamName") + "\x05" + cborText("Records") + cborText("x") +
+                       cborText("list") + "\x82\xa1" + cborText("Data") + cborText("t") + cborBytesChunks({"b"}) +
+                       "\xff";
+  std::string body = "\xa5" + cborText("Other") + nested + cborBytes("StreamName") + "\x05" + "\x01" + "\x9f\xff" +
+                     cborText("StreamName") + cborText("s") + cborText("Records") + "\x81\xa2" + cborText("Extra") +
+                     "\xd8\x20\xa1\x01\x01" + cborText("PartitionKey") + cborText("k");
+  auto d = decodeCbor(body);
+  ASSERT_EQ(d->result, CborDecode::kOk) << d->badField;
+  EXPECT_EQ(d->out.streamName, "s");
+  ASSERT_EQ(d->out.records.size(), 1u);
+  EXPECT_EQ(d->out.records[0].key, "k");
+  EXPECT_FALSE(d->out.records[0].hasData);
+  // PutRecords' fields are unknown to PutRecord and the other way round.
+  auto single = decodeCbor(body, false);
+  ASSERT_EQ(single->result, CborDecode::kOk);
+  EXPECT_TRUE(single->out.records.empty());
+  EXPECT_FALSE(single->out.hasRecords);
+  EXPECT_EQ(decodeCbor("\xa1" + cborText("Data") + "\x05")->result, CborDecode::kOk);
+}
+
+TEST(CborDecodeTest, NullAndUndefinedAreAbsentAndTheFirstDuplicateCounts) {
+  auto d = decodeCbor("\xa4" + cborText("StreamName") + "\xf6" + cborText("StreamName") + cborText("late") +
+                          cborText("StreamARN") + "\xf7" + cborText("Records") + "\x82\xa2" + cborText("Data") +
+                          "\xf6" + cborText("PartitionKey") + "\xf7" + "\xa3" + cborText("PartitionKey") +
+                          cborText("first") + cborText("PartitionKey") + "\x05" + cborText("Data") +
+                          cborBytes("d"),
+                      true);
+  ASSERT_EQ(d->result, CborDecode::kOk) << d->badField;
+  EXPECT_FALSE(d->out.hasName) << "a null first counts, not the later duplicate";
+  EXPECT_FALSE(d->out.hasArn);
+  ASSERT_EQ(d->out.records.size(), 2u);
+  EXPECT_FALSE(d->out.records[0].hasData || d->out.records[0].hasKey);
+  EXPECT_EQ(d->out.records[1].key, "first") << "a later duplicate of the wrong type is ignored";
+  EXPECT_EQ(d->dataOf(d->out.records[1]), "d");
+
+  auto nullRecords = decodeCbor("\xa1" + cborText("Records") + "\xf6");
+  ASSERT_EQ(nullRecords->result, CborDecode::kOk);
+  EXPECT_FALSE(nullRecords->out.hasRecords);
+  EXPECT_EQ(nullRecords->badField, "unset") << "left as it was when Records is absent";
+
+  auto wrongFirst = decodeCbor("\xa2" + cborText("StreamName") + "\x05" + cborText("StreamName") + cborText("s"));
+  EXPECT_EQ(wrongFirst->result, CborDecode::kWrongType);
+  EXPECT_EQ(wrongFirst->badField, "StreamName");
+}
+
+TEST(CborDecodeTest, WrongTypesNameTheFirstFieldInReadingOrder) {
+  struct Case {
+    std::string name;
+    std::string body;
+    std::string_view badField;
+    bool batch = true;
+  };
+  const std::string record = "\xa2" + cborText("Data") + cborBytes("d") + cborText("PartitionKey") + cborText("k");
+  const std::vector<Case> cases = {
+      {"PartitionKey as a number", cborRecords("\x81\xa1" + cborText("PartitionKey") + "\x05"), "PartitionKey"},
+      {"ExplicitHashKey as bytes", cborRecords("\x81\xa1" + cborText("ExplicitHashKey") + cborBytes("1")),
+       "ExplicitHashKey"},
+      {"Data as chunked text", cborRecords("\x81\xa1" + cborText("Data") + cborTextChunks({"d"})), "Data"},
+      {"Data as a float", cborRecords("\x81\xa1" + cborText("Data") + "\xf9\x3c\x01"), "Data"},
+      {"StreamName as a float", "\xa1" + cborText("StreamName") + "\xfb" + std::string(8, '\0'), "StreamName"},
+      {"StreamName as a tagged text", "\xa1" + cborText("StreamName") + "\xc0" + cborText("s"), "StreamName"},
+      {"StreamARN as an array", "\xa1" + cborText("StreamARN") + "\x81\x01", "StreamARN"},
+      {"Records as text", "\xa1" + cborText("Records") + cborText("r"), "Records"},
+      {"a record that is not a map", cborRecords("\x82" + record + "\x80"), "Records"},
+      {"a record that is null", cborRecords("\x81\xf6"), "Records"},
+      // Within a record, Data before PartitionKey before ExplicitHashKey,
+      // whatever the order in the body.
+      {"two fields wrong in a record",
+       cborRecords("\x81\xa3" + cborText("ExplicitHashKey") + "\x01" + cborText("PartitionKey") + "\x01" +
+                   cborText("Data") + "\x01"),
+       "Data"},
+      {"the first bad record is named",
+       cborRecords("\x83" + record + "\xa1" + cborText("PartitionKey") + "\x01" + "\xa1" + cborText("Data") + "\x01"),
+       "PartitionKey"},
+      {"a bad record before one that is not a map",
+       cborRecords("\x82\xa1" + cborText("ExplicitHashKey") + "\x01" + "\x01"), "ExplicitHashKey"},
+      {"StreamName after a bad record",
+       "\xa2" + cborText("Records") + "\x81\xa1" + cborText("Data") + "\x01" + cborText("StreamName") + "\x01",
+       "StreamName"},
+      {"StreamARN after Records of the wrong type",
+       "\xa2" + cborText("Records") + "\x01" + cborText("StreamARN") + "\x01", "StreamARN"},
+      {"PutRecord: SequenceNumberForOrdering", "\xa1" + cborText("SequenceNumberForOrdering") + "\x01",
+       "SequenceNumberForOrdering", false},
+      {"PutRecord: Data before SequenceNumberForOrdering",
+       "\xa2" + cborText("SequenceNumberForOrdering") + "\x01" + cborText("Data") + cborText("d"), "Data", false},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto d = decodeCbor(c.body, c.batch);
+    EXPECT_EQ(d->result, CborDecode::kWrongType);
+    EXPECT_EQ(d->badField, c.badField);
+  }
+}
+
+TEST(CborDecodeTest, MalformedBodies) {
+  const std::string valid = cborRecords("\x81\xa2" + cborText("Data") + cborBytes("d") + cborText("PartitionKey") +
+                                        cborText("k"));
+  ASSERT_EQ(decodeCbor(valid)->result, CborDecode::kOk);
+  auto nested = [](size_t levels) {
+    return "\xa1" + cborText("Other") + std::string(levels, '\x81') + std::string(1, '\0');
+  };
+  // The root map and 15 arrays are 16 open containers.
+  ASSERT_EQ(decodeCbor(nested(15))->result, CborDecode::kOk);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"trailing bytes", valid + std::string(1, '\0')},
+      {"trailing bytes after a wrong type", "\xa1" + cborText("StreamName") + "\x01" + "\x01"},
+      {"a wrong type before a truncation", "\xa2" + cborText("StreamName") + "\x01" + cborText("Records")},
+      {"nested 17 deep", nested(16)},
+      {"a tagged root map", "\xc0\xa0"},
+      {"an indefinite map ending after a key",
+       "\xbf" + cborText("StreamName") + cborText("s") + cborText("x") + "\xff"},
+      {"a break in a definite array", cborRecords("\x81\xff")},
+      {"a text chunk in a byte string", "\xa1" + cborText("Other") + "\x5f" + cborText("a") + "\xff"},
+      {"a chunked chunk", "\xa1" + cborText("Other") + "\x7f" + cborTextChunks({"a"}) + "\xff"},
+      {"a number chunk", "\xa1" + cborText("StreamName") + "\x7f\x01\xff"},
+      {"a key that is not UTF-8", "\xa1" + cborText("\xc3\x28") + "\x01"},
+      {"a skipped value that is not UTF-8", "\xa1" + cborText("Other") + "\x81" + cborText("\xff")},
+      {"a character split across chunks", "\xa1" + cborText("StreamName") + cborTextChunks({"\xc3", "\xa9"})},
+      {"a map count beyond the body", "\xa1" + cborText("Other") + "\xbb" + std::string(8, '\x7f')},
+      {"an unassigned simple value", "\xa1" + cborText("Other") + "\xf8\x20"},
+  };
+  for (const auto& [name, body] : cases) {
+    SCOPED_TRACE(name);
+    EXPECT_EQ(decodeCbor(body)->result, CborDecode::kMalformed);
+  }
+  auto empty = decodeCbor("");
+  EXPECT_EQ(empty->result, CborDecode::kOk);
+  EXPECT_FALSE(empty->out.hasName || empty->out.hasRecords);
 }
 
 TEST(HashKeyTest, LayoutsAndDecimalForms) {
