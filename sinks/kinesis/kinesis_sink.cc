@@ -318,8 +318,8 @@ void KinesisSink::applyShardMap(ShardMap map) {
   // takeInAdmissionOrder expects of every line.
   std::vector<Pending> records;
   for (auto& line : old) {
-    for (const Pending& p : line.retries) putBackForRetry(p, UINT32_MAX);
-    records.insert(records.end(), line.records.begin(), line.records.end());
+    line.retries.forEach([&](const Pending& p) { putBackForRetry(p, UINT32_MAX); });
+    line.records.forEach([&](const Pending& p) { records.push_back(p); });
   }
   std::sort(records.begin(), records.end(), [](const Pending& a, const Pending& b) { return a.seq < b.seq; });
   for (const Pending& p : records) route(p);
@@ -529,12 +529,16 @@ bool KinesisSink::takeFromLine(Slot& slot, uint32_t li, Clock::TimePoint now, si
   // behind them), within a bounded scan.
   constexpr size_t kMaxScan = 4096;
   size_t scanned = 0;
-  for (auto it = line.records.begin(); it != line.records.end() && scanned < kMaxScan; ++scanned) {
-    TakeOutcome outcome = take(slot, li, *it, /*retry=*/false, now, bytes);
+  for (size_t i = 0; i < line.records.size() && scanned < kMaxScan; ++scanned) {
+    TakeOutcome outcome = take(slot, li, line.records[i], /*retry=*/false, now, bytes);
     if (outcome == TakeOutcome::kRequestFull || outcome == TakeOutcome::kShardOutOfTokens) {
       return outcome == TakeOutcome::kRequestFull;
     }
-    it = outcome == TakeOutcome::kTaken ? line.records.erase(it) : it + 1;
+    if (outcome == TakeOutcome::kTaken) {
+      line.records.erase(i);
+    } else {
+      ++i;
+    }
   }
   return false;
 }
@@ -559,7 +563,7 @@ bool KinesisSink::takeInAdmissionOrder(Slot& slot, Clock::TimePoint now, size_t&
     lineFronts_.pop_back();
     // Take this line's records up to the next line's oldest.
     const uint64_t until = lineFronts_.empty() ? UINT64_MAX : lineFronts_.front().first;
-    std::deque<Pending>& records = lines_[li].records;
+    RingQueue<Pending>& records = lines_[li].records;
     bool outOfTokens = false;
     while (!records.empty() && records.front().seq <= until) {
       TakeOutcome outcome = take(slot, li, records.front(), /*retry=*/false, now, bytes);

@@ -29,6 +29,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/ring_queue.h"
 #include "pipeline/batch_queue.h"
 #include "sinks/kinesis/backoff.h"
 #include "sinks/kinesis/credentials.h"
@@ -78,10 +79,10 @@ class KinesisSink final : public sinks::Sink {
   };
   struct ShardLine {
     std::string shardId;  // empty for the single unpaced line
-    std::deque<Pending> records;  // new records, in the order read
+    RingQueue<Pending> records;  // new records, in the order read
     // Records to send again, each after its own backoff; they do not hold
     // back the new records behind them.
-    std::deque<Pending> retries;
+    RingQueue<Pending> retries;
     size_t bytes = 0;
     std::unique_ptr<ShardPacer> pacer;  // null when unpaced
     prometheus::Counter* throttled = nullptr;
