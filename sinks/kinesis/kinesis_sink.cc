@@ -549,20 +549,26 @@ bool KinesisSink::takeFromLine(Slot& slot, uint32_t li, Clock::TimePoint now, si
 // misses cost more than the encoding). A merge by admission order keeps
 // reads sequential and releases batches in order.
 bool KinesisSink::takeInAdmissionOrder(Slot& slot, Clock::TimePoint now, size_t& bytes) {
+  // A min-heap of each line's oldest sequence number. When consecutive
+  // records go to different shards there is a heap step per record, so the
+  // line just taken from is re-keyed in place and sifted down once, rather
+  // than popped and pushed.
   auto later = [](const std::pair<uint64_t, uint32_t>& a, const std::pair<uint64_t, uint32_t>& b) {
     return a.first > b.first;
   };
-  lineFronts_.clear();
+  std::vector<std::pair<uint64_t, uint32_t>>& heap = lineFronts_;
+  heap.clear();
   for (uint32_t li = 0; li < lines_.size(); ++li) {
-    if (!lines_[li].records.empty()) lineFronts_.emplace_back(lines_[li].records.front().seq, li);
+    if (!lines_[li].records.empty()) heap.emplace_back(lines_[li].records.front().seq, li);
   }
-  std::make_heap(lineFronts_.begin(), lineFronts_.end(), later);
-  while (!lineFronts_.empty()) {
-    std::pop_heap(lineFronts_.begin(), lineFronts_.end(), later);
-    const uint32_t li = lineFronts_.back().second;
-    lineFronts_.pop_back();
-    // Take this line's records up to the next line's oldest.
-    const uint64_t until = lineFronts_.empty() ? UINT64_MAX : lineFronts_.front().first;
+  std::make_heap(heap.begin(), heap.end(), later);
+  while (!heap.empty()) {
+    const uint32_t li = heap.front().second;
+    // Take this line's records up to the next line's oldest, the smaller of
+    // the root's children.
+    uint64_t until = UINT64_MAX;
+    if (heap.size() > 1) until = heap[1].first;
+    if (heap.size() > 2) until = std::min(until, heap[2].first);
     RingQueue<Pending>& records = lines_[li].records;
     bool outOfTokens = false;
     while (!records.empty() && records.front().seq <= until) {
@@ -574,9 +580,19 @@ bool KinesisSink::takeInAdmissionOrder(Slot& slot, Clock::TimePoint now, size_t&
       }
       records.pop_front();
     }
-    if (!outOfTokens && !records.empty()) {
-      lineFronts_.emplace_back(records.front().seq, li);
-      std::push_heap(lineFronts_.begin(), lineFronts_.end(), later);
+    if (outOfTokens || records.empty()) {
+      std::pop_heap(heap.begin(), heap.end(), later);
+      heap.pop_back();
+      continue;
+    }
+    heap.front().first = records.front().seq;
+    for (size_t at = 0;;) {
+      size_t child = 2 * at + 1;
+      if (child >= heap.size()) break;
+      if (child + 1 < heap.size() && heap[child + 1].first < heap[child].first) ++child;
+      if (heap[at].first <= heap[child].first) break;
+      std::swap(heap[at], heap[child]);
+      at = child;
     }
   }
   return false;
