@@ -33,8 +33,9 @@
 #     each stamped with its write time, and the fake (--latency-field ts)
 #     keeps the histogram of accept time - write time.
 #
-# Builds nothing: needs build/kinship, build/kinship-fake-kinesis and
-# build/kinship-log-generator (bash scripts/build.sh release).
+# First runs scripts/install.sh and scripts/build.sh release (both skip
+# what is already done), so it works from a fresh clone and always measures
+# the checkout; KINSHIP_BENCH_NO_BUILD=1 skips that and uses build/ as it is.
 # Environment: KINSHIP_BENCH_TMP (default /tmp) holds the generated files
 # (1.3 GB for a full run) and the spool; KINSHIP_DATAGRAM_SENDER overrides
 # the sender's path (default build/kinship-datagram-sender);
@@ -62,6 +63,15 @@ kinship="$repo/build/kinship"
 fake="$repo/build/kinship-fake-kinesis"
 generator="$repo/build/kinship-log-generator"
 sender="${KINSHIP_DATAGRAM_SENDER:-$repo/build/kinship-datagram-sender}"
+if [[ "${KINSHIP_BENCH_NO_BUILD:-}" != 1 ]]; then
+  build_log="${KINSHIP_BENCH_TMP:-/tmp}/kinship-bench-build.log"
+  echo "run.sh: installing what is missing and building build/ (output in $build_log)"
+  if ! { bash "$repo/scripts/install.sh" && bash "$repo/scripts/build.sh" release; } >"$build_log" 2>&1; then
+    tail -n 30 "$build_log" >&2
+    echo "run.sh: install or build failed; the whole output is in $build_log" >&2
+    exit 1
+  fi
+fi
 for b in "$kinship" "$fake" "$generator"; do
   [[ -x "$b" ]] || { echo "run.sh: $b missing: run bash scripts/build.sh release" >&2; exit 1; }
 done
