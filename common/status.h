@@ -2,7 +2,7 @@
 // Status and Result: the error channel of every I/O and data path.
 // Exceptions are reserved for fatal configuration errors at startup.
 
-#include <expected>
+#include "common/expected.h"
 #include <string>
 #include <utility>
 
@@ -33,8 +33,8 @@ class Status {
 };
 
 template <typename T>
-using Result = std::expected<T, Status>;
+using Result = expected<T, Status>;
 
-inline std::unexpected<Status> fail(Status s) { return std::unexpected<Status>(std::move(s)); }
+inline unexpected<Status> fail(Status s) { return unexpected<Status>(std::move(s)); }
 
 }  // namespace kinship

@@ -11,8 +11,8 @@ mode="${1:-release}"
 shift || true
 
 case "$mode" in
-  release) dir="$repo/build"; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
-  asan) dir="$repo/build-asan"; flags=(-DKINSHIP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug) ;;
+  release) dir="$repo/build"; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DKINSHIP_WERROR=ON) ;;
+  asan) dir="$repo/build-asan"; flags=(-DKINSHIP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DKINSHIP_WERROR=ON) ;;
   -h|--help) echo "usage: scripts/build.sh [release|asan] [cmake options...]"; exit 0 ;;
   *) echo "usage: scripts/build.sh [release|asan] [cmake options...]" >&2; exit 2 ;;
 esac
