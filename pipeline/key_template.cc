@@ -112,16 +112,19 @@ bool KeyTemplate::renderLiteral(std::string& out) const {
 }
 
 void truncateToKeyLimit(std::string& key) {
-  if (key.size() <= kMaxPartitionKeyChars) return;  // fewer bytes than the limit: fewer code points too
-  size_t chars = 0;
+  // Every UTF-16 code unit takes at least one UTF-8 byte.
+  if (key.size() <= kMaxPartitionKeyUtf16Units) return;
+  size_t units = 0;
   for (size_t i = 0; i < key.size(); ++i) {
-    if (!isContinuationByte(static_cast<unsigned char>(key[i]))) {
-      if (chars == kMaxPartitionKeyChars) {
-        key.resize(i);
-        return;
-      }
-      ++chars;
+    const auto byte = static_cast<unsigned char>(key[i]);
+    if (isContinuationByte(byte)) continue;
+    // A 4-byte sequence (lead byte 0xF0..0xF4) is a surrogate pair in UTF-16.
+    const size_t width = byte >= 0xF0 ? 2 : 1;
+    if (units + width > kMaxPartitionKeyUtf16Units) {
+      key.resize(i);
+      return;
     }
+    units += width;
   }
 }
 

@@ -18,8 +18,12 @@ class element;
 
 namespace kinship::pipeline {
 
-// Kinesis allows partition keys of 1..256 Unicode characters.
-inline constexpr size_t kMaxPartitionKeyChars = 256;
+// Kinesis allows partition keys of 1..256 Unicode characters, counted as
+// the service (Java) and the AWS SDKs' validators (JavaScript) count string
+// length: in UTF-16 code units, so a character outside the Basic
+// Multilingual Plane (an emoji, a 4-byte UTF-8 sequence) counts twice.
+// kinesalite counts the same way.
+inline constexpr size_t kMaxPartitionKeyUtf16Units = 256;
 
 class KeyTemplate {
  public:
@@ -48,8 +52,9 @@ class KeyTemplate {
   size_t fieldCount_ = 0;
 };
 
-// Cuts `key` to at most kMaxPartitionKeyChars code points without splitting
-// a UTF-8 sequence.
+// Cuts `key` to at most kMaxPartitionKeyUtf16Units UTF-16 code units
+// without splitting a UTF-8 sequence. Counting fewer (code points) let keys
+// of 129+ emoji through that the server refuses.
 void truncateToKeyLimit(std::string& key);
 
 }  // namespace kinship::pipeline

@@ -103,9 +103,12 @@ void appendJsonString(std::string& out, std::string_view text) {
   out.push_back('"');
 }
 
-size_t countCodePoints(std::string_view utf8) {
+size_t countUtf16Units(std::string_view utf8) {
   size_t count = 0;
-  for (char c : utf8) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  for (char c : utf8) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((byte & 0xC0) != 0x80) count += byte >= 0xF0 ? 2 : 1;  // 4-byte sequences are surrogate pairs
+  }
   return count;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // Codecs the fake needs on its hot path: strict base64 (the JSON protocol's
 // blob encoding), JSON string escaping for answers and the record log, and
-// counting Unicode code points for the partition-key limit.
+// counting UTF-16 code units for the partition-key limit.
 //
 // Threading: pure functions, thread-safe.
 
@@ -23,7 +23,8 @@ void base64Append(std::string& out, std::string_view in);
 // Appends `text` (UTF-8) as a JSON string literal, quotes included.
 void appendJsonString(std::string& out, std::string_view text);
 
-// Unicode code points in valid UTF-8 (simdjson has validated it).
-size_t countCodePoints(std::string_view utf8);
+// The length of valid UTF-8 (simdjson has validated it) in UTF-16 code
+// units, as Kinesis (Java) and kinesalite (JavaScript) measure partition keys.
+size_t countUtf16Units(std::string_view utf8);
 
 }  // namespace kinship::fake

@@ -407,7 +407,7 @@ void validateRecord(const RecordIn& r, size_t position, const FakeOptions& optio
     errors.push_back(fmt::format("Value null at '{}partitionKey' failed to satisfy constraint: Member must not be null",
                                  memberPath(position)));
   } else {
-    size_t chars = countCodePoints(r.key);
+    size_t chars = countUtf16Units(r.key);
     if (chars < 1) {
       errors.push_back(
           fmt::format("Value '' at '{}partitionKey' failed to satisfy constraint: Member must have "

@@ -51,6 +51,13 @@ size_t codePoints(const std::string& s) {
   return n;
 }
 
+// Counts UTF-16 code units, as Kinesis and kinesalite do.
+size_t utf16Units(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) == 0x80 ? 0 : (c >= 0xF0 ? 2 : 1);
+  return n;
+}
+
 }  // namespace
 
 // --- compile ---------------------------------------------------------------
@@ -219,33 +226,54 @@ TEST(TruncateToKeyLimit, TwoByteCharactersKeep256CodePoints) {
   EXPECT_EQ(codePoints(key), 256u);
 }
 
-TEST(TruncateToKeyLimit, FourByteCharacters) {
-  std::string key = repeat("😀", 300);  // 1200 bytes
+TEST(TruncateToKeyLimit, FourByteCharactersCountAsTwoUtf16Units) {
+  // Kinesis and kinesalite count UTF-16 code units: 129 emoji are 258 units
+  // and were refused when this cut counted code points.
+  std::string key = repeat("😀", 129);
   truncateToKeyLimit(key);
-  EXPECT_EQ(key, repeat("😀", 256));
-  EXPECT_EQ(key.size(), 1024u);
+  EXPECT_EQ(key, repeat("😀", 128));
+  EXPECT_EQ(utf16Units(key), 256u);
 
-  // 100 emoji are 400 bytes but only 100 code points: untouched.
+  std::string longKey = repeat("😀", 300);  // 1200 bytes
+  truncateToKeyLimit(longKey);
+  EXPECT_EQ(longKey, repeat("😀", 128));
+
+  // 100 emoji are 400 bytes but only 200 UTF-16 units: untouched.
   std::string shortKey = repeat("😀", 100);
   truncateToKeyLimit(shortKey);
   EXPECT_EQ(shortKey, repeat("😀", 100));
+
+  // Three-byte characters (CJK) are one unit each.
+  std::string cjk = repeat("中", 300);
+  truncateToKeyLimit(cjk);
+  EXPECT_EQ(cjk, repeat("中", 256));
 }
 
 TEST(TruncateToKeyLimit, NeverSplitsASequence) {
-  // 256 ASCII then an emoji: the emoji is the 257th code point, cut whole.
+  // 256 ASCII then an emoji: the emoji would be units 257 and 258, cut whole.
   std::string key = repeat("a", 256) + "😀";
   truncateToKeyLimit(key);
   EXPECT_EQ(key, repeat("a", 256));
 
-  // 255 ASCII then "é": 256 code points in 257 bytes, kept.
+  // 255 ASCII then "é": 256 units in 257 bytes, kept.
   std::string exact = repeat("a", 255) + "é";
   truncateToKeyLimit(exact);
   EXPECT_EQ(exact, repeat("a", 255) + "é");
 
-  // 255 ASCII, "é", "b": "b" is the 257th code point.
+  // 255 ASCII, "é", "b": "b" is the 257th unit.
   std::string over = repeat("a", 255) + "éb";
   truncateToKeyLimit(over);
   EXPECT_EQ(over, repeat("a", 255) + "é");
+
+  // 255 ASCII then an emoji: the emoji's second unit would be the 257th.
+  std::string straddle = repeat("a", 255) + "😀";
+  truncateToKeyLimit(straddle);
+  EXPECT_EQ(straddle, repeat("a", 255));
+
+  // 254 ASCII then an emoji: exactly 256 units, kept.
+  std::string fits = repeat("a", 254) + "😀";
+  truncateToKeyLimit(fits);
+  EXPECT_EQ(fits, repeat("a", 254) + "😀");
 }
 
 TEST(TruncateToKeyLimit, ShortKeysUntouched) {

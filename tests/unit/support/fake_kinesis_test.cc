@@ -567,7 +567,7 @@ TEST_F(FakeKinesisTest, ValidationErrorsAsTheServiceAnswersThem) {
   expectError(put(client, "s", {}), "ValidationException", "greater than or equal to 1");
   EXPECT_EQ(put(client, "s", uniqueRecords("max", 500, 1)).status, 200);
 
-  // Partition keys count Unicode code points: 256 two-byte characters pass.
+  // Partition keys count characters, not bytes: 256 two-byte characters pass.
   std::string e256, e257;
   for (int i = 0; i < 256; ++i) e256 += "\xc3\xa9";
   e257 = e256 + "\xc3\xa9";
@@ -576,6 +576,13 @@ TEST_F(FakeKinesisTest, ValidationErrorsAsTheServiceAnswersThem) {
               "at 'records.1.member.partitionKey' failed to satisfy constraint: Member must have length less than or "
               "equal to 256");
   expectError(put(client, "s", {{"", "no", std::nullopt}}), "ValidationException", "partitionKey");
+  // ... and UTF-16 code units, as kinesalite: an emoji counts 2, so 128 pass and 129 do not.
+  std::string emoji128, emoji129;
+  for (int i = 0; i < 128; ++i) emoji128 += "\xf0\x9f\x98\x80";
+  emoji129 = emoji128 + "\xf0\x9f\x98\x80";
+  EXPECT_EQ(put(client, "s", {{emoji128, "ok", std::nullopt}}).status, 200);
+  expectError(put(client, "s", {{emoji129, "no", std::nullopt}}), "ValidationException",
+              "Member must have length less than or equal to 256");
 
   // 1 MiB is data plus key.
   const size_t mib = 1024 * 1024;
@@ -629,8 +636,8 @@ TEST_F(FakeKinesisTest, ValidationErrorsAsTheServiceAnswersThem) {
   expectError(*basic, "MissingAuthenticationTokenException");
 
   auto stats = fake.stats();
-  EXPECT_EQ(stats.recordsAccepted, 500u + 1 + 1 + 5 + 1);
-  EXPECT_EQ(stats.outcome("ValidationException"), 9u);
+  EXPECT_EQ(stats.recordsAccepted, 500u + 1 + 1 + 1 + 5 + 1);
+  EXPECT_EQ(stats.outcome("ValidationException"), 10u);
 }
 
 TEST_F(FakeKinesisTest, ListShardsPaginates) {
