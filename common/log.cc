@@ -43,6 +43,31 @@ void appendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+// Text lines carry strings from outside (partition keys, endpoint answers,
+// file names): a newline there would forge a log line, an ANSI escape would
+// drive the operator's terminal. Control characters, DEL and the C1 controls
+// (U+0080..U+009F, which some terminals obey) are written as escapes.
+void appendTextSafe(std::string& out, std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(s[i + 1]) <= 0x9f) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(s[i + 1]));
+      ++i;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+}
+
 std::string timestamp() {
   auto now = std::chrono::system_clock::now();
   auto secs = std::chrono::system_clock::to_time_t(now);
@@ -72,7 +97,11 @@ void write(Level level, std::string_view component, std::string_view message) {
     appendJsonString(line, message);
     line += "}\n";
   } else {
-    line = fmt::format("{} {:<5} {}: {}\n", timestamp(), levelName(level), component, message);
+    line = fmt::format("{} {:<5} ", timestamp(), levelName(level));
+    appendTextSafe(line, component);
+    line += ": ";
+    appendTextSafe(line, message);
+    line.push_back('\n');
   }
   std::lock_guard lock(gWriteMutex);
   std::fwrite(line.data(), 1, line.size(), stderr);

@@ -1,5 +1,7 @@
 #pragma once
-// Log: one line per event on stderr, as text or JSON. Thread-safe; not for
+// Log: one line per event on stderr, as text or JSON; control characters in
+// the component and message are escaped in both, so a string from outside
+// cannot forge a line or drive a terminal. Thread-safe; not for
 // per-record use (the hot path counts in metrics and logs summaries).
 
 #include <fmt/format.h>
