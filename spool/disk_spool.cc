@@ -237,7 +237,14 @@ Status DiskSpool::roll(uint64_t frameBytes) {
     (void)active_->close();
     active_.reset();
     std::lock_guard lock(mu_);
-    if (Segment* seg = findLocked(activeSeq_)) seg->sealed = true;
+    if (Segment* seg = findLocked(activeSeq_)) {
+      seg->sealed = true;
+      // Left before a frame was published in it (its first append failed):
+      // nothing in it to deliver and the reader never opens it, so delete it
+      // now rather than when the reader passes it; otherwise a disk that
+      // stays full leaves one more file per retry.
+      if (seg->end == seg->start) seg->passedByReader = true;
+    }
     maybeDeleteLocked(activeSeq_);
   }
   unsynced_ = false;

@@ -845,6 +845,30 @@ TEST_F(DiskSpoolTest, EnospcOnAppendKeepsTheSpoolConsistent) {
   EXPECT_EQ(numbers(readAll(*s)), iota(0, 5));
 }
 
+// A nearly full disk takes a new segment's 8-byte header but not a frame;
+// the spool stage retries every second for as long as it stays full.
+TEST_F(DiskSpoolTest, DiskThatStaysFullDoesNotMultiplySegmentFiles) {
+  auto s = open();
+  appendRange(*s, 0, 3);
+  const size_t before = files().size();
+  env_.failAppend(ENOSPC, 0, -1, format::kSegmentHeaderSize + 1);
+  for (int retry = 0; retry < 50; ++retry) {
+    ASSERT_FALSE(s->append(makeBatch(3)).has_value());
+    ASSERT_LE(files().size(), before + 1) << "after " << retry + 1 << " failed appends";
+  }
+  EXPECT_EQ(s->stats().writeErrorsTotal, 50u);
+  EXPECT_EQ(s->sizeBytes(), diskBytes());
+  env_.clear();  // space is back
+  appendRange(*s, 3, 6);
+  EXPECT_LE(files().size(), before + 1);
+  EXPECT_EQ(numbers(readAll(*s)), iota(0, 6));
+  EXPECT_EQ(s->sizeBytes(), diskBytes());
+  s.reset();
+  auto reopened = open();
+  EXPECT_EQ(reopened->stats().corruptFramesTotal + reopened->stats().tornTailsTotal + reopened->stats().badSegmentsTotal, 0u);
+  EXPECT_EQ(numbers(readAll(*reopened)), iota(0, 6));
+}
+
 TEST_F(DiskSpoolTest, ShortWriteIsCutAway) {
   std::vector<FrameId> ids;
   {

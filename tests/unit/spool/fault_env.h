@@ -36,11 +36,14 @@ class FaultEnv final : public Env {
   std::atomic<int> fileSyncs{0};
   std::atomic<int> dirSyncs{0};
 
-  // Next appends fail with `err` after writing `written` bytes of the data.
-  void failAppend(int err, size_t written = 0, int count = 1) {
+  // Next appends of at least `minBytes` bytes fail with `err` after writing
+  // `written` bytes of the data (`minBytes` > 0: a disk with a few bytes
+  // left, enough for a segment header but not for a frame).
+  void failAppend(int err, size_t written = 0, int count = 1, size_t minBytes = 0) {
     std::lock_guard lock(mu_);
     append_ = {count, err};
     shortWrite_ = written;
+    appendMinBytes_ = minBytes;
   }
   void failSync(int err, int count = 1) { set(sync_, err, count); }
   void failTruncate(int err, int count = 1) { set(truncate_, err, count); }
@@ -51,6 +54,7 @@ class FaultEnv final : public Env {
   void clear() {
     std::lock_guard lock(mu_);
     append_ = sync_ = truncate_ = read_ = openWritable_ = openReadable_ = remove_ = Fault{};
+    appendMinBytes_ = 0;
   }
 
   Result<std::unique_ptr<WritableFile>> openWritable(const std::string& path) override {
@@ -97,7 +101,7 @@ class FaultEnv final : public Env {
       int err = 0;
       {
         std::lock_guard lock(env_.mu_);
-        if (env_.append_.fire()) {
+        if (data.size() >= env_.appendMinBytes_ && env_.append_.fire()) {
           err = env_.append_.err;
           written = std::min(env_.shortWrite_, data.size());
         }
@@ -142,6 +146,7 @@ class FaultEnv final : public Env {
   std::mutex mu_;
   Fault append_, sync_, truncate_, read_, openWritable_, openReadable_, remove_;
   size_t shortWrite_ = 0;
+  size_t appendMinBytes_ = 0;
 };
 
 class ManualClock final : public Clock {
