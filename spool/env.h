@@ -44,7 +44,8 @@ class ReadableFile {
 class Env {
  public:
   virtual ~Env() = default;
-  // Creates the file if needed; appends go to its end.
+  // Creates the file if needed (mode 0600: it holds records); appends go to
+  // its end.
   virtual Result<std::unique_ptr<WritableFile>> openWritable(const std::string& path) = 0;
   virtual Result<std::unique_ptr<ReadableFile>> openReadable(const std::string& path) = 0;
   virtual Status rename(const std::string& from, const std::string& to) = 0;
@@ -53,7 +54,7 @@ class Env {
   virtual Status truncateFile(const std::string& path, uint64_t size) = 0;
   // Names (not paths) of the entries of `dir`, without "." and "..".
   virtual Result<std::vector<std::string>> listDir(const std::string& dir) = 0;
-  // Creates `dir` (one level) unless it exists.
+  // Creates `dir` (one level, mode 0700) unless it exists.
   virtual Status createDir(const std::string& dir) = 0;
   // fsync of a directory: makes created, renamed and removed names durable.
   virtual Status syncDir(const std::string& dir) = 0;

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "common/private_files.h"
 #include "spool/env.h"
 
 namespace kinship::spool {
@@ -90,7 +91,7 @@ class PosixReadableFile final : public ReadableFile {
 class PosixEnv final : public Env {
  public:
   Result<std::unique_ptr<WritableFile>> openWritable(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, kPrivateFileMode);
     if (fd < 0) return fail(errnoStatus("open", path, errno));
     return std::make_unique<PosixWritableFile>(fd, path);
   }
@@ -126,7 +127,7 @@ class PosixEnv final : public Env {
     return names;
   }
   Status createDir(const std::string& dir) override {
-    if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) return errnoStatus("mkdir", dir, errno);
+    if (::mkdir(dir.c_str(), kPrivateDirMode) != 0 && errno != EEXIST) return errnoStatus("mkdir", dir, errno);
     return Status::ok();
   }
   Status syncDir(const std::string& dir) override {

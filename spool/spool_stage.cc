@@ -2,9 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <filesystem>
-
 #include "common/log.h"
+#include "common/private_files.h"
 #include "common/thread_name.h"
 
 namespace kinship::spool {
@@ -73,9 +72,9 @@ SpoolStage::~SpoolStage() {
 Status SpoolStage::start() {
   // The default <data_dir>/spool/<pipeline> is two levels below data_dir;
   // the spool itself creates only its last level.
-  std::error_code ec;
-  std::filesystem::create_directories(config_.options.dir, ec);
-  if (ec) return Status::ioError(fmt::format("cannot create spool directory {}: {}", config_.options.dir, ec.message()));
+  if (Status st = createPrivateDirectories(config_.options.dir); !st) {
+    return Status::ioError(fmt::format("cannot create spool directory {}: {}", config_.options.dir, st.message()));
+  }
   SpoolOptions options = config_.options;
   options.onFsync = [this](std::chrono::nanoseconds took) { metrics_.observeFsync(took); };
   auto opened = openDiskSpool(options);

@@ -9,8 +9,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <string_view>
+
+#include "common/private_files.h"
 
 namespace kinship::inputs {
 
@@ -99,12 +100,14 @@ CheckpointStore::CheckpointStore(std::string directory, const std::string& name)
       tmpPath_(path_ + ".tmp") {}
 
 Status CheckpointStore::prepare() {
-  std::error_code ec;
-  std::filesystem::create_directories(directory_, ec);
-  if (ec) return Status::ioError("cannot create checkpoint directory " + directory_ + ": " + ec.message());
+  if (Status s = createPrivateDirectories(directory_); !s) {
+    return Status::ioError("cannot create checkpoint directory " + directory_ + ": " + s.message());
+  }
   // Writing the temporary file proves the directory is usable now, rather
   // than at the first checkpoint, when nobody is watching the start-up.
-  int fd = ::open(tmpPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // Removing it also clears a leftover of a crash, which may have a wider
+  // mode that O_TRUNC would keep and the rename carry to the checkpoint.
+  int fd = ::open(tmpPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, kPrivateFileMode);
   if (fd < 0) return Status::ioError("cannot write in checkpoint directory " + directory_ + ": " + errnoText(errno));
   ::close(fd);
   ::unlink(tmpPath_.c_str());
@@ -187,7 +190,7 @@ Status CheckpointStore::save(const std::vector<FileCheckpoint>& files) {
   }
   text_.append("\n]}\n");
 
-  int fd = ::open(tmpPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = ::open(tmpPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, kPrivateFileMode);
   if (fd < 0) return Status::ioError("cannot create " + tmpPath_ + ": " + errnoText(errno));
   Status written = writeAll(fd, text_, tmpPath_);
   if (written && ::fsync(fd) != 0) written = Status::ioError("cannot fsync " + tmpPath_ + ": " + errnoText(errno));

@@ -12,7 +12,8 @@
 // A save replaces the file atomically: write <file>.tmp, fsync, rename over
 // the file, fsync the directory. A crash leaves the old file or the new
 // one, never a mix; a leftover .tmp is overwritten by the next save and
-// never read.
+// never read. Files are created 0600 and missing directories 0700
+// (common/private_files.h): a fingerprint is the start of a log.
 //
 // Threading: not thread-safe; the file input uses it on the I/O thread (and
 // once more from Input::flushCheckpoints()).
@@ -34,8 +35,8 @@ class CheckpointStore {
   const std::string& directory() const { return directory_; }
   const std::string& path() const { return path_; }
 
-  // Creates the directory (and its parents) if missing and checks that a
-  // file can be written in it.
+  // Creates the directory (and its parents) if missing, mode 0700, and
+  // checks that a file can be written in it.
   Status prepare();
   // The saved checkpoints: empty when there is no file yet; an error when
   // it cannot be read or is not a valid checkpoint file.

@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "common/private_files.h"
 #include "sinks/kinesis/put_records_encoder.h"
 
 namespace kinship::kinesis {
@@ -120,7 +121,7 @@ Result<std::unique_ptr<DeadLetterFile>> DeadLetterFile::open(const DeadLetterOpt
   if (options.path.empty()) {
     return std::unique_ptr<DeadLetterFile>(new DeadLetterFile(options, clock, -1, 0));
   }
-  int fd = ::open(options.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  int fd = ::open(options.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, kPrivateFileMode);
   if (fd < 0) return fail(openError(options.path, errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {

@@ -37,9 +37,10 @@ struct DeadLetterOptions {
 
 class DeadLetterFile {
  public:
-  // Opens (creating if needed, mode 0640) `options.path` for appending. Its
-  // directory must exist: it is not created, because a missing directory
-  // usually means a wrong path. With an empty path, returns a disabled
+  // Opens (creating if needed, mode 0600: it holds records) `options.path`
+  // for appending; a file that exists keeps its mode. Its directory must
+  // exist: it is not created, because a missing directory usually means a
+  // wrong path. With an empty path, returns a disabled
   // DeadLetterFile (never null) whose write() refuses everything.
   static Result<std::unique_ptr<DeadLetterFile>> open(const DeadLetterOptions& options, const Clock& clock);
 

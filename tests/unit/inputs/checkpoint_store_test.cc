@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -153,6 +154,50 @@ TEST_F(CheckpointStoreTest, WrittenFileIsReadableJsonWithTheDocumentedFields) {
                             "\"fingerprint_bytes\":2", "\"fingerprint\":\"6162\"", "\"path\":\"/var/log/app.log\""}) {
     EXPECT_NE(text.find(field), std::string::npos) << field << " in " << text;
   }
+}
+
+std::string modeOf(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return "<missing>";
+  char text[8];
+  std::snprintf(text, sizeof(text), "%04o", st.st_mode & 07777);
+  return text;
+}
+
+// A checkpoint holds the first 64 bytes of a log: for the owner only,
+// whatever the umask (022 here would leave it readable by all).
+TEST_F(CheckpointStoreTest, FilesAndNewDirectoriesAreForTheOwnerOnly) {
+  const mode_t old = ::umask(022);
+  CheckpointStore store(dir_ + "/data/checkpoints", "app.file_0");
+  Status prepared = store.prepare();
+  Status saved = store.save(sample());
+  ::umask(old);
+  ASSERT_TRUE(prepared) << prepared.message();
+  ASSERT_TRUE(saved) << saved.message();
+  EXPECT_EQ(modeOf(dir_ + "/data"), "0700");
+  EXPECT_EQ(modeOf(dir_ + "/data/checkpoints"), "0700");
+  EXPECT_EQ(modeOf(store.path()), "0600");
+}
+
+// A checkpoint file written by an older kinship (0644), with a temporary
+// file of a crash next to it, becomes 0600 at the first save. Directories
+// that exist keep their mode: the operator may have given them to a group.
+TEST_F(CheckpointStoreTest, OldFilesAreReplacedOwnerOnlyAndExistingDirectoriesKeepTheirMode) {
+  const std::string dir = dir_ + "/checkpoints";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0750), 0);
+  CheckpointStore store(dir, "app.file_0");
+  writeFile(store.path(), "{\"version\":1,\"files\":[]}");
+  writeFile(store.path() + ".tmp", "partial");
+  ASSERT_EQ(::chmod(store.path().c_str(), 0644), 0);
+  ASSERT_EQ(::chmod((store.path() + ".tmp").c_str(), 0644), 0);
+  const mode_t old = ::umask(022);
+  Status prepared = store.prepare();
+  Status saved = store.save(sample());
+  ::umask(old);
+  ASSERT_TRUE(prepared) << prepared.message();
+  ASSERT_TRUE(saved) << saved.message();
+  EXPECT_EQ(modeOf(dir), "0750");
+  EXPECT_EQ(modeOf(store.path()), "0600");
 }
 
 TEST_F(CheckpointStoreTest, UnwritableDirectoryIsAnErrorNamingIt) {

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
 
+#include <sys/stat.h>
+
 #include <atomic>
 #include <cerrno>
 #include <deque>
@@ -405,6 +407,69 @@ TEST(SpoolStage, WhatTheSinkDidNotAcknowledgeIsDeliveredAfterARestart) {
   std::vector<int> expected;
   for (int n = 40; n < 100; ++n) expected.push_back(n);
   EXPECT_EQ(sink.batchesSeen(), expected);
+}
+
+// Segments hold records: other local users must not read them, whatever
+// the umask (022 here, which would leave group and others read access).
+TEST(SpoolStage, CreatesOwnerOnlyDirectoriesAndFiles) {
+  TempDir dir;
+  const std::string dataDir = dir.path() + "/data";
+  const std::string spoolDir = dataDir + "/spool/app";
+  prometheus::Registry registry;
+  pipeline::BatchQueue input(1 << 20);
+  auto source = std::make_shared<RecordingInput>();
+  const mode_t oldUmask = ::umask(022);
+  SpoolStage stage(configFor(spoolDir, nullptr), input, 256 << 10, registry, "app");
+  Status started = stage.start();
+  ::umask(oldUmask);
+  ASSERT_TRUE(started.isOk()) << started.message();
+  TestSink sink(stage.output());
+  sink.setHolding(true);  // keeps the segment
+  pushBatch(input, source, 0);
+  ASSERT_TRUE(eventually([&] { return sink.batchesSeen().size() == 1; }));
+  auto modeOf = [](const std::string& path) {
+    struct stat st {};
+    EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+    return st.st_mode & 07777;
+  };
+  EXPECT_EQ(modeOf(dataDir), 0700u);
+  EXPECT_EQ(modeOf(dataDir + "/spool"), 0700u);
+  EXPECT_EQ(modeOf(spoolDir), 0700u);
+  auto names = posixEnv().listDir(spoolDir);
+  ASSERT_TRUE(names.has_value());
+  int segments = 0;
+  for (const std::string& name : *names) {
+    if (name.ends_with(".seg")) ++segments;
+    EXPECT_EQ(modeOf(spoolDir + "/" + name), 0600u) << name;
+  }
+  EXPECT_EQ(segments, 1);
+  sink.releaseHeld();
+  stage.finishWriting(std::chrono::steady_clock::now() + 1s);
+  stage.finishReading(std::chrono::steady_clock::now() + 1s);
+  sink.stop();
+  stage.close();
+  // The ACKED file, written at close.
+  names = posixEnv().listDir(spoolDir);
+  ASSERT_TRUE(names.has_value());
+  for (const std::string& name : *names) EXPECT_EQ(modeOf(spoolDir + "/" + name), 0600u) << name;
+}
+
+// An operator may have made the directory for a group on purpose.
+TEST(SpoolStage, DirectoriesThatExistKeepTheirMode) {
+  TempDir dir;
+  const std::string dataDir = dir.path() + "/data";
+  ASSERT_EQ(::mkdir(dataDir.c_str(), 0750), 0);
+  ASSERT_EQ(::chmod(dataDir.c_str(), 02750), 0);
+  prometheus::Registry registry;
+  pipeline::BatchQueue input(1 << 20);
+  SpoolStage stage(configFor(dataDir + "/spool/app", nullptr), input, 256 << 10, registry, "app");
+  ASSERT_TRUE(stage.start().isOk());
+  stage.finishWriting(std::chrono::steady_clock::now() + 1s);
+  stage.finishReading(std::chrono::steady_clock::now() + 1s);
+  stage.close();
+  struct stat st {};
+  ASSERT_EQ(::stat(dataDir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 02750u);
 }
 
 TEST(SpoolStage, UnopenableDirectoryIsAStartError) {

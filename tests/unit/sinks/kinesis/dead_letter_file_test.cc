@@ -257,11 +257,22 @@ TEST_F(DeadLetterFileTest, CapFollowsAFileTruncatedBehindItsBack) {
   EXPECT_EQ(file->bytesWritten(), std::filesystem::file_size(path_));
 }
 
-TEST_F(DeadLetterFileTest, CreatesTheFileWithMode0640) {
+// Dead letters are records: for the owner only, whatever the umask.
+TEST_F(DeadLetterFileTest, CreatesTheFileWithMode0600) {
   mode_t old = ::umask(022);
   auto file = openOk();
   ::umask(old);
   ASSERT_TRUE(file);
+  struct stat st {};
+  ASSERT_EQ(::stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+// One the operator created (e.g. for a group) keeps its mode.
+TEST_F(DeadLetterFileTest, AFileThatExistsKeepsItsMode) {
+  writeFile(path_, "");
+  ASSERT_EQ(::chmod(path_.c_str(), 0640), 0);
+  ASSERT_TRUE(openOk());
   struct stat st {};
   ASSERT_EQ(::stat(path_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0640u);
