@@ -16,7 +16,21 @@ bool isCborMap(std::string_view body) {
   return first >= 0xa0 && first <= 0xbf;
 }
 
+// Kinesis error answers are a type and a message; a larger JSON body is
+// not one, and is not worth a parse (simdjson allocates by body size).
+constexpr size_t kMaxJsonErrorBytes = 64 * 1024;
+
 }  // namespace
+
+void keepBoundedText(std::string& out, std::string_view text) {
+  if (text.size() > PutRecordsResponse::kMaxKeptText) {
+    size_t cut = PutRecordsResponse::kMaxKeptText;
+    // Back to the first byte of a sequence, at most 3 continuation bytes.
+    for (int i = 0; i < 3 && cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80; ++i) --cut;
+    text = text.substr(0, cut);
+  }
+  out.assign(text);
+}
 
 std::string_view recordErrorLabel(RecordError e) {
   switch (e) {
@@ -41,7 +55,12 @@ Status PutRecordsResponse::parse(std::string& body, size_t expectedRecords) {
   firstErrorCode_.clear();
   firstShardId_.clear();
   firstErrorMessage_.clear();
-  Status read = isCborMap(body) ? parseCbor(body) : parseJson(body);
+  if (body.size() > maxAnswerBytes(expectedRecords)) {
+    return Status::corruption("PutRecords answer of " + std::to_string(body.size()) + " bytes for " +
+                              std::to_string(expectedRecords) + " records sent is too long");
+  }
+  results_.reserve(expectedRecords);
+  Status read = isCborMap(body) ? parseCbor(body, expectedRecords) : parseJson(body, expectedRecords);
   if (!read) return read;
   if (results_.size() != expectedRecords) {
     return Status::corruption("PutRecords answered " + std::to_string(results_.size()) + " records for " +
@@ -50,7 +69,7 @@ Status PutRecordsResponse::parse(std::string& body, size_t expectedRecords) {
   return Status::ok();
 }
 
-Status PutRecordsResponse::parseJson(std::string& body) {
+Status PutRecordsResponse::parseJson(std::string& body, size_t expectedRecords) {
   ensurePadding(body);
 
   simdjson::dom::element doc;
@@ -60,6 +79,11 @@ Status PutRecordsResponse::parseJson(std::string& body) {
   simdjson::dom::array records;
   if (doc["Records"].get(records) != simdjson::SUCCESS) {
     return Status::corruption("PutRecords answer has no Records array");
+  }
+  // The tape knows how many records there are (saturating at 2^24 - 1).
+  if (records.size() != expectedRecords) {
+    return Status::corruption("PutRecords answered " + std::to_string(records.size()) + " records for " +
+                              std::to_string(expectedRecords) + " sent");
   }
   for (simdjson::dom::element element : records) {
     simdjson::dom::object record;
@@ -72,14 +96,14 @@ Status PutRecordsResponse::parseJson(std::string& body) {
       result = recordErrorOf(code);
       ++failed_;
       if (firstErrorCode_.empty()) {
-        firstErrorCode_ = code;
+        keepBoundedText(firstErrorCode_, code);
         std::string_view message;
-        if (record["ErrorMessage"].get(message) == simdjson::SUCCESS) firstErrorMessage_ = message;
+        if (record["ErrorMessage"].get(message) == simdjson::SUCCESS) keepBoundedText(firstErrorMessage_, message);
       }
     }
     if (result == RecordError::kNone && firstShardId_.empty()) {
       std::string_view shard;
-      if (record["ShardId"].get(shard) == simdjson::SUCCESS) firstShardId_ = shard;
+      if (record["ShardId"].get(shard) == simdjson::SUCCESS) keepBoundedText(firstShardId_, shard);
     }
     results_.push_back(result);
   }
@@ -91,13 +115,14 @@ std::string errorTypeOf(std::string& body) {
   if (isCborMap(body)) {
     raw = errorTypeOfCbor(body);
   } else {
+    if (body.size() > kMaxJsonErrorBytes) return {};
     ensurePadding(body);
     simdjson::dom::parser parser;
     simdjson::dom::element doc;
     if (parser.parse(body.data(), body.size(), /*realloc_if_needed=*/false).get(doc) != simdjson::SUCCESS) return {};
     std::string_view type;
     if (doc["__type"].get(type) != simdjson::SUCCESS && doc["code"].get(type) != simdjson::SUCCESS) return {};
-    raw = type;
+    keepBoundedText(raw, type);
   }
   std::string_view type = raw;
   if (auto hash = type.rfind('#'); hash != std::string_view::npos) type.remove_prefix(hash + 1);

@@ -25,10 +25,20 @@ std::string_view recordErrorLabel(RecordError e);
 
 class PutRecordsResponse {
  public:
+  // Error codes, messages, shard ids and error types are kept up to this
+  // many bytes (cut at a UTF-8 boundary): far more than Kinesis sends, and
+  // all that a hostile answer can make us keep.
+  static constexpr size_t kMaxKeptText = 1024;
+  // No answer to a request of n records is longer than this: a record's
+  // result is about 100 bytes (200 with an error message).
+  static constexpr size_t maxAnswerBytes(size_t records) { return 64 * 1024 + 4 * 1024 * records; }
+
   // Reads a JSON or a CBOR answer (told apart by the first byte: a CBOR map
   // or not). Fails when the body is not a PutRecords answer or its record
   // count differs from `expectedRecords`: then the whole request must be
-  // retried. May grow `body`'s capacity (simdjson's padding).
+  // retried. Nothing grows beyond what `expectedRecords` records need,
+  // whatever the body declares: a longer Records array is refused before
+  // it is read. May grow `body`'s capacity (simdjson's padding).
   Status parse(std::string& body, size_t expectedRecords);
 
   const std::vector<RecordError>& results() const { return results_; }
@@ -53,8 +63,8 @@ class PutRecordsResponse {
   };
 
  private:
-  Status parseJson(std::string& body);
-  Status parseCbor(std::string_view body);
+  Status parseJson(std::string& body, size_t expectedRecords);
+  Status parseCbor(std::string_view body, size_t expectedRecords);
 
   simdjson::dom::parser parser_;
   std::vector<RecordError> results_;
@@ -72,7 +82,13 @@ RecordError recordErrorOf(std::string_view errorCode);
 // `code`) field with any "namespace#" prefix removed; empty if absent.
 // Reads JSON or CBOR (a CBOR map), like PutRecordsResponse::parse.
 std::string errorTypeOf(std::string& body);
-// The raw `__type` (or `code`) of a CBOR error answer; empty if absent.
+// The raw `__type` (or `code`) of a CBOR error answer; empty if absent or
+// if the body is not valid CBOR. Streams: allocates nothing in proportion
+// to what the body declares.
 std::string errorTypeOfCbor(std::string_view body);
+
+// Sets `out` to `text`, cut to PutRecordsResponse::kMaxKeptText bytes
+// without splitting a UTF-8 sequence. For the readers.
+void keepBoundedText(std::string& out, std::string_view text);
 
 }  // namespace kinship::kinesis

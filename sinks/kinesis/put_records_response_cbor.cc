@@ -1,13 +1,22 @@
-// PutRecordsResponse for CBOR answers: one pass of libcbor's streaming
-// decoder over the body, with no allocation per record once the buffers
-// have grown. Only the fields the sink uses are kept; everything else
-// (SequenceNumber, EncryptionType, unknown fields) is skipped, whatever its
-// type. Definite and indefinite lengths are both accepted.
+// The CBOR readers: PutRecords answers and the error type of error answers.
+// Both are one pass of libcbor's streaming decoder over the body (a walker
+// keeps the stack of open containers; each reader only says what an item
+// means where it stands). Nothing is allocated per item, and nothing in
+// proportion to a length the body declares: a declared length is a counter
+// here, never a size to reserve, and the answer reader refuses a Records
+// array longer than the request before reading it. (cbor_load, a tree,
+// allocates 8 bytes per declared item: 6 bytes of body asked it for 539 MB.)
+// Only the fields the sink uses are kept, and texts only up to
+// kMaxKeptText; everything else (SequenceNumber, EncryptionType, unknown
+// fields) is skipped, whatever its type. Definite and indefinite lengths
+// are both accepted.
 // The common answer, FailedRecordCount 0 ahead of a counted Records array,
 // is read only up to the first record: the decoder's cost is per item, and
 // walking 500 records of 5 items each cost more than the whole JSON read.
 
 #include <cbor.h>
+
+#include <array>
 
 #include "sinks/kinesis/put_records_response.h"
 
@@ -15,185 +24,180 @@ namespace kinship::kinesis {
 
 namespace {
 
-enum class Role : uint8_t { kTop, kRecords, kRecord, kOther };
-enum class Key : uint8_t { kOther, kFailedRecordCount, kRecords, kErrorCode, kErrorMessage, kShardId };
-
-Key keyOf(std::string_view name) {
-  if (name == "ShardId") return Key::kShardId;
-  if (name == "ErrorCode") return Key::kErrorCode;
-  if (name == "ErrorMessage") return Key::kErrorMessage;
-  if (name == "Records") return Key::kRecords;
-  if (name == "FailedRecordCount") return Key::kFailedRecordCount;
-  return Key::kOther;
-}
-
-struct Container {
+// Where an item stands: the container it is in.
+struct Frame {
   bool map = false;
   bool indefinite = false;
-  bool atKey = false;  // maps: the next item is a key
-  Role role = Role::kOther;
-  Key key = Key::kOther;   // maps: the key of the value being read
+  bool atKey = false;      // maps: the next item is a key
+  uint8_t role = 0;        // the reader's name for this container (0: none)
+  uint8_t key = 0;         // maps: the reader's id of the key whose value comes next (0: other)
   uint64_t remaining = 0;  // definite: items still to come (2 per map pair)
 };
 
-// Holds the decoding state; the callbacks below forward to it.
-class AnswerReader {
+// True when the next item of `parent` is the value of `key` in a container
+// of role `role`.
+bool isValueOf(const Frame* parent, uint8_t role, uint8_t key) {
+  return parent != nullptr && parent->role == role && parent->map && !parent->atKey && parent->key == key;
+}
+
+// Reads one CBOR item (what follows it is ignored) and tells a reader about
+// each part with the container it stands in. Containers nest at most
+// kMaxDepth deep; a text in chunks is gathered up to kMaxKeptText bytes.
+class CborWalker {
  public:
-  explicit AnswerReader(PutRecordsResponse::CborFields& out) : out_(out) {}
+  static constexpr size_t kMaxDepth = 16;
 
-  bool done() const { return done_; }
-  const char* problem() const { return problem_; }
+  virtual ~CborWalker() = default;
 
-  void scalar(std::string_view text, bool isText) {
-    if (problem_ != nullptr || done_) return;
-    if (depth_ == 0) return fail("PutRecords answer is not a map");
-    Container& c = stack_[depth_ - 1];
-    if (c.map && c.atKey) {
-      c.key = isText ? keyOf(text) : Key::kOther;
-    } else if (c.role == Role::kRecords) {
-      return fail("PutRecords answer has a record that is not an object");
-    } else if (c.role == Role::kRecord && isText) {
-      if (c.key == Key::kErrorCode) out_.errorCode.assign(text);
-      else if (c.key == Key::kErrorMessage) out_.errorMessage.assign(text);
-      else if (c.key == Key::kShardId) out_.shardId.assign(text);
-    }
-    afterItem();
-  }
+  // Empty if the item was read (or the reader stopped early), else the
+  // problem, to follow the name of what was read ("... is truncated CBOR").
+  std::string_view walk(std::string_view body);
 
-  void unsignedValue(uint64_t value) {
-    if (problem_ == nullptr && !done_ && depth_ == 1 && !stack_[0].atKey &&
-        stack_[0].key == Key::kFailedRecordCount) {
-      noFailures_ = value == 0;
-    }
-    scalar({}, false);
-  }
+  // libcbor's callbacks land here.
+  void scalar(std::string_view text, bool isText, uint64_t number = 0, bool isUnsigned = false);
+  void startContainer(bool map, bool indefinite, uint64_t items);
+  void startChunked(bool text);
+  void chunk(std::string_view piece, bool text);
+  void onBreak();
+  bool skipping() const { return !problem_.empty() || stopped_; }
 
-  void startContainer(bool map, bool indefinite, uint64_t items) {
-    if (problem_ != nullptr || done_) return;
-    Role role = Role::kOther;
-    if (depth_ == 0) {
-      if (!map) return fail("PutRecords answer is not a map");
-      role = Role::kTop;
-    } else {
-      const Container& parent = stack_[depth_ - 1];
-      const bool isValue = !(parent.map && parent.atKey);
-      if (parent.role == Role::kTop && isValue && parent.key == Key::kRecords) {
-        if (map) return fail("PutRecords answer has no Records array");
-        role = Role::kRecords;
-        out_.sawRecords = true;
-        // FailedRecordCount 0, read before a counted array: every record was
-        // accepted, so only the first one (its ShardId) needs reading.
-        if (noFailures_ && !indefinite) acceptedRecords_ = items;
-      } else if (parent.role == Role::kRecords) {
-        if (!map) return fail("PutRecords answer has a record that is not an object");
-        role = Role::kRecord;
-        out_.errorCode.clear();
-        out_.errorMessage.clear();
-        out_.shardId.clear();
-      }
-    }
-    if (depth_ == stack_.size()) return fail("PutRecords answer nests too deeply");
-    Container& c = stack_[depth_++];
-    c.map = map;
-    c.indefinite = indefinite;
-    c.atKey = map;
-    c.role = role;
-    c.remaining = map ? 2 * items : items;
-    c.key = Key::kOther;
-    if (!indefinite && c.remaining == 0) endContainer();
-  }
+ protected:
+  // The id of a map key (0: a key the reader ignores).
+  virtual uint8_t keyId(std::string_view name) const = 0;
+  // A container opens in `parent` (null at the top level; a map's key if
+  // parent->atKey). Returns the role it gets; may fail() or stop().
+  virtual uint8_t onContainer(const Frame* parent, bool map, bool indefinite, uint64_t items) = 0;
+  // A value that is neither a container nor a map key.
+  virtual void onText(const Frame* /*parent*/, std::string_view /*text*/) {}
+  virtual void onUnsigned(const Frame* /*parent*/, uint64_t /*value*/) {}
+  virtual void onOther(const Frame* /*parent*/) {}
+  // A container (of any role) closed; may stop().
+  virtual void onEnd(const Frame& /*closed*/) {}
 
-  void startChunked(bool text) {
-    chunked_ = text ? Chunked::kText : Chunked::kBytes;
-    chunks_.clear();
+  void fail(std::string problem) {
+    if (problem_.empty()) problem_ = std::move(problem);
   }
-  bool inChunked() const { return chunked_ != Chunked::kNone; }
-  void chunk(std::string_view piece) {
-    if (chunked_ == Chunked::kText) chunks_ += piece;
-  }
-
-  void onBreak() {
-    if (problem_ != nullptr || done_) return;
-    if (chunked_ != Chunked::kNone) {
-      const bool text = chunked_ == Chunked::kText;
-      chunked_ = Chunked::kNone;
-      return scalar(chunks_, text);
-    }
-    if (depth_ == 0 || !stack_[depth_ - 1].indefinite) return fail("PutRecords answer is not valid CBOR");
-    endContainer();
-  }
+  void stop() { stopped_ = true; }
 
  private:
   enum class Chunked : uint8_t { kNone, kText, kBytes };
 
-  void fail(const char* problem) {
-    if (problem_ == nullptr) problem_ = problem;
-  }
+  void afterItem();
+  void endContainer();
 
-  void afterItem() {
-    if (depth_ == 0) {
-      done_ = true;
-      return;
-    }
-    Container& c = stack_[depth_ - 1];
-    if (c.map) c.atKey = !c.atKey;
-    if (!c.indefinite && --c.remaining == 0) endContainer();
-  }
-
-  void endContainer() {
-    const Container& c = stack_[--depth_];
-    if (c.role == Role::kRecord) {
-      out_.onRecord();
-      if (acceptedRecords_ > 0) {
-        out_.addAccepted(acceptedRecords_ - 1);
-        done_ = true;
-        return;
-      }
-    }
-    afterItem();
-  }
-
-  PutRecordsResponse::CborFields& out_;
-  std::array<Container, 16> stack_;
+  std::array<Frame, kMaxDepth> stack_;
   size_t depth_ = 0;
-  bool done_ = false;
-  const char* problem_ = nullptr;
-  bool noFailures_ = false;
-  uint64_t acceptedRecords_ = 0;  // > 0: the fast path is on
+  bool stopped_ = false;
+  bool finished_ = false;
+  std::string problem_;
   Chunked chunked_ = Chunked::kNone;
   std::string chunks_;
 };
 
-AnswerReader& readerOf(void* context) { return *static_cast<AnswerReader*>(context); }
+void CborWalker::scalar(std::string_view text, bool isText, uint64_t number, bool isUnsigned) {
+  if (skipping()) return;
+  if (chunked_ != Chunked::kNone) return fail("is not valid CBOR");
+  Frame* parent = depth_ == 0 ? nullptr : &stack_[depth_ - 1];
+  if (parent != nullptr && parent->map && parent->atKey) {
+    parent->key = isText ? keyId(text) : 0;
+  } else if (isText) {
+    onText(parent, text);
+  } else if (isUnsigned) {
+    onUnsigned(parent, number);
+  } else {
+    onOther(parent);
+  }
+  afterItem();
+}
 
-void onAny(void* context) { readerOf(context).scalar({}, false); }
+void CborWalker::startContainer(bool map, bool indefinite, uint64_t items) {
+  if (skipping()) return;
+  if (chunked_ != Chunked::kNone) return fail("is not valid CBOR");
+  Frame* parent = depth_ == 0 ? nullptr : &stack_[depth_ - 1];
+  if (parent != nullptr && parent->map && parent->atKey) parent->key = 0;
+  const uint8_t role = onContainer(parent, map, indefinite, items);
+  if (skipping()) return;
+  if (depth_ == stack_.size()) return fail("nests too deeply");
+  Frame& c = stack_[depth_++];
+  c = Frame{};
+  c.map = map;
+  c.indefinite = indefinite;
+  c.atKey = map;
+  c.role = role;
+  // A declared length is only counted down: a map's is doubled, and one
+  // above 2^63 could never be met by the body anyway.
+  c.remaining = map ? (items > UINT64_MAX / 2 ? UINT64_MAX : 2 * items) : items;
+  if (!indefinite && c.remaining == 0) endContainer();
+}
+
+void CborWalker::startChunked(bool text) {
+  if (skipping()) return;
+  if (chunked_ != Chunked::kNone) return fail("is not valid CBOR");
+  chunked_ = text ? Chunked::kText : Chunked::kBytes;
+  chunks_.clear();
+}
+
+void CborWalker::chunk(std::string_view piece, bool text) {
+  if (skipping()) return;
+  if (chunked_ == Chunked::kNone) return scalar(piece, text);
+  if (text != (chunked_ == Chunked::kText)) return fail("is not valid CBOR");
+  if (text && chunks_.size() < PutRecordsResponse::kMaxKeptText) {
+    chunks_.append(piece.substr(0, PutRecordsResponse::kMaxKeptText - chunks_.size()));
+  }
+}
+
+void CborWalker::onBreak() {
+  if (skipping()) return;
+  if (chunked_ != Chunked::kNone) {
+    const bool text = chunked_ == Chunked::kText;
+    chunked_ = Chunked::kNone;
+    return scalar(text ? std::string_view(chunks_) : std::string_view(), text);
+  }
+  if (depth_ == 0 || !stack_[depth_ - 1].indefinite) return fail("is not valid CBOR");
+  endContainer();
+}
+
+void CborWalker::afterItem() {
+  if (depth_ == 0) {
+    finished_ = true;
+    return;
+  }
+  Frame& c = stack_[depth_ - 1];
+  if (c.map) c.atKey = !c.atKey;
+  if (!c.indefinite && --c.remaining == 0) endContainer();
+}
+
+void CborWalker::endContainer() {
+  const Frame closed = stack_[--depth_];
+  onEnd(closed);
+  if (!skipping()) afterItem();
+}
+
+CborWalker& walkerOf(void* context) { return *static_cast<CborWalker*>(context); }
+
+void onAny(void* context) { walkerOf(context).scalar({}, false); }
 template <typename T>
 void onNumber(void* context, T) {
-  readerOf(context).scalar({}, false);
+  walkerOf(context).scalar({}, false);
 }
 template <typename T>
-void onUnsigned(void* context, T value) {
-  readerOf(context).unsignedValue(value);
+void onUnsignedNumber(void* context, T value) {
+  walkerOf(context).scalar({}, false, value, true);
 }
-void onText(void* context, cbor_data data, size_t size) {
-  auto& reader = readerOf(context);
-  std::string_view text(reinterpret_cast<const char*>(data), size);
-  if (reader.inChunked()) return reader.chunk(text);
-  reader.scalar(text, true);
+void onTextString(void* context, cbor_data data, size_t size) {
+  walkerOf(context).chunk(std::string_view(reinterpret_cast<const char*>(data), size), true);
 }
-void onBytes(void* context, cbor_data data, size_t size) {
-  auto& reader = readerOf(context);
-  if (reader.inChunked()) return reader.chunk({});
-  reader.scalar(std::string_view(reinterpret_cast<const char*>(data), size), false);
+void onByteString(void* context, cbor_data data, size_t size) {
+  walkerOf(context).chunk(std::string_view(reinterpret_cast<const char*>(data), size), false);
 }
 
-const cbor_callbacks& answerCallbacks() {
+const cbor_callbacks& walkerCallbacks() {
   static const cbor_callbacks callbacks = [] {
     cbor_callbacks c = cbor_empty_callbacks;
-    c.uint8 = onUnsigned<uint8_t>;
-    c.uint16 = onUnsigned<uint16_t>;
-    c.uint32 = onUnsigned<uint32_t>;
-    c.uint64 = onUnsigned<uint64_t>;
+    c.uint8 = onUnsignedNumber<uint8_t>;
+    c.uint16 = onUnsignedNumber<uint16_t>;
+    c.uint32 = onUnsignedNumber<uint32_t>;
+    c.uint64 = onUnsignedNumber<uint64_t>;
     c.negint8 = onNumber<uint8_t>;
     c.negint16 = onNumber<uint16_t>;
     c.negint32 = onNumber<uint32_t>;
@@ -204,20 +208,167 @@ const cbor_callbacks& answerCallbacks() {
     c.boolean = onNumber<bool>;
     c.null = onAny;
     c.undefined = onAny;
-    c.string = onText;
-    c.byte_string = onBytes;
-    c.string_start = [](void* context) { readerOf(context).startChunked(true); };
-    c.byte_string_start = [](void* context) { readerOf(context).startChunked(false); };
-    c.array_start = [](void* context, size_t n) { readerOf(context).startContainer(false, false, n); };
-    c.indef_array_start = [](void* context) { readerOf(context).startContainer(false, true, 0); };
-    c.map_start = [](void* context, size_t n) { readerOf(context).startContainer(true, false, n); };
-    c.indef_map_start = [](void* context) { readerOf(context).startContainer(true, true, 0); };
-    c.indef_break = [](void* context) { readerOf(context).onBreak(); };
+    c.string = onTextString;
+    c.byte_string = onByteString;
+    c.string_start = [](void* context) { walkerOf(context).startChunked(true); };
+    c.byte_string_start = [](void* context) { walkerOf(context).startChunked(false); };
+    c.array_start = [](void* context, size_t n) { walkerOf(context).startContainer(false, false, n); };
+    c.indef_array_start = [](void* context) { walkerOf(context).startContainer(false, true, 0); };
+    c.map_start = [](void* context, size_t n) { walkerOf(context).startContainer(true, false, n); };
+    c.indef_map_start = [](void* context) { walkerOf(context).startContainer(true, true, 0); };
+    c.indef_break = [](void* context) { walkerOf(context).onBreak(); };
     // Tags only qualify the next item; the item itself is read as usual.
     return c;
   }();
   return callbacks;
 }
+
+std::string_view CborWalker::walk(std::string_view body) {
+  const auto* data = reinterpret_cast<cbor_data>(body.data());
+  size_t offset = 0;
+  while (!finished_ && !skipping()) {
+    if (offset == body.size()) {
+      fail("is truncated CBOR");
+      break;
+    }
+    cbor_decoder_result step = cbor_stream_decode(data + offset, body.size() - offset, &walkerCallbacks(), this);
+    if (step.status == CBOR_DECODER_NEDATA) {
+      fail("is truncated CBOR");
+    } else if (step.status != CBOR_DECODER_FINISHED) {
+      fail("is not valid CBOR");
+    }
+    offset += step.read;
+  }
+  return problem_;
+}
+
+// -- PutRecords answers -------------------------------------------------------
+
+enum Role : uint8_t { kNoRole, kTop, kRecords, kRecord };
+enum AnswerKey : uint8_t { kOtherKey, kFailedRecordCount, kRecordsKey, kErrorCode, kErrorMessage, kShardId };
+
+class AnswerReader final : public CborWalker {
+ public:
+  AnswerReader(PutRecordsResponse::CborFields& out, size_t expectedRecords)
+      : out_(out), expectedRecords_(expectedRecords) {}
+
+ private:
+  uint8_t keyId(std::string_view name) const override {
+    if (name == "ShardId") return kShardId;
+    if (name == "ErrorCode") return kErrorCode;
+    if (name == "ErrorMessage") return kErrorMessage;
+    if (name == "Records") return kRecordsKey;
+    if (name == "FailedRecordCount") return kFailedRecordCount;
+    return kOtherKey;
+  }
+
+  uint8_t onContainer(const Frame* parent, bool map, bool indefinite, uint64_t items) override {
+    if (parent == nullptr) {
+      if (!map) fail("is not a map");
+      return kTop;
+    }
+    if (isValueOf(parent, kTop, kRecordsKey)) {
+      if (map) fail("has no Records array");
+      out_.sawRecords = true;
+      // Checked before anything is read or grown: the count is the
+      // request's, and the body can claim any length.
+      if (!indefinite && items != expectedRecords_) countMismatch(std::to_string(items));
+      // FailedRecordCount 0, read before a counted array: every record was
+      // accepted, so only the first one (its ShardId) needs reading.
+      if (noFailures_ && !indefinite) acceptedRecords_ = items;
+      return kRecords;
+    }
+    if (parent->role == kRecords) {
+      if (!map) fail("has a record that is not an object");
+      if (recordsRead_ == expectedRecords_) countMismatch("more than " + std::to_string(expectedRecords_));
+      out_.errorCode.clear();
+      out_.errorMessage.clear();
+      out_.shardId.clear();
+      return kRecord;
+    }
+    return kNoRole;
+  }
+
+  void onText(const Frame* parent, std::string_view text) override {
+    if (parent == nullptr) return fail("is not a map");
+    if (parent->role == kRecords) return fail("has a record that is not an object");
+    if (parent->role != kRecord) return;
+    if (parent->key == kErrorCode) keepBoundedText(out_.errorCode, text);
+    else if (parent->key == kErrorMessage) keepBoundedText(out_.errorMessage, text);
+    else if (parent->key == kShardId) keepBoundedText(out_.shardId, text);
+  }
+
+  void onUnsigned(const Frame* parent, uint64_t value) override {
+    if (isValueOf(parent, kTop, kFailedRecordCount)) noFailures_ = value == 0;
+    onOther(parent);
+  }
+
+  void onOther(const Frame* parent) override {
+    if (parent == nullptr) return fail("is not a map");
+    if (parent->role == kRecords) return fail("has a record that is not an object");
+  }
+
+  void onEnd(const Frame& closed) override {
+    if (closed.role != kRecord) return;
+    ++recordsRead_;
+    out_.onRecord();
+    if (acceptedRecords_ > 0) {
+      out_.addAccepted(acceptedRecords_ - 1);
+      stop();
+    }
+  }
+
+  void countMismatch(const std::string& answered) {
+    fail("answered " + answered + " records for " + std::to_string(expectedRecords_) + " sent");
+  }
+
+  PutRecordsResponse::CborFields& out_;
+  const size_t expectedRecords_;
+  size_t recordsRead_ = 0;
+  bool noFailures_ = false;
+  uint64_t acceptedRecords_ = 0;  // > 0: the fast path is on
+};
+
+// -- Error answers ------------------------------------------------------------
+
+enum ErrorKey : uint8_t { kIgnored, kType, kCode };
+
+// Finds the top-level "__type" (or, without one, "code") text; stops at
+// "__type".
+class ErrorTypeReader final : public CborWalker {
+ public:
+  std::string type;
+  std::string code;
+
+ private:
+  uint8_t keyId(std::string_view name) const override {
+    if (name == "__type") return kType;
+    if (name == "code") return kCode;
+    return kIgnored;
+  }
+
+  uint8_t onContainer(const Frame* parent, bool map, bool, uint64_t) override {
+    if (parent == nullptr) {
+      if (!map) fail("is not a map");
+      return kTop;
+    }
+    return kNoRole;
+  }
+
+  void onText(const Frame* parent, std::string_view text) override {
+    if (isValueOf(parent, kTop, kType)) {
+      keepBoundedText(type, text);
+      stop();
+    } else if (isValueOf(parent, kTop, kCode) && code.empty()) {
+      keepBoundedText(code, text);
+    }
+  }
+
+  void onOther(const Frame* parent) override {
+    if (parent == nullptr) fail("is not a map");
+  }
+  void onUnsigned(const Frame* parent, uint64_t) override { onOther(parent); }
+};
 
 }  // namespace
 
@@ -240,47 +391,23 @@ void PutRecordsResponse::CborFields::addAccepted(uint64_t count) {
   owner->results_.insert(owner->results_.end(), count, RecordError::kNone);
 }
 
-Status PutRecordsResponse::parseCbor(std::string_view body) {
+Status PutRecordsResponse::parseCbor(std::string_view body, size_t expectedRecords) {
   cbor_.owner = this;
   cbor_.sawRecords = false;
-  AnswerReader reader(cbor_);
-  const auto* data = reinterpret_cast<cbor_data>(body.data());
-  size_t offset = 0;
-  while (!reader.done() && reader.problem() == nullptr) {
-    if (offset == body.size()) return Status::corruption("PutRecords answer is truncated CBOR");
-    cbor_decoder_result step = cbor_stream_decode(data + offset, body.size() - offset, &answerCallbacks(), &reader);
-    if (step.status == CBOR_DECODER_NEDATA) return Status::corruption("PutRecords answer is truncated CBOR");
-    if (step.status != CBOR_DECODER_FINISHED) return Status::corruption("PutRecords answer is not valid CBOR");
-    offset += step.read;
+  AnswerReader reader(cbor_, expectedRecords);
+  std::string_view problem = reader.walk(body);
+  if (!problem.empty()) {
+    return Status::corruption(std::string(problem.starts_with("answered") ? "PutRecords " : "PutRecords answer ") +
+                              std::string(problem));
   }
-  if (reader.problem() != nullptr) return Status::corruption(reader.problem());
   if (!cbor_.sawRecords) return Status::corruption("PutRecords answer has no Records array");
   return Status::ok();
 }
 
 std::string errorTypeOfCbor(std::string_view body) {
-  // Error answers are rare and small: a tree is simpler than a stream here.
-  cbor_load_result loaded;
-  cbor_item_t* root = cbor_load(reinterpret_cast<cbor_data>(body.data()), body.size(), &loaded);
-  if (root == nullptr) return {};
-  std::string type;
-  if (cbor_isa_map(root)) {
-    const cbor_pair* pairs = cbor_map_handle(root);
-    for (size_t i = 0; i < cbor_map_size(root) && type.empty(); ++i) {
-      cbor_item_t* key = pairs[i].key;
-      cbor_item_t* value = pairs[i].value;
-      if (!cbor_isa_string(key) || !cbor_string_is_definite(key) || !cbor_isa_string(value) ||
-          !cbor_string_is_definite(value)) {
-        continue;
-      }
-      std::string_view name(reinterpret_cast<const char*>(cbor_string_handle(key)), cbor_string_length(key));
-      if (name == "__type" || name == "code") {
-        type.assign(reinterpret_cast<const char*>(cbor_string_handle(value)), cbor_string_length(value));
-      }
-    }
-  }
-  cbor_decref(&root);
-  return type;
+  ErrorTypeReader reader;
+  if (!reader.walk(body).empty()) return {};
+  return reader.type.empty() ? std::move(reader.code) : std::move(reader.type);
 }
 
 }  // namespace kinship::kinesis
