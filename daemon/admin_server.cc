@@ -8,8 +8,8 @@
 #include <asio.hpp>
 #include <cctype>
 #include <charconv>
+#include <list>
 #include <optional>
-#include <unordered_set>
 #include <vector>
 
 #include "common/log.h"
@@ -20,11 +20,6 @@ namespace {
 constexpr std::string_view kComponent = "admin";
 constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
 constexpr std::string_view kTextContentType = "text/plain; charset=utf-8";
-// After answering we half-close and read until the client closes, because
-// closing a socket with unread input makes the kernel send RST, which can
-// destroy our answer (typically a 431) before the client has read it. This
-// bounds how long a client may keep us draining.
-constexpr std::chrono::milliseconds kLingerTimeout{1000};
 // Pause before accepting again after an accept error (e.g. EMFILE), so that
 // a persistent error does not spin the main loop.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
@@ -158,6 +153,7 @@ class AdminServer::Impl : public std::enable_shared_from_this<Impl> {
   asio::error_code bindTo(const asio::ip::tcp::endpoint& endpoint);
   void accept();
   void onAccept(const asio::error_code& ec, asio::ip::tcp::socket socket);
+  void makeRoom();
   Response handle(std::string_view head);
 
   std::shared_ptr<prometheus::Registry> registry_;
@@ -165,10 +161,11 @@ class AdminServer::Impl : public std::enable_shared_from_this<Impl> {
   Limits limits_;
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer acceptRetry_;
-  // Live connections, for the concurrency cap and for stop(). A Connection
-  // adds itself on construction and removes itself on destruction, so every
-  // pointer here is valid.
-  std::unordered_set<Connection*> connections_;
+  // Open connections, oldest first: for the cap, for choosing which one
+  // makes room, and for stop(). A Connection enters on construction and
+  // leaves when it is closed (or destroyed), so every pointer here is a live,
+  // open connection and size() counts only those.
+  std::list<Connection*> connections_;
   std::string address_;  // what we listen on, for logs
   uint16_t port_ = 0;
   bool stopped_ = false;
@@ -182,12 +179,16 @@ class AdminServer::Impl::Connection : public std::enable_shared_from_this<Connec
  public:
   Connection(std::shared_ptr<Impl> server, asio::ip::tcp::socket socket)
       : server_(std::move(server)), socket_(std::move(socket)), deadline_(socket_.get_executor()) {
-    server_->connections_.insert(this);
+    slot_ = server_->connections_.insert(server_->connections_.end(), this);
   }
-  ~Connection() { server_->connections_.erase(this); }
+  ~Connection() {
+    if (!closed_) server_->connections_.erase(slot_);
+  }
 
   void start() {
-    armDeadline(server_->limits_.connectionTimeout);
+    // One deadline for the whole head, not per read: a client trickling a
+    // byte at a time must not hold the socket any longer than an idle one.
+    armDeadline(server_->limits_.headTimeout);
     head_.resize(kMaxHeadBytes);
     readHead();
   }
@@ -197,10 +198,14 @@ class AdminServer::Impl::Connection : public std::enable_shared_from_this<Connec
   void close() {
     if (closed_) return;
     closed_ = true;
+    server_->connections_.erase(slot_);
     asio::error_code ignored;
     socket_.close(ignored);
     deadline_.cancel();
   }
+
+  // Whether the head has been read (or refused) and an answer is under way.
+  bool answered() const { return answered_; }
 
  private:
   void armDeadline(std::chrono::milliseconds timeout) {
@@ -252,6 +257,8 @@ class AdminServer::Impl::Connection : public std::enable_shared_from_this<Connec
   }
 
   void respond(const Response& response) {
+    answered_ = true;
+    armDeadline(server_->limits_.writeTimeout);
     out_ = renderHead(response);
     if (!response.headOnly) out_ += response.body;
     asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this()](const asio::error_code& ec, std::size_t) {
@@ -267,7 +274,10 @@ class AdminServer::Impl::Connection : public std::enable_shared_from_this<Connec
     }
     asio::error_code ignored;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-    armDeadline(std::min(kLingerTimeout, server_->limits_.connectionTimeout));
+    // Half-close and read until the client closes: closing a socket with
+    // unread input makes the kernel send RST, which can destroy our answer
+    // (typically a 431) before the client has read it.
+    armDeadline(server_->limits_.drainTimeout);
     drain();
   }
 
@@ -283,12 +293,14 @@ class AdminServer::Impl::Connection : public std::enable_shared_from_this<Connec
   }
 
   std::shared_ptr<Impl> server_;
+  std::list<Connection*>::iterator slot_;  // our entry in server_->connections_ while open
   asio::ip::tcp::socket socket_;
   asio::steady_timer deadline_;
   std::string head_;  // fixed kMaxHeadBytes buffer; the first received_ bytes are valid
   std::size_t received_ = 0;
   std::string out_;  // must outlive async_write
   std::array<char, 1024> discard_;
+  bool answered_ = false;
   bool closed_ = false;
 };
 
@@ -367,16 +379,25 @@ void AdminServer::Impl::onAccept(const asio::error_code& ec, asio::ip::tcp::sock
     });
     return;
   }
-  if (connections_.size() >= limits_.maxConnections) {
-    // Shedding the newcomer keeps the established (probably legitimate)
-    // probes working while something floods us.
-    log::debug(kComponent, "too many connections ({}), closing a new one", connections_.size());
-    asio::error_code ignored;
-    socket.close(ignored);
-  } else {
-    std::make_shared<Connection>(shared_from_this(), std::move(socket))->start();
-  }
+  if (connections_.size() >= limits_.maxConnections) makeRoom();
+  std::make_shared<Connection>(shared_from_this(), std::move(socket))->start();
   accept();
+}
+
+// A newcomer is most likely a probe that sends its head at once; the oldest
+// connection still without a complete head is the one most likely to be a
+// slow or idle client, and one that would time out soonest anyway. Refusing
+// the newcomer instead (as we once did) let a few dozen slow clients fail
+// every liveness probe.
+void AdminServer::Impl::makeRoom() {
+  if (connections_.empty()) return;
+  auto victim = std::find_if(connections_.begin(), connections_.end(),
+                             [](const Connection* connection) { return !connection->answered(); });
+  const bool reading = victim != connections_.end();
+  if (!reading) victim = connections_.begin();  // all answered: the one that has had longest to read it
+  log::debug(kComponent, "{} connections open: closing the oldest {} to make room", connections_.size(),
+             reading ? "still sending its request head" : "already answered");
+  (*victim)->close();
 }
 
 Response AdminServer::Impl::handle(std::string_view head) {
@@ -419,8 +440,8 @@ void AdminServer::Impl::stop() {
   asio::error_code ignored;
   acceptor_.close(ignored);
   acceptRetry_.cancel();
-  // close() does not destroy (pending handlers own each Connection), but
-  // copy anyway so the loop never depends on that.
+  // close() removes the connection from the list (and does not destroy it:
+  // pending handlers own each Connection), so walk a copy.
   std::vector<Connection*> open(connections_.begin(), connections_.end());
   for (Connection* connection : open) connection->close();
   if (!address_.empty()) log::debug(kComponent, "stopped listening on {}", address_);

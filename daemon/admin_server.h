@@ -12,10 +12,21 @@
 // thread that runs the io_context (or before that loop starts / after it has
 // stopped). The registry is the only shared state and is itself thread-safe.
 //
-// Robustness: request heads are capped (8 KiB, else 431), each connection has
-// a deadline (so an idle or slow client cannot hold a socket), and the number
-// of open connections is capped (excess ones are closed on accept). Garbage
-// input gets a 400 and never takes the server down.
+// Robustness: the probes and scrapers this port exists for send their whole
+// request head at once, so a client that is slow to send its head is the one
+// to drop, never a newcomer:
+//   - a request head must arrive complete within Limits::headTimeout (2 s)
+//     of the accept, however steadily its bytes trickle in, and is capped at
+//     8 KiB (else 431);
+//   - writing the answer has its own deadline (Limits::writeTimeout, 10 s),
+//     and an answered connection is drained for at most 1 s before it is
+//     closed;
+//   - at most Limits::maxConnections (128) are open; when one more arrives,
+//     the oldest connection still sending its head is closed to make room
+//     (if every open connection has already been answered, the oldest one),
+//     so a flood of slow or idle clients cannot lock the probes out.
+// Memory is bounded by maxConnections times one head buffer and one answer.
+// Garbage input gets a 400 and never takes the server down.
 
 #include <chrono>
 #include <cstddef>
@@ -47,9 +58,17 @@ class AdminServer {
   // Bounds on what a client may cost us. The defaults suit production; tests
   // shrink them to exercise the limits quickly.
   struct Limits {
-    // Whole-connection deadline: reading the head and writing the answer.
-    std::chrono::milliseconds connectionTimeout{std::chrono::seconds(10)};
-    std::size_t maxConnections = 64;
+    // From the accept until the request head is complete.
+    std::chrono::milliseconds headTimeout{std::chrono::seconds(2)};
+    // For writing the answer.
+    std::chrono::milliseconds writeTimeout{std::chrono::seconds(10)};
+    // After the answer, how long we read and discard until the client closes
+    // (closing with unread input would reset the connection and could destroy
+    // the answer before the client reads it).
+    std::chrono::milliseconds drainTimeout{std::chrono::seconds(1)};
+    // Open connections; the one over the cap displaces the oldest that is
+    // still sending its head rather than being refused.
+    std::size_t maxConnections = 128;
   };
   // Largest request head (request line + headers) we accept.
   static constexpr std::size_t kMaxHeadBytes = 8 * 1024;

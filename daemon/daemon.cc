@@ -93,12 +93,13 @@ int Daemon::run() {
   std::signal(SIGPIPE, SIG_IGN);
   signals_.add(SIGTERM);
   signals_.add(SIGINT);
-  signals_.async_wait([this](const asio::error_code& ec, int signal) {
-    if (ec) return;
-    log::info(kComponent, "received {}: stopping inputs and flushing (up to {} ms)",
-              signal == SIGTERM ? "SIGTERM" : "SIGINT", shutdownTimeout_.count());
-    shutdown();
-  });
+  // Their default action kills the process on the spot, without a log line
+  // and without flushing: a stray `kill -HUP` (a habit for "reload") or a
+  // logrotate script must not lose what the sinks hold.
+  signals_.add(SIGHUP);
+  signals_.add(SIGUSR1);
+  signals_.add(SIGUSR2);
+  waitForSignal();
 
   if (!adminListen_.empty()) {
     admin_ = std::make_unique<AdminServer>(io_, metrics_, [this] {
@@ -165,6 +166,25 @@ int Daemon::run() {
   }
   log::info(kComponent, "stopped");
   return 0;
+}
+
+void Daemon::waitForSignal() {
+  signals_.async_wait([this](const asio::error_code& ec, int signal) {
+    if (ec) return;
+    if (signal == SIGTERM || signal == SIGINT) {
+      log::info(kComponent, "received {}: stopping inputs and flushing (up to {} ms)",
+                signal == SIGTERM ? "SIGTERM" : "SIGINT", shutdownTimeout_.count());
+      shutdown();
+      return;
+    }
+    if (signal == SIGHUP) {
+      log::warn(kComponent, "received SIGHUP: reloading the configuration is not supported yet; "
+                "still running with the configuration read at start from {}", configFile_);
+    } else {
+      log::warn(kComponent, "received {}: ignored, still running", signal == SIGUSR1 ? "SIGUSR1" : "SIGUSR2");
+    }
+    waitForSignal();
+  });
 }
 
 void Daemon::shutdown() {

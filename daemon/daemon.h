@@ -2,7 +2,8 @@
 // Daemon: builds the pipelines a configuration describes (inputs → pipeline
 // → queue → sink), runs them on one I/O thread plus one thread per sink, and
 // shuts them down in order on SIGTERM or SIGINT: inputs stop, sinks deliver
-// what is buffered until shutdown_timeout, then the process exits 0.
+// what is buffered until shutdown_timeout, then the process exits 0. SIGHUP,
+// SIGUSR1 and SIGUSR2 are logged and otherwise ignored (no reload yet).
 // Constructed and run from the main thread.
 
 #include <asio.hpp>
@@ -35,6 +36,8 @@ class Daemon {
   std::string summary() const;
 
   // Serves until SIGTERM or SIGINT, then shuts down. Returns the exit code.
+  // Installs the signal handlers: before run(), the signals' default actions
+  // apply.
   int run();
 
  private:
@@ -50,6 +53,8 @@ class Daemon {
     std::vector<std::unique_ptr<inputs::Input>> inputs;
   };
 
+  // Handles the next signal, and re-arms for the ones that do not stop us.
+  void waitForSignal();
   void shutdown();
 
   std::string configFile_;
