@@ -35,7 +35,8 @@ prometheus::Counter& inputDroppedCounter(prometheus::Registry& registry, const p
       .Name("kinship_input_dropped_total")
       .Help("Records an input dropped, by reason: line_too_long (over max_line_size), truncated (a datagram "
             "over max_datagram_size), empty (an empty datagram), queue_full (a datagram arrived while the "
-            "pipeline was full), kernel_overflow (dropped by the kernel before kinship read it)")
+            "pipeline was full), kernel_overflow (dropped by the kernel before kinship read it), buffer_limit (a "
+            "unix stream line that would have taken the connections' buffers past max_buffer_size)")
       .Register(registry)
       .Add(withReason);
 }
@@ -81,7 +82,8 @@ prometheus::Gauge& inputConnectionsGauge(prometheus::Registry& registry, const p
 prometheus::Counter& inputConnectionsRejectedCounter(prometheus::Registry& registry, const prometheus::Labels& labels) {
   return prometheus::BuildCounter()
       .Name("kinship_input_connections_rejected_total")
-      .Help("Client connections closed as soon as accepted because the input had max_connections open")
+      .Help("Client connections closed as soon as accepted because the input had max_connections open or "
+            "their buffer would not fit in max_buffer_size")
       .Register(registry)
       .Add(labels);
 }

@@ -19,22 +19,53 @@ LineBuffer::LineBuffer(size_t initialCapacity, size_t maxLineSize)
       padding_(pipeline::kParsePadding),
       buffer_(initialCapacity_ + padding_) {}
 
-std::span<char> LineBuffer::writable() {
-  size_t cap = capacity();
-  if (pending_ == cap) {
+std::span<char> LineBuffer::writable(size_t maxGrowth) {
+  if (pending_ == capacity()) {
     // Room for the longest line plus "\r\n"; a pending line that fills
     // that much without a newline is too long.
     const size_t limit = maxLineSize_ + 2;
-    if (cap < limit) {
-      cap = std::min(limit, cap * 2);
-      buffer_.resize(cap + padding_);
+    const size_t cap = capacity();
+    if (cap >= limit) {
+      startSkipping(false);
     } else {
-      skipping_ = true;
-      skipped_ += pending_;
-      pending_ = 0;
+      const size_t grown = std::min(limit, cap * 2);
+      const size_t needed = grown + padding_;
+      const size_t growth = needed > allocatedBytes() ? needed - allocatedBytes() : 0;
+      if (growth > maxGrowth) {
+        startSkipping(true);
+      } else {
+        resizeTo(grown);
+      }
     }
   }
-  return {buffer_.data() + pending_, cap - pending_};
+  return {buffer_.data() + pending_, capacity() - pending_};
+}
+
+void LineBuffer::startSkipping(bool overBudget) {
+  skipping_ = true;
+  skippingOverBudget_ = overBudget;
+  skipped_ += pending_;
+  pending_ = 0;
+  // Nothing is kept while skipping: give the memory back at once.
+  if (capacity() > initialCapacity_) {
+    buffer_.resize(initialCapacity_ + padding_);
+    buffer_.shrink_to_fit();
+  }
+}
+
+void LineBuffer::resizeTo(size_t capacity) {
+  // Reserving first allocates exactly this much (resize() alone may
+  // double), so allocatedBytes(), which the budget counts, is what it asked.
+  buffer_.reserve(capacity + padding_);
+  buffer_.resize(capacity + padding_);
+}
+
+void LineBuffer::reportSkipped(LineHandler& handler, uint64_t bytes) const {
+  if (skippingOverBudget_) {
+    handler.onLineOverBudget(bytes);
+  } else {
+    handler.onLineTooLong(bytes);
+  }
 }
 
 void LineBuffer::commit(size_t n, LineHandler& handler) {
@@ -52,7 +83,7 @@ void LineBuffer::commit(size_t n, LineHandler& handler) {
     }
     const size_t nlPos = static_cast<size_t>(nl - base);
     skipped_ += nlPos - pending_;
-    handler.onLineTooLong(skipped_);
+    reportSkipped(handler, skipped_);
     skipping_ = false;
     skipped_ = 0;
     lineStart = scan = nlPos + 1;
@@ -83,7 +114,7 @@ void LineBuffer::commit(size_t n, LineHandler& handler) {
 
 void LineBuffer::finish(LineHandler& handler) {
   if (skipping_) {
-    handler.onLineTooLong(skipped_ + pending_);
+    reportSkipped(handler, skipped_ + pending_);
   } else if (pending_ > maxLineSize_) {
     handler.onLineTooLong(pending_);
   } else if (pending_ != 0) {

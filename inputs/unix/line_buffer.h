@@ -3,13 +3,17 @@
 // place, as FileTailer does for files: the socket reads into writable(),
 // commit() hands out every complete line as a view into the buffer, and the
 // bytes of an unfinished line move to the front to wait for the rest. A line
-// that outgrows `maxLineSize` is skipped up to its newline and reported, and
-// the stream goes on. "\r\n" endings lose the "\r".
+// that outgrows `maxLineSize`, or that needs the buffer to grow by more than
+// the caller allows (the input's memory budget, shared by its connections),
+// is skipped up to its newline and reported, and the stream goes on; while
+// skipping, the buffer is back at its first size. "\r\n" endings lose the
+// "\r".
 //
 // Not thread-safe: owned by one connection on the I/O thread.
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -24,15 +28,19 @@ class LineHandler {
   virtual void onLine(std::string_view line) = 0;
   // A line longer than the limit was dropped; `bytes` is how much of it was seen.
   virtual void onLineTooLong(uint64_t bytes) = 0;
+  // A line was dropped because holding more of it would have taken more
+  // memory than writable() was allowed; `bytes` is how much of it was seen.
+  virtual void onLineOverBudget(uint64_t bytes) = 0;
 };
 
 class LineBuffer {
  public:
   LineBuffer(size_t initialCapacity, size_t maxLineSize);
 
-  // Where to receive next; never empty. May grow the buffer (a pending line
-  // fills it) or, past the limit, start skipping that line.
-  std::span<char> writable();
+  // Where to receive next; never empty. May grow the buffer by at most
+  // `maxGrowth` bytes when a pending line fills it; past the limit, or when
+  // the growth would be larger, starts skipping that line instead.
+  std::span<char> writable(size_t maxGrowth = SIZE_MAX);
   // `n` bytes were received into writable(): hands out each complete line.
   void commit(size_t n, LineHandler& handler);
   // The peer closed: hands out the last line, unterminated, if there is one.
@@ -40,6 +48,8 @@ class LineBuffer {
 
   size_t pendingBytes() const { return pending_; }
   size_t capacity() const { return buffer_.size() - padding_; }
+  // Memory the buffer holds (capacity, padding and any slack).
+  size_t allocatedBytes() const { return buffer_.capacity(); }
 
  private:
   const size_t initialCapacity_;
@@ -49,8 +59,13 @@ class LineBuffer {
   // into, then padding for the JSON parser.
   std::vector<char> buffer_;
   size_t pending_ = 0;
-  // Inside a line that was too long: drop bytes up to the next newline.
+  void startSkipping(bool overBudget);
+  void reportSkipped(LineHandler& handler, uint64_t bytes) const;
+  void resizeTo(size_t capacity);
+
+  // Inside a dropped line: drop bytes up to the next newline.
   bool skipping_ = false;
+  bool skippingOverBudget_ = false;  // why: the budget rather than maxLineSize
   uint64_t skipped_ = 0;
 };
 

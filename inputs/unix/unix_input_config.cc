@@ -13,6 +13,8 @@ namespace {
 using config::Option;
 using config::ValueType;
 
+using config::kGiB;
+using config::kKiB;
 using config::kMiB;
 
 const Option kUnixInputOptions[] = {
@@ -56,6 +58,18 @@ const Option kUnixInputOptions[] = {
      .maxValue = 65536,
      .help = "Stream mode: most clients connected at once. Further connections are closed as soon as they are "
              "accepted and counted in kinship_input_connections_rejected_total."},
+    {.name = "max_buffer_size",
+     .type = ValueType::kSize,
+     .defaultValue = "64MiB",
+     .minValue = 128 * kKiB,
+     .maxValue = 16 * kGiB,
+     .help = "Stream mode: most memory the receive buffers of all connections take together, which bounds what "
+             "clients can make kinship hold in unfinished lines. Each connection takes 64 KiB, more while it "
+             "sends a longer line. A line whose buffer would have to grow past this is dropped and counted in "
+             "kinship_input_dropped_total{reason=\"buffer_limit\"} (the connection keeps being read); a new "
+             "connection that does not fit is closed and counted in kinship_input_connections_rejected_total. "
+             "At least max_line_size + 64KiB, so that one client alone can always send a line of "
+             "max_line_size."},
 };
 
 }  // namespace
@@ -90,6 +104,13 @@ UnixInputConfig unixInputConfigFrom(const config::Section& section) {
   }
   c.maxLineSize = section.getSize("max_line_size");
   c.maxConnections = static_cast<int>(section.getInt("max_connections"));
+  c.maxBufferSize = section.getSize("max_buffer_size");
+  if (c.mode == UnixInputConfig::Mode::kStream && c.maxBufferSize < c.maxLineSize + kStreamReadBufferSize) {
+    section.fail("max_buffer_size",
+                 fmt::format("{} bytes is less than max_line_size + 64KiB ({} bytes): a line of max_line_size could "
+                             "never be received",
+                             c.maxBufferSize, c.maxLineSize + kStreamReadBufferSize));
+  }
   return c;
 }
 

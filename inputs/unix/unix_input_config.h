@@ -12,6 +12,10 @@
 
 namespace kinship::inputs {
 
+// Stream mode: each connection's receive buffer starts this large (big
+// enough that a busy client costs few reads) and grows for a longer line.
+inline constexpr size_t kStreamReadBufferSize = 64 * 1024;
+
 struct UnixInputConfig {
   enum class Mode { kStream, kDatagram };
 
@@ -22,6 +26,8 @@ struct UnixInputConfig {
   std::optional<std::string> socketGroup;  // looked up at start
   size_t maxLineSize = 1024 * 1024 - 1024;
   int maxConnections = 256;
+  // Stream mode: all connections' receive buffers together.
+  size_t maxBufferSize = 64 * 1024 * 1024;
 };
 
 config::Schema unixInputSchema();

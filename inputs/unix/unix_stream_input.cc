@@ -13,9 +13,6 @@ namespace kinship::inputs {
 
 namespace {
 
-// Receive buffer per connection (it grows for a longer line, up to
-// max_line_size): big enough that a busy client costs few reads.
-constexpr size_t kConnectionBufferSize = 64 * 1024;
 // Submit early when a batch gets big, to keep memory per input bounded.
 constexpr size_t kBatchFlushBytes = 1024 * 1024;
 // While paused, how often to look whether the queue has room again. The
@@ -38,6 +35,7 @@ UnixStreamInput::UnixStreamInput(const InputContext& context, UnixInputConfig co
       records_(inputRecordsCounter(context.metrics, inputLabels(context))),
       bytes_(inputBytesCounter(context.metrics, inputLabels(context))),
       tooLong_(inputDroppedCounter(context.metrics, inputLabels(context), "line_too_long")),
+      overBudget_(inputDroppedCounter(context.metrics, inputLabels(context), "buffer_limit")),
       rejected_(&inputConnectionsRejectedCounter(context.metrics, inputLabels(context))),
       connectionsGauge_(&inputConnectionsGauge(context.metrics, inputLabels(context))) {}
 
@@ -99,6 +97,7 @@ void UnixStreamInput::stop() {
   }
   current_ = nullptr;
   connections_.clear();
+  buffered_ = 0;
   connectionsGauge_->Set(0);
   flush();
   batch_.reset();
@@ -124,19 +123,27 @@ void UnixStreamInput::accept() {
 }
 
 void UnixStreamInput::onAccepted(asio::local::stream_protocol::socket socket) {
-  if (connections_.size() >= static_cast<size_t>(config_.maxConnections)) {
+  const bool tooMany = connections_.size() >= static_cast<size_t>(config_.maxConnections);
+  if (tooMany || buffered_ + kStreamReadBufferSize + pipeline::kParsePadding > config_.maxBufferSize) {
     rejected_->Increment();
     // The first of a burst is enough in the log; the counter has the rest.
     if (rejected_->Value() == 1 || static_cast<uint64_t>(rejected_->Value()) % 1000 == 0) {
-      log::warn("unix", "{}: closed a new connection: max_connections ({}) already open ({} so far)", name_,
-                config_.maxConnections, static_cast<uint64_t>(rejected_->Value()));
+      if (tooMany) {
+        log::warn("unix", "{}: closed a new connection: max_connections ({}) already open ({} so far)", name_,
+                  config_.maxConnections, static_cast<uint64_t>(rejected_->Value()));
+      } else {
+        log::warn("unix", "{}: closed a new connection: the {} open ones hold {} of max_buffer_size ({} bytes) ({} so far)",
+                  name_, connections_.size(), buffered_, config_.maxBufferSize,
+                  static_cast<uint64_t>(rejected_->Value()));
+      }
     }
     asio::error_code ignored;
     socket.close(ignored);
     return;
   }
-  auto connection = std::make_shared<Connection>(std::move(socket), kConnectionBufferSize, config_.maxLineSize);
+  auto connection = std::make_shared<Connection>(std::move(socket), kStreamReadBufferSize, config_.maxLineSize);
   connection->id = nextConnectionId_++;
+  buffered_ += connection->lines.allocatedBytes();
   connections_.emplace(connection->id, connection);
   connectionsGauge_->Set(static_cast<double>(connections_.size()));
   if (paused_) {
@@ -147,7 +154,11 @@ void UnixStreamInput::onAccepted(asio::local::stream_protocol::socket socket) {
 }
 
 void UnixStreamInput::read(const ConnectionPtr& connection) {
-  auto room = connection->lines.writable();
+  // No read is pending on this connection, so its buffer may move or shrink.
+  LineBuffer& lines = connection->lines;
+  const size_t before = lines.allocatedBytes();
+  auto room = lines.writable(config_.maxBufferSize > buffered_ ? config_.maxBufferSize - buffered_ : 0);
+  buffered_ = buffered_ - before + lines.allocatedBytes();
   connection->socket.async_read_some(asio::buffer(room.data(), room.size()),
                                      [this, alive = alive_, connection](const asio::error_code& ec, size_t n) {
                                        if (*alive) onRead(connection, ec, n);
@@ -158,6 +169,7 @@ void UnixStreamInput::onRead(const ConnectionPtr& connection, const asio::error_
   if (!running_ || ec == asio::error::operation_aborted) return;
   if (!batch_) batch_ = pipeline_.queue().acquire();
   current_ = connection.get();
+  const size_t before = connection->lines.allocatedBytes();
   if (n > 0) connection->lines.commit(n, *this);
   if (ec) {
     if (ec != asio::error::eof) {
@@ -165,6 +177,7 @@ void UnixStreamInput::onRead(const ConnectionPtr& connection, const asio::error_
     }
     connection->lines.finish(*this);
   }
+  buffered_ = buffered_ - before + connection->lines.allocatedBytes();
   current_ = nullptr;
 
   if (batch_->bytes() >= kBatchFlushBytes) {
@@ -184,7 +197,7 @@ void UnixStreamInput::onRead(const ConnectionPtr& connection, const asio::error_
 void UnixStreamInput::close(const ConnectionPtr& connection) {
   asio::error_code ignored;
   connection->socket.close(ignored);
-  connections_.erase(connection->id);
+  if (connections_.erase(connection->id) != 0) buffered_ -= connection->lines.allocatedBytes();
   connectionsGauge_->Set(static_cast<double>(connections_.size()));
 }
 
@@ -204,6 +217,7 @@ void UnixStreamInput::flush() {
   records_.publish();
   bytes_.publish();
   tooLong_.publish();
+  overBudget_.publish();
   if (batch_ && !batch_->empty()) pipeline_.submit(std::move(batch_));
   if (running_ && !paused_ && pipeline_.queue().full()) pause();
 }
@@ -240,6 +254,18 @@ void UnixStreamInput::onLineTooLong(uint64_t bytes) {
               "{}: dropped a line of {} bytes or more from connection {}: longer than max_line_size ({} "
               "bytes); further ones on this connection are only counted",
               name_, bytes, current_->id, config_.maxLineSize);
+  }
+}
+
+void UnixStreamInput::onLineOverBudget(uint64_t bytes) {
+  overBudget_.add();
+  if (current_ != nullptr && !current_->warnedOverBudget) {
+    current_->warnedOverBudget = true;
+    log::warn("unix",
+              "{}: dropped a line of {} bytes or more from connection {}: holding it would have taken the "
+              "connections' receive buffers past max_buffer_size ({} bytes); further ones on this connection "
+              "are only counted",
+              name_, bytes, current_->id, config_.maxBufferSize);
   }
 }
 

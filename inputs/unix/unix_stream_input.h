@@ -5,7 +5,9 @@
 // different clients never mix; a client's last line without a newline
 // counts when it closes. While the pipeline's queue is full the input stops
 // reading every connection (clients block in write(), nothing is lost) and
-// resumes once the queue has room.
+// resumes once the queue has room. The connections' receive buffers
+// together stay within max_buffer_size: a connection is refused, or a line
+// dropped (counted), rather than let them grow past it.
 // Threading: lives on the I/O thread (see inputs/input.h).
 
 // Standard headers before Asio's (see inputs/udp/datagram_reader.h).
@@ -38,6 +40,8 @@ class UnixStreamInput final : public Input, private LineHandler {
   void stop() override;
 
   size_t connectionCount() const { return connections_.size(); }
+  // Memory held by the connections' receive buffers (at most max_buffer_size).
+  size_t bufferedBytes() const { return buffered_; }
 
  private:
   struct Connection {
@@ -48,6 +52,7 @@ class UnixStreamInput final : public Input, private LineHandler {
     uint64_t id = 0;
     bool waitingForRoom = false;  // read not restarted because the input is paused
     bool warnedTooLong = false;
+    bool warnedOverBudget = false;
   };
   using ConnectionPtr = std::shared_ptr<Connection>;
 
@@ -63,6 +68,7 @@ class UnixStreamInput final : public Input, private LineHandler {
 
   void onLine(std::string_view line) override;
   void onLineTooLong(uint64_t bytes) override;
+  void onLineOverBudget(uint64_t bytes) override;
 
   asio::io_context& io_;
   pipeline::Pipeline& pipeline_;
@@ -74,6 +80,7 @@ class UnixStreamInput final : public Input, private LineHandler {
   std::map<uint64_t, ConnectionPtr> connections_;
   uint64_t nextConnectionId_ = 0;
   Connection* current_ = nullptr;  // whose lines onLine() is receiving, for messages
+  size_t buffered_ = 0;            // sum of the connections' LineBuffer::allocatedBytes()
   pipeline::BatchPtr batch_;
   bool running_ = false;
   bool paused_ = false;
@@ -84,6 +91,7 @@ class UnixStreamInput final : public Input, private LineHandler {
   PendingCount records_;
   PendingCount bytes_;
   PendingCount tooLong_;
+  PendingCount overBudget_;
   prometheus::Counter* rejected_;
   prometheus::Gauge* connectionsGauge_;
 };

@@ -1,6 +1,8 @@
 #include "inputs/unix/unix_input.h"
 
 #include <grp.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -137,6 +139,7 @@ class UnixInputTest : public ::testing::Test {
       if (std::chrono::steady_clock::now() >= deadline) return false;
       if (io_.stopped()) io_.restart();
       io_.run_one_for(10ms);
+      if (afterStep_) afterStep_();
     }
   }
 
@@ -163,6 +166,7 @@ class UnixInputTest : public ::testing::Test {
       } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
         if (io_.stopped()) io_.restart();
         io_.run_one_for(10ms);
+        if (afterStep_) afterStep_();
         collect();
       } else {
         FAIL() << "send: " << std::strerror(errno);
@@ -193,6 +197,7 @@ class UnixInputTest : public ::testing::Test {
   std::unique_ptr<Input> input_;
   std::vector<int> clients_;
   std::vector<std::string> records_;
+  std::function<void()> afterStep_;  // runs after each turn of the I/O loop
 };
 
 using Records = std::vector<std::string>;
@@ -207,12 +212,16 @@ struct CollectingHandler : LineHandler {
     for (size_t i = 0; i < kParsePadding; ++i) paddingSum += static_cast<unsigned char>(line.data()[line.size() + i]);
   }
   void onLineTooLong(uint64_t bytes) override { tooLong.push_back(bytes); }
+  void onLineOverBudget(uint64_t bytes) override { overBudget.push_back(bytes); }
+  std::vector<uint64_t> overBudget;
 };
 
 // Feeds `data` through a LineBuffer in reads of at most `chunk` bytes.
-void feed(LineBuffer& buffer, std::string_view data, size_t chunk, LineHandler& handler) {
+// `maxGrowth`: what each writable() may add to the buffer.
+void feed(LineBuffer& buffer, std::string_view data, size_t chunk, LineHandler& handler,
+          size_t maxGrowth = SIZE_MAX) {
   while (!data.empty()) {
-    auto room = buffer.writable();
+    auto room = buffer.writable(maxGrowth);
     size_t n = std::min({room.size(), chunk, data.size()});
     std::memcpy(room.data(), data.data(), n);
     data.remove_prefix(n);
@@ -234,6 +243,8 @@ TEST(UnixInputConfig, Defaults) {
   EXPECT_FALSE(c.socketGroup.has_value());
   EXPECT_EQ(c.maxLineSize, 1023u * 1024u);
   EXPECT_EQ(c.maxConnections, 256);
+  EXPECT_EQ(c.maxBufferSize, 64u * 1024u * 1024u);
+  EXPECT_EQ(c.maxBufferSize, plain.maxBufferSize);
   EXPECT_EQ(c.mode, plain.mode);
   EXPECT_EQ(c.socketMode, plain.socketMode);
   EXPECT_EQ(c.maxLineSize, plain.maxLineSize);
@@ -265,6 +276,12 @@ TEST(UnixInputConfig, Errors) {
   EXPECT_THAT(configErrorOf("path: /x\nsocket_group: \"\""), HasSubstr("socket_group"));
   EXPECT_THAT(configErrorOf("path: /x\nmax_connections: 0"), HasSubstr("max_connections"));
   EXPECT_THAT(configErrorOf("path: /x\nmax_line_size: 0"), HasSubstr("max_line_size"));
+  EXPECT_THAT(configErrorOf("path: /x\nmax_buffer_size: 64KiB"), HasSubstr("max_buffer_size"));
+  // One client alone must be able to send a line of max_line_size.
+  EXPECT_THAT(configErrorOf("path: /x\nmax_line_size: 1MiB\nmax_buffer_size: 1MiB"),
+              HasSubstr("less than max_line_size + 64KiB"));
+  EXPECT_EQ(configOf("path: /x\nmax_line_size: 1MiB\nmax_buffer_size: 1088KiB").maxBufferSize, 1088u * 1024u);
+  EXPECT_EQ(configOf("path: /x\nmode: datagram\nmax_buffer_size: 128KiB").maxBufferSize, 128u * 1024u);
 }
 
 // --- LineBuffer --------------------------------------------------------------
@@ -305,6 +322,27 @@ TEST(LineBuffer, UnterminatedLongLineAtTheEndIsReported) {
   EXPECT_TRUE(h.lines.empty());
   ASSERT_EQ(h.tooLong.size(), 1u);
   EXPECT_EQ(h.tooLong[0], 100u);
+}
+
+TEST(LineBuffer, LineThatWouldGrowThePastTheAllowanceIsDroppedAndTheMemoryGivenBack) {
+  for (size_t chunk : {1u, 7u, 100000u}) {
+    LineBuffer buffer(16, 1000);
+    CollectingHandler h;
+    const size_t first = buffer.allocatedBytes();
+    // 16 more bytes may double the 16-byte buffer once; not twice.
+    feed(buffer, "ok\n" + std::string(20, 'a') + "\n", chunk, h, 16);
+    feed(buffer, std::string(40, 'x') + "\nafter\n", chunk, h, 16);
+    EXPECT_EQ(h.lines, (Records{"ok", std::string(20, 'a'), "after"})) << chunk;
+    EXPECT_TRUE(h.tooLong.empty()) << chunk;
+    ASSERT_EQ(h.overBudget.size(), 1u) << chunk;
+    EXPECT_GE(h.overBudget[0], 32u);
+    EXPECT_LE(buffer.allocatedBytes(), first + 16) << chunk;
+    // Nothing more may be allocated: an unfinished line at the end too.
+    feed(buffer, std::string(100, 'y'), chunk, h, 0);
+    buffer.finish(h);
+    ASSERT_EQ(h.overBudget.size(), 2u) << chunk;
+    EXPECT_EQ(h.overBudget[1], 100u);
+  }
 }
 
 TEST(LineBuffer, ShrinksAfterAVeryLongLine) {
@@ -405,6 +443,74 @@ TEST_F(UnixInputTest, ExcessConnectionsAreClosed) {
   sendAll(b, "b\n");
   ASSERT_TRUE(runUntil([&] { return records_.size() == 2; }));
   EXPECT_THAT(records_, ::testing::UnorderedElementsAre("late", "b"));
+}
+
+// Clients that each hold a long unfinished line cannot take more memory than
+// max_buffer_size: lines that would pass it are dropped (counted) and other
+// clients' lines still arrive.
+TEST_F(UnixInputTest, UnfinishedLinesOfManyClientsStayWithinMaxBufferSize) {
+  auto c = config();
+  c.maxLineSize = 256 * 1024;
+  c.maxBufferSize = 1024 * 1024;
+  ASSERT_TRUE(start(c));
+  auto* stream = dynamic_cast<UnixStreamInput*>(input_.get());
+  ASSERT_NE(stream, nullptr);
+  size_t peak = 0;
+  afterStep_ = [&] { peak = std::max(peak, stream->bufferedBytes()); };
+
+  int good = connectStream();
+  constexpr int kHolders = 10;
+  std::vector<int> holders;
+  for (int i = 0; i < kHolders; ++i) holders.push_back(connectStream());
+  ASSERT_TRUE(runUntil([&] { return metric("kinship_input_connections") == kHolders + 1; }));
+  const std::string big(200 * 1024, 'h');
+  for (int fd : holders) sendAll(fd, big);
+  // Until the input has read every byte the holders sent.
+  ASSERT_TRUE(runUntil([&] {
+    for (int fd : holders) {
+      int unread = 0;
+      if (::ioctl(fd, SIOCOUTQ, &unread) != 0 || unread != 0) return false;
+    }
+    return true;
+  }));
+  EXPECT_GT(peak, c.maxBufferSize / 2);  // the holders did press on the limit
+  sendAll(good, "good 1\ngood 2\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 2; }));
+  EXPECT_EQ(records_, (Records{"good 1", "good 2"}));
+  EXPECT_LE(peak, c.maxBufferSize);
+
+  // The holders finish their lines: those that got the memory arrive whole,
+  // the others were dropped and are counted.
+  for (int fd : holders) sendAll(fd, "\n");
+  for (int fd : holders) closeClient(fd);
+  ASSERT_TRUE(runUntil([&] {
+    return metric("kinship_input_connections") == 1 &&
+           static_cast<double>(records_.size() - 2) + dropped("buffer_limit") == kHolders;
+  })) << records_.size() << " " << dropped("buffer_limit");
+  EXPECT_GE(dropped("buffer_limit"), 1);
+  for (size_t i = 2; i < records_.size(); ++i) EXPECT_EQ(records_[i], big);
+  EXPECT_LE(peak, c.maxBufferSize);
+  sendAll(good, "good 3\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() >= 3 && records_.back() == "good 3"; }));
+  EXPECT_LE(stream->bufferedBytes(), 2 * (kStreamReadBufferSize + kParsePadding));
+}
+
+TEST_F(UnixInputTest, ConnectionsBeyondMaxBufferSizeAreClosed) {
+  auto c = config();
+  c.maxLineSize = 1000;
+  c.maxBufferSize = 2 * (kStreamReadBufferSize + kParsePadding);
+  ASSERT_TRUE(start(c));
+  int a = connectStream();
+  int b = connectStream();
+  ASSERT_TRUE(runUntil([&] { return metric("kinship_input_connections") == 2; }));
+  int extra = connectStream();
+  ASSERT_TRUE(runUntil([&] { return metric("kinship_input_connections_rejected_total") == 1; }));
+  char byte;
+  EXPECT_EQ(::recv(extra, &byte, 1, 0), 0);  // closed by the input
+  sendAll(a, "a\n");
+  sendAll(b, "b\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 2; }));
+  EXPECT_THAT(records_, ::testing::UnorderedElementsAre("a", "b"));
 }
 
 TEST_F(UnixInputTest, PausesWhileTheQueueIsFullAndLosesNothing) {
