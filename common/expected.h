@@ -77,6 +77,18 @@ class expected {
     return has_value() ? value() : static_cast<T>(std::forward<U>(fallback));
   }
 
+  // As std::expected: equal to a value when it holds an equal value, to an
+  // unexpected when it holds an equal error.
+  template <typename U>
+    requires(!std::is_same_v<std::remove_cvref_t<U>, expected>)
+  friend bool operator==(const expected& x, const U& v) {
+    return x.has_value() && x.value() == v;
+  }
+  template <typename G>
+  friend bool operator==(const expected& x, const unexpected<G>& e) {
+    return !x.has_value() && x.error() == e.error();
+  }
+
  private:
   std::variant<T, E> state_;
 };
