@@ -259,13 +259,13 @@ void UnixStreamInput::onLineTooLong(uint64_t bytes) {
 
 void UnixStreamInput::onLineOverBudget(uint64_t bytes) {
   overBudget_.add();
-  if (current_ != nullptr && !current_->warnedOverBudget) {
-    current_->warnedOverBudget = true;
+  // Many clients hit this at once: the first of a burst is enough in the
+  // log, the counter has the rest.
+  if (overBudgetDrops_++ % 1000 == 0) {
     log::warn("unix",
               "{}: dropped a line of {} bytes or more from connection {}: holding it would have taken the "
-              "connections' receive buffers past max_buffer_size ({} bytes); further ones on this connection "
-              "are only counted",
-              name_, bytes, current_->id, config_.maxBufferSize);
+              "connections' receive buffers past max_buffer_size ({} bytes) ({} so far)",
+              name_, bytes, current_ != nullptr ? current_->id : 0, config_.maxBufferSize, overBudgetDrops_);
   }
 }
 

@@ -52,7 +52,6 @@ class UnixStreamInput final : public Input, private LineHandler {
     uint64_t id = 0;
     bool waitingForRoom = false;  // read not restarted because the input is paused
     bool warnedTooLong = false;
-    bool warnedOverBudget = false;
   };
   using ConnectionPtr = std::shared_ptr<Connection>;
 
@@ -92,6 +91,7 @@ class UnixStreamInput final : public Input, private LineHandler {
   PendingCount bytes_;
   PendingCount tooLong_;
   PendingCount overBudget_;
+  uint64_t overBudgetDrops_ = 0;  // for the log; overBudget_ counts them too
   prometheus::Counter* rejected_;
   prometheus::Gauge* connectionsGauge_;
 };
