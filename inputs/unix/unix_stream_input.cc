@@ -132,7 +132,8 @@ void UnixStreamInput::onAccepted(asio::local::stream_protocol::socket socket) {
         log::warn("unix", "{}: closed a new connection: max_connections ({}) already open ({} so far)", name_,
                   config_.maxConnections, static_cast<uint64_t>(rejected_->Value()));
       } else {
-        log::warn("unix", "{}: closed a new connection: the {} open ones hold {} of max_buffer_size ({} bytes) ({} so far)",
+        log::warn("unix",
+                  "{}: closed a new connection: the {} open ones hold {} of max_buffer_size ({} bytes) ({} so far)",
                   name_, connections_.size(), buffered_, config_.maxBufferSize,
                   static_cast<uint64_t>(rejected_->Value()));
       }

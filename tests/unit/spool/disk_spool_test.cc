@@ -865,7 +865,8 @@ TEST_F(DiskSpoolTest, DiskThatStaysFullDoesNotMultiplySegmentFiles) {
   EXPECT_EQ(s->sizeBytes(), diskBytes());
   s.reset();
   auto reopened = open();
-  EXPECT_EQ(reopened->stats().corruptFramesTotal + reopened->stats().tornTailsTotal + reopened->stats().badSegmentsTotal, 0u);
+  const SpoolStats recovered = reopened->stats();
+  EXPECT_EQ(recovered.corruptFramesTotal + recovered.tornTailsTotal + recovered.badSegmentsTotal, 0u);
   EXPECT_EQ(numbers(readAll(*reopened)), iota(0, 6));
 }
 
