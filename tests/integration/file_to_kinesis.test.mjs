@@ -1,7 +1,9 @@
 // Acceptance test: kinship tails a file and ships every line, exactly once
 // and byte for byte, to a 4-shard stream on kinesalite, with partition keys
 // from the "{service}-{host}" template and each record in the shard that its
-// key hashes to. Then SIGTERM stops it cleanly (exit code 0).
+// key hashes to. Keys longer than Kinesis allows are cut as Kinesis counts
+// (UTF-16 code units: an emoji is two), so none is refused and dead-lettered.
+// Then SIGTERM stops it cleanly (exit code 0).
 //
 // Run by ctest as `node file_to_kinesis.test.mjs` with KINSHIP_BIN and
 // NODE_PATH set; by hand: KINSHIP_BIN=build/kinship node tests/integration/file_to_kinesis.test.mjs
@@ -20,6 +22,21 @@ const LINES = 10000;
 const BURSTS = 8;
 const STREAM = 'kinship-it';
 const DELIVERY_TIMEOUT_MS = 120000;
+const LONG_KEY_LINES = 20;
+
+// Lines whose "{service}-{host}" key is 6 + 2 × (130..134) UTF-16 code units:
+// over the limit in UTF-16, under it in code points. Kinesis (and kinesalite)
+// refuse such a key; the daemon must cut it to 256 units, whole emoji only.
+function longKeyLines(count, startSeq, runId) {
+  const out = [];
+  for (let i = 0; i < count; i++) {
+    const seq = startSeq + i;
+    const host = '\u{1F600}'.repeat(130 + (i % 5));
+    const key = 'emoji-' + '\u{1F600}'.repeat(125);
+    out.push({ seq, kind: 'longkey', key, line: JSON.stringify({ seq, service: 'emoji', host, run: runId }) });
+  }
+  return out;
+}
 
 let kinesalite;
 let daemon;
@@ -70,10 +87,11 @@ test('file input → kinesis sink delivers every line exactly once', { timeout: 
     ].join('\n'));
 
     const runId = path.basename(tmp);
-    const lines = generateLines(LINES, { runId });
+    const lines = [...generateLines(LINES - LONG_KEY_LINES, { runId }),
+      ...longKeyLines(LONG_KEY_LINES, LINES - LONG_KEY_LINES, runId)];
     const byLine = new Map(lines.map((l) => [l.line, l]));
     assert.equal(byLine.size, LINES, 'generated lines are unique');
-    const kinds = { json: 0, nohost: 0, raw: 0 };
+    const kinds = { json: 0, nohost: 0, raw: 0, longkey: 0 };
     for (const l of lines) kinds[l.kind]++;
     assert.ok(kinds.raw > 0 && kinds.nohost > 0, 'the test data has lines without a key');
     assert.ok(lines.some((l) => /café/.test(l.line)) && lines.some((l) => /"ctx":\{/.test(l.line)));
@@ -124,7 +142,9 @@ test('file input → kinesis sink delivers every line exactly once', { timeout: 
       const key = r.partitionKey;
       if (expected.kind === 'json') {
         if (key !== `${expected.service}-${expected.host}`) badKeys.push({ seq: expected.seq, key });
-      } else if (typeof key !== 'string' || key.length === 0 || [...key].length > 256) {
+      } else if (expected.kind === 'longkey') {
+        if (key !== expected.key) badKeys.push({ seq: expected.seq, kind: expected.kind, key });
+      } else if (typeof key !== 'string' || key.length === 0 || key.length > 256) {
         badKeys.push({ seq: expected.seq, kind: expected.kind, key });
       }
       const h = md5Hash128(key);
@@ -149,7 +169,7 @@ test('file input → kinesis sink delivers every line exactly once', { timeout: 
     // Keys of lines without a host (and of non-JSON lines) are random; only
     // reported, since how random is up to the daemon.
     const randomKeys = new Set(records
-      .filter((r) => byLine.get(r.data.toString('utf8'))?.kind !== 'json')
+      .filter((r) => ['raw', 'nohost'].includes(byLine.get(r.data.toString('utf8'))?.kind))
       .map((r) => r.partitionKey));
     t.diagnostic(`${randomKeys.size} distinct keys for ${kinds.raw + kinds.nohost} lines without service/host`);
 
