@@ -16,6 +16,9 @@ packages=(
   libasio-dev libyaml-cpp-dev libcurl4-openssl-dev libssl-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev googletest libsimdjson-dev libre2-dev libsystemd-dev libfmt-dev libisal-dev libcbor-dev
   curl
+  # scripts/fuzz.sh: clang 14 and its libFuzzer and sanitizer runtimes
+  # (libclang-rt-14-dev is only a recommendation of clang-14).
+  clang libclang-rt-14-dev
 )
 
 as_root() {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds release and ASan builds, and runs the tests:
-#   all tests (unit + integration) on build/, the unit tests on build-asan/.
-# Both ctest runs always happen; exits non-zero if anything failed. The last
-# line is "N passed, N failed" over both runs.
+#   all tests (unit + integration) on build/, the unit tests on build-asan/,
+#   then the fuzz targets for a bounded time (scripts/fuzz.sh, build-fuzz/).
+# All three runs always happen; exits non-zero if anything failed. The last
+# line is "N passed, N failed" over all of them (the fuzz run counts as one).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,6 +44,18 @@ run_ctest() {
 
 run_ctest --test-dir build
 run_ctest --test-dir build-asan -L unit
+
+# The fuzz targets, a bounded time each (about 100 s in all); counted as
+# one test.
+echo "test.sh: scripts/fuzz.sh"
+if bash scripts/fuzz.sh; then
+  echo "test.sh: fuzz: passed"
+  passed=$((passed + 1))
+else
+  echo "test.sh: fuzz: FAILED" >&2
+  failed=$((failed + 1))
+  status=1
+fi
 
 if ((passed + failed == 0)); then
   echo "test.sh: no test ran" >&2

@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of the fuzz targets (tests/fuzz/corpus/<target>/).
+
+The files are committed; run this again after changing a seed here:
+    python3 tests/fuzz/make_corpus.py
+CBOR is written by hand (RFC 8949), like the unit tests do, so that seeds
+can declare lengths an encoder never would.
+"""
+
+import json
+import os
+import shutil
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def head(major, value, width=None):
+    """A CBOR head; `width` (0, 1, 2, 4, 8) forces how the argument is written."""
+    if width is None:
+        width = 0 if value < 24 else 1 if value < 256 else 2 if value < 65536 else 4 if value < 2**32 else 8
+    info = {0: value, 1: 24, 2: 25, 4: 26, 8: 27}[width]
+    out = bytes([(major << 5) | info])
+    if width:
+        out += value.to_bytes(width, "big")
+    return out
+
+
+def text(s):
+    b = s.encode()
+    return head(3, len(b)) + b
+
+
+def cmap(pairs, indefinite=False):
+    body = b"".join(text(k) + v for k, v in pairs)
+    return (b"\xbf" + body + b"\xff") if indefinite else head(5, len(pairs)) + body
+
+
+def carray(items, indefinite=False):
+    body = b"".join(items)
+    return (b"\x9f" + body + b"\xff") if indefinite else head(4, len(items)) + body
+
+
+OK_RECORD = [("SequenceNumber", text("49590338271490256608559692538361571095921575989136588898")),
+             ("ShardId", text("shardId-000000000001"))]
+THROTTLED = [("ErrorCode", text("ProvisionedThroughputExceededException")),
+             ("ErrorMessage", text("Rate exceeded for shard shardId-000000000001 in stream s under account 1."))]
+INTERNAL = [("ErrorCode", text("InternalFailure")), ("ErrorMessage", text("Internal service failure."))]
+
+
+def cbor_answer(failed, records, indefinite=False, encryption=False):
+    pairs = [("FailedRecordCount", head(0, failed)), ("Records", carray([cmap(r) for r in records], indefinite))]
+    if encryption:
+        pairs.append(("EncryptionType", text("KMS")))
+    return cmap(pairs)
+
+
+def json_value(cbor_text):
+    # The records above hold CBOR texts; JSON seeds want the same strings.
+    n = cbor_text[0] & 0x1f
+    return cbor_text[1 if n < 24 else 2:].decode()
+
+
+def json_answer(failed, records):
+    answer = {"FailedRecordCount": failed, "Records": [{k: json_value(v) for k, v in r} for r in records]}
+    return json.dumps(answer, separators=(",", ":")).encode()
+
+
+def put_records_seeds():
+    # First byte: records sent; the rest: the body (see put_records_response_fuzz.cc).
+    seeds = {
+        "cbor_all_ok": (3, cbor_answer(0, [OK_RECORD] * 3)),
+        "cbor_some_failed": (4, cbor_answer(2, [OK_RECORD, THROTTLED, INTERNAL, OK_RECORD], encryption=True)),
+        "cbor_indefinite": (2, cmap([("Records", carray([cmap(OK_RECORD, True), cmap(INTERNAL)], True)),
+                                     ("FailedRecordCount", head(0, 1))], True)),
+        "cbor_chunked_text": (1, cmap([("FailedRecordCount", head(0, 1)),
+                                       ("Records", carray([b"\xa1" + text("ErrorCode") + b"\x7f" + text("Internal") +
+                                                           text("Failure") + b"\xff"]))])),
+        "cbor_failed_count_last": (2, cmap([("Records", carray([cmap(OK_RECORD), cmap(THROTTLED)])),
+                                            ("FailedRecordCount", head(0, 1))])),
+        # Issue 12: Records declared 2^64-1 long (std::length_error, exit 134).
+        "cbor_issue12_records_2pow64": (1, b"\xa2\x71FailedRecordCount\x00\x67Records\x9b" + b"\xff" * 8 + b"\xa0"),
+        "cbor_records_2pow29": (1, cmap([("FailedRecordCount", head(0, 0)), ("Records", head(4, 2**29, 4) + cmap(OK_RECORD))])),
+        "cbor_one_more_than_sent": (1, cbor_answer(0, [OK_RECORD] * 2)),
+        "json_all_ok": (3, json_answer(0, [OK_RECORD] * 3)),
+        "json_some_failed": (4, json_answer(2, [OK_RECORD, THROTTLED, INTERNAL, OK_RECORD])),
+        "json_empty": (0, b'{"FailedRecordCount":0,"Records":[]}'),
+        "json_one_more_than_sent": (1, json_answer(0, [OK_RECORD] * 2)),
+        "not_an_answer": (1, b"<html>502 Bad Gateway</html>"),
+    }
+    return {name: bytes([n]) + body for name, (n, body) in seeds.items()}
+
+
+def error_type_seeds():
+    return {
+        "json_namespaced": b'{"__type":"com.amazonaws.kinesis.v20131202#ResourceNotFoundException","message":"Stream s not found"}',
+        "json_code_colon": b'{"code":"ValidationException:http://internal.amazon.com/","message":"x"}',
+        "json_not_json": b"<html>Service Unavailable</html>",
+        "cbor_type": cmap([("__type", text("com.amazonaws.kinesis#AccessDeniedException")), ("message", text("no"))]),
+        "cbor_code_and_type": cmap([("code", text("second")), ("__type", text("first"))], True),
+        "cbor_nested_skipped": cmap([("message", carray([head(0, 1), cmap([("a", b"\xf6")])], True)),
+                                     ("__type", b"\x7f" + text("Throttling") + text("Exception") + b"\xff")]),
+        # Issue 12: arrays declaring 2^26 and 2.9 * 10^9 items (539 MB, 21.5 GB from cbor_load).
+        "cbor_issue12_array_2pow26": b"\xa1\x9a\x04\x00\x00\x00",
+        "cbor_issue12_array_huge": b"\xa1\x9a\xad\x9a\x8c\x90",
+        "cbor_map_2pow29": b"\xa1" + text("x") + head(5, 2**29, 4),
+    }
+
+
+def key_template_seeds():
+    # First line: the template; the rest: a JSON record.
+    return {
+        "fields": b'{service}-{host}\n{"service":"api","host":"web-1","level":"info"}',
+        "dotted": b'{kubernetes.pod}/{kubernetes.namespace}\n{"kubernetes":{"pod":"p-1","namespace":"default"}}',
+        "numbers_and_bools": b'{n}:{f}:{b}:{u}\n{"n":-42,"f":1.5e300,"b":true,"u":18446744073709551615}',
+        "braces_and_escapes": b'{{literal}}-{a~b}-{c/d}\n{"a~b":"x","c/d":"y"}',
+        "literal": b"static-key\n",
+        "missing_field": b'{absent}\n{"present":1}',
+        "emoji_long": b"{k}\n" + json.dumps({"k": "\U0001F600" * 200}).encode(),
+        "unclosed": b"{service\n{}",
+    }
+
+
+def substitute_env_seeds():
+    return {
+        "plain": b"no variables here",
+        "set": b"host=${HOST}",
+        "default": b"${UNSET:-fallback}",
+        "empty_default": b"${EMPTY:-was empty}",
+        "nested_defaults": b"${UNSET:-${OTHER:-${HOST}}}-${A:-x}",
+        "braces_in_default": b"${KEY:-{service}-{host}}",
+        "dollars": b"$$ $${HOST} $x ${DOLLAR}",
+        "unset": b"${NOPE}",
+        "invalid": b"${1BAD} ${A:x} ${",
+        "deep": b"${A:-" * 20 + b"x" + b"}" * 20,
+    }
+
+
+def main():
+    targets = {
+        "put_records_response_fuzz": put_records_seeds(),
+        "error_type_fuzz": error_type_seeds(),
+        "key_template_fuzz": key_template_seeds(),
+        "substitute_env_fuzz": substitute_env_seeds(),
+    }
+    for target, seeds in targets.items():
+        directory = os.path.join(HERE, "corpus", target)
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory)
+        for name, data in seeds.items():
+            with open(os.path.join(directory, name), "wb") as f:
+                f.write(data)
+
+
+if __name__ == "__main__":
+    main()
