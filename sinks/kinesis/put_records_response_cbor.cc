@@ -268,19 +268,31 @@ class AnswerReader final : public CborWalker {
       return kTop;
     }
     if (isValueOf(parent, kTop, kRecordsKey)) {
-      if (map) fail("has no Records array");
+      if (map) {
+        fail("has no Records array");
+        return kNoRole;
+      }
       out_.sawRecords = true;
       // Checked before anything is read or grown: the count is the
       // request's, and the body can claim any length.
-      if (!indefinite && items != expectedRecords_) countMismatch(std::to_string(items));
+      if (!indefinite && items != expectedRecords_) {
+        countMismatch(std::to_string(items));
+        return kNoRole;
+      }
       // FailedRecordCount 0, read before a counted array: every record was
       // accepted, so only the first one (its ShardId) needs reading.
       if (noFailures_ && !indefinite) acceptedRecords_ = items;
       return kRecords;
     }
     if (parent->role == kRecords) {
-      if (!map) fail("has a record that is not an object");
-      if (recordsRead_ == expectedRecords_) countMismatch("more than " + std::to_string(expectedRecords_));
+      if (!map) {
+        fail("has a record that is not an object");
+        return kNoRole;
+      }
+      if (recordsRead_ == expectedRecords_) {
+        countMismatch("more than " + std::to_string(expectedRecords_));
+        return kNoRole;
+      }
       out_.errorCode.clear();
       out_.errorMessage.clear();
       out_.shardId.clear();
