@@ -3,8 +3,9 @@
 //
 // The loader validates the whole file against the global, pipeline and
 // plugin schemas (plugin schemas come from a SchemaCatalog, so config/ knows
-// no plugin) and throws ConfigError naming file, line, column and option for
-// the first problem it finds. Startup only.
+// no plugin), checks what spans sections (the admin listen address, two
+// inputs on one port), and throws ConfigError naming file, line, column and
+// option for the first problem it finds. Startup only.
 
 #include <string>
 #include <string_view>
@@ -14,8 +15,20 @@
 
 namespace kinship::config {
 
-// What the loader needs to know about plugins: which types exist and their
-// option tables. Implemented by the daemon's plugin registry.
+// Something an input holds alone while it runs, such as a UDP port. Two
+// inputs that claim the same one cannot both start, so the loader refuses
+// the second (in any pipeline) with the line of the first.
+struct InputClaim {
+  std::string resource;  // "UDP port 5514"
+  // "127.0.0.1", a name, or a path; empty for a wildcard address (0.0.0.0,
+  // ::), which takes the resource on every address.
+  std::string address;
+  std::string option;  // the option that makes the claim, where errors point ("listen")
+};
+
+// What the loader needs to know about plugins: which types exist, their
+// option tables, and what each input holds alone. Implemented by the
+// daemon's plugin registry.
 class SchemaCatalog {
  public:
   virtual ~SchemaCatalog() = default;
@@ -23,6 +36,11 @@ class SchemaCatalog {
   virtual const Schema* sinkSchema(std::string_view type) const = 0;
   virtual std::vector<std::string> inputTypes() const = 0;
   virtual std::vector<std::string> sinkTypes() const = 0;
+  // `options` are already validated against inputSchema(type). May throw
+  // ConfigError for a value the schema cannot check.
+  virtual std::vector<InputClaim> inputClaims(std::string_view /*type*/, const Section& /*options*/) const {
+    return {};
+  }
 };
 
 // An input or sink block: its `type` and its options validated against that
@@ -54,7 +72,11 @@ Schema adminSchema();
 Schema logSchema();
 Schema spoolSchema();
 
-// Throws ConfigError (including for an unreadable file).
+// A configuration file is read up to this size; a larger one (or a device
+// such as /dev/zero) is refused rather than read until memory runs out.
+inline constexpr size_t kMaxConfigFileSize = 16 * 1024 * 1024;
+
+// Throws ConfigError (including for an unreadable or oversized file).
 DaemonConfig loadConfigFile(const std::string& path, const SchemaCatalog& catalog,
                             const EnvLookup& env = processEnvironment());
 // `file` names the source in messages.

@@ -8,12 +8,12 @@ namespace kinship::config {
 
 namespace {
 
-
 constexpr Option kGlobalOptions[] = {
     {
         .name = "data_dir",
         .type = ValueType::kString,
         .defaultValue = "/var/lib/kinship",
+        .nonEmpty = true,
         .help = "Directory for the daemon's state: file inputs keep their checkpoints in its "
                 "`checkpoints/` subdirectory (created when missing; the daemon refuses to start when "
                 "it cannot be written). It must be writable by the daemon and persist across restarts.",
@@ -110,6 +110,7 @@ constexpr Option kSpoolOptions[] = {
     {
         .name = "dir",
         .type = ValueType::kString,
+        .nonEmpty = true,
         .help = "Directory of the spool's segment files. Default: `<data_dir>/spool/<pipeline>`. One "
                 "pipeline per directory.",
     },

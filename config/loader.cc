@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -7,6 +8,7 @@
 #include <memory>
 #include <optional>
 
+#include "common/host_port.h"
 #include "config/config.h"
 
 namespace kinship::config {
@@ -50,6 +52,8 @@ class Loader {
     config.pipelines = loadPipelines(config.options);
     config.admin = optionalSection(config.options, "admin", adminSchema());
     config.log = optionalSection(config.options, "log", logSchema());
+    checkAdminListen(config.admin);
+    checkInputClaims(config.pipelines);
     return config;
   }
 
@@ -131,6 +135,9 @@ class Loader {
     }
     auto type = substituteEnv(typeNode->Scalar(), env_);
     if (!type) throw ConfigError(typeWhere, typePath, type.error());
+    if (type->find('\0') != std::string::npos) {
+      throw ConfigError(typeWhere, typePath, "contains a NUL character (\\0), which no value may hold");
+    }
 
     bool isInput = kind == "input";
     const Schema* schema = isInput ? catalog_.inputSchema(*type) : catalog_.sinkSchema(*type);
@@ -144,6 +151,41 @@ class Loader {
                                     guess ? fmt::format(" (did you mean '{}'?)", *guess) : std::string()));
     }
     return PluginConfig{std::move(*type), Section::validate(node, *schema, file_, path, env_, kConsumedKeys)};
+  }
+
+  // The admin endpoint binds only at run; a typo must not wait until then.
+  static void checkAdminListen(const Section& admin) {
+    std::string listen = admin.getString("listen");
+    if (listen.empty()) return;  // disabled
+    if (auto parsed = parseHostPort(listen); !parsed) admin.fail("listen", parsed.error().message());
+  }
+
+  // Two inputs holding one port (or socket) would pass every per-input check
+  // and fail only at start: refuse the second here, in any pipeline.
+  void checkInputClaims(const std::vector<PipelineConfig>& pipelines) const {
+    struct Held {
+      InputClaim claim;
+      std::string path;
+      int line;
+    };
+    std::vector<Held> held;
+    for (const PipelineConfig& pipeline : pipelines) {
+      for (const PluginConfig& input : pipeline.inputs) {
+        for (InputClaim& claim : catalog_.inputClaims(input.type, input.options)) {
+          for (const Held& other : held) {
+            bool sameAddress =
+                other.claim.address == claim.address || other.claim.address.empty() || claim.address.empty();
+            if (other.claim.resource != claim.resource || !sameAddress) continue;
+            std::string what = claim.address.empty() ? fmt::format("{} on every address", claim.resource)
+                                                     : fmt::format("{} on {}", claim.resource, claim.address);
+            input.options.fail(claim.option, fmt::format("{} is already taken by {} (line {}): two inputs cannot "
+                                                         "hold it at once",
+                                                         what, other.path, other.line));
+          }
+          held.push_back(Held{claim, input.options.pathOf(claim.option), input.options.locationOf(claim.option).line});
+        }
+      }
+    }
   }
 
   // An absent or empty (`admin:`) block means "all defaults".
@@ -190,6 +232,10 @@ DaemonConfig loadConfigString(std::string_view yaml, const std::string& file, co
                         "the file holds more than one YAML document ('---'): put everything in one");
     }
     return Loader(file, catalog, env).load(documents.front());
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's own message here is "bad file". Its limit (2000) counts
+    // parser steps, several per level, so no level count is given.
+    throw ConfigError(markLocation(e.mark, file), "", "invalid YAML: lists and maps nest too deeply");
   } catch (const YAML::ParserException& e) {
     throw ConfigError(markLocation(e.mark, file), "", fmt::format("invalid YAML: {}", e.msg));
   } catch (const YAML::Exception& e) {
@@ -208,6 +254,12 @@ DaemonConfig loadConfigFile(const std::string& path, const SchemaCatalog& catalo
   while (true) {
     size_t n = std::fread(buffer, 1, sizeof buffer, stream.get());
     text.append(buffer, n);
+    // Not a stat() check for a regular file: a pipe (`--config <(...)`) is a
+    // fine source, and /dev/zero stops here too.
+    if (text.size() > kMaxConfigFileSize) {
+      throw ConfigError(Location{path, 0, 0}, "",
+                        fmt::format("larger than {} MiB: not a configuration file", kMaxConfigFileSize >> 20));
+    }
     if (n < sizeof buffer) {
       // Opening a directory succeeds; reading it is where EISDIR shows up.
       if (std::ferror(stream.get())) throw cannotRead();

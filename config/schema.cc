@@ -77,6 +77,16 @@ std::optional<uint64_t> parseWithUnit(std::string_view text, std::span<const Uni
   return std::nullopt;
 }
 
+// The shape of a duration or size, whatever its magnitude: tells "too
+// large" apart from "not a number".
+bool isNumberWithUnit(std::string_view text, std::span<const Unit> units) {
+  size_t digits = 0;
+  while (digits < text.size() && isDigit(text[digits])) ++digits;
+  if (digits == 0) return false;
+  std::string_view unit = text.substr(digits);
+  return std::any_of(units.begin(), units.end(), [&](const Unit& u) { return u.name == unit; });
+}
+
 std::string_view typeName(ValueType type) {
   switch (type) {
     case ValueType::kString: return "string";
@@ -148,6 +158,7 @@ std::string outOfRangeMessage(const Option& option, std::string_view text) {
 std::optional<std::string> convertScalar(const Option& option, std::string_view text, ParsedValue& out) {
   switch (option.type) {
     case ValueType::kString:
+      if (option.nonEmpty && text.empty()) return std::string("must not be empty");
       out.string = std::string(text);
       return std::nullopt;
     case ValueType::kBool:
@@ -175,6 +186,10 @@ std::optional<std::string> convertScalar(const Option& option, std::string_view 
     }
     case ValueType::kDuration: {
       auto value = parseDuration(text);
+      if (!value && isNumberWithUnit(text, kDurationUnits)) {
+        return fmt::format("duration '{}' is too long: at most {}", text,
+                           formatDuration(std::chrono::milliseconds(kMaxDuration)));
+      }
       if (!value) return fmt::format("invalid duration '{}': use a number and a unit: ms, s, m, h, d", text);
       if (outOfRange(option, static_cast<uint64_t>(value->count()))) return outOfRangeMessage(option, text);
       out.duration = *value;
@@ -182,6 +197,7 @@ std::optional<std::string> convertScalar(const Option& option, std::string_view 
     }
     case ValueType::kSize: {
       auto value = parseSize(text);
+      if (!value && isNumberWithUnit(text, kSizeUnits)) return fmt::format("size '{}' is too large", text);
       if (!value) {
         return fmt::format("invalid size '{}': use a number and an optional unit: B, KB, MB, GB, KiB, MiB, GiB",
                            text);
@@ -227,6 +243,8 @@ Location valueLocation(const YAML::Node& node, const std::string& file, const Lo
   return where.line == 0 ? fallback : where;
 }
 
+constexpr std::string_view kNulMessage = "contains a NUL character (\\0), which no value may hold";
+
 std::string scalarText(const YAML::Node& node, const Location& where, const std::string& path,
                        std::string_view expected, const EnvLookup& env) {
   if (!node.IsDefined() || !node.IsScalar()) {
@@ -234,6 +252,9 @@ std::string scalarText(const YAML::Node& node, const Location& where, const std:
   }
   auto text = substituteEnv(node.Scalar(), env);
   if (!text) throw ConfigError(where, path, text.error());
+  // A YAML "\0" escape: C APIs (paths, names) would silently cut the value
+  // there.
+  if (text->find('\0') != std::string::npos) throw ConfigError(where, path, kNulMessage);
   return std::move(*text);
 }
 
@@ -319,8 +340,7 @@ ConfigError::ConfigError(const Location& where, std::string_view path, std::stri
 std::optional<std::chrono::milliseconds> parseDuration(std::string_view text) {
   // A bare number has no obvious unit; zero is the same in all of them.
   if (text == "0") return std::chrono::milliseconds(0);
-  auto ms = parseWithUnit(text, std::span<const Unit>(kDurationUnits),
-                          static_cast<uint64_t>(std::numeric_limits<int64_t>::max()));
+  auto ms = parseWithUnit(text, std::span<const Unit>(kDurationUnits), static_cast<uint64_t>(kMaxDuration));
   if (!ms) return std::nullopt;
   return std::chrono::milliseconds(static_cast<int64_t>(*ms));
 }
@@ -358,9 +378,50 @@ bool isNameChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || 
 
 }  // namespace
 
-std::expected<std::string, std::string> substituteEnv(std::string_view text, const EnvLookup& env) {
-  std::string out;
-  out.reserve(text.size());
+namespace {
+
+// Messages quote what was written; a value can be megabytes long.
+std::string shortened(std::string_view text) {
+  constexpr size_t kMaxShown = 60;
+  if (text.size() <= kMaxShown) return std::string(text);
+  return fmt::format("{}...", text.substr(0, kMaxShown));
+}
+
+constexpr size_t kUnterminated = std::string_view::npos;
+constexpr size_t kTooDeep = kUnterminated - 1;
+
+// The index of the '}' that closes the reference whose body starts at
+// `start` (just past its "${"). Braces are matched by depth so that a default
+// may itself hold braces or a nested ${...}, e.g. ${KEY:-{service}-{host}}.
+// kTooDeep when references nest deeper than kMaxEnvNesting inside, so that
+// the caller recurses at most that deep.
+size_t closingBrace(std::string_view text, size_t start) {
+  // The brace depth at which each open reference started.
+  int openedAt[kMaxEnvNesting];
+  int references = 1;
+  openedAt[0] = 1;
+  int depth = 1;
+  for (size_t i = start; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '$' && i + 1 < text.size() && text[i + 1] == '$') {
+      ++i;  // "$$" is a literal '$', never the start of a reference
+    } else if (c == '$' && i + 1 < text.size() && text[i + 1] == '{') {
+      if (references == kMaxEnvNesting) return kTooDeep;
+      openedAt[references++] = ++depth;
+      ++i;
+    } else if (c == '{') {
+      ++depth;
+    } else if (c == '}') {
+      if (openedAt[references - 1] == depth) --references;
+      if (--depth == 0) return i;
+    }
+  }
+  return kUnterminated;
+}
+
+// Appends the expansion of `text` to `out`, which all levels share: a
+// nested default costs no copy. Recursion is bounded by closingBrace.
+std::optional<std::string> expandInto(std::string_view text, const EnvLookup& env, std::string& out) {
   size_t i = 0;
   while (i < text.size()) {
     char c = text[i];
@@ -374,20 +435,14 @@ std::expected<std::string, std::string> substituteEnv(std::string_view text, con
       i += 2;
       continue;
     }
-    // Braces are matched by depth so a default may itself hold braces or a
-    // nested ${...}, e.g. ${KEY:-{service}-{host}}.
     size_t start = i + 2;
-    size_t end = start;
-    int depth = 1;
-    for (; end < text.size(); ++end) {
-      if (text[end] == '{') {
-        ++depth;
-      } else if (text[end] == '}' && --depth == 0) {
-        break;
-      }
+    size_t end = closingBrace(text, start);
+    if (end == kUnterminated) {
+      return fmt::format("unterminated '${{' in '{}' (write $$ for a literal $)", shortened(text));
     }
-    if (end >= text.size()) {
-      return std::unexpected(fmt::format("unterminated '${{' in '{}' (write $$ for a literal $)", text));
+    if (end == kTooDeep) {
+      return fmt::format("'{}' nests ${{...}} more than {} levels deep", shortened(text.substr(i)),
+                         kMaxEnvNesting);
     }
     std::string_view body = text.substr(start, end - start);
     size_t nameEnd = 0;
@@ -395,27 +450,34 @@ std::expected<std::string, std::string> substituteEnv(std::string_view text, con
     std::string_view name = body.substr(0, nameEnd);
     std::string_view rest = body.substr(nameEnd);
     if (name.empty() || !isNameStart(name[0]) || (!rest.empty() && !rest.starts_with(":-"))) {
-      return std::unexpected(fmt::format(
+      return fmt::format(
           "invalid variable reference '${{{}}}': use ${{NAME}} or ${{NAME:-default}} (write $$ for a literal $)",
-          body));
+          shortened(body));
     }
     std::optional<std::string> value = env(name);
     if (rest.empty()) {
       if (!value) {
-        return std::unexpected(fmt::format(
-            "environment variable '{}' is not set (use ${{{}:-default}} to give a default)", name, name));
+        return fmt::format("environment variable '{}' is not set (use ${{{}:-default}} to give a default)",
+                           shortened(name), shortened(name));
       }
       out += *value;
     } else if (value && !value->empty()) {
       out += *value;
     } else {
       // As in the shell, ":-" also replaces a variable that is set but empty.
-      auto fallback = substituteEnv(rest.substr(2), env);
-      if (!fallback) return fallback;
-      out += *fallback;
+      if (auto error = expandInto(rest.substr(2), env, out)) return error;
     }
     i = end + 1;
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+expected<std::string, std::string> substituteEnv(std::string_view text, const EnvLookup& env) {
+  std::string out;
+  out.reserve(text.size());
+  if (auto error = expandInto(text, env, out)) return unexpected(std::move(*error));
   return out;
 }
 

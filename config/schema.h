@@ -15,7 +15,6 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <expected>
 #include <map>
 #include <memory>
 #include <optional>
@@ -25,6 +24,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "common/expected.h"
 
 namespace YAML {
 class Node;
@@ -69,6 +70,9 @@ struct Option {
   // `required`, must be set).
   std::string_view defaultValue{};
   bool required = false;
+  // kString only: an empty value is refused (paths and names, where "" would
+  // silently mean the current directory or nothing).
+  bool nonEmpty = false;
   // Bounds for kInt (the value), kDuration (milliseconds) and kSize (bytes).
   // Checked only when minValue < maxValue.
   int64_t minValue = 0;
@@ -86,6 +90,12 @@ inline constexpr int64_t kMiB = 1024 * kKiB;
 inline constexpr int64_t kGiB = 1024 * kMiB;
 inline constexpr int64_t kSecond = 1000;
 inline constexpr int64_t kMinute = 60 * kSecond;
+inline constexpr int64_t kDay = 24 * 60 * kMinute;
+// The longest duration parseDuration accepts, 100 years: any clock can add
+// it to its now without overflowing (nanoseconds overflow near 292 years).
+inline constexpr int64_t kMaxDuration = 36500 * kDay;
+// Environment references nest at most this deep: ${A:-${B:-...}}.
+inline constexpr int kMaxEnvNesting = 16;
 
 // Looks an environment variable up; injectable so tests need not touch the
 // process environment.
@@ -146,12 +156,15 @@ class Section {
 };
 
 // Parsers shared with the validator; exposed for tests and other callers.
+// nullopt also when the value overflows: a duration above kMaxDuration, a
+// size above 2^64-1 bytes.
 std::optional<std::chrono::milliseconds> parseDuration(std::string_view text);
 std::optional<uint64_t> parseSize(std::string_view text);
 // Expands ${NAME} and ${NAME:-default}; "$$" is a literal "$". The error is a
 // complete message: it names the first unset variable (without a default),
-// or describes a malformed "${".
-std::expected<std::string, std::string> substituteEnv(std::string_view text, const EnvLookup& env);
+// or describes a malformed "${" or one nested deeper than kMaxEnvNesting.
+// Time and memory are linear in the size of `text` and of the values.
+expected<std::string, std::string> substituteEnv(std::string_view text, const EnvLookup& env);
 
 // Short human forms used in messages and docs: "200ms", "10m"; "64KiB", "10MB".
 std::string formatDuration(std::chrono::milliseconds value);

@@ -1,5 +1,7 @@
 // The one list of plugins compiled into kinship.
 
+#include <filesystem>
+
 #include "daemon/plugin_registry.h"
 #include "inputs/file/file_input.h"
 #include "inputs/file/file_input_config.h"
@@ -25,17 +27,26 @@ void registerFileInput(PluginRegistry& registry) {
 }
 
 void registerUdpInput(PluginRegistry& registry) {
-  registry.registerInput("udp", inputs::udpInputSchema(),
-                         [](const config::Section& section, const inputs::InputContext& context) {
-                           return std::make_unique<inputs::UdpInput>(context, inputs::udpInputConfigFrom(section));
-                         });
+  registry.registerInput(
+      "udp", inputs::udpInputSchema(),
+      [](const config::Section& section, const inputs::InputContext& context) {
+        return std::make_unique<inputs::UdpInput>(context, inputs::udpInputConfigFrom(section));
+      },
+      inputs::udpInputClaims);
 }
 
 void registerUnixInput(PluginRegistry& registry) {
-  registry.registerInput("unix", inputs::unixInputSchema(),
-                         [](const config::Section& section, const inputs::InputContext& context) {
-                           return inputs::makeUnixInput(context, inputs::unixInputConfigFrom(section));
-                         });
+  registry.registerInput(
+      "unix", inputs::unixInputSchema(),
+      [](const config::Section& section, const inputs::InputContext& context) {
+        return inputs::makeUnixInput(context, inputs::unixInputConfigFrom(section));
+      },
+      // The second input on one socket path would find the first listening
+      // there and refuse to start.
+      [](const config::Section& section) {
+        std::string path = std::filesystem::path(inputs::unixInputConfigFrom(section).path).lexically_normal();
+        return std::vector<config::InputClaim>{{"Unix socket", std::move(path), "path"}};
+      });
 }
 
 void registerKinesisSink(PluginRegistry& registry) {

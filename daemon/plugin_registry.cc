@@ -4,8 +4,10 @@
 
 namespace kinship::daemon {
 
-void PluginRegistry::registerInput(std::string type, config::Schema schema, InputFactory factory) {
+void PluginRegistry::registerInput(std::string type, config::Schema schema, InputFactory factory,
+                                   InputClaims claims) {
   if (inputs_.contains(type)) throw std::logic_error("input type registered twice: " + type);
+  if (claims) inputClaims_.emplace(type, std::move(claims));
   inputs_.emplace(std::move(type), Entry<InputFactory>{schema, std::move(factory)});
 }
 
@@ -34,6 +36,12 @@ std::vector<std::string> PluginRegistry::sinkTypes() const {
   std::vector<std::string> types;
   for (const auto& [name, entry] : sinks_) types.push_back(name);
   return types;
+}
+
+std::vector<config::InputClaim> PluginRegistry::inputClaims(std::string_view type,
+                                                           const config::Section& options) const {
+  auto it = inputClaims_.find(type);
+  return it == inputClaims_.end() ? std::vector<config::InputClaim>{} : it->second(options);
 }
 
 const InputFactory& PluginRegistry::inputFactory(std::string_view type) const {

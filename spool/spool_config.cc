@@ -32,7 +32,11 @@ SpoolConfig spoolConfigFrom(const config::Section& section, const std::string& d
     c.options.fsync = FsyncPolicy::kInterval;
     c.options.fsyncInterval = *interval;
   } else {
-    section.fail("fsync", "'" + fsync + "' is not `always`, `never` or a duration above zero such as 1s");
+    // parseDuration refuses what would overflow a clock: such an interval
+    // once wrapped around to negative and fsynced on every append.
+    section.fail("fsync", "'" + fsync + "' is not `always`, `never` or a duration from 1ms to " +
+                              config::formatDuration(std::chrono::milliseconds(config::kMaxDuration)) +
+                              " such as 1s");
   }
   std::string whenFull = section.getString("when_full");
   c.whenFull = whenFull == "drop_newest"   ? WhenFull::kDropNewest

@@ -1,5 +1,10 @@
 #include "inputs/udp/udp_input_config.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
 #include "inputs/parser_option.h"
 
 namespace kinship::inputs {
@@ -65,6 +70,16 @@ UdpInputConfig udpInputConfigFrom(const config::Section& section) {
   c.receiveBufferSize = section.getSize("receive_buffer_size");
   c.batchDatagrams = static_cast<int>(section.getInt("batch_datagrams"));
   return c;
+}
+
+std::vector<config::InputClaim> udpInputClaims(const config::Section& section) {
+  UdpInputConfig c = udpInputConfigFrom(section);
+  if (c.listen.port == 0) return {};
+  std::string host = c.listen.host;
+  std::transform(host.begin(), host.end(), host.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  if (isWildcardHost(host)) host.clear();
+  return {config::InputClaim{fmt::format("UDP port {}", c.listen.port), std::move(host), "listen"}};
 }
 
 }  // namespace kinship::inputs

@@ -3,7 +3,9 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
+#include "config/config.h"
 #include "config/schema.h"
 #include "inputs/socket_address.h"
 #include "pipeline/pipeline.h"
@@ -23,5 +25,8 @@ struct UdpInputConfig {
 config::Schema udpInputSchema();
 // Throws ConfigError (through the section) for values the schema cannot check.
 UdpInputConfig udpInputConfigFrom(const config::Section& section);
+// The UDP port the input binds, for the loader's check that no two inputs
+// share one; none for port 0, which the kernel picks afresh for each.
+std::vector<config::InputClaim> udpInputClaims(const config::Section& section);
 
 }  // namespace kinship::inputs

@@ -1,6 +1,13 @@
 #include "sinks/kinesis/kinesis_config.h"
 
+#include <curl/curl.h>
+#include <fmt/format.h>
+
 #include <cctype>
+#include <charconv>
+#include <filesystem>
+#include <memory>
+#include <optional>
 
 namespace kinship::kinesis {
 
@@ -80,6 +87,7 @@ const Option kKinesisOptions[] = {
      .help = "Cap on the retry delay. Records are never dropped because retries ran out: they wait."},
     {.name = "ca_file",
      .type = ValueType::kString,
+     .nonEmpty = true,
      .help = "PEM bundle of certificate authorities for HTTPS endpoints. Default: the system's store. "
              "HTTPS_PROXY and NO_PROXY are honoured."},
     {.name = "max_in_flight",
@@ -136,6 +144,7 @@ const Option kKinesisOptions[] = {
              "round trip; use keys with many distinct values)."},
     {.name = "dead_letter_path",
      .type = ValueType::kString,
+     .nonEmpty = true,
      .help = "File that receives records that can never be sent (over max_record_size, or refused alone as "
              "invalid), one JSON object per line: time, reason, error, pipeline, partition_key, data (base64). "
              "Its directory must exist. Default: none; such records are only counted and logged."},
@@ -147,6 +156,64 @@ const Option kKinesisOptions[] = {
      .help = "Cap on the dead-letter file; past it records are counted in "
              "kinship_sink_records_dropped_total{reason=\"dead_letter_full\"} and logged."},
 };
+
+// One part of a URL parsed by libcurl; nullopt when the URL has none.
+std::optional<std::string> urlPart(CURLU* url, CURLUPart part) {
+  char* text = nullptr;
+  if (curl_url_get(url, part, &text, 0) != CURLUE_OK || text == nullptr) return std::nullopt;
+  std::string out(text);
+  curl_free(text);
+  return out;
+}
+
+// What is wrong with an endpoint already reduced to scheme://host[:port], or
+// nullopt. libcurl's own parser judges it, so what passes here is what the
+// transport connects to; the hand checks before it keep the clearer
+// messages for the common mistakes.
+std::optional<std::string> endpointProblem(const std::string& endpoint) {
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> url(curl_url(), &curl_url_cleanup);
+  if (!url) return "cannot be parsed: out of memory";
+  if (CURLUcode rc = curl_url_set(url.get(), CURLUPART_URL, endpoint.c_str(), 0); rc != CURLUE_OK) {
+    return fmt::format("is not a valid URL: {}", curl_url_strerror(rc));
+  }
+  auto scheme = urlPart(url.get(), CURLUPART_SCHEME);
+  if (scheme != "http" && scheme != "https") return "is not an http:// or https:// URL";
+  // The text after "//" is the signed Host header: it must be only host[:port].
+  if (urlPart(url.get(), CURLUPART_USER) || urlPart(url.get(), CURLUPART_PASSWORD)) {
+    return "holds a user name or password; give only scheme://host[:port]";
+  }
+  if (urlPart(url.get(), CURLUPART_QUERY) || urlPart(url.get(), CURLUPART_FRAGMENT)) {
+    return "has a query or fragment; give only scheme://host[:port]";
+  }
+  if (auto path = urlPart(url.get(), CURLUPART_PATH); path && !path->empty() && *path != "/") {
+    return "has a path; give only scheme://host[:port]";
+  }
+  if (auto port = urlPart(url.get(), CURLUPART_PORT)) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(port->data(), port->data() + port->size(), value);
+    if (ec != std::errc() || end != port->data() + port->size() || value == 0 || value > 65535) {
+      return fmt::format("has port {}; a port is a number from 1 to 65535", *port);
+    }
+  }
+  return std::nullopt;
+}
+
+// The file is opened when the sink starts; its directory is checked now so
+// that --check-config refuses what the run would.
+void checkDeadLetterPath(const config::Section& section, const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (path.ends_with('/') || fs::is_directory(path, ec)) {
+    section.fail("dead_letter_path", fmt::format("'{}' is a directory; give the path of a file in it", path));
+  }
+  fs::path dir = fs::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  if (!fs::is_directory(dir, ec)) {
+    section.fail("dead_letter_path",
+                 fmt::format("the directory '{}' does not exist (kinship creates the file, not its directory)",
+                             dir.string()));
+  }
+}
 
 }  // namespace
 
@@ -188,6 +255,7 @@ KinesisConfig kinesisConfigFrom(const config::Section& section, const config::En
   if (c.endpoint.find('/', hostStart) != std::string::npos) {
     section.fail("endpoint", "'" + written + "' has a path; give only scheme://host[:port]");
   }
+  if (auto problem = endpointProblem(c.endpoint)) section.fail("endpoint", "'" + written + "' " + *problem);
   c.linger = section.getDuration("linger");
   c.maxBatchRecords = static_cast<size_t>(section.getInt("max_batch_records"));
   c.maxBatchBytes = section.getSize("max_batch_bytes");
@@ -208,7 +276,10 @@ KinesisConfig kinesisConfigFrom(const config::Section& section, const config::En
   c.shardCapacityPercent = static_cast<int>(section.getInt("shard_capacity_percent"));
   c.shardRefreshInterval = section.getDuration("shard_refresh_interval");
   c.orderingPerKey = section.getString("ordering") == "per_key";
-  if (section.has("dead_letter_path")) c.deadLetterPath = section.getString("dead_letter_path");
+  if (section.has("dead_letter_path")) {
+    c.deadLetterPath = section.getString("dead_letter_path");
+    checkDeadLetterPath(section, c.deadLetterPath);
+  }
   c.deadLetterMaxSize = section.getSize("dead_letter_max_size");
   return c;
 }

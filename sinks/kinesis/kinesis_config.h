@@ -45,7 +45,8 @@ struct KinesisConfig {
 
 config::Schema kinesisSinkSchema();
 // Throws ConfigError for what the schema cannot check (stream vs stream_arn,
-// a missing region, a malformed endpoint). `env` supplies AWS_REGION.
+// a missing region, a malformed endpoint, a dead_letter_path whose directory
+// does not exist). `env` supplies AWS_REGION.
 KinesisConfig kinesisConfigFrom(const config::Section& section, const config::EnvLookup& env);
 
 // "https://kinesis.<region>.amazonaws.com", or ".amazonaws.com.cn" for cn- regions.

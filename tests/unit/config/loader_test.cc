@@ -620,6 +620,136 @@ TEST(LoaderErrorTest, AdminAndLogMustBeMaps) {
   EXPECT_EQ(errorOf(std::string(kMinimal) + "log: [debug]\n"), "k.yaml:9:6: log: expected a map, got a list");
 }
 
+// A catalog with one more input type, `sock`, whose inputs claim
+// "port <port>" on <host> ("*" for every address; port 0 claims nothing).
+constexpr Option kSockOptions[] = {
+    {.name = "host", .type = ValueType::kString, .defaultValue = "127.0.0.1"},
+    {.name = "port", .type = ValueType::kString, .required = true},
+};
+
+class ClaimingCatalog : public FakeCatalog {
+ public:
+  const Schema* inputSchema(std::string_view type) const override {
+    return type == "sock" ? &sock_ : FakeCatalog::inputSchema(type);
+  }
+  std::vector<InputClaim> inputClaims(std::string_view type, const Section& options) const override {
+    if (type != "sock" || options.getString("port") == "0") return {};
+    std::string host = options.getString("host");
+    return {InputClaim{"port " + options.getString("port"), host == "*" ? "" : host, "port"}};
+  }
+
+ private:
+  Schema sock_{kSockOptions};
+};
+
+std::string claimErrorOf(const std::string& yaml) {
+  static const ClaimingCatalog catalog;
+  try {
+    loadConfigString(yaml, "k.yaml", catalog, kNoEnv);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+TEST(LoaderErrorTest, TwoInputsClaimingOnePortInOnePipeline) {
+  EXPECT_EQ(claimErrorOf(R"(pipelines:
+  app:
+    inputs:
+      - {type: sock, port: "5514"}
+      - {type: sock, port: "5514"}
+    sink: {type: kinesis, stream: demo}
+)"),
+            "k.yaml:5:28: pipelines.app.inputs[1].port: port 5514 on 127.0.0.1 is already taken by "
+            "pipelines.app.inputs[0].port (line 4): two inputs cannot hold it at once");
+}
+
+TEST(LoaderErrorTest, TwoInputsClaimingOnePortAcrossPipelines) {
+  EXPECT_EQ(claimErrorOf(R"(pipelines:
+  a:
+    inputs: [{type: sock, port: "5514"}]
+    sink: {type: kinesis, stream: demo}
+  b:
+    inputs:
+      - type: file
+        paths: [/x]
+      - type: sock
+        port: "5514"
+    sink: {type: kinesis, stream: demo}
+)"),
+            "k.yaml:10:15: pipelines.b.inputs[1].port: port 5514 on 127.0.0.1 is already taken by "
+            "pipelines.a.inputs[0].port (line 3): two inputs cannot hold it at once");
+}
+
+TEST(LoaderErrorTest, AWildcardClaimConflictsWithEveryAddress) {
+  auto twoInputs = [](const std::string& first, const std::string& second) {
+    return "pipelines:\n  app:\n    inputs:\n      - {type: sock, " + first + "}\n      - {type: sock, " + second +
+           "}\n    sink: {type: kinesis, stream: demo}\n";
+  };
+  EXPECT_THAT(claimErrorOf(twoInputs("host: \"*\", port: \"80\"", "host: 10.0.0.1, port: \"80\"")),
+              HasSubstr("port 80 on 10.0.0.1 is already taken by pipelines.app.inputs[0].port"));
+  EXPECT_THAT(claimErrorOf(twoInputs("host: 10.0.0.1, port: \"80\"", "host: \"*\", port: \"80\"")),
+              HasSubstr("port 80 on every address is already taken by pipelines.app.inputs[0].port"));
+  // Different addresses, different ports, or ports the kernel picks: fine.
+  EXPECT_EQ(claimErrorOf(twoInputs("host: 10.0.0.1, port: \"80\"", "host: 10.0.0.2, port: \"80\"")), "<no error>");
+  EXPECT_EQ(claimErrorOf(twoInputs("port: \"80\"", "port: \"81\"")), "<no error>");
+  EXPECT_EQ(claimErrorOf(twoInputs("port: \"0\"", "port: \"0\"")), "<no error>");
+}
+
+TEST(LoaderErrorTest, AdminListenIsCheckedAtLoad) {
+  EXPECT_EQ(errorOf(std::string(kMinimal) + "admin:\n  listen: garbage\n"),
+            "k.yaml:10:11: admin.listen: 'garbage': missing port (expected host:port)");
+  EXPECT_EQ(errorOf(std::string(kMinimal) + "admin:\n  listen: 127.0.0.1:70000\n"),
+            "k.yaml:10:11: admin.listen: '127.0.0.1:70000': port '70000' is not a number from 0 to 65535");
+  EXPECT_THAT(errorOf(std::string(kMinimal) + "admin:\n  listen: \"::1:9464\"\n"), HasSubstr("must be in brackets"));
+  for (const char* good : {"\"\"", "127.0.0.1:0", "\"[::1]:9464\"", "localhost:9464", "0.0.0.0:65535"}) {
+    EXPECT_EQ(errorOf(std::string(kMinimal) + "admin:\n  listen: " + good + "\n"), "<no error>") << good;
+  }
+}
+
+TEST(LoaderErrorTest, EmptyDataDir) {
+  // It put the spool in /spool/<pipeline>.
+  EXPECT_EQ(errorOf(std::string(kMinimal) + "data_dir: \"\"\n"), "k.yaml:9:11: data_dir: must not be empty");
+  EXPECT_EQ(errorOf(std::string(kMinimal) + "data_dir: ${STATE:-}\n"), "k.yaml:9:11: data_dir: must not be empty");
+}
+
+TEST(LoaderErrorTest, NulInAPluginType) {
+  EXPECT_EQ(errorOf("pipelines:\n  app:\n    inputs: [{type: \"file\\0x\", paths: [/x]}]\n    sink: {type: kinesis}\n"),
+            "k.yaml:3:21: pipelines.app.inputs[0].type: contains a NUL character (\\0), which no value may hold");
+}
+
+TEST(LoaderErrorTest, DeepNestingSaysSo) {
+  // yaml-cpp's own message was "bad file".
+  std::string deep = std::string(kMinimal) + "extra: " + std::string(1000, '[') + std::string(1000, ']') + "\n";
+  std::string e = errorOf(deep);
+  EXPECT_THAT(e, ::testing::StartsWith("k.yaml:9:"));
+  EXPECT_THAT(e, HasSubstr("invalid YAML: lists and maps nest too deeply"));
+  std::string block = "pipelines:\n";
+  for (int i = 0; i < 1000; ++i) block += std::string(2 + 2 * i, ' ') + "k:\n";
+  EXPECT_THAT(errorOf(block), HasSubstr("invalid YAML: lists and maps nest too deeply"));
+}
+
+TEST(LoaderErrorTest, FilesAreReadUpToABound) {
+  // /dev/zero was read until memory ran out.
+  try {
+    loadConfigFile("/dev/zero", kCatalog, kNoEnv);
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), "/dev/zero: larger than 16 MiB: not a configuration file");
+  }
+  TempDir dir;
+  std::filesystem::path file = dir.path() / "big.yaml";
+  {
+    std::ofstream out(file);
+    out << kMinimal;
+    std::string comment = "#" + std::string(1022, 'x') + "\n";
+    while (static_cast<size_t>(out.tellp()) <= kMaxConfigFileSize) out << comment;
+  }
+  EXPECT_THROW(loadConfigFile(file.string(), kCatalog, kNoEnv), ConfigError);
+  std::filesystem::resize_file(file, kMaxConfigFileSize);
+  EXPECT_NO_THROW(loadConfigFile(file.string(), kCatalog, kNoEnv));
+}
+
 // --------------------------------------------------------- schema tables
 
 TEST(DaemonSchemaTest, TablesHaveTheDocumentedOptions) {

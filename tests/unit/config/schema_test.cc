@@ -86,10 +86,31 @@ TEST(ParseDurationTest, RejectsBadSyntax) {
 }
 
 TEST(ParseDurationTest, RejectsOverflow) {
-  EXPECT_EQ(parseDuration("9223372036854775807ms"), std::chrono::milliseconds(INT64_MAX));
+  EXPECT_EQ(parseDuration("9223372036854775807ms"), std::nullopt);
   EXPECT_EQ(parseDuration("9223372036854775808ms"), std::nullopt);
   EXPECT_EQ(parseDuration("999999999999999999999ms"), std::nullopt);
   EXPECT_EQ(parseDuration("106751991167301d"), std::nullopt);
+}
+
+// 106751991167d fits in int64 milliseconds but not in the nanoseconds of a
+// clock: the spool's fsync interval wrapped around to negative and fsynced
+// on every append. Every duration stays far enough below that a clock can
+// add it to its now.
+TEST(ParseDurationTest, RejectsWhatAClockCannotHold) {
+  EXPECT_EQ(parseDuration("106751991167d"), std::nullopt);
+  EXPECT_EQ(parseDuration("106752d"), std::nullopt);
+  EXPECT_EQ(parseDuration("36501d"), std::nullopt);
+  EXPECT_EQ(parseDuration("36500d"), std::chrono::milliseconds(kMaxDuration));
+  EXPECT_EQ(parseDuration("876000h"), std::chrono::milliseconds(kMaxDuration));
+  EXPECT_EQ(parseDuration(fmt::format("{}ms", kMaxDuration + 1)), std::nullopt);
+  auto longest = std::chrono::steady_clock::now() + *parseDuration("36500d");
+  EXPECT_GT(longest, std::chrono::steady_clock::now());
+}
+
+TEST(ParseDurationTest, TooLongHasItsOwnMessage) {
+  EXPECT_EQ(errorOf("stream: s\ntimeout: 106751991167d\n"),
+            "t.yaml:2:10: sink.timeout: duration '106751991167d' is too long: at most 36500d");
+  EXPECT_EQ(errorOf("stream: s\nlimit: 17179869184GiB\n"), "t.yaml:2:8: sink.limit: size '17179869184GiB' is too large");
 }
 
 TEST(ParseSizeTest, AcceptsEveryUnit) {
@@ -243,6 +264,81 @@ TEST(SubstituteEnvTest, MalformedReferencesAreErrors) {
   }
   EXPECT_EQ(substituteEnv("${X-d}", kNoEnv).error(),
             "invalid variable reference '${X-d}': use ${NAME} or ${NAME:-default} (write $$ for a literal $)");
+}
+
+std::string nestedDefaults(size_t levels, std::string_view innermost = "x") {
+  std::string text;
+  for (size_t i = 0; i < levels; ++i) text += "${A:-";
+  text += innermost;
+  text.append(levels, '}');
+  return text;
+}
+
+TEST(SubstituteEnvTest, NestsUpToTheLimit) {
+  EXPECT_EQ(substituteEnv(nestedDefaults(kMaxEnvNesting), kNoEnv), "x");
+  EXPECT_EQ(substituteEnv(nestedDefaults(kMaxEnvNesting), fakeEnv({{"A", "a"}})), "a");
+  // Plain braces inside a default do not count as references.
+  EXPECT_EQ(substituteEnv(nestedDefaults(kMaxEnvNesting, "{{{{{{{{{{{{{{{{{{x}}}}}}}}}}}}}}}}}}"), kNoEnv),
+            "{{{{{{{{{{{{{{{{{{x}}}}}}}}}}}}}}}}}}");
+  // Nor do escaped ones.
+  EXPECT_EQ(substituteEnv(nestedDefaults(kMaxEnvNesting, "$${B}"), kNoEnv), "${B}");
+}
+
+// 30,000 levels overflowed the stack (one recursion per level); 200,000 ran
+// out of memory (one copy of the rest per level).
+TEST(SubstituteEnvTest, RefusesDeeperNesting) {
+  for (size_t levels : {size_t{kMaxEnvNesting + 1}, size_t{30'000}, size_t{200'000}}) {
+    auto result = substituteEnv(nestedDefaults(levels), kNoEnv);
+    ASSERT_FALSE(result.has_value()) << levels;
+    EXPECT_THAT(result.error(), HasSubstr("more than 16 levels deep")) << levels;
+    // The message quotes the start only.
+    EXPECT_LT(result.error().size(), 200u) << levels;
+  }
+  // Also in a default that is not used: whether a file is valid does not
+  // depend on the environment.
+  EXPECT_FALSE(substituteEnv(nestedDefaults(kMaxEnvNesting + 1), fakeEnv({{"A", "a"}})).has_value());
+  // Siblings do not add up.
+  std::string siblings;
+  for (int i = 0; i < 1000; ++i) siblings += nestedDefaults(kMaxEnvNesting);
+  EXPECT_EQ(substituteEnv(siblings, kNoEnv), std::string(1000, 'x'));
+}
+
+TEST(SubstituteEnvTest, ErrorsQuoteLongTextShortened) {
+  std::string longName(100'000, 'N');
+  for (const std::string& bad : {"${" + longName, "${" + longName + "}", "${" + longName + "-x}"}) {
+    auto result = substituteEnv(bad, kNoEnv);
+    ASSERT_FALSE(result.has_value());
+    EXPECT_LT(result.error().size(), 300u);
+    EXPECT_THAT(result.error(), HasSubstr("NNN..."));
+  }
+}
+
+TEST(SectionTest, NulCharactersAreRefused) {
+  // YAML's "\0" escape; the value would be cut at it by every C API.
+  EXPECT_EQ(errorOf("stream: \"logs\\0x\"\n"),
+            "t.yaml:1:9: sink.stream: contains a NUL character (\\0), which no value may hold");
+  EXPECT_THAT(errorOf("stream: s\npaths: [\"/a\\0\"]\n"), HasSubstr("sink.paths[0]: contains a NUL"));
+  EXPECT_THAT(errorOf("stream: s\nlabels: {a: \"\\0\"}\n"), HasSubstr("sink.labels.a: contains a NUL"));
+  EXPECT_THAT(errorOf("stream: s\nlabels: {\"a\\0\": b}\n"), HasSubstr("sink.labels: contains a NUL"));
+}
+
+TEST(SectionTest, NonEmptyStringsRefuseEmpty) {
+  static constexpr Option kPathOptions[] = {
+      {.name = "dir", .type = ValueType::kString, .nonEmpty = true},
+      {.name = "note", .type = ValueType::kString},
+  };
+  auto errorIn = [](const std::string& yaml) -> std::string {
+    try {
+      Section::validate(YAML::Load(yaml), kPathOptions, "t.yaml", "spool", kNoEnv);
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "<no error>";
+  };
+  EXPECT_EQ(errorIn("dir: \"\"\n"), "t.yaml:1:6: spool.dir: must not be empty");
+  EXPECT_EQ(errorIn("dir: ${D:-}\n"), "t.yaml:1:6: spool.dir: must not be empty");
+  EXPECT_EQ(errorIn("dir: /d\nnote: \"\"\n"), "<no error>");
+  EXPECT_EQ(errorIn("note: x\n"), "<no error>");  // absent is not empty
 }
 
 TEST(SubstituteEnvTest, ProcessEnvironmentReadsTheRealEnvironment) {

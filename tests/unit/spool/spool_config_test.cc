@@ -58,14 +58,25 @@ TEST(SpoolConfig, EveryOptionMaps) {
 
 TEST(SpoolConfig, BadValuesNameTheOption) {
   EXPECT_EQ(errorOf("fsync: sometimes"),
-            "k.yaml:1:8: pipelines.app.spool.fsync: 'sometimes' is not `always`, `never` or a duration above zero "
-            "such as 1s");
+            "k.yaml:1:8: pipelines.app.spool.fsync: 'sometimes' is not `always`, `never` or a duration from 1ms to "
+            "36500d such as 1s");
   EXPECT_THAT(errorOf("fsync: 0s"), HasSubstr("pipelines.app.spool.fsync"));
   EXPECT_THAT(errorOf("{max_size: 4MiB, segment_size: 4MiB}"),
               HasSubstr("pipelines.app.spool.max_size: must be at least twice segment_size (4MiB)"));
   EXPECT_THAT(errorOf("when_full: wait"), HasSubstr("pipelines.app.spool.when_full"));
   EXPECT_THAT(errorOf("mode: tape"), HasSubstr("pipelines.app.spool.mode"));
-  EXPECT_THAT(errorOf("dir: \"\""), HasSubstr("pipelines.app.spool.dir: the spool directory is empty"));
+  EXPECT_THAT(errorOf("dir: \"\""), HasSubstr("pipelines.app.spool.dir"));
+}
+
+// 106751991167d fits in milliseconds but not in a clock's nanoseconds: it
+// wrapped around to negative, so the spool fsynced on every append.
+TEST(SpoolConfig, FsyncIntervalThatOverflowsAClockIsRefused) {
+  EXPECT_THAT(errorOf("fsync: 106751991167d"),
+              HasSubstr("pipelines.app.spool.fsync: '106751991167d' is not `always`, `never` or a duration"));
+  EXPECT_THAT(errorOf("fsync: 36501d"), HasSubstr("pipelines.app.spool.fsync"));
+  SpoolConfig c = configOf("fsync: 36500d");
+  EXPECT_EQ(c.options.fsync, FsyncPolicy::kInterval);
+  EXPECT_EQ(c.options.fsyncInterval, std::chrono::milliseconds(config::kMaxDuration));
 }
 
 }  // namespace

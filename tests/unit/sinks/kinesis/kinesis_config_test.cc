@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <stdlib.h>
+
+#include <filesystem>
 #include <map>
 #include <string>
 
@@ -170,6 +173,50 @@ TEST(KinesisConfig, EndpointWithoutHostRejected) {
   // "http://" (or "https:///") names no host.
   EXPECT_THAT(errorOf("stream: s\nregion: us-east-1\nendpoint: http://\n"), HasSubstr("pipelines.app.sink.endpoint"));
   EXPECT_THAT(errorOf("stream: s\nregion: us-east-1\nendpoint: https:///\n"), HasSubstr("pipelines.app.sink.endpoint"));
+}
+
+// These passed --check-config and failed only when the sink sent its first
+// request. libcurl's parser decides, as it is what connects.
+TEST(KinesisConfig, EndpointsLibcurlCannotUseRejected) {
+  auto endpointError = [](const std::string& endpoint) {
+    return errorOf("stream: s\nregion: us-east-1\nendpoint: \"" + endpoint + "\"\n");
+  };
+  EXPECT_THAT(endpointError("http://x:abc"), HasSubstr("kinship.yaml:3:11: pipelines.app.sink.endpoint: 'http://x:abc'"));
+  for (const char* bad : {"http://x:abc", "http://x:99999", "http://x:65536", "http://a b", "http://x:0",
+                          "http://x:-1", "http://user@x", "http://user:pw@x:80", "http://x?a=b", "http://x#f",
+                          "https://[::1", "http://x:80:81", "http://x y:80"}) {
+    EXPECT_THAT(endpointError(bad), HasSubstr("pipelines.app.sink.endpoint: '" + std::string(bad) + "'")) << bad;
+  }
+  EXPECT_THAT(endpointError("http://x:99999"), HasSubstr("65535"));
+  for (const char* good : {"http://127.0.0.1:4567", "https://kinesis.eu-west-1.amazonaws.com", "http://[::1]:4567",
+                           "http://localhost:65535", "http://localhost:1", "https://vpce-1.kinesis.example.com:443"}) {
+    EXPECT_EQ(configOf(std::string("stream: s\nregion: us-east-1\nendpoint: \"") + good + "\"\n").endpoint, good)
+        << good;
+  }
+}
+
+TEST(KinesisConfig, DeadLetterPathMustBeAFileInAnExistingDirectory) {
+  char pattern[] = "/tmp/kinship-kinesis-config-XXXXXX";
+  ASSERT_NE(::mkdtemp(pattern), nullptr);
+  std::string dir = pattern;
+  auto withPath = [](const std::string& path) { return "stream: s\nregion: us-east-1\ndead_letter_path: \"" + path + "\"\n"; };
+
+  // The run failed to open it when the sink started; --check-config said OK.
+  EXPECT_THAT(errorOf(withPath(dir + "/missing/dead.jsonl")),
+              HasSubstr("kinship.yaml:3:19: pipelines.app.sink.dead_letter_path: the directory '" + dir +
+                        "/missing' does not exist"));
+  EXPECT_THAT(errorOf(withPath(dir)), HasSubstr("is a directory"));
+  EXPECT_THAT(errorOf(withPath(dir + "/")), HasSubstr("is a directory"));
+  EXPECT_THAT(errorOf(withPath("")), HasSubstr("pipelines.app.sink.dead_letter_path: must not be empty"));
+  EXPECT_EQ(configOf(withPath(dir + "/dead.jsonl")).deadLetterPath, dir + "/dead.jsonl");
+  // Not created at config time: only the sink writes it.
+  EXPECT_FALSE(std::filesystem::exists(dir + "/dead.jsonl"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(KinesisConfig, EmptyCaFileRejected) {
+  EXPECT_THAT(errorOf("stream: s\nregion: us-east-1\nca_file: \"\"\n"),
+              HasSubstr("pipelines.app.sink.ca_file: must not be empty"));
 }
 
 TEST(KinesisConfig, BackoffMaxBelowMinRejected) {
