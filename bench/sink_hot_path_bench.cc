@@ -18,7 +18,7 @@
 #include "sinks/kinesis/hash_key.h"
 #include "sinks/kinesis/put_records_encoder.h"
 #include "sinks/kinesis/put_records_response.h"
-#include "sinks/kinesis/sigv4.h"
+#include "aws/sigv4.h"
 
 namespace {
 
@@ -121,11 +121,11 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < kRecords; ++i) encoder.add(request.data[i], request.keys[i]);
     const std::string body(encoder.finish());
     std::printf("%s: body %zu bytes for %zu bytes of data and keys\n", name, body.size(), request.bytes);
-    SigV4Signer signer("us-east-1", "kinesis");
-    Credentials credentials{"AKIDEXAMPLE", "secret", ""};
+    kinship::aws::SigV4Signer signer("us-east-1", "kinesis");
+    kinship::aws::Credentials credentials{"AKIDEXAMPLE", "secret", ""};
     start = Clock::now();
     for (size_t n = 0; n < requests; ++n) {
-      SigningRequest signing{.method = "POST", .path = "/", .query = "",
+      kinship::aws::SigningRequest signing{.method = "POST", .path = "/", .query = "",
                              .headers = {{"Host", "kinesis.us-east-1.amazonaws.com"},
                                          {"Content-Type", std::string(contentTypeOf(protocol))},
                                          {"X-Amz-Target", "Kinesis_20131202.PutRecords"}},

@@ -14,7 +14,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   g++ cmake make pkg-config git ca-certificates
   libasio-dev libyaml-cpp-dev libcurl4-openssl-dev libssl-dev prometheus-cpp-dev
-  libgtest-dev libgmock-dev googletest libsimdjson-dev libre2-dev libsystemd-dev libfmt-dev libisal-dev libcbor-dev
+  libgtest-dev libgmock-dev googletest libsimdjson-dev libre2-dev libsystemd-dev libfmt-dev libisal-dev libcbor-dev libpugixml-dev
   curl
   # scripts/fuzz.sh: clang 14 and its libFuzzer and sanitizer runtimes
   # (libclang-rt-14-dev is only a recommendation of clang-14).

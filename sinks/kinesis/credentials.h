@@ -9,16 +9,13 @@
 #include <string>
 #include <string_view>
 
+#include "aws/credentials.h"
 #include "common/status.h"
 #include "config/schema.h"
 
 namespace kinship::kinesis {
 
-struct Credentials {
-  std::string accessKeyId;
-  std::string secretAccessKey;
-  std::string sessionToken;  // empty for long-term keys
-};
+using aws::Credentials;
 
 // The environment lookup shared with the config loader (injectable in tests).
 using config::EnvLookup;

@@ -167,8 +167,8 @@ Status KinesisSink::start() {
     if (!file) return file.error();
     deadLetterFile_ = std::move(*file);
   }
-  transport_ = std::make_unique<HttpTransport>(
-      HttpOptions{config_.connectTimeout, config_.requestTimeout, config_.caFile});
+  transport_ = std::make_unique<aws::HttpTransport>(
+      aws::HttpOptions{config_.connectTimeout, config_.requestTimeout, config_.caFile});
   thread_ = std::thread([this] {
     setCurrentThreadName("sink-kinesis");
     run();
@@ -364,7 +364,7 @@ void KinesisSink::run() {
                              std::chrono::milliseconds(0), std::chrono::milliseconds(kMaxPollWait));
       completed_.clear();
       transport_->poll(wait, completed_);
-      for (HttpRequest* done : completed_) {
+      for (aws::HttpRequest* done : completed_) {
         for (auto& slot : slots_) {
           if (&slot->http == done) complete(*slot);
         }
@@ -612,7 +612,7 @@ void KinesisSink::sign(Slot& slot, std::string_view target, WireProtocol protoco
     complete(slot);
     return;
   }
-  SigningRequest signing{.method = "POST", .path = "/", .query = "", .headers = slot.http.headers,
+  aws::SigningRequest signing{.method = "POST", .path = "/", .query = "", .headers = slot.http.headers,
                          .payload = slot.http.body};
   for (auto& h : signer_.sign(signing, *credentials, context_.clock.wallNow())) slot.http.headers.push_back(std::move(h));
   slot.inFlight = true;
@@ -662,7 +662,7 @@ void KinesisSink::requeue(Slot& slot) {
 void KinesisSink::completePutRecords(Slot& slot) {
   const auto now = context_.clock.now();
   requestSeconds_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - slot.http.startedAt).count());
-  HttpRequest& http = slot.http;
+  aws::HttpRequest& http = slot.http;
   if (!http.transportStatus) {
     requeue(slot);
     if (http.curlCode == -1) {
@@ -741,7 +741,7 @@ void KinesisSink::completePutRecords(Slot& slot) {
 
 void KinesisSink::completeListShards(Slot& slot) {
   const auto now = context_.clock.now();
-  HttpRequest& http = slot.http;
+  aws::HttpRequest& http = slot.http;
   std::string problem;
   std::string type;
   if (!http.transportStatus) {

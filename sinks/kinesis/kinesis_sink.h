@@ -29,6 +29,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "aws/http_transport.h"
+#include "aws/sigv4.h"
 #include "common/ring_queue.h"
 #include "pipeline/batch_queue.h"
 #include "sinks/kinesis/backoff.h"
@@ -36,13 +38,11 @@
 #include "sinks/kinesis/dead_letter_file.h"
 #include "sinks/kinesis/kinesis_errors.h"
 #include "sinks/kinesis/hash_key.h"
-#include "sinks/kinesis/http_transport.h"
 #include "sinks/kinesis/kinesis_config.h"
 #include "sinks/kinesis/put_records_encoder.h"
 #include "sinks/kinesis/put_records_response.h"
 #include "sinks/kinesis/shard_map.h"
 #include "sinks/kinesis/shard_pacer.h"
-#include "sinks/kinesis/sigv4.h"
 #include "sinks/sink.h"
 
 namespace prometheus {
@@ -88,7 +88,7 @@ class KinesisSink final : public sinks::Sink {
     prometheus::Counter* throttled = nullptr;
   };
   struct Slot {
-    HttpRequest http;
+    aws::HttpRequest http;
     PutRecordsEncoder encoder;
     std::vector<std::pair<Pending, uint32_t>> records;  // with their shard line
     bool listShards = false;
@@ -144,13 +144,13 @@ class KinesisSink final : public sinks::Sink {
   std::string host_;
   std::string streamField_;
   std::string streamValue_;
-  SigV4Signer signer_;
+  aws::SigV4Signer signer_;
   PutRecordsResponse response_;
-  std::unique_ptr<HttpTransport> transport_;
+  std::unique_ptr<aws::HttpTransport> transport_;
   std::vector<std::unique_ptr<Slot>> slots_;  // PutRecords requests
   std::vector<Slot*> freeSlots_;
   std::unique_ptr<Slot> listSlot_;  // ListShards, one page at a time
-  std::vector<HttpRequest*> completed_;
+  std::vector<aws::HttpRequest*> completed_;
 
   PartitionKeyHasher hasher_;
   ShardMap shardMap_;

@@ -1,4 +1,4 @@
-#include "sinks/kinesis/sigv4.h"
+#include "aws/sigv4.h"
 
 #include <gtest/gtest.h>
 
@@ -16,7 +16,7 @@
 //   awslabs/aws-c-auth: tests/aws-signing-test-suite/v4/<case>/header-signed-request.txt
 // Each case asserts the published .creq, .sts and .authz exactly.
 
-namespace kinship::kinesis {
+namespace kinship::aws {
 namespace {
 
 using namespace std::chrono_literals;
@@ -441,4 +441,4 @@ TEST(UriEncode, KeepsUnreservedAndEncodesTheRest) {
 }
 
 }  // namespace
-}  // namespace kinship::kinesis
+}  // namespace kinship::aws

@@ -13,21 +13,20 @@
 #include <utility>
 #include <vector>
 
+#include "aws/http_headers.h"
 #include "common/status.h"
 
 typedef void CURL;
 typedef void CURLM;
 struct curl_slist;
 
-namespace kinship::kinesis {
+namespace kinship::aws {
 
 struct HttpOptions {
   std::chrono::milliseconds connectTimeout{5000};
   std::chrono::milliseconds requestTimeout{30000};
   std::string caFile;
 };
-
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 class HttpRequest {
  public:
@@ -78,4 +77,4 @@ class HttpTransport {
   size_t inFlight_ = 0;
 };
 
-}  // namespace kinship::kinesis
+}  // namespace kinship::aws

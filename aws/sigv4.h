@@ -1,6 +1,6 @@
 #pragma once
 // SigV4Signer: AWS Signature Version 4 for one region and service, used to
-// authorize every HTTP request the Kinesis sink sends. Immutable after
+// authorize every request to AWS (Kinesis, STS). Immutable after
 // construction, so a signer may be shared between threads; each call is
 // independent and allocates only its own result.
 //
@@ -17,11 +17,10 @@
 #include <utility>
 #include <vector>
 
-#include "sinks/kinesis/credentials.h"
+#include "aws/credentials.h"
+#include "aws/http_headers.h"
 
-namespace kinship::kinesis {
-
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
+namespace kinship::aws {
 
 struct SigningRequest {
   std::string_view method;  // "POST"
@@ -82,4 +81,4 @@ std::string formatAmzDate(std::chrono::system_clock::time_point when);
 // (uppercase hex); '/' is kept only when `keepSlash`.
 std::string uriEncode(std::string_view text, bool keepSlash);
 
-}  // namespace kinship::kinesis
+}  // namespace kinship::aws

@@ -1,10 +1,10 @@
-#include "sinks/kinesis/http_transport.h"
+#include "aws/http_transport.h"
 
 #include <curl/curl.h>
 
 #include <cstdlib>
 
-namespace kinship::kinesis {
+namespace kinship::aws {
 
 namespace {
 
@@ -105,4 +105,4 @@ void HttpTransport::cancel(HttpRequest& request) {
 
 void HttpTransport::wakeup() { curl_multi_wakeup(multi_); }
 
-}  // namespace kinship::kinesis
+}  // namespace kinship::aws

@@ -1,4 +1,4 @@
-#include "sinks/kinesis/sigv4.h"
+#include "aws/sigv4.h"
 
 #include <fmt/format.h>
 #include <openssl/crypto.h>
@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-namespace kinship::kinesis {
+namespace kinship::aws {
 namespace {
 
 constexpr std::string_view kTerminator = "aws4_request";
@@ -335,4 +335,4 @@ std::string uriEncode(std::string_view text, bool keepSlash) {
   return out;
 }
 
-}  // namespace kinship::kinesis
+}  // namespace kinship::aws
