@@ -6,6 +6,7 @@
 #include <memory>
 #include <utility>
 
+#include "aws/credentials_json.h"
 #include "aws/http_fetch.h"
 #include "aws/sigv4.h"
 
@@ -72,53 +73,11 @@ std::optional<std::string> stsError(const pugi::xml_document& doc) {
   return out;
 }
 
-size_t digits(std::string_view text, size_t pos, size_t count, int& out) {
-  if (pos + count > text.size()) return std::string_view::npos;
-  out = 0;
-  for (size_t i = pos; i < pos + count; ++i) {
-    if (text[i] < '0' || text[i] > '9') return std::string_view::npos;
-    out = out * 10 + (text[i] - '0');
-  }
-  return pos + count;
-}
-
 }  // namespace
 
 std::string defaultRoleSessionName() {
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
   return "kinship-" + std::to_string(now.count());
-}
-
-Result<std::chrono::system_clock::time_point> parseIso8601Utc(std::string_view text) {
-  auto invalid = [] { return fail(Status::invalidArgument("not an ISO 8601 UTC time (YYYY-MM-DDThh:mm:ssZ)")); };
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  size_t pos = digits(text, 0, 4, year);
-  if (pos == std::string_view::npos || pos >= text.size() || text[pos] != '-') return invalid();
-  pos = digits(text, pos + 1, 2, month);
-  if (pos == std::string_view::npos || pos >= text.size() || text[pos] != '-') return invalid();
-  pos = digits(text, pos + 1, 2, day);
-  if (pos == std::string_view::npos || pos >= text.size() || text[pos] != 'T') return invalid();
-  pos = digits(text, pos + 1, 2, hour);
-  if (pos == std::string_view::npos || pos >= text.size() || text[pos] != ':') return invalid();
-  pos = digits(text, pos + 1, 2, minute);
-  if (pos == std::string_view::npos || pos >= text.size() || text[pos] != ':') return invalid();
-  pos = digits(text, pos + 1, 2, second);
-  if (pos == std::string_view::npos) return invalid();
-  if (pos < text.size() && text[pos] == '.') {
-    const size_t first = ++pos;
-    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
-    if (pos == first || pos - first > 9) return invalid();
-  }
-  const std::string_view zone = text.substr(pos);
-  if (zone != "Z" && zone != "+00:00") return invalid();
-
-  const std::chrono::year_month_day date{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month)},
-                                         std::chrono::day{static_cast<unsigned>(day)}};
-  // A leap second (:60) is not something STS sends; refusing it keeps the
-  // arithmetic plain.
-  if (!date.ok() || hour > 23 || minute > 59 || second > 59) return invalid();
-  return std::chrono::sys_days{date} + std::chrono::hours{hour} + std::chrono::minutes{minute} +
-         std::chrono::seconds{second};
 }
 
 StsClient::StsClient(StsOptions options, const EnvLookup& env) : options_(std::move(options)) {

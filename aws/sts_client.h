@@ -73,9 +73,4 @@ class StsClient {
 // the SDKs do (they use their own name and a timestamp).
 std::string defaultRoleSessionName();
 
-// "2026-12-07T03:00:00Z", with or without fractional seconds (dropped: an
-// expiration read a fraction early is harmless); also "+00:00" for "Z".
-// Anything else, including other offsets and impossible dates, is an error.
-Result<std::chrono::system_clock::time_point> parseIso8601Utc(std::string_view text);
-
 }  // namespace kinship::aws
