@@ -4,6 +4,7 @@
 
 #include "common/expected.h"
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace kinship {
@@ -25,6 +26,8 @@ class Status {
   explicit operator bool() const { return isOk(); }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
+  // The same code, its message after `prefix` ("reading x: " + message).
+  Status prefixed(std::string_view prefix) const { return Status(code_, std::string(prefix) + message_); }
 
  private:
   Status(Code code, std::string msg) : code_(code), message_(std::move(msg)) {}

@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/env_lookup.h"
 #include "common/expected.h"
 
 namespace YAML {
@@ -99,7 +100,7 @@ inline constexpr int kMaxEnvNesting = 16;
 
 // Looks an environment variable up; injectable so tests need not touch the
 // process environment.
-using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
+using kinship::EnvLookup;
 EnvLookup processEnvironment();
 
 // A YAML map checked against a schema. Cheap to copy. Getters take the name

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "aws/default_credentials.h"
 #include "daemon/plugin_registry.h"
 #include "inputs/file/file_input.h"
 #include "inputs/file/file_input_config.h"
@@ -9,7 +10,6 @@
 #include "inputs/udp/udp_input_config.h"
 #include "inputs/unix/unix_input.h"
 #include "inputs/unix/unix_input_config.h"
-#include "sinks/kinesis/credentials.h"
 #include "sinks/kinesis/kinesis_config.h"
 #include "sinks/kinesis/kinesis_sink.h"
 #include "sinks/discard/discard_sink.h"
@@ -54,12 +54,9 @@ void registerKinesisSink(PluginRegistry& registry) {
       "kinesis", kinesis::kinesisSinkSchema(),
       [](const config::Section& section, const sinks::SinkContext& context, const config::EnvLookup& env) {
         auto config = kinesis::kinesisConfigFrom(section, env);
-        if (auto credentials = kinesis::credentialsFromEnvironment(env); !credentials) {
-          throw config::ConfigError(section.location(), section.path(),
-                                    "no AWS credentials: " + credentials.error().message());
-        }
-        return std::make_unique<kinesis::KinesisSink>(
-            context, std::move(config), std::make_unique<kinesis::EnvironmentCredentialsProvider>(env));
+        auto credentials = aws::makeCredentialsProvider(
+            config.credentials, env, {context.metrics, context.pipelineName, context.clock});
+        return std::make_unique<kinesis::KinesisSink>(context, std::move(config), std::move(credentials));
       });
 }
 

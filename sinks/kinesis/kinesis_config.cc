@@ -90,6 +90,31 @@ const Option kKinesisOptions[] = {
      .nonEmpty = true,
      .help = "PEM bundle of certificate authorities for HTTPS endpoints. Default: the system's store. "
              "HTTPS_PROXY and NO_PROXY are honoured."},
+    {.name = "profile",
+     .type = ValueType::kString,
+     .nonEmpty = true,
+     .help = "Profile of the AWS shared config and credentials files (~/.aws/config, ~/.aws/credentials) to take "
+             "credentials and the region from. Default: AWS_PROFILE, else `default`. Credentials come from the "
+             "first source that is set up, in the AWS SDKs' order: environment, web identity (IRSA), this "
+             "profile, container (ECS, EKS Pod Identity), EC2 instance metadata."},
+    {.name = "role_arn",
+     .type = ValueType::kString,
+     .nonEmpty = true,
+     .help = "IAM role to assume (STS AssumeRole) with the credentials found above, e.g. for a stream in "
+             "another account."},
+    {.name = "external_id",
+     .type = ValueType::kString,
+     .nonEmpty = true,
+     .help = "External ID to pass when assuming `role_arn`, if the role's trust policy asks for one."},
+    {.name = "role_session_name",
+     .type = ValueType::kString,
+     .nonEmpty = true,
+     .help = "Session name when assuming `role_arn` (shown in CloudTrail). Default: kinship-<unix time>."},
+    {.name = "sts_endpoint",
+     .type = ValueType::kString,
+     .nonEmpty = true,
+     .help = "URL of STS for assuming roles. Default: AWS_ENDPOINT_URL_STS, else "
+             "https://sts.<region>.amazonaws.com."},
     {.name = "max_in_flight",
      .type = ValueType::kInt,
      .defaultValue = "4",
@@ -281,6 +306,27 @@ KinesisConfig kinesisConfigFrom(const config::Section& section, const config::En
     checkDeadLetterPath(section, c.deadLetterPath);
   }
   c.deadLetterMaxSize = section.getSize("dead_letter_max_size");
+  if (section.has("profile")) c.credentials.profile = section.getString("profile");
+  if (section.has("role_arn")) {
+    c.credentials.roleArn = section.getString("role_arn");
+    if (!c.credentials.roleArn.starts_with("arn:")) {
+      section.fail("role_arn", "'" + c.credentials.roleArn + "' is not an ARN (arn:aws:iam::ACCOUNT:role/NAME)");
+    }
+  }
+  for (const char* withRole : {"external_id", "role_session_name"}) {
+    if (section.has(withRole) && c.credentials.roleArn.empty()) {
+      section.fail(withRole, "is only used with role_arn, which is not set");
+    }
+  }
+  if (section.has("external_id")) c.credentials.externalId = section.getString("external_id");
+  if (section.has("role_session_name")) c.credentials.roleSessionName = section.getString("role_session_name");
+  if (section.has("sts_endpoint")) {
+    c.credentials.stsEndpoint = section.getString("sts_endpoint");
+    if (auto problem = endpointProblem(c.credentials.stsEndpoint)) {
+      section.fail("sts_endpoint", "'" + c.credentials.stsEndpoint + "' " + *problem);
+    }
+  }
+  c.credentials.region = c.region;
   return c;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "aws/default_credentials.h"
 #include "config/schema.h"
 #include "sinks/kinesis/wire_protocol.h"
 
@@ -29,6 +30,8 @@ struct KinesisConfig {
   std::chrono::milliseconds retryBackoffMin{100};
   std::chrono::milliseconds retryBackoffMax{10000};
   std::string caFile;
+  // Where the credentials come from (profile, role_arn, ...).
+  aws::CredentialsOptions credentials;
   WireProtocol protocol = WireProtocol::kCbor;  // of PutRecords; ListShards is always JSON
   size_t maxInFlight = 4;
   bool pacing = true;

@@ -97,12 +97,13 @@ constexpr Rule kRules[] = {
     onType("InternalServerError", kRetry),
     onType("ServiceUnavailable", kRetry),
     onType("ServiceUnavailableException", kRetry),
-    // Credentials and signing: expired session token, unknown or disabled
-    // key, wrong secret, missing or partial Authorization header. A
-    // refreshed credential source fixes some of these; the pause's probe
-    // picks that up.
-    onType("ExpiredTokenException", kPause),
-    onType("ExpiredToken", kPause),
+    // Credentials and signing. An expired session token asks the
+    // credentials provider for new ones at once; an unknown or disabled
+    // key, a wrong secret or a missing or partial Authorization header
+    // needs the operator (a refreshed source fixes some: the pause's probe
+    // picks that up).
+    onType("ExpiredTokenException", kRefreshCredentials),
+    onType("ExpiredToken", kRefreshCredentials),
     onType("UnrecognizedClientException", kPause),
     onType("InvalidSignatureException", kPause),
     onType("IncompleteSignature", kPause),
@@ -162,6 +163,7 @@ std::string_view errorActionName(ErrorAction action) {
     case kBisect: return "bisect";
     case kTooLarge: return "too_large";
     case kPause: return "pause";
+    case kRefreshCredentials: return "refresh_credentials";
     case kRefreshShards: return "refresh_shards";
   }
   return "unknown";

@@ -31,6 +31,10 @@ enum class ErrorAction : uint8_t {
   // credentials, TLS trust, an unknown 4xx): pause the sink, keep the data,
   // probe periodically, report not ready until a probe succeeds.
   kPause,
+  // The endpoint says the credentials expired (ExpiredToken) before we
+  // knew: fetch new ones at once and retry the same records after their
+  // backoff. Not a pause: a refresh usually fixes it.
+  kRefreshCredentials,
   // Reserved: refresh the shard map. The table never returns it, because no
   // PutRecords error says "your shard map is stale": Kinesis routes each
   // record by hash key itself, and a ResourceNotFoundException names the

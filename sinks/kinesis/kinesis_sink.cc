@@ -29,7 +29,7 @@ enum class SinkState { kOk = 0, kRetrying = 1, kPaused = 2 };
 }  // namespace
 
 KinesisSink::KinesisSink(const sinks::SinkContext& context, KinesisConfig config,
-                         std::unique_ptr<CredentialsProvider> credentials)
+                         std::unique_ptr<aws::CredentialsProvider> credentials)
     : context_(context),
       config_(std::move(config)),
       credentials_(std::move(credentials)),
@@ -603,12 +603,14 @@ void KinesisSink::sign(Slot& slot, std::string_view target, WireProtocol protoco
   slot.http.headers = {{"Host", host_}, {"Content-Type", std::string(contentTypeOf(protocol))},
                        {"X-Amz-Target", std::string(target)}};
   auto credentials = credentials_->current();
+  slot.signError = Status::ok();
   if (!credentials) {
     // Nothing was sent: answer the request ourselves as failed.
     slot.inFlight = true;
+    slot.signError = credentials.error();
     slot.http.transportStatus = Status::unavailable(credentials.error().message());
     slot.http.httpStatus = 0;
-    slot.http.curlCode = -1;
+    slot.http.curlCode = 0;
     complete(slot);
     return;
   }
@@ -665,8 +667,8 @@ void KinesisSink::completePutRecords(Slot& slot) {
   aws::HttpRequest& http = slot.http;
   if (!http.transportStatus) {
     requeue(slot);
-    if (http.curlCode == -1) {
-      onRequestFailed({ErrorAction::kPause, "credentials"}, http.transportStatus.message());
+    if (!slot.signError) {
+      onRequestFailed({ErrorAction::kPause, "credentials"}, slot.signError.message());
     } else {
       onRequestFailed(classifyRequestError(0, "", transportFailureFromCurl(http.curlCode)),
                       http.transportStatus.message());
@@ -684,6 +686,7 @@ void KinesisSink::completePutRecords(Slot& slot) {
     // A request-level throttle names no shard: the records back off, the
     // shard rates stay (per-record answers drive them).
     requeue(slot);
+    if (error.action == ErrorAction::kRefreshCredentials) credentials_->refreshSoon();
     onRequestFailed(error, detail);
     return;
   }
@@ -839,7 +842,12 @@ void KinesisSink::onRequestFailed(const ErrorClass& error, const std::string& de
                : globalWait  ? fmt::format("all sending waits {} ms", delay.count())
                              : std::string("each record is retried after its own backoff"));
   }
-  if (needsOperator) notReadyReason_ = "kinesis sink of pipeline " + context_.pipelineName + ": " + error.label;
+  if (needsOperator) {
+    notReadyReason_ = "kinesis sink of pipeline " + context_.pipelineName + ": " + error.label;
+    // Our own message, naming the credentials provider and its error (never
+    // a secret); other details quote the endpoint's answer and stay in the log.
+    if (error.label == "credentials") notReadyReason_ += ": " + detail;
+  }
 }
 
 void KinesisSink::onRequestSucceeded() {

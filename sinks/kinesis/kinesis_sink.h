@@ -29,12 +29,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "aws/credentials_provider.h"
 #include "aws/http_transport.h"
 #include "aws/sigv4.h"
 #include "common/ring_queue.h"
 #include "pipeline/batch_queue.h"
 #include "sinks/kinesis/backoff.h"
-#include "sinks/kinesis/credentials.h"
 #include "sinks/kinesis/dead_letter_file.h"
 #include "sinks/kinesis/kinesis_errors.h"
 #include "sinks/kinesis/hash_key.h"
@@ -58,7 +58,7 @@ namespace kinship::kinesis {
 class KinesisSink final : public sinks::Sink {
  public:
   KinesisSink(const sinks::SinkContext& context, KinesisConfig config,
-              std::unique_ptr<CredentialsProvider> credentials);
+              std::unique_ptr<aws::CredentialsProvider> credentials);
   // Opens the dead-letter file, if configured; fails when it cannot.
   ~KinesisSink() override;
 
@@ -93,6 +93,9 @@ class KinesisSink final : public sinks::Sink {
     std::vector<std::pair<Pending, uint32_t>> records;  // with their shard line
     bool listShards = false;
     bool inFlight = false;
+    // Why the request could not be signed (no usable credentials); it was
+    // then never sent.
+    Status signError;
     uint64_t mapGeneration = 0;
     std::string listShardsBody;
     Slot(std::string_view streamField, std::string_view streamValue, WireProtocol protocol)
@@ -139,7 +142,7 @@ class KinesisSink final : public sinks::Sink {
 
   sinks::SinkContext context_;
   KinesisConfig config_;
-  std::unique_ptr<CredentialsProvider> credentials_;
+  std::unique_ptr<aws::CredentialsProvider> credentials_;
   std::string url_;
   std::string host_;
   std::string streamField_;

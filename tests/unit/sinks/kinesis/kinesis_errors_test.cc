@@ -64,8 +64,8 @@ constexpr Case kCases[] = {
     {"ServiceUnavailable", 503, "ServiceUnavailable", TF::kNone, kRetry, "ServiceUnavailable"},
     {"ServiceUnavailableException", 503, "ServiceUnavailableException", TF::kNone, kRetry,
      "ServiceUnavailableException"},
-    {"ExpiredTokenException", 400, "ExpiredTokenException", TF::kNone, kPause, "ExpiredTokenException"},
-    {"ExpiredToken", 400, "ExpiredToken", TF::kNone, kPause, "ExpiredToken"},
+    {"ExpiredTokenException", 400, "ExpiredTokenException", TF::kNone, kRefreshCredentials, "ExpiredTokenException"},
+    {"ExpiredToken", 400, "ExpiredToken", TF::kNone, kRefreshCredentials, "ExpiredToken"},
     {"UnrecognizedClient", 400, "UnrecognizedClientException", TF::kNone, kPause, "UnrecognizedClientException"},
     {"InvalidSignature", 400, "InvalidSignatureException", TF::kNone, kPause, "InvalidSignatureException"},
     {"IncompleteSignature", 400, "IncompleteSignature", TF::kNone, kPause, "IncompleteSignature"},
@@ -218,6 +218,7 @@ TEST(ErrorNames, ForLogs) {
   EXPECT_EQ(errorActionName(kTooLarge), "too_large");
   EXPECT_EQ(errorActionName(kPause), "pause");
   EXPECT_EQ(errorActionName(kRefreshShards), "refresh_shards");
+  EXPECT_EQ(errorActionName(kRefreshCredentials), "refresh_credentials");
   EXPECT_EQ(transportFailureName(TF::kNone), "none");
 }
 
