@@ -29,8 +29,10 @@ class PutRecordsResponse {
   // many bytes (cut at a UTF-8 boundary): far more than Kinesis sends, and
   // all that a hostile answer can make us keep.
   static constexpr size_t kMaxKeptText = 1024;
-  // No answer to a request of n records is longer than this: a record's
-  // result is about 100 bytes (200 with an error message).
+  // A longer answer to n records is refused: a record's result is about
+  // 100 bytes (200 with an error message), and the margin leaves room for
+  // whitespace and fields Kinesis may add. It bounds simdjson's buffers,
+  // which grow with the body and are kept for the next answer.
   static constexpr size_t maxAnswerBytes(size_t records) { return 64 * 1024 + 4 * 1024 * records; }
 
   // Reads a JSON or a CBOR answer (told apart by the first byte: a CBOR map

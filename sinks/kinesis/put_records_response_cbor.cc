@@ -43,11 +43,13 @@ bool isValueOf(const Frame* parent, uint8_t role, uint8_t key) {
 // Reads one CBOR item (what follows it is ignored) and tells a reader about
 // each part with the container it stands in. Containers nest at most
 // kMaxDepth deep; a text in chunks is gathered up to kMaxKeptText bytes.
+// `Reader` derives from CborWalker<Reader> and defines the hooks below
+// (static dispatch: with a virtual call per item, reading an answer of 500
+// records, half of them failed, took 24 us instead of 20).
+template <typename Reader>
 class CborWalker {
  public:
   static constexpr size_t kMaxDepth = 16;
-
-  virtual ~CborWalker() = default;
 
   // Empty if the item was read (or the reader stopped early), else the
   // problem, to follow the name of what was read ("... is truncated CBOR").
@@ -62,17 +64,19 @@ class CborWalker {
   bool skipping() const { return !problem_.empty() || stopped_; }
 
  protected:
-  // The id of a map key (0: a key the reader ignores).
-  virtual uint8_t keyId(std::string_view name) const = 0;
-  // A container opens in `parent` (null at the top level; a map's key if
-  // parent->atKey). Returns the role it gets; may fail() or stop().
-  virtual uint8_t onContainer(const Frame* parent, bool map, bool indefinite, uint64_t items) = 0;
-  // A value that is neither a container nor a map key.
-  virtual void onText(const Frame* /*parent*/, std::string_view /*text*/) {}
-  virtual void onUnsigned(const Frame* /*parent*/, uint64_t /*value*/) {}
-  virtual void onOther(const Frame* /*parent*/) {}
+  // The hooks, which Reader defines (or hides):
+  //   uint8_t keyId(std::string_view name) const: the id of a map key (0: a
+  //     key the reader ignores).
+  //   uint8_t onContainer(const Frame* parent, bool map, bool indefinite,
+  //     uint64_t items): a container opens in `parent` (null at the top
+  //     level; a map's key if parent->atKey); returns the role it gets; may
+  //     fail() or stop().
+  // A value that is neither a container nor a map key:
+  void onText(const Frame* /*parent*/, std::string_view /*text*/) {}
+  void onUnsigned(const Frame* /*parent*/, uint64_t /*value*/) {}
+  void onOther(const Frame* /*parent*/) {}
   // A container (of any role) closed; may stop().
-  virtual void onEnd(const Frame& /*closed*/) {}
+  void onEnd(const Frame& /*closed*/) {}
 
   void fail(std::string problem) {
     if (problem_.empty()) problem_ = std::move(problem);
@@ -82,6 +86,7 @@ class CborWalker {
  private:
   enum class Chunked : uint8_t { kNone, kText, kBytes };
 
+  Reader& reader() { return static_cast<Reader&>(*this); }
   void afterItem();
   void endContainer();
 
@@ -94,28 +99,30 @@ class CborWalker {
   std::string chunks_;
 };
 
-void CborWalker::scalar(std::string_view text, bool isText, uint64_t number, bool isUnsigned) {
+template <typename Reader>
+void CborWalker<Reader>::scalar(std::string_view text, bool isText, uint64_t number, bool isUnsigned) {
   if (skipping()) return;
   if (chunked_ != Chunked::kNone) return fail("is not valid CBOR");
   Frame* parent = depth_ == 0 ? nullptr : &stack_[depth_ - 1];
   if (parent != nullptr && parent->map && parent->atKey) {
-    parent->key = isText ? keyId(text) : 0;
+    parent->key = isText ? reader().keyId(text) : 0;
   } else if (isText) {
-    onText(parent, text);
+    reader().onText(parent, text);
   } else if (isUnsigned) {
-    onUnsigned(parent, number);
+    reader().onUnsigned(parent, number);
   } else {
-    onOther(parent);
+    reader().onOther(parent);
   }
   afterItem();
 }
 
-void CborWalker::startContainer(bool map, bool indefinite, uint64_t items) {
+template <typename Reader>
+void CborWalker<Reader>::startContainer(bool map, bool indefinite, uint64_t items) {
   if (skipping()) return;
   if (chunked_ != Chunked::kNone) return fail("is not valid CBOR");
   Frame* parent = depth_ == 0 ? nullptr : &stack_[depth_ - 1];
   if (parent != nullptr && parent->map && parent->atKey) parent->key = 0;
-  const uint8_t role = onContainer(parent, map, indefinite, items);
+  const uint8_t role = reader().onContainer(parent, map, indefinite, items);
   if (skipping()) return;
   if (depth_ == stack_.size()) return fail("nests too deeply");
   Frame& c = stack_[depth_++];
@@ -130,14 +137,16 @@ void CborWalker::startContainer(bool map, bool indefinite, uint64_t items) {
   if (!indefinite && c.remaining == 0) endContainer();
 }
 
-void CborWalker::startChunked(bool text) {
+template <typename Reader>
+void CborWalker<Reader>::startChunked(bool text) {
   if (skipping()) return;
   if (chunked_ != Chunked::kNone) return fail("is not valid CBOR");
   chunked_ = text ? Chunked::kText : Chunked::kBytes;
   chunks_.clear();
 }
 
-void CborWalker::chunk(std::string_view piece, bool text) {
+template <typename Reader>
+void CborWalker<Reader>::chunk(std::string_view piece, bool text) {
   if (skipping()) return;
   if (chunked_ == Chunked::kNone) return scalar(piece, text);
   if (text != (chunked_ == Chunked::kText)) return fail("is not valid CBOR");
@@ -146,7 +155,8 @@ void CborWalker::chunk(std::string_view piece, bool text) {
   }
 }
 
-void CborWalker::onBreak() {
+template <typename Reader>
+void CborWalker<Reader>::onBreak() {
   if (skipping()) return;
   if (chunked_ != Chunked::kNone) {
     const bool text = chunked_ == Chunked::kText;
@@ -157,7 +167,8 @@ void CborWalker::onBreak() {
   endContainer();
 }
 
-void CborWalker::afterItem() {
+template <typename Reader>
+void CborWalker<Reader>::afterItem() {
   if (depth_ == 0) {
     finished_ = true;
     return;
@@ -167,63 +178,74 @@ void CborWalker::afterItem() {
   if (!c.indefinite && --c.remaining == 0) endContainer();
 }
 
-void CborWalker::endContainer() {
+template <typename Reader>
+void CborWalker<Reader>::endContainer() {
   const Frame closed = stack_[--depth_];
-  onEnd(closed);
+  reader().onEnd(closed);
   if (!skipping()) afterItem();
 }
 
-CborWalker& walkerOf(void* context) { return *static_cast<CborWalker*>(context); }
+template <typename Reader>
+CborWalker<Reader>& walkerOf(void* context) {
+  return *static_cast<CborWalker<Reader>*>(context);
+}
 
-void onAny(void* context) { walkerOf(context).scalar({}, false); }
-template <typename T>
+template <typename Reader>
+void onAny(void* context) {
+  walkerOf<Reader>(context).scalar({}, false);
+}
+template <typename Reader, typename T>
 void onNumber(void* context, T) {
-  walkerOf(context).scalar({}, false);
+  walkerOf<Reader>(context).scalar({}, false);
 }
-template <typename T>
+template <typename Reader, typename T>
 void onUnsignedNumber(void* context, T value) {
-  walkerOf(context).scalar({}, false, value, true);
+  walkerOf<Reader>(context).scalar({}, false, value, true);
 }
+template <typename Reader>
 void onTextString(void* context, cbor_data data, size_t size) {
-  walkerOf(context).chunk(std::string_view(reinterpret_cast<const char*>(data), size), true);
+  walkerOf<Reader>(context).chunk(std::string_view(reinterpret_cast<const char*>(data), size), true);
 }
+template <typename Reader>
 void onByteString(void* context, cbor_data data, size_t size) {
-  walkerOf(context).chunk(std::string_view(reinterpret_cast<const char*>(data), size), false);
+  walkerOf<Reader>(context).chunk(std::string_view(reinterpret_cast<const char*>(data), size), false);
 }
 
+template <typename Reader>
 const cbor_callbacks& walkerCallbacks() {
   static const cbor_callbacks callbacks = [] {
     cbor_callbacks c = cbor_empty_callbacks;
-    c.uint8 = onUnsignedNumber<uint8_t>;
-    c.uint16 = onUnsignedNumber<uint16_t>;
-    c.uint32 = onUnsignedNumber<uint32_t>;
-    c.uint64 = onUnsignedNumber<uint64_t>;
-    c.negint8 = onNumber<uint8_t>;
-    c.negint16 = onNumber<uint16_t>;
-    c.negint32 = onNumber<uint32_t>;
-    c.negint64 = onNumber<uint64_t>;
-    c.float2 = onNumber<float>;
-    c.float4 = onNumber<float>;
-    c.float8 = onNumber<double>;
-    c.boolean = onNumber<bool>;
-    c.null = onAny;
-    c.undefined = onAny;
-    c.string = onTextString;
-    c.byte_string = onByteString;
-    c.string_start = [](void* context) { walkerOf(context).startChunked(true); };
-    c.byte_string_start = [](void* context) { walkerOf(context).startChunked(false); };
-    c.array_start = [](void* context, size_t n) { walkerOf(context).startContainer(false, false, n); };
-    c.indef_array_start = [](void* context) { walkerOf(context).startContainer(false, true, 0); };
-    c.map_start = [](void* context, size_t n) { walkerOf(context).startContainer(true, false, n); };
-    c.indef_map_start = [](void* context) { walkerOf(context).startContainer(true, true, 0); };
-    c.indef_break = [](void* context) { walkerOf(context).onBreak(); };
+    c.uint8 = onUnsignedNumber<Reader, uint8_t>;
+    c.uint16 = onUnsignedNumber<Reader, uint16_t>;
+    c.uint32 = onUnsignedNumber<Reader, uint32_t>;
+    c.uint64 = onUnsignedNumber<Reader, uint64_t>;
+    c.negint8 = onNumber<Reader, uint8_t>;
+    c.negint16 = onNumber<Reader, uint16_t>;
+    c.negint32 = onNumber<Reader, uint32_t>;
+    c.negint64 = onNumber<Reader, uint64_t>;
+    c.float2 = onNumber<Reader, float>;
+    c.float4 = onNumber<Reader, float>;
+    c.float8 = onNumber<Reader, double>;
+    c.boolean = onNumber<Reader, bool>;
+    c.null = onAny<Reader>;
+    c.undefined = onAny<Reader>;
+    c.string = onTextString<Reader>;
+    c.byte_string = onByteString<Reader>;
+    c.string_start = [](void* context) { walkerOf<Reader>(context).startChunked(true); };
+    c.byte_string_start = [](void* context) { walkerOf<Reader>(context).startChunked(false); };
+    c.array_start = [](void* context, size_t n) { walkerOf<Reader>(context).startContainer(false, false, n); };
+    c.indef_array_start = [](void* context) { walkerOf<Reader>(context).startContainer(false, true, 0); };
+    c.map_start = [](void* context, size_t n) { walkerOf<Reader>(context).startContainer(true, false, n); };
+    c.indef_map_start = [](void* context) { walkerOf<Reader>(context).startContainer(true, true, 0); };
+    c.indef_break = [](void* context) { walkerOf<Reader>(context).onBreak(); };
     // Tags only qualify the next item; the item itself is read as usual.
     return c;
   }();
   return callbacks;
 }
 
-std::string_view CborWalker::walk(std::string_view body) {
+template <typename Reader>
+std::string_view CborWalker<Reader>::walk(std::string_view body) {
   const auto* data = reinterpret_cast<cbor_data>(body.data());
   size_t offset = 0;
   while (!finished_ && !skipping()) {
@@ -231,7 +253,7 @@ std::string_view CborWalker::walk(std::string_view body) {
       fail("is truncated CBOR");
       break;
     }
-    cbor_decoder_result step = cbor_stream_decode(data + offset, body.size() - offset, &walkerCallbacks(), this);
+    cbor_decoder_result step = cbor_stream_decode(data + offset, body.size() - offset, &walkerCallbacks<Reader>(), this);
     if (step.status == CBOR_DECODER_NEDATA) {
       fail("is truncated CBOR");
     } else if (step.status != CBOR_DECODER_FINISHED) {
@@ -247,13 +269,15 @@ std::string_view CborWalker::walk(std::string_view body) {
 enum Role : uint8_t { kNoRole, kTop, kRecords, kRecord };
 enum AnswerKey : uint8_t { kOtherKey, kFailedRecordCount, kRecordsKey, kErrorCode, kErrorMessage, kShardId };
 
-class AnswerReader final : public CborWalker {
+class AnswerReader final : public CborWalker<AnswerReader> {
  public:
   AnswerReader(PutRecordsResponse::CborFields& out, size_t expectedRecords)
       : out_(out), expectedRecords_(expectedRecords) {}
 
  private:
-  uint8_t keyId(std::string_view name) const override {
+  friend class CborWalker<AnswerReader>;
+
+  uint8_t keyId(std::string_view name) const {
     if (name == "ShardId") return kShardId;
     if (name == "ErrorCode") return kErrorCode;
     if (name == "ErrorMessage") return kErrorMessage;
@@ -262,7 +286,7 @@ class AnswerReader final : public CborWalker {
     return kOtherKey;
   }
 
-  uint8_t onContainer(const Frame* parent, bool map, bool indefinite, uint64_t items) override {
+  uint8_t onContainer(const Frame* parent, bool map, bool indefinite, uint64_t items) {
     if (parent == nullptr) {
       if (!map) fail("is not a map");
       return kTop;
@@ -301,7 +325,7 @@ class AnswerReader final : public CborWalker {
     return kNoRole;
   }
 
-  void onText(const Frame* parent, std::string_view text) override {
+  void onText(const Frame* parent, std::string_view text) {
     if (parent == nullptr) return fail("is not a map");
     if (parent->role == kRecords) return fail("has a record that is not an object");
     if (parent->role != kRecord) return;
@@ -310,17 +334,17 @@ class AnswerReader final : public CborWalker {
     else if (parent->key == kShardId) keepBoundedText(out_.shardId, text);
   }
 
-  void onUnsigned(const Frame* parent, uint64_t value) override {
+  void onUnsigned(const Frame* parent, uint64_t value) {
     if (isValueOf(parent, kTop, kFailedRecordCount)) noFailures_ = value == 0;
     onOther(parent);
   }
 
-  void onOther(const Frame* parent) override {
+  void onOther(const Frame* parent) {
     if (parent == nullptr) return fail("is not a map");
     if (parent->role == kRecords) return fail("has a record that is not an object");
   }
 
-  void onEnd(const Frame& closed) override {
+  void onEnd(const Frame& closed) {
     if (closed.role != kRecord) return;
     ++recordsRead_;
     out_.onRecord();
@@ -347,19 +371,21 @@ enum ErrorKey : uint8_t { kIgnored, kType, kCode };
 
 // Finds the top-level "__type" (or, without one, "code") text; stops at
 // "__type".
-class ErrorTypeReader final : public CborWalker {
+class ErrorTypeReader final : public CborWalker<ErrorTypeReader> {
  public:
   std::string type;
   std::string code;
 
  private:
-  uint8_t keyId(std::string_view name) const override {
+  friend class CborWalker<ErrorTypeReader>;
+
+  uint8_t keyId(std::string_view name) const {
     if (name == "__type") return kType;
     if (name == "code") return kCode;
     return kIgnored;
   }
 
-  uint8_t onContainer(const Frame* parent, bool map, bool, uint64_t) override {
+  uint8_t onContainer(const Frame* parent, bool map, bool, uint64_t) {
     if (parent == nullptr) {
       if (!map) fail("is not a map");
       return kTop;
@@ -367,7 +393,7 @@ class ErrorTypeReader final : public CborWalker {
     return kNoRole;
   }
 
-  void onText(const Frame* parent, std::string_view text) override {
+  void onText(const Frame* parent, std::string_view text) {
     if (isValueOf(parent, kTop, kType)) {
       keepBoundedText(type, text);
       stop();
@@ -376,10 +402,10 @@ class ErrorTypeReader final : public CborWalker {
     }
   }
 
-  void onOther(const Frame* parent) override {
+  void onOther(const Frame* parent) {
     if (parent == nullptr) fail("is not a map");
   }
-  void onUnsigned(const Frame* parent, uint64_t) override { onOther(parent); }
+  void onUnsigned(const Frame* parent, uint64_t) { onOther(parent); }
 };
 
 }  // namespace
