@@ -6,14 +6,17 @@
 
 namespace kinship::aws {
 
-namespace {
-
-size_t appendBody(char* data, size_t size, size_t count, void* userdata) {
-  static_cast<std::string*>(userdata)->append(data, size * count);
-  return size * count;
+// A member of HttpRequest's friend, so it may read the request's limit.
+size_t HttpTransport::appendBody(char* data, size_t size, size_t count, void* userdata) {
+  auto* request = static_cast<HttpRequest*>(userdata);
+  const size_t bytes = size * count;
+  if (request->responseBody.size() + bytes > request->maxResponseBytes_) {
+    request->responseTooLarge = true;
+    return 0;  // curl stops the transfer with CURLE_WRITE_ERROR
+  }
+  request->responseBody.append(data, bytes);
+  return bytes;
 }
-
-}  // namespace
 
 HttpRequest::HttpRequest() : curl_(curl_easy_init()) {
   if (curl_ == nullptr) std::abort();  // out of memory at startup
@@ -47,6 +50,8 @@ void HttpTransport::start(HttpRequest& request) {
   request.headerList_ = curl_slist_append(request.headerList_, "Expect:");
 
   request.responseBody.clear();
+  request.responseTooLarge = false;
+  request.maxResponseBytes_ = options_.maxResponseBytes;
   request.httpStatus = 0;
   request.curlCode = 0;
   request.transportStatus = Status::ok();
@@ -58,7 +63,7 @@ void HttpTransport::start(HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, request.headerList_);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, appendBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &request.responseBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &request);
   curl_easy_setopt(curl, CURLOPT_PRIVATE, &request);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connectTimeout.count()));
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.requestTimeout.count()));
@@ -89,6 +94,9 @@ void HttpTransport::poll(std::chrono::milliseconds timeout, std::vector<HttpRequ
     request->curlCode = msg->data.result;
     if (msg->data.result == CURLE_OK) {
       curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &request->httpStatus);
+    } else if (request->responseTooLarge) {
+      request->transportStatus = Status::unavailable("answer from " + request->url + " refused: longer than " +
+                                                     std::to_string(options_.maxResponseBytes) + " bytes");
     } else {
       request->transportStatus = Status::unavailable(std::string("request to ") + request->url +
                                                      " failed: " + curl_easy_strerror(msg->data.result));

@@ -7,6 +7,7 @@
 // call. curl_global_init() must have run (the daemon does it at start).
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,6 +27,12 @@ struct HttpOptions {
   std::chrono::milliseconds connectTimeout{5000};
   std::chrono::milliseconds requestTimeout{30000};
   std::string caFile;
+  // Answers longer than this are cut off and the request fails with
+  // responseTooLarge set: no answer the sink asks for is legitimately
+  // larger (PutRecords: about 2 MiB for 500 failed records with messages;
+  // a ListShards page: well under 1 MiB), and an endpoint must not be able
+  // to fill our memory.
+  std::size_t maxResponseBytes = 8 * 1024 * 1024;
 };
 
 class HttpRequest {
@@ -46,12 +53,14 @@ class HttpRequest {
   int curlCode = 0;        // the CURLcode, for classifying transport failures
   long httpStatus = 0;
   std::string responseBody;  // reused across uses
+  bool responseTooLarge = false;  // the answer passed maxResponseBytes (then transportStatus fails)
   std::chrono::steady_clock::time_point startedAt;
 
  private:
   friend class HttpTransport;
   CURL* curl_;
   curl_slist* headerList_ = nullptr;
+  std::size_t maxResponseBytes_ = 0;
 };
 
 class HttpTransport {
@@ -72,6 +81,8 @@ class HttpTransport {
   void wakeup();
 
  private:
+  static size_t appendBody(char* data, size_t size, size_t count, void* userdata);
+
   CURLM* multi_;
   HttpOptions options_;
   size_t inFlight_ = 0;

@@ -669,6 +669,8 @@ void KinesisSink::completePutRecords(Slot& slot) {
     requeue(slot);
     if (!slot.signError) {
       onRequestFailed({ErrorAction::kPause, "credentials"}, slot.signError.message());
+    } else if (http.responseTooLarge) {
+      onRequestFailed({ErrorAction::kRetry, "bad_response"}, http.transportStatus.message());
     } else {
       onRequestFailed(classifyRequestError(0, "", transportFailureFromCurl(http.curlCode)),
                       http.transportStatus.message());

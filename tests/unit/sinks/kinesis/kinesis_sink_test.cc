@@ -157,6 +157,20 @@ TEST_F(KinesisSinkTest, RetriesAfterTheConnectionDrops) {
   EXPECT_EQ(metric("kinship_sink_request_errors_total", {{"error", "transport_reset"}}), 1);
 }
 
+TEST_F(KinesisSinkTest, AnOversizedAnswerIsRefusedAndTheRecordsRetried) {
+  ScriptedKinesis kinesis({}, [](size_t request, const auto&) -> std::optional<HttpReply> {
+    if (request == 0) return HttpReply{200, std::string(9 * 1024 * 1024, ' ')};  // over the 8 MiB bound
+    return std::nullopt;
+  });
+  auto sink = startSink(configFor(kinesis.url()));
+  push(3, 3);
+  ASSERT_TRUE(kinesis.waitForAccepted(3));
+  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  EXPECT_EQ(dataOf(kinesis.accepted()).size(), 3u);
+  EXPECT_EQ(metric("kinship_sink_request_errors_total", {{"error", "bad_response"}}), 1);
+  EXPECT_EQ(sink->notReadyReason(), "");
+}
+
 TEST_F(KinesisSinkTest, AccessDeniedMakesTheSinkNotReadyUntilARequestWorks) {
   std::atomic<bool> deny{true};
   std::mutex seenMutex;
