@@ -129,7 +129,8 @@ Result<std::string> ContainerSource::url() const {
   if (auto relative = env_("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"); relative && !relative->empty()) {
     const std::string named =
         std::string(kSource) + ": AWS_CONTAINER_CREDENTIALS_RELATIVE_URI " + *relative + " is refused: ";
-    // "@host/..." or "//host/..." appended to the base would name another host.
+    // Appended to the base, anything but a path ("@host/", ".example.com/")
+    // would name another host; the host comparison below is the backstop.
     if (relative->front() != '/') return fail(Status::invalidArgument(named + "it does not start with /"));
     auto base = parseUrl(options_.relativeBase);
     auto parsed = parseUrl(options_.relativeBase + *relative);
@@ -154,8 +155,9 @@ Result<std::string> ContainerSource::authorizationToken() const {
     from = "the token file " + *file;
     const int fd = ::open(file->c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-      return fail(Status::ioError(std::string(kSource) + ": cannot open " + from + " (AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE): " +
-                                  std::strerror(errno)));
+      const int error = errno;
+      return fail(Status::ioError(std::string(kSource) + ": cannot open " + from +
+                                  " (AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE): " + std::strerror(error)));
     }
     // One byte past the limit tells a token at the limit from a longer file.
     token.resize(options_.maxTokenBytes + 1);

@@ -47,7 +47,8 @@ Status readField(simdjson::dom::object object, std::string_view field, bool requ
   }
   if (value.empty()) return Status::corruption(where(context) + ": " + std::string(field) + " is empty");
   if (!isVisibleAscii(value)) {
-    return Status::corruption(where(context) + ": " + std::string(field) + " holds characters other than visible ASCII");
+    return Status::corruption(where(context) + ": " + std::string(field) +
+                              " holds characters other than visible ASCII");
   }
   out.assign(value);
   return Status::ok();

@@ -220,9 +220,11 @@ TEST(ImdsClientTest, ARoleNameThatIsNotOneIsRefused) {
 TEST(ImdsClientTest, MalformedCredentialsAreAClearErrorWithoutTheSecrets) {
   const std::vector<std::string> bodies = {
       // cut short
-      R"({"Code":"Success","AccessKeyId":"ASIAIMDSKEY","SecretAccessKey":"imds-secret-value","Token":"imds-session-tok)",
+      R"({"Code":"Success","AccessKeyId":"ASIAIMDSKEY","SecretAccessKey":"imds-secret-value",)"
+      R"("Token":"imds-session-tok)",
       // no secret key
-      R"({"Code":"Success","AccessKeyId":"ASIAIMDSKEY","Token":"imds-session-token","Expiration":"2026-12-07T03:00:00Z"})",
+      R"({"Code":"Success","AccessKeyId":"ASIAIMDSKEY","Token":"imds-session-token",)"
+      R"("Expiration":"2026-12-07T03:00:00Z"})",
       // not Success
       R"({"Code":"AssumeRoleUnauthorizedAccess","AccessKeyId":"ASIAIMDSKEY","SecretAccessKey":"imds-secret-value",)"
       R"("Token":"imds-session-token","Expiration":"2026-12-07T03:00:00Z"})",
