@@ -1,5 +1,7 @@
 #include "daemon/admin_server.h"
 
+#include "common/host_port.h"
+
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
@@ -12,6 +14,7 @@
 #include <optional>
 #include <vector>
 
+#include "common/host_port.h"
 #include "common/log.h"
 
 namespace kinship::daemon {
@@ -311,7 +314,7 @@ Status AdminServer::Impl::listen(std::string_view hostPort) {
   }
   auto parsed = parseHostPort(hostPort);
   if (!parsed) return Status::invalidArgument(fmt::format("admin server: bad listen address {}", parsed.error().message()));
-  const auto& [host, port] = *parsed;
+  const auto& [host, port] = *parsed;  // kinship::parseHostPort, shared with the config checks
 
   std::vector<asio::ip::tcp::endpoint> endpoints;
   asio::error_code ec;
@@ -462,50 +465,5 @@ Status AdminServer::listen(std::string_view hostPort) { return impl_->listen(hos
 uint16_t AdminServer::port() const { return impl_->port(); }
 void AdminServer::stop() { impl_->stop(); }
 
-Result<std::pair<std::string, uint16_t>> parseHostPort(std::string_view text) {
-  std::string_view host;
-  std::string_view portText;
-  if (text.starts_with('[')) {
-    auto close = text.find(']');
-    if (close == std::string_view::npos) {
-      return fail(Status::invalidArgument(fmt::format("'{}': missing ']' after the IPv6 address", text)));
-    }
-    host = text.substr(1, close - 1);
-    std::string_view rest = text.substr(close + 1);
-    if (!rest.starts_with(':')) {
-      return fail(Status::invalidArgument(fmt::format("'{}': missing port (expected [address]:port)", text)));
-    }
-    portText = rest.substr(1);
-    if (host.empty()) return fail(Status::invalidArgument(fmt::format("'{}': empty host", text)));
-    asio::error_code ec;
-    asio::ip::make_address_v6(std::string(host), ec);
-    if (ec) return fail(Status::invalidArgument(fmt::format("'{}': '{}' is not an IPv6 address", text, host)));
-  } else {
-    auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) {
-      return fail(Status::invalidArgument(fmt::format("'{}': missing port (expected host:port)", text)));
-    }
-    host = text.substr(0, colon);
-    portText = text.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) {
-      return fail(Status::invalidArgument(
-          fmt::format("'{}': an IPv6 address must be in brackets, e.g. [::1]:9464", text)));
-    }
-    if (host.empty()) return fail(Status::invalidArgument(fmt::format("'{}': empty host", text)));
-    // Host names and IPv4 literals: letters, digits, '.', '-', '_'. Anything
-    // else would only fail later inside the resolver with a vaguer message.
-    const bool plausible = std::all_of(host.begin(), host.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
-    });
-    if (!plausible) return fail(Status::invalidArgument(fmt::format("'{}': invalid host '{}'", text, host)));
-  }
-  if (portText.empty()) return fail(Status::invalidArgument(fmt::format("'{}': missing port", text)));
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(portText.data(), portText.data() + portText.size(), value);
-  if (ec != std::errc() || end != portText.data() + portText.size() || value > 65535) {
-    return fail(Status::invalidArgument(fmt::format("'{}': port must be a number from 0 to 65535", text)));
-  }
-  return std::pair<std::string, uint16_t>(std::string(host), static_cast<uint16_t>(value));
-}
 
 }  // namespace kinship::daemon

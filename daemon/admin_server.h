@@ -106,9 +106,4 @@ class AdminServer {
   std::shared_ptr<Impl> impl_;
 };
 
-// Parses "host:port" or "[v6-address]:port" (port 0..65535). The host must be
-// non-empty and an IPv6 literal must be bracketed. Exposed for tests and for
-// other inputs that take the same syntax.
-Result<std::pair<std::string, uint16_t>> parseHostPort(std::string_view text);
-
 }  // namespace kinship::daemon

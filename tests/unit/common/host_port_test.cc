@@ -1,12 +1,14 @@
 #include "common/host_port.h"
 
 #include <gmock/gmock.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace kinship {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 TEST(ParseHostPortTest, AcceptsNamesAndLiterals) {
   auto v4 = parseHostPort("127.0.0.1:9464");
@@ -43,6 +45,72 @@ TEST(IsWildcardHostTest, OnlyTheUnspecifiedAddresses) {
   EXPECT_FALSE(isWildcardHost("::1"));
   EXPECT_FALSE(isWildcardHost("localhost"));
   EXPECT_FALSE(isWildcardHost(""));
+}
+
+// The admin endpoint's cases, from when it had its own parser.
+
+TEST(ParseHostPortTest, Ipv4) {
+  auto parsed = parseHostPort("127.0.0.1:9464");
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message();
+  EXPECT_EQ(parsed->host, "127.0.0.1");
+  EXPECT_EQ(parsed->port, 9464);
+}
+
+TEST(ParseHostPortTest, HostNameAndPortBounds) {
+  auto name = parseHostPort("localhost:0");
+  ASSERT_TRUE(name.has_value());
+  EXPECT_EQ(name->host, "localhost");
+  EXPECT_EQ(name->port, 0);
+  auto top = parseHostPort("0.0.0.0:65535");
+  ASSERT_TRUE(top.has_value());
+  EXPECT_EQ(top->port, 65535);
+}
+
+TEST(ParseHostPortTest, Ipv6InBrackets) {
+  auto loopback = parseHostPort("[::1]:9464");
+  ASSERT_TRUE(loopback.has_value()) << loopback.error().message();
+  EXPECT_EQ(loopback->host, "::1");
+  EXPECT_EQ(loopback->port, 9464);
+  auto any = parseHostPort("[::]:80");
+  ASSERT_TRUE(any.has_value());
+  EXPECT_EQ(any->host, "::");
+}
+
+TEST(ParseHostPortTest, MissingPort) {
+  for (std::string_view text : {"127.0.0.1", "127.0.0.1:", "[::1]", "[::1]:", "localhost"}) {
+    auto parsed = parseHostPort(text);
+    ASSERT_FALSE(parsed.has_value()) << text;
+    EXPECT_EQ(parsed.error().code(), Status::Code::kInvalidArgument);
+    EXPECT_THAT(parsed.error().message(), HasSubstr("missing port")) << parsed.error().message();
+    EXPECT_THAT(parsed.error().message(), StartsWith(fmt::format("'{}'", text)));
+  }
+}
+
+TEST(ParseHostPortTest, PortOutOfRangeOrNotANumber) {
+  for (std::string_view text : {"127.0.0.1:65536", "127.0.0.1:99999999999", "127.0.0.1:-1", "127.0.0.1:+80",
+                                "127.0.0.1:80a", "127.0.0.1: 80", "[::1]:70000"}) {
+    auto parsed = parseHostPort(text);
+    ASSERT_FALSE(parsed.has_value()) << text;
+    EXPECT_THAT(parsed.error().message(), HasSubstr("is not a number from 0 to 65535")) << text;
+  }
+}
+
+TEST(ParseHostPortTest, EmptyHost) {
+  for (std::string_view text : {":9464", "[]:9464"}) {
+    auto parsed = parseHostPort(text);
+    ASSERT_FALSE(parsed.has_value()) << text;
+    EXPECT_THAT(parsed.error().message(), HasSubstr("empty host")) << text;
+  }
+  auto empty = parseHostPort("");
+  EXPECT_FALSE(empty.has_value());
+}
+
+TEST(ParseHostPortTest, MalformedHosts) {
+  EXPECT_THAT(parseHostPort("::1:9464").error().message(), HasSubstr("must be in brackets"));
+  EXPECT_THAT(parseHostPort("[::1:9464").error().message(), HasSubstr("missing ']'"));
+  EXPECT_THAT(parseHostPort("[127.0.0.1]:9464").error().message(), HasSubstr("not an IPv6 address"));
+  EXPECT_THAT(parseHostPort("bad host:9464").error().message(), HasSubstr("invalid host"));
+  EXPECT_THAT(parseHostPort("[::1]x9464").error().message(), HasSubstr("missing port"));
 }
 
 }  // namespace
