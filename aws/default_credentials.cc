@@ -5,7 +5,9 @@
 
 #include "aws/credentials_chain.h"
 #include "aws/credentials_metrics.h"
+#include "aws/container_source.h"
 #include "aws/environment_source.h"
+#include "aws/imds_source.h"
 #include "aws/refreshing_credentials.h"
 
 namespace kinship::aws {
@@ -16,6 +18,8 @@ namespace {
 std::unique_ptr<CredentialsSource> defaultChain(const CredentialsOptions&, const EnvLookup& env) {
   std::vector<std::unique_ptr<CredentialsSource>> sources;
   sources.push_back(std::make_unique<EnvironmentSource>(env));
+  sources.push_back(std::make_unique<ContainerSource>(env));
+  sources.push_back(std::make_unique<ImdsSource>(env));
   return std::make_unique<CredentialsChain>(std::move(sources));
 }
 

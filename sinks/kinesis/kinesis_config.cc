@@ -9,6 +9,9 @@
 #include <memory>
 #include <optional>
 
+#include "aws/imds_client.h"
+#include "aws/shared_config.h"
+
 namespace kinship::kinesis {
 
 namespace {
@@ -240,6 +243,30 @@ void checkDeadLetterPath(const config::Section& section, const std::string& path
   }
 }
 
+// What is wrong with a region name, or nullopt.
+std::optional<std::string> regionProblem(const std::string& region) {
+  for (char ch : region) {
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-')) return "invalid region '" + region + "'";
+  }
+  return std::nullopt;
+}
+
+// Normalizes `endpoint` (trailing slashes) and fails the section when it is
+// not scheme://host[:port].
+void checkEndpoint(const config::Section& section, std::string& endpoint) {
+  const std::string written = endpoint;
+  size_t hostStart = endpoint.starts_with("http://") ? 7 : endpoint.starts_with("https://") ? 8 : 0;
+  if (hostStart == 0) section.fail("endpoint", "'" + written + "' is not an http:// or https:// URL");
+  while (endpoint.size() > hostStart && endpoint.back() == '/') endpoint.pop_back();
+  if (endpoint.size() == hostStart || endpoint[hostStart] == '/') {
+    section.fail("endpoint", "'" + written + "' names no host");
+  }
+  if (endpoint.find('/', hostStart) != std::string::npos) {
+    section.fail("endpoint", "'" + written + "' has a path; give only scheme://host[:port]");
+  }
+  if (auto problem = endpointProblem(endpoint)) section.fail("endpoint", "'" + written + "' " + *problem);
+}
+
 }  // namespace
 
 config::Schema kinesisSinkSchema() { return kKinesisOptions; }
@@ -247,6 +274,15 @@ config::Schema kinesisSinkSchema() { return kKinesisOptions; }
 std::string defaultEndpoint(const std::string& region) {
   std::string suffix = region.starts_with("cn-") ? ".amazonaws.com.cn" : ".amazonaws.com";
   return "https://kinesis." + region + suffix;
+}
+
+Status applyRegion(KinesisConfig& config, std::string region) {
+  if (auto problem = regionProblem(region)) return Status::invalidArgument(*problem);
+  config.region = std::move(region);
+  config.regionFromInstanceMetadata = false;
+  if (!config.endpointConfigured) config.endpoint = defaultEndpoint(config.region);
+  config.credentials.region = config.region;
+  return Status::ok();
 }
 
 KinesisConfig kinesisConfigFrom(const config::Section& section, const config::EnvLookup& env) {
@@ -260,27 +296,34 @@ KinesisConfig kinesisConfigFrom(const config::Section& section, const config::En
   if (!c.streamArn.empty() && !c.streamArn.starts_with("arn:")) {
     section.fail("stream_arn", "'" + c.streamArn + "' is not an ARN (arn:aws:kinesis:REGION:ACCOUNT:stream/NAME)");
   }
+  if (section.has("profile")) c.credentials.profile = section.getString("profile");
+  // The AWS SDKs' order: the option, AWS_REGION, AWS_DEFAULT_REGION, the
+  // profile, then (at start, not here: no network while checking a config)
+  // the instance metadata service.
   if (section.has("region")) c.region = section.getString("region");
   if (c.region.empty()) c.region = env("AWS_REGION").value_or("");
   if (c.region.empty()) c.region = env("AWS_DEFAULT_REGION").value_or("");
-  if (c.region.empty()) section.fail("region", "no region: set 'region' or the AWS_REGION environment variable");
-  for (char ch : c.region) {
-    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-')) {
-      section.fail("region", "invalid region '" + c.region + "'");
+  if (c.region.empty()) {
+    auto fromProfile = aws::profileRegion(env, c.credentials.profile);
+    if (!fromProfile) section.fail("region", "no region, and the profile's could not be read: " +
+                                                 fromProfile.error().message());
+    c.region = fromProfile->value_or("");
+  }
+  if (c.region.empty()) {
+    if (aws::imdsDisabled(env)) {
+      section.fail("region", "no region: set 'region', the AWS_REGION environment variable or a region in the "
+                             "profile (the instance metadata service is disabled)");
     }
+    c.regionFromInstanceMetadata = true;
   }
-  c.endpoint = section.has("endpoint") ? section.getString("endpoint") : defaultEndpoint(c.region);
-  const std::string written = c.endpoint;
-  size_t hostStart = c.endpoint.starts_with("http://") ? 7 : c.endpoint.starts_with("https://") ? 8 : 0;
-  if (hostStart == 0) section.fail("endpoint", "'" + written + "' is not an http:// or https:// URL");
-  while (c.endpoint.size() > hostStart && c.endpoint.back() == '/') c.endpoint.pop_back();
-  if (c.endpoint.size() == hostStart || c.endpoint[hostStart] == '/') {
-    section.fail("endpoint", "'" + written + "' names no host");
+  if (auto problem = regionProblem(c.region)) section.fail("region", *problem);
+  if (section.has("endpoint")) {
+    c.endpoint = section.getString("endpoint");
+    c.endpointConfigured = true;
+  } else if (!c.regionFromInstanceMetadata) {
+    c.endpoint = defaultEndpoint(c.region);
   }
-  if (c.endpoint.find('/', hostStart) != std::string::npos) {
-    section.fail("endpoint", "'" + written + "' has a path; give only scheme://host[:port]");
-  }
-  if (auto problem = endpointProblem(c.endpoint)) section.fail("endpoint", "'" + written + "' " + *problem);
+  if (!c.endpoint.empty()) checkEndpoint(section, c.endpoint);
   c.linger = section.getDuration("linger");
   c.maxBatchRecords = static_cast<size_t>(section.getInt("max_batch_records"));
   c.maxBatchBytes = section.getSize("max_batch_bytes");
@@ -306,7 +349,6 @@ KinesisConfig kinesisConfigFrom(const config::Section& section, const config::En
     checkDeadLetterPath(section, c.deadLetterPath);
   }
   c.deadLetterMaxSize = section.getSize("dead_letter_max_size");
-  if (section.has("profile")) c.credentials.profile = section.getString("profile");
   if (section.has("role_arn")) {
     c.credentials.roleArn = section.getString("role_arn");
     if (!c.credentials.roleArn.starts_with("arn:")) {

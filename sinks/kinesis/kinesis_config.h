@@ -20,6 +20,10 @@ struct KinesisConfig {
   std::string stream;     // StreamName; empty when streamArn is used
   std::string streamArn;  // StreamARN; empty when stream is used
   std::string region;
+  // No region was configured or found in the environment or the profile:
+  // the sink asks the instance metadata service at start (applyRegion).
+  bool regionFromInstanceMetadata = false;
+  bool endpointConfigured = false;  // `endpoint` was set, not derived from the region
   std::string endpoint;  // full URL: scheme://host[:port]
   std::chrono::milliseconds linger{200};
   size_t maxBatchRecords = kMaxRecordsPerRequest;
@@ -54,5 +58,9 @@ KinesisConfig kinesisConfigFrom(const config::Section& section, const config::En
 
 // "https://kinesis.<region>.amazonaws.com", or ".amazonaws.com.cn" for cn- regions.
 std::string defaultEndpoint(const std::string& region);
+
+// Sets a region found at start (from the instance metadata service), and
+// the endpoint and STS region that derive from it.
+Status applyRegion(KinesisConfig& config, std::string region);
 
 }  // namespace kinship::kinesis

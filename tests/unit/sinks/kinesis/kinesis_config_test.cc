@@ -5,8 +5,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 
@@ -130,10 +132,61 @@ TEST(KinesisConfig, RegionFromEnvironment) {
   EXPECT_EQ(configOf("stream: s\nregion: us-east-2\n", envOf({{"AWS_REGION", "eu-north-1"}})).region, "us-east-2");
 }
 
-TEST(KinesisConfig, MissingRegion) {
-  std::string e = errorOf("stream: s\n");
+TEST(KinesisConfig, MissingRegionWithoutInstanceMetadata) {
+  std::string e = errorOf("stream: s\n", envOf({{"AWS_EC2_METADATA_DISABLED", "true"}}));
   EXPECT_THAT(e, HasSubstr("pipelines.app.sink.region"));
   EXPECT_THAT(e, HasSubstr("no region"));
+}
+
+TEST(KinesisConfig, MissingRegionIsAskedOfTheInstanceMetadataServiceAtStart) {
+  KinesisConfig c = configOf("stream: s\n");
+  EXPECT_TRUE(c.regionFromInstanceMetadata);
+  EXPECT_EQ(c.endpoint, "");
+  ASSERT_TRUE(applyRegion(c, "ap-southeast-2"));
+  EXPECT_FALSE(c.regionFromInstanceMetadata);
+  EXPECT_EQ(c.region, "ap-southeast-2");
+  EXPECT_EQ(c.credentials.region, "ap-southeast-2");
+  EXPECT_EQ(c.endpoint, "https://kinesis.ap-southeast-2.amazonaws.com");
+  EXPECT_FALSE(applyRegion(c, "bad region"));
+
+  // A configured endpoint stays.
+  KinesisConfig local = configOf("stream: s\nendpoint: http://127.0.0.1:4567\n");
+  ASSERT_TRUE(applyRegion(local, "eu-west-3"));
+  EXPECT_EQ(local.endpoint, "http://127.0.0.1:4567");
+}
+
+TEST(KinesisConfig, RegionFromTheProfile) {
+  auto dir = std::filesystem::temp_directory_path() / ("kinship-region-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string file = (dir / "config").string();
+  {
+    std::ofstream out(file);
+    out << "[default]\nregion = eu-central-1\n\n[profile other]\nregion = ca-central-1\n";
+  }
+  auto env = envOf({{"AWS_CONFIG_FILE", file}, {"AWS_SHARED_CREDENTIALS_FILE", (dir / "none").string()}});
+  EXPECT_EQ(configOf("stream: s\n", env).region, "eu-central-1");
+  EXPECT_EQ(configOf("stream: s\n", env).endpoint, "https://kinesis.eu-central-1.amazonaws.com");
+  EXPECT_EQ(configOf("stream: s\nprofile: other\n", env).region, "ca-central-1");
+  // The environment wins over the profile.
+  auto withRegion = envOf({{"AWS_CONFIG_FILE", file}, {"AWS_REGION", "us-west-1"}});
+  EXPECT_EQ(configOf("stream: s\n", withRegion).region, "us-west-1");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(KinesisConfig, CredentialOptions) {
+  KinesisConfig c = configOf(
+      "stream: s\nregion: eu-west-1\nprofile: prod\nrole_arn: arn:aws:iam::123456789012:role/writer\n"
+      "external_id: ext-1\nrole_session_name: shipper\nsts_endpoint: http://127.0.0.1:9000\n");
+  EXPECT_EQ(c.credentials.profile, "prod");
+  EXPECT_EQ(c.credentials.roleArn, "arn:aws:iam::123456789012:role/writer");
+  EXPECT_EQ(c.credentials.externalId, "ext-1");
+  EXPECT_EQ(c.credentials.roleSessionName, "shipper");
+  EXPECT_EQ(c.credentials.stsEndpoint, "http://127.0.0.1:9000");
+  EXPECT_EQ(c.credentials.region, "eu-west-1");
+  EXPECT_THAT(errorOf("stream: s\nregion: eu-west-1\nrole_arn: writer\n"), HasSubstr("is not an ARN"));
+  EXPECT_THAT(errorOf("stream: s\nregion: eu-west-1\nexternal_id: x\n"), HasSubstr("only used with role_arn"));
+  EXPECT_THAT(errorOf("stream: s\nregion: eu-west-1\nsts_endpoint: \"http://a b\"\n"),
+              HasSubstr("pipelines.app.sink.sts_endpoint"));
 }
 
 TEST(KinesisConfig, InvalidRegion) {
