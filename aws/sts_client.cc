@@ -76,7 +76,8 @@ std::optional<std::string> stsError(const pugi::xml_document& doc) {
 }  // namespace
 
 std::string defaultRoleSessionName() {
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+  const auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
   return "kinship-" + std::to_string(now.count());
 }
 
@@ -167,7 +168,9 @@ Result<Credentials> StsClient::call(std::string_view action, const std::string& 
   const std::string httpStatus = "HTTP " + std::to_string(answer->status);
   if (answer->status != 200 || (parsed && doc.child("ErrorResponse"))) {
     if (parsed) {
-      if (auto error = stsError(doc)) return fail(Status::unavailable(where + " refused: " + httpStatus + " " + *error));
+      if (auto error = stsError(doc)) {
+        return fail(Status::unavailable(where + " refused: " + httpStatus + " " + *error));
+      }
     }
     return fail(Status::unavailable(where + " refused: " + httpStatus + " (the answer is not an STS error)"));
   }

@@ -40,8 +40,8 @@ Result<std::string> readTokenFile(const std::string& path) {
   }
   ::close(fd);
   if (got > kMaxWebIdentityTokenBytes) {
-    return fail(Status::invalidArgument("the " + what + " is longer than " +
-                                        std::to_string(kMaxWebIdentityTokenBytes) + " bytes"));
+    return fail(Status::invalidArgument("the " + what + " is longer than " + std::to_string(kMaxWebIdentityTokenBytes) +
+                                        " bytes"));
   }
   token.resize(got);
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
@@ -74,10 +74,10 @@ Result<Credentials> WebIdentitySource::fetch() {
     auto file = nonEmpty(env_, kWebIdentityTokenFileVariable);
     auto arn = nonEmpty(env_, kRoleArnVariable);
     if (!file || !arn) {
-      std::string missing = !file && !arn ? std::string(kWebIdentityTokenFileVariable) + " and " +
-                                                std::string(kRoleArnVariable) + " are"
-                            : !file       ? std::string(kWebIdentityTokenFileVariable) + " is"
-                                          : std::string(kRoleArnVariable) + " is";
+      std::string missing =
+          !file && !arn ? std::string(kWebIdentityTokenFileVariable) + " and " + std::string(kRoleArnVariable) + " are"
+          : !file       ? std::string(kWebIdentityTokenFileVariable) + " is"
+                        : std::string(kRoleArnVariable) + " is";
       return fail(Status::invalidArgument("web identity: " + missing + " not set; IRSA needs both " +
                                           std::string(kWebIdentityTokenFileVariable) + " and " +
                                           std::string(kRoleArnVariable)));
@@ -92,10 +92,10 @@ Result<Credentials> WebIdentitySource::fetch() {
 
   auto token = readTokenFile(tokenFile);
   if (!token) return fail(token.error().prefixed("web identity: "));
-  auto credentials = sts_.assumeRoleWithWebIdentity({.roleArn = roleArn,
-                                                     .roleSessionName = sessionName.empty() ? defaultRoleSessionName()
-                                                                                            : sessionName,
-                                                     .webIdentityToken = std::move(*token)});
+  auto credentials =
+      sts_.assumeRoleWithWebIdentity({.roleArn = roleArn,
+                                      .roleSessionName = sessionName.empty() ? defaultRoleSessionName() : sessionName,
+                                      .webIdentityToken = std::move(*token)});
   if (!credentials) return fail(credentials.error().prefixed("web identity for role " + roleArn + ": "));
   return credentials;
 }

@@ -80,8 +80,8 @@ void expectNoSecrets(const std::string& message) {
 
 TEST(AssumeRoleSource, SignsWithTheBaseCredentialsAndSendsItsParameters) {
   FakeSts sts(200, successXml());
-  AssumeRoleSource source = sourceFor(sts, [] { return Result<Credentials>(base("AKIDBASE")); }, "EXTERNAL-ID-VALUE",
-                                      "cross-account");
+  AssumeRoleSource source = sourceFor(
+      sts, [] { return Result<Credentials>(base("AKIDBASE")); }, "EXTERNAL-ID-VALUE", "cross-account");
   EXPECT_EQ(source.name(), "assume_role");
   EXPECT_TRUE(source.configured());
   auto credentials = source.fetch();
@@ -129,9 +129,8 @@ TEST(AssumeRoleSource, DefaultSessionNameAndNoExternalId) {
 
 TEST(AssumeRoleSource, FailingBaseGivesItsError) {
   FakeSts sts(200, successXml());
-  AssumeRoleSource source = sourceFor(sts, [] {
-    return Result<Credentials>(fail(Status::unavailable("imds: http://169.254.169.254 timed out")));
-  });
+  AssumeRoleSource source = sourceFor(
+      sts, [] { return Result<Credentials>(fail(Status::unavailable("imds: http://169.254.169.254 timed out"))); });
   auto credentials = source.fetch();
   ASSERT_FALSE(credentials);
   EXPECT_EQ(credentials.error().code(), Status::Code::kUnavailable);
@@ -145,8 +144,8 @@ TEST(AssumeRoleSource, StsRefusalIsAnErrorWithoutSecrets) {
   FakeSts sts(403,
               "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: "
               "arn:aws:iam::1:user/x is not authorized to perform: sts:AssumeRole</Message></Error></ErrorResponse>");
-  AssumeRoleSource source =
-      sourceFor(sts, [] { return Result<Credentials>(base("AKIDBASE")); }, "EXTERNAL-ID-VALUE", "s");
+  AssumeRoleSource source = sourceFor(
+      sts, [] { return Result<Credentials>(base("AKIDBASE")); }, "EXTERNAL-ID-VALUE", "s");
   auto credentials = source.fetch();
   ASSERT_FALSE(credentials);
   const std::string& message = credentials.error().message();
@@ -159,8 +158,8 @@ TEST(AssumeRoleSource, MalformedAnswerIsAnErrorWithoutSecrets) {
   std::string truncated = successXml();
   truncated.resize(truncated.find("</SessionToken>"));
   FakeSts sts(200, truncated);
-  AssumeRoleSource source =
-      sourceFor(sts, [] { return Result<Credentials>(base("AKIDBASE")); }, "EXTERNAL-ID-VALUE", "s");
+  AssumeRoleSource source = sourceFor(
+      sts, [] { return Result<Credentials>(base("AKIDBASE")); }, "EXTERNAL-ID-VALUE", "s");
   auto credentials = source.fetch();
   ASSERT_FALSE(credentials);
   expectNoSecrets(credentials.error().message());

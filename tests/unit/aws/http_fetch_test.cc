@@ -155,7 +155,8 @@ TEST(HttpFetch, ServerErrorStatusIsAResponse) {
 
 TEST(HttpFetch, AnswerOverTheLimitIsRefused) {
   FakeHttpServer server([](const HttpRequest&) {
-    return HttpReply{.status = 200, .body = std::string(2000, 'x'), .contentType = "text/plain", .closeConnection = false};
+    return HttpReply{
+        .status = 200, .body = std::string(2000, 'x'), .contentType = "text/plain", .closeConnection = false};
   });
   auto response = httpFetch({.method = "GET", .url = server.url() + "/", .maxResponseBytes = 1000});
   ASSERT_FALSE(response);

@@ -30,11 +30,12 @@ constexpr std::string_view kAnswerToken = "ANSWER-SESSION-TOKEN";
 std::string credentialsXml(std::string_view action, std::string_view expiration = "2026-12-07T03:00:00Z",
                            bool withSessionToken = true) {
   std::string xml = "<" + std::string(action) + "Response xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <" +
-                    std::string(action) + "Result>\n    <Credentials>\n      <AccessKeyId>" + std::string(kAnswerKeyId) +
-                    "</AccessKeyId>\n      <SecretAccessKey>" + std::string(kAnswerSecret) + "</SecretAccessKey>\n";
+                    std::string(action) + "Result>\n    <Credentials>\n      <AccessKeyId>" +
+                    std::string(kAnswerKeyId) + "</AccessKeyId>\n      <SecretAccessKey>" + std::string(kAnswerSecret) +
+                    "</SecretAccessKey>\n";
   if (withSessionToken) xml += "      <SessionToken>" + std::string(kAnswerToken) + "</SessionToken>\n";
-  xml += "      <Expiration>" + std::string(expiration) + "</Expiration>\n    </Credentials>\n  </" + std::string(action) +
-         "Result>\n  <ResponseMetadata><RequestId>c6104cbe</RequestId></ResponseMetadata>\n</" +
+  xml += "      <Expiration>" + std::string(expiration) + "</Expiration>\n    </Credentials>\n  </" +
+         std::string(action) + "Result>\n  <ResponseMetadata><RequestId>c6104cbe</RequestId></ResponseMetadata>\n</" +
          std::string(action) + "Response>\n";
   return xml;
 }
@@ -127,8 +128,7 @@ TEST(StsClient, AnswerGivesCredentialsAndExpiration) {
   EXPECT_EQ(credentials->secretAccessKey, kAnswerSecret);
   EXPECT_EQ(credentials->sessionToken, kAnswerToken);
   ASSERT_TRUE(credentials->expiration.has_value());
-  EXPECT_EQ(*credentials->expiration,
-            std::chrono::sys_days{std::chrono::year{2026} / std::chrono::December / 7} + 3h);
+  EXPECT_EQ(*credentials->expiration, std::chrono::sys_days{std::chrono::year{2026} / std::chrono::December / 7} + 3h);
 }
 
 TEST(StsClient, ExpirationWithFractionalSeconds) {
@@ -149,14 +149,16 @@ void expectSignedBy(const HttpRequest& request, const Credentials& by, std::stri
   const std::string& authorization = request.headers.at("authorization");
   const std::string amzDate = request.headers.at("x-amz-date");
   const std::string date = amzDate.substr(0, 8);
-  const std::string scope = "Credential=" + by.accessKeyId + "/" + date + "/" + std::string(region) + "/sts/aws4_request";
+  const std::string scope =
+      "Credential=" + by.accessKeyId + "/" + date + "/" + std::string(region) + "/sts/aws4_request";
   EXPECT_NE(authorization.find(scope), std::string::npos) << authorization;
 
   const std::string signedHeadersKey = "SignedHeaders=";
   const size_t start = authorization.find(signedHeadersKey);
   ASSERT_NE(start, std::string::npos);
   const size_t end = authorization.find(',', start);
-  const std::string signedHeaders = authorization.substr(start + signedHeadersKey.size(), end - start - signedHeadersKey.size());
+  const std::string signedHeaders =
+      authorization.substr(start + signedHeadersKey.size(), end - start - signedHeadersKey.size());
   HeaderList headers;
   for (size_t pos = 0; pos <= signedHeaders.size();) {
     size_t next = signedHeaders.find(';', pos);
@@ -167,8 +169,8 @@ void expectSignedBy(const HttpRequest& request, const Credentials& by, std::stri
     pos = next + 1;
   }
   const SigV4Signer signer(std::string(region), "sts");
-  const auto canonical =
-      signer.canonicalRequest({.method = "POST", .path = "/", .query = "", .headers = headers, .payload = request.body});
+  const auto canonical = signer.canonicalRequest(
+      {.method = "POST", .path = "/", .query = "", .headers = headers, .payload = request.body});
   const std::string signature = signer.signature(by, date, signer.stringToSign(amzDate, canonical.text));
   EXPECT_NE(authorization.find("Signature=" + signature), std::string::npos) << authorization;
 }
@@ -223,11 +225,14 @@ TEST(StsClient, LongErrorMessageIsCut) {
 }
 
 TEST(StsClient, ErrorStatusWithoutStsErrorIsStillARefusal) {
-  FakeSts sts(HttpReply{.status = 503, .body = "<html>busy " + std::string(kAnswerSecret) + "</html>",
-                        .contentType = "text/html", .closeConnection = false});
+  FakeSts sts(HttpReply{.status = 503,
+                        .body = "<html>busy " + std::string(kAnswerSecret) + "</html>",
+                        .contentType = "text/html",
+                        .closeConnection = false});
   auto credentials = clientFor(sts).assumeRoleWithWebIdentity(webIdentityRequest());
   ASSERT_FALSE(credentials);
-  EXPECT_NE(credentials.error().message().find("refused: HTTP 503"), std::string::npos) << credentials.error().message();
+  EXPECT_NE(credentials.error().message().find("refused: HTTP 503"), std::string::npos)
+      << credentials.error().message();
   expectNoSecrets(credentials.error().message());
 }
 
