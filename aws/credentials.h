@@ -18,9 +18,9 @@
 namespace kinship::aws {
 
 struct Credentials {
-  std::string accessKeyId;
-  std::string secretAccessKey;
-  std::string sessionToken;  // empty for long-term keys
+  std::string accessKeyId{};
+  std::string secretAccessKey{};
+  std::string sessionToken{};  // empty for long-term keys
   // When temporary credentials stop working; nullopt for long-term keys.
   std::optional<std::chrono::system_clock::time_point> expiration = std::nullopt;
 };
