@@ -175,7 +175,9 @@ Result<Credentials> parseCredentialProcessOutput(std::string_view output, std::s
     if (element.get(value) != simdjson::SUCCESS) {
       return Status::corruption(prefix + "its output's " + std::string(name) + " is not a string");
     }
-    if (required && value.empty()) return Status::corruption(prefix + "its output's " + std::string(name) + " is empty");
+    if (required && value.empty()) {
+      return Status::corruption(prefix + "its output's " + std::string(name) + " is empty");
+    }
     if (!isVisibleAscii(value)) {
       return Status::corruption(prefix + "its output's " + std::string(name) +
                                 " holds characters other than visible ASCII");
@@ -198,8 +200,8 @@ Result<Credentials> parseCredentialProcessOutput(std::string_view output, std::s
 }
 
 Result<Credentials> runCredentialProcess(const CredentialProcessOptions& options) {
-  const std::string what =
-      "credential_process '" + firstWord(options.command) + "'" + (options.context.empty() ? "" : " of " + options.context);
+  const std::string what = "credential_process '" + firstWord(options.command) + "'" +
+                           (options.context.empty() ? "" : " of " + options.context);
   if (firstWord(options.command).empty()) return fail(Status::invalidArgument(what + " is empty"));
 
   Pipe out;

@@ -267,7 +267,8 @@ TEST(ChooseProfile, OptionThenAwsProfileThenDefault) {
 TEST(ProfileRegion, FromTheChosenProfileOfTheConfigFile) {
   TempDir dir;
   dir.write(".aws/config",
-            "[default]\nregion = us-east-2\n[profile dev]\nregion = eu-west-1 # dev's\n[profile none]\noutput = json\n");
+            "[default]\nregion = us-east-2\n[profile dev]\nregion = eu-west-1 # dev's\n"
+            "[profile none]\noutput = json\n");
   dir.write(".aws/credentials", "[creds-only]\nregion = ap-south-1\n");
   const std::string home = dir.path();
 
