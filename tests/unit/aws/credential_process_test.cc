@@ -143,13 +143,14 @@ TEST(CredentialProcess, ACommandPastTheTimeoutIsKilledWithWhatItStarted) {
   TempDir dir;
   const std::string pidFile = dir.path() + "/sleeper.pid";
   const std::string helper = dir.script("helper", "sleep 60 &\necho $! > " + pidFile + "\nwait\n");
-  auto credentials = run(helper, 1000ms);
+  auto credentials = run(helper, 2000ms);
   ASSERT_FALSE(credentials.has_value());
-  EXPECT_NE(credentials.error().message().find("did not finish within 1000 ms"), std::string::npos)
+  EXPECT_NE(credentials.error().message().find("did not finish within 2000 ms"), std::string::npos)
       << credentials.error().message();
 
-  // The background sleep was in the command's process group: it got SIGKILL
-  // too. Wait (bounded) for it to die rather than assume it already has.
+  // The script wrote the pid long before the timeout (2 s for a fork and an
+  // echo). The background sleep was in the command's process group: it got
+  // SIGKILL too. Wait (bounded) for it to die rather than assume it has.
   std::string pid;
   std::ifstream(pidFile) >> pid;
   ASSERT_FALSE(pid.empty());
