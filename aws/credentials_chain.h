@@ -4,7 +4,8 @@
 // so the identity never flips between sources. A configured source that
 // fails is an error: the chain never falls through to the next identity
 // (a broken IRSA setup must not quietly become the node's role).
-// This file is the only place that knows the order (makeDefaultChain).
+// The chain takes its sources in the order given; default_credentials.cc is
+// the only place that knows the SDKs' order.
 
 #include <memory>
 #include <string>

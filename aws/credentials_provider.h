@@ -12,6 +12,10 @@ namespace kinship::aws {
 class CredentialsProvider {
  public:
   virtual ~CredentialsProvider() = default;
+  // Fetches the first credentials (may block for the sources' timeouts);
+  // called once, before current(). A failure is also what current() reports
+  // until the provider recovers.
+  virtual Status start() { return Status::ok(); }
   // Credentials valid now, or why there are none (never a secret).
   virtual Result<Credentials> current() = 0;
   // The endpoint said the credentials expired (ExpiredToken): fetch new ones

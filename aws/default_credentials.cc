@@ -55,12 +55,9 @@ std::unique_ptr<CredentialsProvider> makeCredentialsProvider(const CredentialsOp
     source = std::make_unique<AssumeRoleSource>([base] { return base->fetch(); }, std::move(request),
                                                 stsOptionsOf(options), env);
   }
-  auto provider = std::make_unique<RefreshingCredentials>(
+  return std::make_unique<RefreshingCredentials>(
       std::move(source), context.clock, RefreshingCredentials::Options{},
       std::make_shared<CredentialsMetrics>(context.metrics, context.pipelineName));
-  // A failure is logged by the provider, which keeps trying; the sink waits.
-  (void)provider->start();
-  return provider;
 }
 
 }  // namespace kinship::aws

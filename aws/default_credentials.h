@@ -3,7 +3,7 @@
 // SDKs find them: the default chain (credentials_chain.h), optionally a role
 // assumed with the chain's credentials (the sink's role_arn), refreshed in
 // the background (refreshing_credentials.h).
-// Startup only: fetches once before returning (bounded by each source's
+// Makes no call: the caller's start() fetches (bounded by each source's
 // timeouts). A failure there is logged and the provider keeps trying; the
 // sink stays paused until credentials arrive.
 

@@ -37,6 +37,8 @@ RefreshingCredentials::~RefreshingCredentials() {
 }
 
 Status RefreshingCredentials::start() {
+  if (started_) return Status::invalidArgument("credentials provider started twice");
+  started_ = true;
   fetchNow();
   if (options_.runThread) thread_ = std::thread([this] { run(); });
   std::lock_guard lock(mu_);

@@ -51,7 +51,8 @@ class RefreshingCredentials final : public CredentialsProvider {
   // Fetches once (blocking for at most the source's timeouts) and starts the
   // refresh thread. A failure is returned for the caller to report, and is
   // what current() says until a refresh succeeds; the thread keeps trying.
-  Status start();
+  // A second call fails and changes nothing.
+  Status start() override;
 
   Result<Credentials> current() override;
   void refreshSoon() override;
@@ -84,6 +85,7 @@ class RefreshingCredentials final : public CredentialsProvider {
   int failures_ = 0;
   bool forced_ = false;
   bool stopping_ = false;
+  bool started_ = false;  // start()'s caller only
   std::thread thread_;
 };
 

@@ -55,24 +55,15 @@ void registerKinesisSink(PluginRegistry& registry) {
       "kinesis", kinesis::kinesisSinkSchema(),
       [](const config::Section& section, const sinks::SinkContext& context, const config::EnvLookup& env) {
         auto config = kinesis::kinesisConfigFrom(section, env);
-        if (config.regionFromInstanceMetadata) {
-          // Startup: the one network call a config needs, with IMDS's short
-          // timeouts, so a start off EC2 fails at once with the reason.
-          auto region = aws::ImdsClient(env).region();
-          if (!region) {
-            throw config::ConfigError(section.location(), section.path() + ".region",
-                                      "no region: set 'region', the AWS_REGION environment variable or a region "
-                                      "in the profile; the instance metadata service gave none: " +
-                                          region.error().message());
-          }
-          if (Status applied = kinesis::applyRegion(config, *region); !applied) {
-            throw config::ConfigError(section.location(), section.path() + ".region",
-                                      "from the instance metadata service: " + applied.message());
-          }
-        }
-        auto credentials = aws::makeCredentialsProvider(
-            config.credentials, env, {context.metrics, context.pipelineName, context.clock});
-        return std::make_unique<kinesis::KinesisSink>(context, std::move(config), std::move(credentials));
+        // Both run at the sink's start(), never while only checking a config.
+        kinesis::KinesisSink::RegionLookup regionLookup;
+        if (config.regionFromInstanceMetadata) regionLookup = [env] { return aws::ImdsClient(env).region(); };
+        auto credentials = [env, metrics = &context.metrics, pipeline = context.pipelineName,
+                            clock = &context.clock](const aws::CredentialsOptions& options) {
+          return aws::makeCredentialsProvider(options, env, {*metrics, pipeline, *clock});
+        };
+        return std::make_unique<kinesis::KinesisSink>(context, std::move(config), std::move(credentials),
+                                                      std::move(regionLookup));
       });
 }
 

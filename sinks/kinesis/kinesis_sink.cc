@@ -30,9 +30,16 @@ enum class SinkState { kOk = 0, kRetrying = 1, kPaused = 2 };
 
 KinesisSink::KinesisSink(const sinks::SinkContext& context, KinesisConfig config,
                          std::unique_ptr<aws::CredentialsProvider> credentials)
+    : KinesisSink(context, std::move(config),
+                  [ready = std::make_shared<std::unique_ptr<aws::CredentialsProvider>>(std::move(credentials))](
+                      const aws::CredentialsOptions&) { return std::move(*ready); }) {}
+
+KinesisSink::KinesisSink(const sinks::SinkContext& context, KinesisConfig config, CredentialsFactory credentials,
+                         RegionLookup regionLookup)
     : context_(context),
       config_(std::move(config)),
-      credentials_(std::move(credentials)),
+      makeCredentials_(std::move(credentials)),
+      regionLookup_(std::move(regionLookup)),
       url_(config_.endpoint + "/"),
       host_(config_.endpoint.substr(config_.endpoint.find("//") + 2)),
       streamField_(config_.streamArn.empty() ? "StreamName" : "StreamARN"),
@@ -162,6 +169,27 @@ KinesisSink::~KinesisSink() {
 }
 
 Status KinesisSink::start() {
+  if (config_.regionFromInstanceMetadata) {
+    if (!regionLookup_) return Status::invalidArgument("no region configured");
+    auto region = regionLookup_();
+    if (!region) {
+      return Status::invalidArgument(
+          "no region: set 'region', the AWS_REGION environment variable or a region in the profile; the instance "
+          "metadata service gave none: " +
+          region.error().message());
+    }
+    if (Status applied = applyRegion(config_, *region); !applied) {
+      return applied.prefixed("the instance metadata service's region: ");
+    }
+    url_ = config_.endpoint + "/";
+    host_ = config_.endpoint.substr(config_.endpoint.find("//") + 2);
+    signer_ = aws::SigV4Signer(config_.region, "kinesis");
+    log::info(kComponent, "region {} from the instance metadata service", config_.region);
+  }
+  credentials_ = makeCredentials_(config_.credentials);
+  // A failure is logged by the provider, which keeps trying while the sink
+  // waits with its records.
+  (void)credentials_->start();
   if (!config_.deadLetterPath.empty()) {
     auto file = DeadLetterFile::open({config_.deadLetterPath, config_.deadLetterMaxSize}, context_.clock);
     if (!file) return file.error();

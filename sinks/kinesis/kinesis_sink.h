@@ -20,6 +20,7 @@
 // may be called from any thread.
 
 #include <condition_variable>
+#include <functional>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -57,10 +58,26 @@ namespace kinship::kinesis {
 
 class KinesisSink final : public sinks::Sink {
  public:
+  // What start() needs from outside, kept out of construction so that
+  // building a sink (also for --check-config) touches no network.
+  // Makes the credentials provider once the region is known.
+  using CredentialsFactory =
+      std::function<std::unique_ptr<aws::CredentialsProvider>(const aws::CredentialsOptions& options)>;
+  // The instance metadata service's region, for a config that has none.
+  using RegionLookup = std::function<Result<std::string>()>;
+
+  KinesisSink(const sinks::SinkContext& context, KinesisConfig config, CredentialsFactory credentials,
+              RegionLookup regionLookup = {});
+  // With a provider already made (tests, a region in the config).
   KinesisSink(const sinks::SinkContext& context, KinesisConfig config,
               std::unique_ptr<aws::CredentialsProvider> credentials);
-  // Opens the dead-letter file, if configured; fails when it cannot.
   ~KinesisSink() override;
+
+  // Asks the metadata service for the region when the config has none (a
+  // failure fails the start, with the reason), makes and starts the
+  // credentials provider (a failure there only pauses sending: the
+  // provider keeps trying), opens the dead-letter file, if configured
+  // (fails when it cannot), and starts the sending thread.
 
   Status start() override;
   void stop(std::chrono::steady_clock::time_point deadline) override;
@@ -142,6 +159,8 @@ class KinesisSink final : public sinks::Sink {
 
   sinks::SinkContext context_;
   KinesisConfig config_;
+  CredentialsFactory makeCredentials_;
+  RegionLookup regionLookup_;
   std::unique_ptr<aws::CredentialsProvider> credentials_;
   std::string url_;
   std::string host_;

@@ -86,6 +86,7 @@ TEST(RefreshingCredentials, CredentialsThatLiveSixtySecondsNeverRunOutWhileReque
     ASSERT_GT(*creds->expiration, clock.wallNow() + 10s) << "request " << i;
   }
   EXPECT_GE(source.fetches.load(), 3);  // start + about every 30 s
+  EXPECT_FALSE(provider.start()) << "a second start is refused";
 }
 
 TEST(RefreshingCredentials, AFailedRefreshKeepsValidCredentialsThenReportsTheExpiry) {

@@ -90,6 +90,54 @@ TEST_F(KinesisSinkTest, ExpiredTokenAsksForNewCredentialsAndRetriesTheSameRecord
   EXPECT_EQ(sink->notReadyReason(), "") << "an expired token is not a pause";
 }
 
+TEST_F(KinesisSinkTest, ARegionLeftToTheMetadataServiceIsAskedAtStartNotAtConstruction) {
+  ScriptedKinesis kinesis;
+  auto config = configFor(kinesis.url());
+  config.region.clear();
+  config.regionFromInstanceMetadata = true;
+  config.endpointConfigured = true;
+  int lookups = 0;
+  std::string credentialsRegion;
+  auto sink = std::make_unique<KinesisSink>(
+      sinks::SinkContext{queue_, registry_, "p", SystemClock::instance()}, config,
+      [&](const aws::CredentialsOptions& options) -> std::unique_ptr<aws::CredentialsProvider> {
+        credentialsRegion = options.region;
+        return std::make_unique<SwitchableCredentials>();
+      },
+      [&]() -> Result<std::string> {
+        ++lookups;
+        return std::string("eu-west-3");
+      });
+  EXPECT_EQ(lookups, 0) << "construction (also --check-config) makes no call";
+  ASSERT_TRUE(sink->start());
+  EXPECT_EQ(lookups, 1);
+  EXPECT_EQ(credentialsRegion, "eu-west-3") << "STS calls use the region found";
+  push(2, 2);
+  ASSERT_TRUE(kinesis.waitForAccepted(2));
+  sink->stop(std::chrono::steady_clock::now() + 5s);
+  EXPECT_NE(kinesis.rawRequests().at(0).headers.at("authorization").find("/eu-west-3/kinesis/aws4_request"),
+            std::string::npos);
+}
+
+TEST_F(KinesisSinkTest, NoRegionFromTheMetadataServiceFailsTheStartWithTheReason) {
+  auto config = configFor("http://127.0.0.1:9");
+  config.region.clear();
+  config.regionFromInstanceMetadata = true;
+  config.endpointConfigured = true;
+  KinesisSink sink(
+      sinks::SinkContext{queue_, registry_, "p", SystemClock::instance()}, config,
+      [](const aws::CredentialsOptions&) -> std::unique_ptr<aws::CredentialsProvider> {
+        return std::make_unique<SwitchableCredentials>();
+      },
+      []() -> Result<std::string> {
+        return fail(Status::unavailable("the instance metadata service did not answer at http://127.0.0.1:9"));
+      });
+  Status started = sink.start();
+  ASSERT_FALSE(started);
+  EXPECT_NE(started.message().find("no region"), std::string::npos) << started.message();
+  EXPECT_NE(started.message().find("did not answer"), std::string::npos) << started.message();
+}
+
 // Issues credentials that live 60 s on a manual clock, each with a new key;
 // remembers when each key expires.
 class ShortLivedSource final : public aws::CredentialsSource {
@@ -129,7 +177,6 @@ TEST_F(KinesisSinkTest, CredentialsThatLiveSixtySecondsAreReplacedWhileTenThousa
   options.pollInterval = 1ms;
   auto provider =
       std::make_unique<aws::RefreshingCredentials>(std::move(ownedSource), credentialsClock, options, nullptr);
-  ASSERT_TRUE(provider->start());
 
   ScriptedKinesis kinesis;
   std::atomic<int> refused{0};
