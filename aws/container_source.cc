@@ -2,13 +2,10 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -16,6 +13,7 @@
 
 #include "aws/credentials_json.h"
 #include "aws/http_fetch.h"
+#include "common/bounded_file.h"
 
 namespace kinship::aws {
 namespace {
@@ -153,32 +151,11 @@ Result<std::string> ContainerSource::authorizationToken() const {
   std::string from;
   if (auto file = env_("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"); file && !file->empty()) {
     from = "the token file " + *file;
-    const int fd = ::open(file->c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      const int error = errno;
-      return fail(Status::ioError(std::string(kSource) + ": cannot open " + from +
-                                  " (AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE): " + std::strerror(error)));
+    auto read = readFileAtMost(*file, options_.maxTokenBytes);
+    if (!read) {
+      return fail(read.error().prefixed(std::string(kSource) + ": " + from + " (AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE): "));
     }
-    // One byte past the limit tells a token at the limit from a longer file.
-    token.resize(options_.maxTokenBytes + 1);
-    std::size_t got = 0;
-    while (got < token.size()) {
-      const ssize_t n = ::read(fd, token.data() + got, token.size() - got);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        const int error = errno;
-        ::close(fd);
-        return fail(Status::ioError(std::string(kSource) + ": cannot read " + from + ": " + std::strerror(error)));
-      }
-      if (n == 0) break;
-      got += static_cast<std::size_t>(n);
-    }
-    ::close(fd);
-    if (got > options_.maxTokenBytes) {
-      return fail(Status::invalidArgument(std::string(kSource) + ": " + from + " is longer than " +
-                                          std::to_string(options_.maxTokenBytes) + " bytes"));
-    }
-    token.resize(got);
+    token = std::move(*read);
     while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
     if (token.empty()) return fail(Status::invalidArgument(std::string(kSource) + ": " + from + " is empty"));
   } else if (auto value = env_("AWS_CONTAINER_AUTHORIZATION_TOKEN"); value && !value->empty()) {

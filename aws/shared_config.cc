@@ -1,12 +1,9 @@
 #include "aws/shared_config.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
 #include <string>
+
+#include "common/bounded_file.h"
 
 namespace kinship::aws {
 namespace {
@@ -74,40 +71,9 @@ std::string expandHome(const std::string& path, const EnvLookup& env) {
 // The file's bytes; an empty string for a file that does not exist.
 Result<std::string> readSharedFile(const std::string& path) {
   if (path.empty()) return std::string();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) {
-    if (errno == ENOENT) return std::string();
-    return fail(Status::ioError("cannot open " + path + ": " + std::strerror(errno)));
-  }
-  std::string data;
-  Status status;
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    status = Status::ioError("cannot stat " + path + ": " + std::strerror(errno));
-  } else if (!S_ISREG(st.st_mode)) {
-    status = Status::ioError(path + " is not a regular file");
-  } else {
-    // Read one byte past the bound rather than trusting st_size: the file may
-    // grow while it is read.
-    data.resize(kMaxSharedFileBytes + 1);
-    size_t used = 0;
-    while (used < data.size()) {
-      const ssize_t n = ::read(fd, data.data() + used, data.size() - used);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        status = Status::ioError("cannot read " + path + ": " + std::strerror(errno));
-        break;
-      }
-      if (n == 0) break;
-      used += static_cast<size_t>(n);
-    }
-    data.resize(used);
-    if (status && used > kMaxSharedFileBytes) {
-      status = Status::invalidArgument(path + " is larger than " + std::to_string(kMaxSharedFileBytes) + " bytes");
-    }
-  }
-  ::close(fd);
-  if (!status) return fail(status);
+  auto data = readFileAtMost(path, kMaxSharedFileBytes);
+  if (!data && data.error().code() == Status::Code::kNotFound) return std::string();
+  if (!data) return fail(data.error().prefixed(path + ": "));
   return data;
 }
 

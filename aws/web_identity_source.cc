@@ -1,12 +1,10 @@
 #include "aws/web_identity_source.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
 #include <optional>
 #include <utility>
+
+#include "common/bounded_file.h"
 
 namespace kinship::aws {
 
@@ -21,31 +19,10 @@ std::optional<std::string> nonEmpty(const EnvLookup& env, std::string_view name)
 // The whole file, bounded; trailing line breaks dropped (a token written by
 // hand often ends with one, and no JWT contains whitespace).
 Result<std::string> readTokenFile(const std::string& path) {
-  const std::string what = "web identity token file " + path;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail(Status::ioError("cannot open the " + what + ": " + std::strerror(errno)));
-  // One byte past the limit tells a token at the limit from a longer file.
-  std::string token(kMaxWebIdentityTokenBytes + 1, '\0');
-  std::size_t got = 0;
-  while (got < token.size()) {
-    const ssize_t n = ::read(fd, token.data() + got, token.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int error = errno;
-      ::close(fd);
-      return fail(Status::ioError("cannot read the " + what + ": " + std::strerror(error)));
-    }
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  if (got > kMaxWebIdentityTokenBytes) {
-    return fail(Status::invalidArgument("the " + what + " is longer than " + std::to_string(kMaxWebIdentityTokenBytes) +
-                                        " bytes"));
-  }
-  token.resize(got);
-  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
-  if (token.empty()) return fail(Status::invalidArgument("the " + what + " is empty"));
+  auto token = readFileAtMost(path, kMaxWebIdentityTokenBytes);
+  if (!token) return fail(token.error().prefixed("the web identity token file " + path + ": "));
+  while (!token->empty() && (token->back() == '\n' || token->back() == '\r' || token->back() == ' ')) token->pop_back();
+  if (token->empty()) return fail(Status::invalidArgument("the web identity token file " + path + " is empty"));
   return token;
 }
 

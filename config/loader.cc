@@ -2,12 +2,11 @@
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <optional>
 
+#include "common/bounded_file.h"
 #include "common/host_port.h"
 #include "config/config.h"
 
@@ -244,29 +243,17 @@ DaemonConfig loadConfigString(std::string_view yaml, const std::string& file, co
 }
 
 DaemonConfig loadConfigFile(const std::string& path, const SchemaCatalog& catalog, const EnvLookup& env) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> stream(std::fopen(path.c_str(), "rb"), &std::fclose);
-  auto cannotRead = [&path] {
-    return ConfigError(Location{path, 0, 0}, "", fmt::format("cannot read: {}", std::strerror(errno)));
-  };
-  if (!stream) throw cannotRead();
-  std::string text;
-  char buffer[64 * 1024];
-  while (true) {
-    size_t n = std::fread(buffer, 1, sizeof buffer, stream.get());
-    text.append(buffer, n);
-    // Not a stat() check for a regular file: a pipe (`--config <(...)`) is a
-    // fine source, and /dev/zero stops here too.
-    if (text.size() > kMaxConfigFileSize) {
+  // Not a stat() check for a regular file: a pipe (`--config <(...)`) is a
+  // fine source, and /dev/zero stops at the bound too.
+  auto text = readFileAtMost(path, kMaxConfigFileSize);
+  if (!text) {
+    if (text.error().code() == Status::Code::kInvalidArgument) {
       throw ConfigError(Location{path, 0, 0}, "",
                         fmt::format("larger than {} MiB: not a configuration file", kMaxConfigFileSize >> 20));
     }
-    if (n < sizeof buffer) {
-      // Opening a directory succeeds; reading it is where EISDIR shows up.
-      if (std::ferror(stream.get())) throw cannotRead();
-      break;
-    }
+    throw ConfigError(Location{path, 0, 0}, "", text.error().message());
   }
-  return loadConfigString(text, path, catalog, env);
+  return loadConfigString(*text, path, catalog, env);
 }
 
 }  // namespace kinship::config

@@ -196,7 +196,7 @@ TEST(ContainerSourceTest, TokenFileProblemsAreErrorsNamingTheFile) {
   tokenFile.write(std::string(16 * 1024 + 1, 'a'));
   auto tooLong = fetchWith(tokenFile.path());
   ASSERT_FALSE(tooLong);
-  EXPECT_NE(tooLong.error().message().find("longer than 16384 bytes"), std::string::npos)
+  EXPECT_NE(tooLong.error().message().find("larger than 16384 bytes"), std::string::npos)
       << tooLong.error().message();
 
   tokenFile.write(std::string(16 * 1024, 'a'));

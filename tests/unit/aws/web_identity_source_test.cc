@@ -198,7 +198,7 @@ TEST(WebIdentitySource, UnusableTokenFilesAreErrorsNamingTheFile) {
     std::string expected;
   };
   for (const Case& c : {Case{dir.file("missing"), "cannot open"}, Case{dir.file("directory"), "cannot read"},
-                        Case{dir.file("empty"), "is empty"}, Case{dir.file("huge"), "is longer than 65536 bytes"}}) {
+                        Case{dir.file("empty"), "is empty"}, Case{dir.file("huge"), "larger than 65536 bytes"}}) {
     WebIdentitySource source =
         irsa(sts, {{"AWS_WEB_IDENTITY_TOKEN_FILE", c.file}, {"AWS_ROLE_ARN", std::string(kRoleArn)}});
     auto credentials = source.fetch();

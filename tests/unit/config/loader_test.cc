@@ -536,7 +536,7 @@ TEST(LoaderErrorTest, UnreadableFile) {
     loadConfigFile(missing, kCatalog, kNoEnv);
     FAIL() << "no error";
   } catch (const ConfigError& e) {
-    EXPECT_EQ(std::string(e.what()), missing + ": cannot read: No such file or directory");
+    EXPECT_EQ(std::string(e.what()), missing + ": cannot open: No such file or directory");
   }
   try {
     loadConfigFile(dir.path().string(), kCatalog, kNoEnv);

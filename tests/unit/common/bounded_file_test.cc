@@ -1,0 +1,58 @@
+#include "common/bounded_file.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace kinship {
+namespace {
+
+class BoundedFileTest : public ::testing::Test {
+ protected:
+  BoundedFileTest() : dir_(std::filesystem::temp_directory_path() / ("kinship-bounded-" + std::to_string(::getpid()))) {
+    std::filesystem::create_directories(dir_);
+  }
+  ~BoundedFileTest() override { std::filesystem::remove_all(dir_); }
+  std::string write(const std::string& name, const std::string& content) {
+    std::string path = (dir_ / name).string();
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(BoundedFileTest, ReadsUpToTheBoundAndRefusesMore) {
+  auto exact = readFileAtMost(write("exact", std::string(100, 'a')), 100);
+  ASSERT_TRUE(exact) << exact.error().message();
+  EXPECT_EQ(*exact, std::string(100, 'a'));
+  auto empty = readFileAtMost(write("empty", ""), 100);
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(*empty, "");
+  auto over = readFileAtMost(write("over", std::string(101, 'b')), 100);
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(over.error().message(), "larger than 100 bytes");
+}
+
+TEST_F(BoundedFileTest, AnEndlessFileStopsAtTheBound) {
+  auto zero = readFileAtMost("/dev/zero", 1 << 20);
+  ASSERT_FALSE(zero);
+  EXPECT_EQ(zero.error().message(), "larger than 1048576 bytes");
+}
+
+TEST_F(BoundedFileTest, MissingIsNotFoundAndADirectoryCannotBeRead) {
+  auto missing = readFileAtMost((dir_ / "missing").string(), 100);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), Status::Code::kNotFound);
+  EXPECT_EQ(missing.error().message(), "cannot open: No such file or directory");
+  auto directory = readFileAtMost(dir_.string(), 100);
+  ASSERT_FALSE(directory);
+  EXPECT_EQ(directory.error().code(), Status::Code::kIoError);
+  EXPECT_EQ(directory.error().message(), "cannot read: Is a directory");
+}
+
+}  // namespace
+}  // namespace kinship
