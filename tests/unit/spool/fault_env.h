@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "pipeline/record_batch.h"
 #include "spool/env.h"
+#include "tests/support/manual_clock.h"
 
 namespace kinship::spool::test {
 
@@ -149,27 +150,7 @@ class FaultEnv final : public Env {
   size_t appendMinBytes_ = 0;
 };
 
-class ManualClock final : public Clock {
- public:
-  TimePoint now() const override {
-    std::lock_guard lock(mu_);
-    return now_;
-  }
-  std::chrono::system_clock::time_point wallNow() const override {
-    std::lock_guard lock(mu_);
-    return wall_;
-  }
-  void advance(std::chrono::nanoseconds d) {
-    std::lock_guard lock(mu_);
-    now_ += d;
-    wall_ += std::chrono::duration_cast<std::chrono::system_clock::duration>(d);
-  }
-
- private:
-  mutable std::mutex mu_;
-  TimePoint now_ = TimePoint(std::chrono::hours(1));
-  std::chrono::system_clock::time_point wall_ = std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000));
-};
+using ManualClock = kinship::testing::ManualClock;
 
 // A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
 class TempDir {

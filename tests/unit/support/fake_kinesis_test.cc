@@ -25,33 +25,14 @@
 #include "tests/support/fake_kinesis/cbor_codec.h"
 #include "tests/support/fake_kinesis/codec.h"
 #include "tests/support/fake_kinesis/test_client.h"
+#include "tests/support/manual_clock.h"
 
 namespace kinship::fake {
 namespace {
 
 using namespace std::chrono_literals;
 
-// A clock the test moves by hand.
-class ManualClock final : public Clock {
- public:
-  TimePoint now() const override {
-    std::lock_guard lock(mutex_);
-    return now_;
-  }
-  std::chrono::system_clock::time_point wallNow() const override {
-    std::lock_guard lock(mutex_);
-    return std::chrono::system_clock::time_point(std::chrono::seconds(1700000000)) +
-           std::chrono::duration_cast<std::chrono::system_clock::duration>(now_ - TimePoint());
-  }
-  void advance(std::chrono::nanoseconds by) {
-    std::lock_guard lock(mutex_);
-    now_ += by;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  TimePoint now_ = TimePoint() + std::chrono::hours(1);
-};
+using kinship::testing::ManualClock;
 
 // A parsed JSON answer with JSON-pointer accessors.
 class Json {
