@@ -45,7 +45,7 @@ run_ctest() {
 run_ctest --test-dir build
 run_ctest --test-dir build-asan -L unit
 
-# The fuzz targets, a bounded time each (about 100 s in all); counted as
+# The fuzz targets, a bounded time each (about 60 s in all); counted as
 # one test.
 echo "test.sh: scripts/fuzz.sh"
 if bash scripts/fuzz.sh; then
