@@ -58,7 +58,7 @@ std::string configErrorOf(const std::string& yaml) {
 // Sends datagrams to the input from a plain socket.
 class Sender {
  public:
-  Sender(int family, uint16_t port) : family_(family) {
+  Sender(int family, uint16_t port) {
     fd_ = ::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     EXPECT_GE(fd_, 0);
     std::memset(&address_, 0, sizeof(address_));
@@ -85,7 +85,6 @@ class Sender {
   }
 
  private:
-  int family_;
   int fd_ = -1;
   sockaddr_storage address_{};
   socklen_t length_ = 0;
