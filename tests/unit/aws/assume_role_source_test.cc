@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "tests/support/fake_env.h"
-#include "tests/support/fake_http_server.h"
+#include "tests/support/recording_http_server.h"
 
 namespace kinship::aws {
 namespace {
@@ -31,27 +31,10 @@ std::string successXml() {
          "</Credentials></AssumeRoleResult></AssumeRoleResponse>";
 }
 
-class FakeSts {
- public:
+// STS answering every call with `status` and `body`.
+struct FakeSts : kinship::testing::RecordingHttpServer {
   FakeSts(int status, std::string body)
-      : status_(status), body_(std::move(body)), server_([this](const HttpRequest& request) {
-          std::lock_guard lock(mutex_);
-          requests_.push_back(request);
-          return HttpReply{.status = status_, .body = body_, .contentType = "text/xml", .closeConnection = false};
-        }) {}
-
-  std::string url() const { return server_.url(); }
-  std::vector<HttpRequest> requests() {
-    std::lock_guard lock(mutex_);
-    return requests_;
-  }
-
- private:
-  int status_;
-  std::string body_;
-  std::mutex mutex_;
-  std::vector<HttpRequest> requests_;
-  FakeHttpServer server_;
+      : RecordingHttpServer({.status = status, .body = std::move(body), .contentType = "text/xml"}) {}
 };
 
 Credentials base(std::string keyId) {

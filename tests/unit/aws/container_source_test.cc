@@ -12,7 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/fake_http_server.h"
+#include "tests/support/fake_env.h"
+#include "tests/support/recording_http_server.h"
 
 namespace kinship::aws {
 namespace {
@@ -21,52 +22,20 @@ using namespace std::chrono_literals;
 using kinship::testing::FakeHttpServer;
 using kinship::testing::HttpReply;
 using kinship::testing::HttpRequest;
+using kinship::testing::fakeEnv;
 
 constexpr char kCredentialsBody[] =
     R"({"AccessKeyId":"ASIACONTAINER","SecretAccessKey":"container-secret-value",)"
     R"("Token":"container-session-token","Expiration":"2026-12-07T03:00:00Z"})";
 
-EnvLookup envOf(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-    auto it = vars.find(std::string(name));
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
-
 // A container-credentials endpoint that records each request and answers
 // with `body` and `status`.
-class FakeEndpoint {
- public:
-  FakeEndpoint() : server_([this](const HttpRequest& r) { return handle(r); }) {}
-
-  std::string url() const { return server_.url(); }
-  std::vector<HttpRequest> requests() {
-    std::lock_guard lock(mutex_);
-    return requests_;
-  }
+struct FakeEndpoint : kinship::testing::RecordingHttpServer {
+  FakeEndpoint()
+      : RecordingHttpServer({.status = 200, .body = kCredentialsBody, .contentType = "application/json"}) {}
   void answer(int status, std::string body) {
-    std::lock_guard lock(mutex_);
-    status_ = status;
-    body_ = std::move(body);
+    RecordingHttpServer::answer({.status = status, .body = std::move(body), .contentType = "application/json"});
   }
-
- private:
-  HttpReply handle(const HttpRequest& request) {
-    std::lock_guard lock(mutex_);
-    requests_.push_back(request);
-    HttpReply reply;
-    reply.status = status_;
-    reply.body = body_;
-    reply.contentType = "application/json";
-    return reply;
-  }
-
-  std::mutex mutex_;
-  std::vector<HttpRequest> requests_;
-  int status_ = 200;
-  std::string body_ = kCredentialsBody;
-  FakeHttpServer server_;  // last: its threads stop before the state above goes
 };
 
 ContainerOptions towards(const FakeEndpoint& endpoint) {
@@ -95,16 +64,16 @@ class TempFile {
 };
 
 TEST(ContainerSourceTest, ConfiguredByEitherUri) {
-  EXPECT_EQ(ContainerSource(envOf({})).name(), "container");
-  EXPECT_FALSE(ContainerSource(envOf({})).configured());
-  EXPECT_FALSE(ContainerSource(envOf({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", ""}})).configured());
-  EXPECT_TRUE(ContainerSource(envOf({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/x"}})).configured());
-  EXPECT_TRUE(ContainerSource(envOf({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1/x"}})).configured());
+  EXPECT_EQ(ContainerSource(fakeEnv({})).name(), "container");
+  EXPECT_FALSE(ContainerSource(fakeEnv({})).configured());
+  EXPECT_FALSE(ContainerSource(fakeEnv({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", ""}})).configured());
+  EXPECT_TRUE(ContainerSource(fakeEnv({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/x"}})).configured());
+  EXPECT_TRUE(ContainerSource(fakeEnv({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1/x"}})).configured());
 }
 
 TEST(ContainerSourceTest, RelativeUriAsksTheEcsEndpoint) {
   FakeEndpoint endpoint;
-  ContainerSource source(envOf({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/6f1c-task"}}),
+  ContainerSource source(fakeEnv({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/6f1c-task"}}),
                          towards(endpoint));
   auto credentials = source.fetch();
   ASSERT_TRUE(credentials) << credentials.error().message();
@@ -123,7 +92,7 @@ TEST(ContainerSourceTest, RelativeUriAsksTheEcsEndpoint) {
 
 TEST(ContainerSourceTest, RelativeUriWinsOverFullUri) {
   FakeEndpoint endpoint;
-  ContainerSource source(envOf({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/relative"},
+  ContainerSource source(fakeEnv({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/relative"},
                                 {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/full"}}),
                          towards(endpoint));
   ASSERT_TRUE(source.fetch());
@@ -134,7 +103,7 @@ TEST(ContainerSourceTest, RelativeUriWinsOverFullUri) {
 TEST(ContainerSourceTest, RelativeUriThatLeadsElsewhereIsRefused) {
   FakeEndpoint endpoint;
   for (const std::string uri : {"@example.com/creds", "v2/credentials", ".example.com/x"}) {
-    ContainerSource source(envOf({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", uri}}), towards(endpoint));
+    ContainerSource source(fakeEnv({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", uri}}), towards(endpoint));
     auto credentials = source.fetch();
     ASSERT_FALSE(credentials) << uri;
     EXPECT_EQ(credentials.error().code(), Status::Code::kInvalidArgument) << uri;
@@ -145,7 +114,7 @@ TEST(ContainerSourceTest, RelativeUriThatLeadsElsewhereIsRefused) {
 
 TEST(ContainerSourceTest, FullUriOnLoopbackSendsTheAuthorizationToken) {
   FakeEndpoint endpoint;
-  ContainerSource source(envOf({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", endpoint.url() + "/v1/credentials"},
+  ContainerSource source(fakeEnv({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", endpoint.url() + "/v1/credentials"},
                                 {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "Basic c2VjcmV0"}}),
                          towards(endpoint));
   auto credentials = source.fetch();
@@ -161,7 +130,7 @@ TEST(ContainerSourceTest, TheTokenFileIsReadAgainAtEveryFetch) {
   FakeEndpoint endpoint;
   TempFile tokenFile;
   tokenFile.write("token-A\n");
-  ContainerSource source(envOf({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", endpoint.url() + "/v1/credentials"},
+  ContainerSource source(fakeEnv({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", endpoint.url() + "/v1/credentials"},
                                 {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", tokenFile.path()},
                                 {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "token-from-the-variable"}}),
                          towards(endpoint));
@@ -179,7 +148,7 @@ TEST(ContainerSourceTest, TokenFileProblemsAreErrorsNamingTheFile) {
   FakeEndpoint endpoint;
   TempFile tokenFile;
   auto fetchWith = [&](const std::string& path) {
-    return ContainerSource(envOf({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", endpoint.url() + "/v1/credentials"},
+    return ContainerSource(fakeEnv({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", endpoint.url() + "/v1/credentials"},
                                   {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", path}}),
                            towards(endpoint))
         .fetch();
@@ -208,14 +177,14 @@ TEST(ContainerSourceTest, ATokenWithALineBreakIsRefused) {
   FakeEndpoint endpoint;
   TempFile tokenFile;
   tokenFile.write("token-secret\nX-Injected: yes\n");
-  const std::vector<std::map<std::string, std::string>> envs = {
+  const std::vector<std::map<std::string, std::string, std::less<>>> envs = {
       {{"AWS_CONTAINER_AUTHORIZATION_TOKEN", "token-secret\r\nX-Injected: yes"}},
       {{"AWS_CONTAINER_AUTHORIZATION_TOKEN", "token-secret\nX-Injected: yes"}},
       {{"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", tokenFile.path()}},
   };
   for (auto env : envs) {
     env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = endpoint.url() + "/v1/credentials";
-    auto credentials = ContainerSource(envOf(env), towards(endpoint)).fetch();
+    auto credentials = ContainerSource(fakeEnv(env), towards(endpoint)).fetch();
     ASSERT_FALSE(credentials);
     EXPECT_EQ(credentials.error().code(), Status::Code::kInvalidArgument);
     EXPECT_NE(credentials.error().message().find("line break"), std::string::npos) << credentials.error().message();
@@ -230,7 +199,7 @@ TEST(ContainerSourceTest, FullUriOnANonLoopbackHttpHostIsRefusedWithoutConnectin
   // would show up as a request.
   const std::string zeroHost = "http://0.0.0.0:" + endpoint.url().substr(endpoint.url().rfind(':') + 1) + "/creds";
   for (const std::string& uri : {std::string("http://example.com/creds"), std::string("http://10.0.0.1/x"), zeroHost}) {
-    ContainerSource source(envOf({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", uri}}), towards(endpoint));
+    ContainerSource source(fakeEnv({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", uri}}), towards(endpoint));
     auto credentials = source.fetch();
     ASSERT_FALSE(credentials) << uri;
     // httpFetch's failures are kUnavailable: this one came before any request.
@@ -290,7 +259,7 @@ TEST(ContainerSourceTest, FullUriCheck) {
 TEST(ContainerSourceTest, ErrorStatusNamesUrlAndStatus) {
   FakeEndpoint endpoint;
   endpoint.answer(403, R"({"code":"AccessDenied","message":"container-secret-value"})");
-  ContainerSource source(envOf({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/t"}}), towards(endpoint));
+  ContainerSource source(fakeEnv({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/t"}}), towards(endpoint));
   auto credentials = source.fetch();
   ASSERT_FALSE(credentials);
   const std::string& message = credentials.error().message();
@@ -304,7 +273,7 @@ TEST(ContainerSourceTest, ErrorStatusNamesUrlAndStatus) {
 TEST(ContainerSourceTest, AServerErrorIsRetriedOnce) {
   FakeEndpoint endpoint;
   endpoint.answer(500, "");
-  ContainerSource source(envOf({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/t"}}), towards(endpoint));
+  ContainerSource source(fakeEnv({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/t"}}), towards(endpoint));
   auto credentials = source.fetch();
   ASSERT_FALSE(credentials);
   EXPECT_NE(credentials.error().message().find("HTTP 500"), std::string::npos);
@@ -329,7 +298,7 @@ TEST(ContainerSourceTest, MalformedAnswersAreClearErrorsWithoutTheSecrets) {
   for (const auto& [body, expected] : cases) {
     FakeEndpoint endpoint;
     endpoint.answer(200, body);
-    ContainerSource source(envOf({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/t"}}),
+    ContainerSource source(fakeEnv({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/t"}}),
                            towards(endpoint));
     auto credentials = source.fetch();
     ASSERT_FALSE(credentials) << body;
@@ -344,7 +313,7 @@ TEST(ContainerSourceTest, MalformedAnswersAreClearErrorsWithoutTheSecrets) {
 TEST(ContainerSourceTest, LongTermKeysWithoutTokenOrExpirationAreAccepted) {
   FakeEndpoint endpoint;
   endpoint.answer(200, R"({"AccessKeyId":"AKIALOCAL","SecretAccessKey":"local-secret"})");
-  ContainerSource source(envOf({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", endpoint.url() + "/creds"}}), towards(endpoint));
+  ContainerSource source(fakeEnv({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", endpoint.url() + "/creds"}}), towards(endpoint));
   auto credentials = source.fetch();
   ASSERT_TRUE(credentials) << credentials.error().message();
   EXPECT_EQ(credentials->accessKeyId, "AKIALOCAL");

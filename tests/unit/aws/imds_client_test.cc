@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/fake_env.h"
 #include "tests/support/fake_http_server.h"
 
 namespace kinship::aws {
@@ -20,20 +21,13 @@ using namespace std::chrono_literals;
 using kinship::testing::FakeHttpServer;
 using kinship::testing::HttpReply;
 using kinship::testing::HttpRequest;
+using kinship::testing::fakeEnv;
 
 constexpr char kRolesPath[] = "/latest/meta-data/iam/security-credentials/";
 constexpr char kCredentialsBody[] =
     R"({"Code":"Success","LastUpdated":"2026-12-07T01:00:00Z","Type":"AWS-HMAC",)"
     R"("AccessKeyId":"ASIAIMDSKEY","SecretAccessKey":"imds-secret-value","Token":"imds-session-token",)"
     R"("Expiration":"2026-12-07T03:00:00Z"})";
-
-EnvLookup envOf(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-    auto it = vars.find(std::string(name));
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
 
 ImdsOptions shortTimeouts() {
   ImdsOptions options;
@@ -120,7 +114,7 @@ class FakeImds {
 
 TEST(ImdsClientTest, PutsForATokenFirstAndSendsItWithEveryGet) {
   FakeImds imds;
-  ImdsClient client(envOf({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url() + "/"}}), shortTimeouts());
+  ImdsClient client(fakeEnv({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url() + "/"}}), shortTimeouts());
   EXPECT_EQ(client.endpoint(), imds.url());
 
   auto credentials = client.credentials();
@@ -146,7 +140,7 @@ TEST(ImdsClientTest, PutsForATokenFirstAndSendsItWithEveryGet) {
 
 TEST(ImdsClientTest, ReusesItsTokenAcrossCalls) {
   FakeImds imds;
-  ImdsClient client(envOf({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url()}}), shortTimeouts());
+  ImdsClient client(fakeEnv({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url()}}), shortTimeouts());
   ASSERT_TRUE(client.credentials());
   ASSERT_TRUE(client.region());
   int puts = 0;
@@ -156,7 +150,7 @@ TEST(ImdsClientTest, ReusesItsTokenAcrossCalls) {
 
 TEST(ImdsClientTest, ReadsTheRegion) {
   FakeImds imds;
-  ImdsClient client(envOf({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url()}}), shortTimeouts());
+  ImdsClient client(fakeEnv({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url()}}), shortTimeouts());
   auto region = client.region();
   ASSERT_TRUE(region) << region.error().message();
   EXPECT_EQ(*region, "eu-west-3");
@@ -164,7 +158,7 @@ TEST(ImdsClientTest, ReadsTheRegion) {
 
 TEST(ImdsClientTest, An401FetchesANewTokenAndRetriesOnce) {
   FakeImds imds;
-  ImdsClient client(envOf({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url()}}), shortTimeouts());
+  ImdsClient client(fakeEnv({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url()}}), shortTimeouts());
   ASSERT_TRUE(client.region());
   imds.expireToken();
 
@@ -183,7 +177,7 @@ TEST(ImdsClientTest, An401FetchesANewTokenAndRetriesOnce) {
 
 TEST(ImdsClientTest, AServerErrorIsRetriedOnce) {
   FakeImds imds;
-  ImdsClient client(envOf({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url()}}), shortTimeouts());
+  ImdsClient client(fakeEnv({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url()}}), shortTimeouts());
   imds.failNextGets(1);
   auto region = client.region();
   ASSERT_TRUE(region) << region.error().message();
@@ -197,7 +191,7 @@ TEST(ImdsClientTest, AServerErrorIsRetriedOnce) {
 TEST(ImdsClientTest, NoRoleListedMeansNoInstanceProfile) {
   FakeImds imds;
   imds.setRoleList(404, "");
-  ImdsClient client(envOf({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url()}}), shortTimeouts());
+  ImdsClient client(fakeEnv({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url()}}), shortTimeouts());
   auto credentials = client.credentials();
   ASSERT_FALSE(credentials);
   EXPECT_EQ(credentials.error().code(), Status::Code::kNotFound);
@@ -209,7 +203,7 @@ TEST(ImdsClientTest, NoRoleListedMeansNoInstanceProfile) {
 TEST(ImdsClientTest, ARoleNameThatIsNotOneIsRefused) {
   FakeImds imds;
   imds.setRoleList(200, "../../latest/user-data\n");
-  ImdsClient client(envOf({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url()}}), shortTimeouts());
+  ImdsClient client(fakeEnv({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url()}}), shortTimeouts());
   auto credentials = client.credentials();
   ASSERT_FALSE(credentials);
   EXPECT_NE(credentials.error().message().find("not an IAM role name"), std::string::npos)
@@ -235,7 +229,7 @@ TEST(ImdsClientTest, MalformedCredentialsAreAClearErrorWithoutTheSecrets) {
   for (const auto& body : bodies) {
     FakeImds imds;
     imds.setCredentialsBody(body);
-    ImdsClient client(envOf({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url()}}), shortTimeouts());
+    ImdsClient client(fakeEnv({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url()}}), shortTimeouts());
     auto credentials = client.credentials();
     ASSERT_FALSE(credentials) << body;
     const std::string& message = credentials.error().message();
@@ -275,7 +269,7 @@ TEST(ImdsClientTest, AnImdsThatNeverAnswersIsAClearErrorWithinTheTimeouts) {
   ImdsOptions options;
   options.connectTimeout = 200ms;
   options.timeout = 200ms;
-  ImdsClient client(envOf({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", silent.url()}}), options);
+  ImdsClient client(fakeEnv({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", silent.url()}}), options);
 
   auto credentials = client.credentials();
   ASSERT_FALSE(credentials);
@@ -286,21 +280,21 @@ TEST(ImdsClientTest, AnImdsThatNeverAnswersIsAClearErrorWithinTheTimeouts) {
 }
 
 TEST(ImdsClientTest, EndpointDefaultsAndMode) {
-  EXPECT_EQ(ImdsClient(envOf({})).endpoint(), "http://169.254.169.254");
-  EXPECT_EQ(ImdsClient(envOf({{"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "ipv6"}})).endpoint(),
+  EXPECT_EQ(ImdsClient(fakeEnv({})).endpoint(), "http://169.254.169.254");
+  EXPECT_EQ(ImdsClient(fakeEnv({{"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "ipv6"}})).endpoint(),
             "http://[fd00:ec2::254]");
-  EXPECT_EQ(ImdsClient(envOf({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9"},
+  EXPECT_EQ(ImdsClient(fakeEnv({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9"},
                               {"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv6"}}))
                 .endpoint(),
             "http://127.0.0.1:9");
 }
 
 TEST(ImdsClientTest, DisabledIsTrueInAnyCaseOnly) {
-  EXPECT_FALSE(imdsDisabled(envOf({})));
-  EXPECT_FALSE(imdsDisabled(envOf({{"AWS_EC2_METADATA_DISABLED", "false"}})));
-  EXPECT_FALSE(imdsDisabled(envOf({{"AWS_EC2_METADATA_DISABLED", "1"}})));
-  EXPECT_TRUE(imdsDisabled(envOf({{"AWS_EC2_METADATA_DISABLED", "true"}})));
-  EXPECT_TRUE(imdsDisabled(envOf({{"AWS_EC2_METADATA_DISABLED", "TRUE"}})));
+  EXPECT_FALSE(imdsDisabled(fakeEnv({})));
+  EXPECT_FALSE(imdsDisabled(fakeEnv({{"AWS_EC2_METADATA_DISABLED", "false"}})));
+  EXPECT_FALSE(imdsDisabled(fakeEnv({{"AWS_EC2_METADATA_DISABLED", "1"}})));
+  EXPECT_TRUE(imdsDisabled(fakeEnv({{"AWS_EC2_METADATA_DISABLED", "true"}})));
+  EXPECT_TRUE(imdsDisabled(fakeEnv({{"AWS_EC2_METADATA_DISABLED", "TRUE"}})));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "tests/support/fake_env.h"
 #include "tests/support/fake_http_server.h"
 
 namespace kinship::aws {
@@ -16,14 +17,7 @@ using namespace std::chrono_literals;
 using kinship::testing::FakeHttpServer;
 using kinship::testing::HttpReply;
 using kinship::testing::HttpRequest;
-
-EnvLookup envOf(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-    auto it = vars.find(std::string(name));
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
+using kinship::testing::fakeEnv;
 
 ImdsOptions shortTimeouts() {
   ImdsOptions options;
@@ -33,12 +27,12 @@ ImdsOptions shortTimeouts() {
 }
 
 TEST(ImdsSourceTest, NameAndConfigured) {
-  ImdsSource plain(envOf({}));
+  ImdsSource plain(fakeEnv({}));
   EXPECT_EQ(plain.name(), "imds");
   EXPECT_TRUE(plain.configured());
-  EXPECT_TRUE(ImdsSource(envOf({{"AWS_EC2_METADATA_DISABLED", "false"}})).configured());
-  EXPECT_FALSE(ImdsSource(envOf({{"AWS_EC2_METADATA_DISABLED", "true"}})).configured());
-  EXPECT_FALSE(ImdsSource(envOf({{"AWS_EC2_METADATA_DISABLED", "True"}})).configured());
+  EXPECT_TRUE(ImdsSource(fakeEnv({{"AWS_EC2_METADATA_DISABLED", "false"}})).configured());
+  EXPECT_FALSE(ImdsSource(fakeEnv({{"AWS_EC2_METADATA_DISABLED", "true"}})).configured());
+  EXPECT_FALSE(ImdsSource(fakeEnv({{"AWS_EC2_METADATA_DISABLED", "True"}})).configured());
 }
 
 TEST(ImdsSourceTest, FetchesTheInstanceProfileCredentials) {
@@ -56,7 +50,7 @@ TEST(ImdsSourceTest, FetchesTheInstanceProfileCredentials) {
     }
     return reply;
   });
-  ImdsSource source(envOf({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", server.url()}}), shortTimeouts());
+  ImdsSource source(fakeEnv({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", server.url()}}), shortTimeouts());
   auto credentials = source.fetch();
   ASSERT_TRUE(credentials) << credentials.error().message();
   EXPECT_EQ(credentials->accessKeyId, "ASIAX");
@@ -69,7 +63,7 @@ TEST(ImdsSourceTest, DisabledFetchesNothing) {
     ++requests;
     return HttpReply{};
   });
-  ImdsSource source(envOf({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", server.url()}, {"AWS_EC2_METADATA_DISABLED", "TRUE"}}),
+  ImdsSource source(fakeEnv({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", server.url()}, {"AWS_EC2_METADATA_DISABLED", "TRUE"}}),
                     shortTimeouts());
   auto credentials = source.fetch();
   ASSERT_FALSE(credentials);

@@ -10,7 +10,7 @@
 
 #include "aws/sigv4.h"
 #include "tests/support/fake_env.h"
-#include "tests/support/fake_http_server.h"
+#include "tests/support/recording_http_server.h"
 
 namespace kinship::aws {
 namespace {
@@ -52,27 +52,7 @@ HttpReply xmlReply(int status, std::string body) {
 }
 
 // An STS stand-in that records what it was sent and answers with `reply`.
-class FakeSts {
- public:
-  explicit FakeSts(HttpReply reply)
-      : reply_(std::move(reply)), server_([this](const HttpRequest& request) {
-          std::lock_guard lock(mutex_);
-          requests_.push_back(request);
-          return reply_;
-        }) {}
-
-  std::string url() const { return server_.url(); }
-  std::vector<HttpRequest> requests() {
-    std::lock_guard lock(mutex_);
-    return requests_;
-  }
-
- private:
-  HttpReply reply_;
-  std::mutex mutex_;
-  std::vector<HttpRequest> requests_;
-  FakeHttpServer server_;
-};
+using FakeSts = kinship::testing::RecordingHttpServer;
 
 StsClient clientFor(const FakeSts& sts, std::string region = "") {
   return StsClient(StsOptions{.region = std::move(region), .endpoint = sts.url()}, fakeEnv({}));

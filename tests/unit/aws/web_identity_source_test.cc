@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "tests/support/fake_env.h"
-#include "tests/support/fake_http_server.h"
+#include "tests/support/recording_http_server.h"
 
 namespace kinship::aws {
 namespace {
@@ -83,27 +83,16 @@ std::string successXml() {
 }
 
 // An STS stand-in recording the form fields of each request.
-class FakeSts {
- public:
+// STS answering every call with `status` and `body`; requests() gives each
+// call's form fields.
+struct FakeSts : kinship::testing::RecordingHttpServer {
   FakeSts(int status, std::string body)
-      : status_(status), body_(std::move(body)), server_([this](const HttpRequest& request) {
-          std::lock_guard lock(mutex_);
-          requests_.push_back(formFields(request.body));
-          return HttpReply{.status = status_, .body = body_, .contentType = "text/xml", .closeConnection = false};
-        }) {}
-
-  std::string url() const { return server_.url(); }
+      : RecordingHttpServer({.status = status, .body = std::move(body), .contentType = "text/xml"}) {}
   std::vector<std::map<std::string, std::string>> requests() {
-    std::lock_guard lock(mutex_);
-    return requests_;
+    std::vector<std::map<std::string, std::string>> out;
+    for (const auto& request : RecordingHttpServer::requests()) out.push_back(formFields(request.body));
+    return out;
   }
-
- private:
-  int status_;
-  std::string body_;
-  std::mutex mutex_;
-  std::vector<std::map<std::string, std::string>> requests_;
-  FakeHttpServer server_;
 };
 
 WebIdentitySource irsa(const FakeSts& sts, std::map<std::string, std::string, std::less<>> vars) {

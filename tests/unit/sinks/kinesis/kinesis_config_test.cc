@@ -12,24 +12,19 @@
 #include <map>
 #include <string>
 
+#include "tests/support/fake_env.h"
+
 using namespace kinship::kinesis;
 using kinship::config::ConfigError;
 using kinship::config::EnvLookup;
 using kinship::config::Section;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
+using kinship::testing::fakeEnv;
 
 namespace {
 
-EnvLookup envOf(std::map<std::string, std::string, std::less<>> vars) {
-  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
-
-const EnvLookup kNoEnv = envOf({});
+const EnvLookup kNoEnv = fakeEnv({});
 
 KinesisConfig configOf(const std::string& yaml, const EnvLookup& env = kNoEnv) {
   Section s = Section::validate(YAML::Load(yaml), kinesisSinkSchema(), "kinship.yaml", "pipelines.app.sink", env);
@@ -119,21 +114,21 @@ TEST(KinesisConfig, ArnMustStartWithArn) {
 }
 
 TEST(KinesisConfig, RegionFromEnvironment) {
-  EXPECT_EQ(configOf("stream: s\n", envOf({{"AWS_REGION", "ap-south-1"}})).region, "ap-south-1");
-  EXPECT_EQ(configOf("stream: s\n", envOf({{"AWS_DEFAULT_REGION", "sa-east-1"}})).region, "sa-east-1");
+  EXPECT_EQ(configOf("stream: s\n", fakeEnv({{"AWS_REGION", "ap-south-1"}})).region, "ap-south-1");
+  EXPECT_EQ(configOf("stream: s\n", fakeEnv({{"AWS_DEFAULT_REGION", "sa-east-1"}})).region, "sa-east-1");
   // AWS_REGION wins over AWS_DEFAULT_REGION.
-  KinesisConfig c = configOf("stream: s\n", envOf({{"AWS_REGION", "eu-north-1"}, {"AWS_DEFAULT_REGION", "sa-east-1"}}));
+  KinesisConfig c = configOf("stream: s\n", fakeEnv({{"AWS_REGION", "eu-north-1"}, {"AWS_DEFAULT_REGION", "sa-east-1"}}));
   EXPECT_EQ(c.region, "eu-north-1");
   EXPECT_EQ(c.endpoint, "https://kinesis.eu-north-1.amazonaws.com");
   // An empty AWS_REGION falls through to AWS_DEFAULT_REGION.
-  EXPECT_EQ(configOf("stream: s\n", envOf({{"AWS_REGION", ""}, {"AWS_DEFAULT_REGION", "sa-east-1"}})).region,
+  EXPECT_EQ(configOf("stream: s\n", fakeEnv({{"AWS_REGION", ""}, {"AWS_DEFAULT_REGION", "sa-east-1"}})).region,
             "sa-east-1");
   // The option wins over the environment.
-  EXPECT_EQ(configOf("stream: s\nregion: us-east-2\n", envOf({{"AWS_REGION", "eu-north-1"}})).region, "us-east-2");
+  EXPECT_EQ(configOf("stream: s\nregion: us-east-2\n", fakeEnv({{"AWS_REGION", "eu-north-1"}})).region, "us-east-2");
 }
 
 TEST(KinesisConfig, MissingRegionWithoutInstanceMetadata) {
-  std::string e = errorOf("stream: s\n", envOf({{"AWS_EC2_METADATA_DISABLED", "true"}}));
+  std::string e = errorOf("stream: s\n", fakeEnv({{"AWS_EC2_METADATA_DISABLED", "true"}}));
   EXPECT_THAT(e, HasSubstr("pipelines.app.sink.region"));
   EXPECT_THAT(e, HasSubstr("no region"));
 }
@@ -163,12 +158,12 @@ TEST(KinesisConfig, RegionFromTheProfile) {
     std::ofstream out(file);
     out << "[default]\nregion = eu-central-1\n\n[profile other]\nregion = ca-central-1\n";
   }
-  auto env = envOf({{"AWS_CONFIG_FILE", file}, {"AWS_SHARED_CREDENTIALS_FILE", (dir / "none").string()}});
+  auto env = fakeEnv({{"AWS_CONFIG_FILE", file}, {"AWS_SHARED_CREDENTIALS_FILE", (dir / "none").string()}});
   EXPECT_EQ(configOf("stream: s\n", env).region, "eu-central-1");
   EXPECT_EQ(configOf("stream: s\n", env).endpoint, "https://kinesis.eu-central-1.amazonaws.com");
   EXPECT_EQ(configOf("stream: s\nprofile: other\n", env).region, "ca-central-1");
   // The environment wins over the profile.
-  auto withRegion = envOf({{"AWS_CONFIG_FILE", file}, {"AWS_REGION", "us-west-1"}});
+  auto withRegion = fakeEnv({{"AWS_CONFIG_FILE", file}, {"AWS_REGION", "us-west-1"}});
   EXPECT_EQ(configOf("stream: s\n", withRegion).region, "us-west-1");
   std::filesystem::remove_all(dir);
 }
@@ -192,7 +187,7 @@ TEST(KinesisConfig, CredentialOptions) {
 TEST(KinesisConfig, InvalidRegion) {
   EXPECT_THAT(errorOf("stream: s\nregion: \"eu west 1\"\n"), HasSubstr("invalid region 'eu west 1'"));
   EXPECT_THAT(errorOf("stream: s\nregion: evil.com/x\n"), HasSubstr("pipelines.app.sink.region"));
-  EXPECT_THAT(errorOf("stream: s\n", envOf({{"AWS_REGION", "a/b"}})), HasSubstr("invalid region 'a/b'"));
+  EXPECT_THAT(errorOf("stream: s\n", fakeEnv({{"AWS_REGION", "a/b"}})), HasSubstr("invalid region 'a/b'"));
 }
 
 TEST(KinesisConfig, DefaultEndpoint) {
