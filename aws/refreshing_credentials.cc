@@ -12,6 +12,12 @@
 namespace kinship::aws {
 namespace {
 
+// For kinship_credentials_expiry_seconds: +Inf for keys that do not expire.
+double secondsLeft(const Credentials& credentials, WallTime now) {
+  if (!credentials.expiration) return std::numeric_limits<double>::infinity();
+  return std::chrono::duration<double>(*credentials.expiration - now).count();
+}
+
 std::string formatWall(WallTime t) {
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", std::chrono::floor<std::chrono::seconds>(t));
 }
@@ -80,9 +86,7 @@ void RefreshingCredentials::refreshIfDue() {
   {
     std::lock_guard lock(mu_);
     if (metrics_ && credentials_) {
-      metrics_->setSecondsLeft(credentials_->expiration
-                                   ? std::chrono::duration<double>(*credentials_->expiration - now).count()
-                                   : std::numeric_limits<double>::infinity());
+      metrics_->setSecondsLeft(secondsLeft(*credentials_, now));
     }
     // A forced refresh still waits minBackoff after the last fetch: an
     // endpoint that keeps saying "expired" must not make us hammer STS.
@@ -121,9 +125,7 @@ void RefreshingCredentials::fetchNow() {
     nextFetch_ = refreshTimeAfterSuccess(now, fetched->expiration, options_.policy, random01);
     credentials_ = std::move(*fetched);
     if (metrics_) {
-      metrics_->setSecondsLeft(credentials_->expiration
-                                   ? std::chrono::duration<double>(*credentials_->expiration - now).count()
-                                   : std::numeric_limits<double>::infinity());
+      metrics_->setSecondsLeft(secondsLeft(*credentials_, now));
     }
     return;
   }
