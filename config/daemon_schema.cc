@@ -25,7 +25,19 @@ constexpr Option kGlobalOptions[] = {
         .minValue = 0,
         .maxValue = 10 * kMinute,
         .help = "On SIGTERM/SIGINT, how long to keep flushing buffered records to the sink before "
-                "exiting.",
+                "exiting. A reload (SIGHUP) gives each pipeline it stops or replaces as long to drain.",
+    },
+    {
+        .name = "stall_timeout",
+        .type = ValueType::kDuration,
+        .defaultValue = "30s",
+        .minValue = 1 * kSecond,
+        .maxValue = 24 * 60 * kMinute,
+        .help = "How long the event loop or a pipeline thread (sink, spool writer, spool reader) may go "
+                "without turning before kinship counts it as stuck: /healthz then answers 503 naming it, "
+                "and the systemd watchdog pings (when WatchdogSec= is set) stop, so systemd restarts the "
+                "service. Each loop turns at least every second when idle; a longer pause means a blocked "
+                "system call or a bug.",
     },
     {
         .name = "pipelines",

@@ -92,6 +92,7 @@ class Loader {
     PipelineConfig pipeline;
     pipeline.name = name;
     pipeline.options = Section::validate(node, pipelineSchema(), file_, path, env_);
+    pipeline.fingerprint = YAML::Dump(node);
 
     const YAML::Node& inputs = pipeline.options.getNode("inputs");
     const std::string inputsPath = pipeline.options.pathOf("inputs");

@@ -149,6 +149,7 @@ class AdminServer::Impl : public std::enable_shared_from_this<Impl> {
   Status listen(std::string_view hostPort);
   uint16_t port() const { return port_; }
   void stop();
+  void setHealth(std::function<Readiness()> health) { health_ = std::move(health); }
 
  private:
   class Connection;
@@ -161,6 +162,7 @@ class AdminServer::Impl : public std::enable_shared_from_this<Impl> {
 
   std::shared_ptr<prometheus::Registry> registry_;
   std::function<Readiness()> readiness_;
+  std::function<Readiness()> health_;
   Limits limits_;
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer acceptRetry_;
@@ -422,8 +424,16 @@ Response AdminServer::Impl::handle(std::string_view head) {
     r.contentType = kMetricsContentType;
     if (registry_) r.body = prometheus::TextSerializer().Serialize(registry_->Collect());
   } else if (path == "/healthz") {
-    // Being here at all is the liveness signal: the loop runs handlers.
-    r.body = "ok\n";
+    // Being here at all proves the loop runs handlers; the callback covers
+    // the threads that are not this loop.
+    Readiness health = health_ ? health_() : Readiness{true, {}};
+    if (health.ready) {
+      r.body = "ok\n";
+    } else {
+      r.status = 503;
+      r.reason = "Service Unavailable";
+      r.body = fmt::format("unhealthy: {}\n", health.reason.empty() ? "unspecified" : health.reason);
+    }
   } else {
     Readiness readiness = readiness_ ? readiness_() : Readiness{true, {}};
     if (readiness.ready) {
@@ -464,6 +474,7 @@ AdminServer::~AdminServer() { impl_->stop(); }
 Status AdminServer::listen(std::string_view hostPort) { return impl_->listen(hostPort); }
 uint16_t AdminServer::port() const { return impl_->port(); }
 void AdminServer::stop() { impl_->stop(); }
+void AdminServer::setHealth(std::function<Readiness()> health) { impl_->setHealth(std::move(health)); }
 
 
 }  // namespace kinship::daemon

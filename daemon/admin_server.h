@@ -2,6 +2,7 @@
 // AdminServer: the daemon's operator-facing HTTP endpoint. It serves
 //   /metrics  the Prometheus registry in text exposition format 0.0.4,
 //   /healthz  liveness: answering at all proves the main loop is turning,
+//             and a health callback (when set) names a stuck thread (503),
 //   /readyz   readiness, as reported by a callback (503 with the reason).
 // It is a deliberately tiny HTTP/1.1 server (GET and HEAD only, one request
 // per connection, `Connection: close` on every response) built on the
@@ -95,6 +96,9 @@ class AdminServer {
   // address or a bind/listen failure. Host names are resolved synchronously:
   // call this at startup, not from a busy loop.
   Status listen(std::string_view hostPort);
+  // /healthz answers 503 with the reason when `health` says not healthy
+  // (a stuck pipeline thread). Called on the io_context's thread.
+  void setHealth(std::function<Readiness()> health);
   // The bound port (the real one when listening on port 0); 0 if not listening.
   uint16_t port() const;
   // Closes the acceptor and every open connection. Idempotent; the server

@@ -117,6 +117,8 @@ void Pipeline::addLine(std::string_view line, Parser parser, RecordBatch& batch)
   batch.append(line, keyScratch_, explicitHashKey);
 }
 
+uint64_t Pipeline::recordsQueued() const { return static_cast<uint64_t>(recordsCounter_->Value()); }
+
 void Pipeline::submit(BatchPtr batch) {
   if (randomNotJson_ != 0) randomNotJsonCounter_->Increment(static_cast<double>(randomNotJson_));
   if (randomMissingField_ != 0) randomMissingFieldCounter_->Increment(static_cast<double>(randomMissingField_));

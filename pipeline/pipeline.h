@@ -55,6 +55,10 @@ class Pipeline {
   // Precondition: kParsePadding bytes after line.end() are readable.
   void addLine(std::string_view line, Parser parser, RecordBatch& batch);
 
+  // Records queued for the sink so far (kinship_pipeline_records_total).
+  // Any thread.
+  uint64_t recordsQueued() const;
+
   // Queues a filled batch for the sink and publishes the counters gathered
   // since the last submit (so the hot path never touches an atomic).
   void submit(BatchPtr batch);

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "common/heartbeat.h"
 #include "common/status.h"
 
 namespace prometheus {
@@ -43,6 +44,9 @@ class Sink {
   virtual void stop(std::chrono::steady_clock::time_point deadline) = 0;
   // Empty when ready; otherwise why not (for /readyz).
   virtual std::string notReadyReason() const = 0;
+  // The heartbeat of the sink's own thread, beaten on every turn of its
+  // loop, for the watchdog and /healthz; nullptr for a sink without one.
+  virtual const Heartbeat* heartbeat() const { return nullptr; }
 };
 
 }  // namespace kinship::sinks

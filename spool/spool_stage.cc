@@ -85,11 +85,15 @@ Status SpoolStage::start() {
   lastSync_ = lastMetrics_ = std::chrono::steady_clock::now();
   writer_ = std::thread([this] {
     setCurrentThreadName("spool-writer");
+    writerHeartbeat_.start();
     writerLoop();
+    writerHeartbeat_.retire();
   });
   reader_ = std::thread([this] {
     setCurrentThreadName("spool-reader");
+    readerHeartbeat_.start();
     readerLoop();
+    readerHeartbeat_.retire();
   });
   return Status::ok();
 }
@@ -113,6 +117,7 @@ void SpoolStage::writerLoop() {
   pipeline::BatchPtr held;  // popped, not yet appended (the spool is full or failing)
   const bool interval = config_.options.fsync == FsyncPolicy::kInterval;
   for (;;) {
+    writerHeartbeat_.beat();
     SteadyTime now = std::chrono::steady_clock::now();
     bool finishing;
     SteadyTime deadline;
@@ -296,6 +301,7 @@ void SpoolStage::readerLoop() {
   bool caughtUp = false;
   SteadyTime retryReadAt{};
   for (;;) {
+    readerHeartbeat_.beat();
     applySinkAcks();
     bool drop;
     {

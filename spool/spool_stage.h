@@ -33,6 +33,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/heartbeat.h"
 #include "pipeline/batch_queue.h"
 #include "spool/spool.h"
 #include "spool/spool_config.h"
@@ -73,6 +74,10 @@ class SpoolStage {
   void close();
 
   SpoolStats stats() const;
+
+  // The writer's and the reader's loops, for the watchdog and /healthz.
+  const Heartbeat& writerHeartbeat() const { return writerHeartbeat_; }
+  const Heartbeat& readerHeartbeat() const { return readerHeartbeat_; }
 
  private:
   class AckForwarder;
@@ -121,6 +126,8 @@ class SpoolStage {
   std::chrono::steady_clock::time_point lastMetrics_;
   uint64_t droppedSinceLog_ = 0;
 
+  Heartbeat writerHeartbeat_;
+  Heartbeat readerHeartbeat_;
   std::thread writer_;
   std::thread reader_;
 };

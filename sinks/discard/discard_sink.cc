@@ -47,7 +47,9 @@ DiscardSink::~DiscardSink() {
 Status DiscardSink::start() {
   thread_ = std::thread([this] {
     setCurrentThreadName("sink-discard");
+    heartbeat_.start();
     run();
+    heartbeat_.retire();
   });
   return Status::ok();
 }
@@ -71,8 +73,10 @@ bool DiscardSink::waitDelay() {
     if (stopping_ && now >= stopDeadline_) return false;
     if (now >= until) return true;
     auto wakeAt = stopping_ ? std::min(until, stopDeadline_) : until;
-    // Woken early by stop(), to honour its deadline.
-    stopSignal_.wait_for(lock, wakeAt - now);
+    // Woken early by stop(), to honour its deadline; a long delay still
+    // turns every second for the heartbeat.
+    stopSignal_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(wakeAt - now, std::chrono::seconds(1)));
+    heartbeat_.beat();
   }
 }
 
@@ -88,6 +92,7 @@ void DiscardSink::run() {
   pipeline::BatchQueue& queue = context_.queue;
   pipeline::BatchPtr held;  // popped but not discarded when the deadline passed
   for (;;) {
+    heartbeat_.beat();
     {
       std::lock_guard lock(stopMutex_);
       if (stopping_ && context_.clock.now() >= stopDeadline_) break;

@@ -33,6 +33,7 @@ class DiscardSink final : public Sink {
   // deadline passes (only possible with a `delay`); what is left then is
   // counted in kinship_sink_records_dropped_total{reason="shutdown"}.
   void stop(std::chrono::steady_clock::time_point deadline) override;
+  const Heartbeat* heartbeat() const override { return &heartbeat_; }
   std::string notReadyReason() const override { return {}; }
 
  private:
@@ -44,6 +45,7 @@ class DiscardSink final : public Sink {
   SinkContext context_;
   DiscardSinkConfig config_;
 
+  Heartbeat heartbeat_;
   std::thread thread_;
   std::mutex stopMutex_;
   std::condition_variable stopSignal_;

@@ -199,7 +199,9 @@ Status KinesisSink::start() {
       aws::HttpOptions{config_.connectTimeout, config_.requestTimeout, config_.caFile});
   thread_ = std::thread([this] {
     setCurrentThreadName("sink-kinesis");
+    heartbeat_.start();
     run();
+    heartbeat_.retire();
   });
   return Status::ok();
 }
@@ -367,6 +369,7 @@ void KinesisSink::run() {
   pipeline::BatchQueue& queue = context_.queue;
   if (config_.pacing) nextShardRefresh_ = context_.clock.now();
   for (;;) {
+    heartbeat_.beat();
     Clock::TimePoint stopDeadline;
     {
       std::lock_guard lock(stopMutex_);

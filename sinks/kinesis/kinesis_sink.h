@@ -81,6 +81,7 @@ class KinesisSink final : public sinks::Sink {
 
   Status start() override;
   void stop(std::chrono::steady_clock::time_point deadline) override;
+  const Heartbeat* heartbeat() const override { return &heartbeat_; }
   std::string notReadyReason() const override;
 
  private:
@@ -209,6 +210,7 @@ class KinesisSink final : public sinks::Sink {
   Clock::TimePoint sendNotBefore_{};
   std::minstd_rand rng_{std::random_device{}()};
 
+  Heartbeat heartbeat_;
   std::thread thread_;
   std::mutex stopMutex_;
   std::condition_variable stopSignal_;

@@ -1,0 +1,146 @@
+#include "daemon/pipeline_runtime.h"
+
+#include <filesystem>
+
+#include "common/log.h"
+#include "daemon/reload_plan.h"
+
+namespace kinship::daemon {
+
+namespace {
+
+std::optional<pipeline::KeyTemplate> compileTemplate(const config::Section& options, std::string_view option) {
+  if (!options.has(option)) return std::nullopt;
+  auto compiled = pipeline::KeyTemplate::compile(options.getString(option));
+  if (!compiled) options.fail(option, compiled.error().message());
+  return std::move(*compiled);
+}
+
+std::string canonicalDir(const std::string& dir) {
+  std::string canonical = std::filesystem::weakly_canonical(dir).string();
+  while (canonical.size() > 1 && canonical.back() == '/') canonical.pop_back();
+  return canonical;
+}
+
+}  // namespace
+
+PipelineRuntime::PipelineRuntime(const config::PipelineConfig& pc, const RuntimeContext& context)
+    : name_(pc.name), fingerprint_(pipelineFingerprint(pc, context.dataDir)), sinkType_(pc.sink.type) {
+  std::optional<pipeline::KeyTemplate> key = compileTemplate(pc.options, "partition_key");
+  std::optional<pipeline::KeyTemplate> explicitHashKey = compileTemplate(pc.options, "explicit_hash_key");
+  if (explicitHashKey) {
+    // A template without fields gives every record the same value: refuse
+    // it now rather than count every record as invalid.
+    std::string literal;
+    if (explicitHashKey->renderLiteral(literal) && pipeline::canonicalExplicitHashKey(literal).empty()) {
+      pc.options.fail("explicit_hash_key", "'" + literal + "' is not a decimal number below 2^128");
+    }
+  }
+  const size_t queueSize = pc.options.getSize("queue_size");
+  pipeline_ = std::make_unique<pipeline::Pipeline>(pc.name, std::move(key), queueSize, context.metrics,
+                                                   std::move(explicitHashKey));
+  spool::SpoolConfig spoolConfig = spool::spoolConfigFrom(pc.spool, context.dataDir, pc.name);
+  pipeline::BatchQueue* sinkQueue = &pipeline_->queue();
+  if (spoolConfig.disk) {
+    spoolDir_ = canonicalDir(spoolConfig.options.dir);
+    // Half of queue_size is read ahead from the spool for the sink: the
+    // spool, not memory, holds the backlog.
+    spool_ = std::make_unique<spool::SpoolStage>(std::move(spoolConfig), pipeline_->queue(), queueSize / 2,
+                                                 context.metrics, pc.name);
+    sinkQueue = &spool_->output();
+  }
+  sink_ = context.plugins.sinkFactory(pc.sink.type)(
+      pc.sink.options,
+      sinks::SinkContext{*sinkQueue, context.metrics, pc.name, SystemClock::instance(), spool_ != nullptr},
+      context.env);
+  for (size_t i = 0; i < pc.inputs.size(); ++i) {
+    const auto& ic = pc.inputs[i];
+    inputs::InputContext inputContext{context.io, *pipeline_, context.metrics, ic.type + "_" + std::to_string(i),
+                                      context.dataDir};
+    inputs_.push_back(context.plugins.inputFactory(ic.type)(ic.options, inputContext));
+  }
+}
+
+PipelineRuntime::~PipelineRuntime() = default;
+
+std::string PipelineRuntime::summary() const {
+  return name_ + ": " + std::to_string(inputs_.size()) + (inputs_.size() == 1 ? " input" : " inputs") + " -> " +
+         sinkType_;
+}
+
+Status PipelineRuntime::start() {
+  if (Status s = sink_->start(); !s) return s.prefixed("cannot start its sink: ");
+  sinkStarted_ = true;
+  if (spool_) {
+    if (Status s = spool_->start(); !s) return s.prefixed("cannot open its spool: ");
+    spoolStarted_ = true;
+  }
+  for (auto& input : inputs_) {
+    if (Status s = input->start(); !s) {
+      stopInputs();
+      return s.prefixed("cannot start an input: ");
+    }
+    ++inputsStarted_;
+  }
+  started_ = true;
+  return Status::ok();
+}
+
+void PipelineRuntime::stopInputs() {
+  for (size_t i = 0; i < inputsStarted_; ++i) inputs_[i]->stop();
+  inputsStarted_ = 0;
+}
+
+void PipelineRuntime::finishWriting(std::chrono::steady_clock::time_point deadline) {
+  if (spoolStarted_) spool_->finishWriting(deadline);
+}
+
+void PipelineRuntime::finishReading(std::chrono::steady_clock::time_point deadline) {
+  if (spoolStarted_) spool_->finishReading(deadline);
+}
+
+void PipelineRuntime::stopSink(std::chrono::steady_clock::time_point deadline) {
+  if (sinkStarted_) sink_->stop(deadline);
+  sinkStarted_ = false;
+}
+
+void PipelineRuntime::closeSpool() {
+  if (spoolStarted_) spool_->close();
+  spoolStarted_ = false;
+}
+
+void PipelineRuntime::flushCheckpoints() {
+  for (auto& input : inputs_) input->flushCheckpoints();
+}
+
+std::string PipelineRuntime::notReadyReason() const {
+  if (spool_) {
+    if (auto reason = spool_->notReadyReason(); !reason.empty()) return reason;
+  }
+  return sink_->notReadyReason();
+}
+
+std::vector<WatchedThread> PipelineRuntime::watchedThreads() const {
+  std::vector<WatchedThread> threads;
+  if (const Heartbeat* beat = sink_->heartbeat()) threads.push_back({"pipeline " + name_ + ": sink thread", beat});
+  if (spool_) {
+    threads.push_back({"pipeline " + name_ + ": spool writer thread", &spool_->writerHeartbeat()});
+    threads.push_back({"pipeline " + name_ + ": spool reader thread", &spool_->readerHeartbeat()});
+  }
+  return threads;
+}
+
+uint64_t PipelineRuntime::spoolBytes() const { return spool_ ? spool_->stats().bytes : 0; }
+
+void drainPipelines(const std::vector<PipelineRuntime*>& pipelines, std::chrono::steady_clock::time_point deadline) {
+  // Spool first what the inputs read, then let each sink deliver what it can
+  // before the deadline; the rest stays in the spool (disk mode).
+  for (PipelineRuntime* p : pipelines) p->finishWriting(deadline);
+  for (PipelineRuntime* p : pipelines) p->finishReading(deadline);
+  for (PipelineRuntime* p : pipelines) p->stopSink(deadline);
+  // Every acknowledgement is in: checkpoints can now cover exactly what was
+  // spooled (disk mode) or what the sink delivered (memory mode).
+  for (PipelineRuntime* p : pipelines) p->closeSpool();
+}
+
+}  // namespace kinship::daemon
