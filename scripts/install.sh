@@ -16,6 +16,10 @@ packages=(
   libasio-dev libyaml-cpp-dev libcurl4-openssl-dev libssl-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev googletest libsimdjson-dev libre2-dev libsystemd-dev libfmt-dev libisal-dev libcbor-dev libpugixml-dev
   curl
+  # tests/packaging: systemd-analyze, systemd-sysusers and systemd-tmpfiles
+  # (a fresh Debian 12 container has no systemd), and dpkg-shlibdeps, which
+  # cpack -G DEB runs for the package's Depends (with file(1)).
+  systemd dpkg-dev file
   # scripts/fuzz.sh: clang 14 and its libFuzzer and sanitizer runtimes
   # (libclang-rt-14-dev is only a recommendation of clang-14).
   clang libclang-rt-14-dev
