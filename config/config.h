@@ -56,8 +56,9 @@ struct PipelineConfig {
   std::vector<PluginConfig> inputs;
   PluginConfig sink;
   Section spool;    // spoolSchema(), all defaults when absent
-  // The pipeline's YAML block in a canonical form (no comments, no layout):
-  // equal fingerprints mean an unchanged pipeline across a reload.
+  // The pipeline's YAML block in a canonical form (no comments, layout,
+  // quoting or key order): equal fingerprints mean an unchanged pipeline
+  // across a reload.
   std::string fingerprint;
 };
 

@@ -2,6 +2,7 @@
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -37,6 +38,30 @@ bool isPipelineName(std::string_view name) {
     if (!ok) return false;
   }
   return true;
+}
+
+// A node's content with its style forgotten (flow or block, quoting,
+// comments, key order), so that equal content gives equal text.
+std::string canonicalForm(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar:
+      return std::to_string(node.Scalar().size()) + ":" + node.Scalar();
+    case YAML::NodeType::Sequence: {
+      std::string text = "[";
+      for (const YAML::Node& item : node) text += canonicalForm(item) + ",";
+      return text + "]";
+    }
+    case YAML::NodeType::Map: {
+      std::vector<std::string> entries;
+      for (const auto& entry : node) entries.push_back(canonicalForm(entry.first) + "=" + canonicalForm(entry.second));
+      std::sort(entries.begin(), entries.end());
+      std::string text = "{";
+      for (const std::string& entry : entries) text += entry + ",";
+      return text + "}";
+    }
+    default:
+      return "~";
+  }
 }
 
 class Loader {
@@ -92,7 +117,7 @@ class Loader {
     PipelineConfig pipeline;
     pipeline.name = name;
     pipeline.options = Section::validate(node, pipelineSchema(), file_, path, env_);
-    pipeline.fingerprint = YAML::Dump(node);
+    pipeline.fingerprint = canonicalForm(node);
 
     const YAML::Node& inputs = pipeline.options.getNode("inputs");
     const std::string inputsPath = pipeline.options.pathOf("inputs");

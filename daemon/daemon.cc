@@ -37,6 +37,12 @@ std::string formatBytes(uint64_t bytes) {
   return fmt::format("{:.2f} GiB", static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
 }
 
+// With the bound port: the configured one may be 0 (any free port).
+void logAdminAddress(const std::string& listen, uint16_t port) {
+  log::info(kComponent, "admin endpoint listening on http://{}:{} (/metrics, /healthz, /readyz)",
+            listen.substr(0, listen.rfind(':')), port);
+}
+
 }  // namespace
 
 Daemon::Daemon(const config::DaemonConfig& config, const PluginRegistry& plugins, const config::EnvLookup& env)
@@ -140,7 +146,7 @@ int Daemon::run() {
       log::error(kComponent, "admin endpoint: {}", s.message());
       return 1;
     }
-    log::info(kComponent, "admin endpoint listening on {} (/metrics, /healthz, /readyz)", adminListen_);
+    logAdminAddress(adminListen_, admin_->port());
   }
 
   for (auto& p : pipelines_) {
@@ -286,7 +292,11 @@ void Daemon::reload() {
   if (listen != adminListen_) {
     if (admin_) admin_->stop();
     admin_ = std::move(newAdmin);
-    log::info(kComponent, "admin endpoint {}", listen.empty() ? "disabled" : "now listening on " + listen);
+    if (admin_) {
+      logAdminAddress(listen, admin_->port());
+    } else {
+      log::info(kComponent, "admin endpoint disabled");
+    }
     adminListen_ = listen;
   }
 

@@ -27,8 +27,9 @@ Ship log lines from files to Amazon Kinesis Data Streams.
   -h, --help               print this help and exit
 
 Signals: SIGTERM or SIGINT stop the inputs, flush buffered records for up to
-shutdown_timeout, and exit 0. SIGHUP (no reload yet), SIGUSR1 and SIGUSR2 are
-logged and ignored. Documentation: README.md and docs/ in the source.
+shutdown_timeout, and exit 0. SIGHUP re-reads the configuration (a broken one
+is refused and the running one carries on). SIGUSR1 and SIGUSR2 are logged
+and ignored. Documentation: README.md and docs/ in the source.
 )";
 
 void printSchema(const kinship::daemon::PluginRegistry& plugins) {

@@ -155,6 +155,10 @@ class AdminServerTest : public ::testing::Test {
           return readiness_;
         },
         limits);
+    server_->setHealth([this] {
+      std::lock_guard lock(mutex_);
+      return health_;
+    });
     Status status = server_->listen("127.0.0.1:0");
     ASSERT_TRUE(status.isOk()) << status.message();
     ASSERT_NE(server_->port(), 0);
@@ -168,6 +172,11 @@ class AdminServerTest : public ::testing::Test {
       thread_.join();  // run() returns once stop() has let every handler finish
     }
     server_.reset();
+  }
+
+  void setHealth(Readiness health) {
+    std::lock_guard lock(mutex_);
+    health_ = std::move(health);
   }
 
   void setReadiness(Readiness readiness) {
@@ -190,6 +199,7 @@ class AdminServerTest : public ::testing::Test {
   std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
   std::mutex mutex_;
   Readiness readiness_{true, {}};
+  Readiness health_{true, {}};
   std::unique_ptr<AdminServer> server_;
   std::thread thread_;
 };
@@ -237,6 +247,18 @@ TEST_F(AdminServerTest, HealthzIsOk) {
   EXPECT_EQ(reply.status, 200) << reply.raw;
   EXPECT_EQ(reply.body, "ok\n");
   EXPECT_EQ(reply.headers["cache-control"], "no-store");
+}
+
+TEST_F(AdminServerTest, HealthzFailsWhileTheHealthCallbackNamesAStuckThread) {
+  start();
+  setHealth({false, "pipeline app: sink thread has not turned for 31.0 s"});
+  HttpReply stuck = get("/healthz");
+  EXPECT_EQ(stuck.status, 503) << stuck.raw;
+  EXPECT_EQ(stuck.body, "unhealthy: pipeline app: sink thread has not turned for 31.0 s\n");
+  EXPECT_EQ(get("/readyz").status, 200) << "readiness is a separate question";
+
+  setHealth({true, {}});
+  EXPECT_EQ(get("/healthz").status, 200);
 }
 
 TEST_F(AdminServerTest, QueryStringIsIgnoredForRouting) {
