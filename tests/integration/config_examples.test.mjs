@@ -141,6 +141,32 @@ for (const manifest of manifests) {
   });
 }
 
+// The examples leave the region to the environment, the AWS profile or (at
+// start) the EC2 metadata service, which --check-config does not ask (should
+// it, it would find a closed port on 127.0.0.1).
+// TODO: KinesisSink's constructor takes the Host header from an endpoint that
+// is still empty when no region is known (substr past npos): --check-config
+// and the start abort with std::out_of_range. Drop `todo` once fixed.
+test('the examples pass --check-config with no region in the environment',
+  { todo: 'KinesisSink aborts when neither region nor endpoint is known yet' }, async () => {
+    const noRegion = {
+      ...podEnv,
+      AWS_REGION: undefined,
+      AWS_DEFAULT_REGION: undefined,
+      AWS_PROFILE: undefined,
+      AWS_EC2_METADATA_DISABLED: undefined,
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9',
+      AWS_CONFIG_FILE: path.join(tmp, 'no-aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(tmp, 'no-aws-credentials'),
+    };
+    for (const name of examples) {
+      const text = fs.readFileSync(path.join(examplesDir, name), 'utf8');
+      if (/^\s*region:/m.test(text)) continue;
+      const r = await runKinship(['--check-config', path.join(examplesDir, name)], { env: noRegion });
+      assert.equal(r.code, 0, `config/examples/${name}\n${show(r)}`);
+    }
+  });
+
 // The checks above can fail: a broken copy of an example is refused.
 test('a broken example is refused', async () => {
   const text = fs.readFileSync(path.join(examplesDir, 'systemd-host.yaml'), 'utf8');
