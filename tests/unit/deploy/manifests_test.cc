@@ -212,7 +212,6 @@ void loadConfig(Workload& w) {
 }
 
 struct Loaded {
-  std::vector<std::string> files;
   std::vector<Workload> workloads;
   std::vector<std::string> errors;  // files that are not YAML
 };
@@ -226,7 +225,6 @@ Loaded loadManifests() {
   std::sort(paths.begin(), paths.end());
   for (const fs::path& path : paths) {
     const std::string file = path.filename().string();
-    loaded.files.push_back(file);
     std::vector<YAML::Node> documents;
     try {
       documents = YAML::LoadAllFromFile(path.string());
