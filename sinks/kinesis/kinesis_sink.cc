@@ -26,6 +26,14 @@ constexpr int kFailuresBeforeGlobalBackoff = 3;
 
 enum class SinkState { kOk = 0, kRetrying = 1, kPaused = 2 };
 
+// The Host header's value from "https://host[:port]"; empty while the
+// endpoint is not known yet (no region until start() asks the instance
+// metadata service).
+std::string hostOf(const std::string& endpoint) {
+  auto scheme = endpoint.find("//");
+  return scheme == std::string::npos ? std::string() : endpoint.substr(scheme + 2);
+}
+
 }  // namespace
 
 KinesisSink::KinesisSink(const sinks::SinkContext& context, KinesisConfig config,
@@ -41,7 +49,7 @@ KinesisSink::KinesisSink(const sinks::SinkContext& context, KinesisConfig config
       makeCredentials_(std::move(credentials)),
       regionLookup_(std::move(regionLookup)),
       url_(config_.endpoint + "/"),
-      host_(config_.endpoint.substr(config_.endpoint.find("//") + 2)),
+      host_(hostOf(config_.endpoint)),
       streamField_(config_.streamArn.empty() ? "StreamName" : "StreamARN"),
       streamValue_(config_.streamArn.empty() ? config_.stream : config_.streamArn),
       signer_(config_.region, "kinesis"),
@@ -182,7 +190,7 @@ Status KinesisSink::start() {
       return applied.prefixed("the instance metadata service's region: ");
     }
     url_ = config_.endpoint + "/";
-    host_ = config_.endpoint.substr(config_.endpoint.find("//") + 2);
+    host_ = hostOf(config_.endpoint);
     signer_ = aws::SigV4Signer(config_.region, "kinesis");
     log::info(kComponent, "region {} from the instance metadata service", config_.region);
   }
