@@ -759,7 +759,7 @@ TEST(DaemonSchemaTest, TablesHaveTheDocumentedOptions) {
     return out;
   };
   using ::testing::ElementsAre;
-  EXPECT_THAT(names(globalSchema()), ElementsAre("data_dir", "shutdown_timeout", "pipelines", "admin", "log"));
+  EXPECT_THAT(names(globalSchema()), ElementsAre("data_dir", "shutdown_timeout", "stall_timeout", "pipelines", "admin", "log"));
   EXPECT_THAT(names(pipelineSchema()), ElementsAre("inputs", "sink", "partition_key", "explicit_hash_key", "queue_size", "spool"));
   EXPECT_THAT(names(adminSchema()), ElementsAre("listen"));
   EXPECT_THAT(names(logSchema()), ElementsAre("level", "format"));
