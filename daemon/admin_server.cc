@@ -405,6 +405,22 @@ void AdminServer::Impl::makeRoom() {
   (*victim)->close();
 }
 
+namespace {
+
+// 200 with `good`, or 503 with `bad` and the callback's reason.
+void answerProbe(Response& r, const std::function<Readiness()>& probe, std::string_view good, std::string_view bad) {
+  Readiness verdict = probe ? probe() : Readiness{true, {}};
+  if (verdict.ready) {
+    r.body = fmt::format("{}\n", good);
+    return;
+  }
+  r.status = 503;
+  r.reason = "Service Unavailable";
+  r.body = fmt::format("{}: {}\n", bad, verdict.reason.empty() ? "unspecified" : verdict.reason);
+}
+
+}  // namespace
+
 Response AdminServer::Impl::handle(std::string_view head) {
   auto request = parseHead(head);
   if (!request) return errorResponse(400, "Bad Request", "bad request\n");
@@ -426,23 +442,9 @@ Response AdminServer::Impl::handle(std::string_view head) {
   } else if (path == "/healthz") {
     // Being here at all proves the loop runs handlers; the callback covers
     // the threads that are not this loop.
-    Readiness health = health_ ? health_() : Readiness{true, {}};
-    if (health.ready) {
-      r.body = "ok\n";
-    } else {
-      r.status = 503;
-      r.reason = "Service Unavailable";
-      r.body = fmt::format("unhealthy: {}\n", health.reason.empty() ? "unspecified" : health.reason);
-    }
+    answerProbe(r, health_, "ok", "unhealthy");
   } else {
-    Readiness readiness = readiness_ ? readiness_() : Readiness{true, {}};
-    if (readiness.ready) {
-      r.body = "ready\n";
-    } else {
-      r.status = 503;
-      r.reason = "Service Unavailable";
-      r.body = fmt::format("not ready: {}\n", readiness.reason.empty() ? "unspecified" : readiness.reason);
-    }
+    answerProbe(r, readiness_, "ready", "not ready");
   }
   return r;
 }

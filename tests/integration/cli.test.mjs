@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { runKinship, makeTempDir } from '../support/daemon.mjs';
+import { runKinship, makeTempDir, show } from '../support/daemon.mjs';
 
 const tmp = makeTempDir('kinship-cli-');
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -23,11 +23,6 @@ function write(name, lines) {
 
 function nonEmptyLines(text) {
   return text.split('\n').filter((l) => l.trim() !== '');
-}
-
-function show(r) {
-  return `exit ${r.code} signal ${r.signal}${r.timedOut ? ' (timed out)' : ''}\n` +
-    `--- stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}`;
 }
 
 // A valid config; `sinkType` and extra top-level lines can be changed.

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { runKinship, makeTempDir, repoDir } from '../support/daemon.mjs';
+import { runKinship, makeTempDir, repoDir, show } from '../support/daemon.mjs';
 
 const examplesDir = path.join(repoDir, 'config', 'examples');
 const manifestsDir = path.join(repoDir, 'deploy', 'kubernetes');
@@ -24,11 +24,6 @@ const podEnv = { POD_NAME: 'app-7d9f8-x2x4q' };
 
 function yamlFiles(dir) {
   return fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
-}
-
-function show(r) {
-  return `exit ${r.code} signal ${r.signal}${r.timedOut ? ' (timed out)' : ''}\n` +
-    `--- stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}`;
 }
 
 async function assertAccepted(file, label) {

@@ -4,6 +4,7 @@
 //   await runKinship(args, {env, timeoutMs}) -> {code, signal, stdout, stderr, timedOut}
 //   const d = startDaemon(args, {env}) -> {proc, stderr(), stdout(), exited, stop(signal, ms)}
 //   makeTempDir(prefix)                -> a fresh directory under os.tmpdir()
+//   show(result)                       -> a runKinship() result as text, for failure messages
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -147,6 +148,12 @@ export async function waitFor(fn, { timeoutMs = 10000, intervalMs = 100, what = 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(intervalMs);
   }
+}
+
+/** A runKinship() result, for failure messages. */
+export function show(r) {
+  return `exit ${r.code} signal ${r.signal}${r.timedOut ? ' (timed out)' : ''}\n` +
+    `--- stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}`;
 }
 
 /** The last `lines` lines of a log, for failure messages. */
