@@ -82,7 +82,6 @@ Status PipelineRuntime::start() {
     }
     ++inputsStarted_;
   }
-  started_ = true;
   return Status::ok();
 }
 

@@ -65,7 +65,6 @@ class PipelineRuntime {
   // error, what did start is stopped again (inputs; the rest stops in the
   // drain) and the error names the part.
   Status start();
-  bool started() const { return started_; }
 
   // Stops reading: no batch is submitted after it returns.
   void stopInputs();
@@ -103,7 +102,6 @@ class PipelineRuntime {
   bool sinkStarted_ = false;
   bool spoolStarted_ = false;
   size_t inputsStarted_ = 0;
-  bool started_ = false;
 };
 
 // Drains `pipelines` (their inputs stopped) phase by phase, each phase for
