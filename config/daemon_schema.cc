@@ -76,9 +76,31 @@ constexpr Option kPipelineOptions[] = {
         .name = "partition_key",
         .type = ValueType::kString,
         .help = "Template of the Kinesis partition key over record fields, such as "
-                "\"{service}-{host}\" or \"{kubernetes.pod}\" (quote it: YAML reads a bare `{` as a "
-                "map). A record lacking a field, or a line that is not JSON, gets a random key. "
-                "Absent: a random key per record, which spreads load evenly over shards.",
+                "\"{service}-{host}\", \"{kubernetes.pod}\", \"{items[0].id}\" or "
+                "\"{tenant|org|'unknown'}:{service}\" (alternatives tried left to right; the last may be a "
+                "literal in single quotes). Quote it: YAML reads a bare `{` as a map. A record lacking a "
+                "field with no alternative, a line that does not parse, or an empty key takes "
+                "`partition_key_fallback`. Absent: every record takes the fallback (random by default, "
+                "which spreads load evenly over shards).",
+    },
+    {
+        .name = "partition_key_fallback",
+        .type = ValueType::kString,
+        .defaultValue = "random",
+        .help = "The key of a record whose `partition_key` gives none (see above): `random` (32 random hex "
+                "digits), `hash` (the MD5 of the record's data in 32 hex digits: equal lines share a "
+                "shard), or `constant:TEXT` (that text, 1 to 256 characters). Counted in "
+                "kinship_pipeline_key_fallbacks_total.",
+    },
+    {
+        .name = "partition_key_overflow",
+        .type = ValueType::kEnum,
+        .defaultValue = "cut",
+        .choices = "cut|hash",
+        .help = "A rendered key over Kinesis's 256 characters (UTF-16 code units): `cut` keeps its first "
+                "256 without splitting a character (keys that differ only later then share a shard); "
+                "`hash` replaces it with the MD5 of the whole key in 32 hex digits, so distinct keys stay "
+                "distinct. Counted in kinship_pipeline_keys_over_limit_total.",
     },
     {
         .name = "explicit_hash_key",
@@ -86,8 +108,17 @@ constexpr Option kPipelineOptions[] = {
         .help = "Template (same syntax as partition_key, e.g. \"{hash}\") giving each record's "
                 "ExplicitHashKey: a decimal number below 2^128 that picks the shard instead of "
                 "MD5(partition key). A record whose template does not render, or renders something "
-                "that is not such a number, is sent without one (counted in "
-                "kinship_pipeline_explicit_hash_key_invalid_total).",
+                "that is not such a number, takes `explicit_hash_key_fallback`.",
+    },
+    {
+        .name = "explicit_hash_key_fallback",
+        .type = ValueType::kString,
+        .defaultValue = "none",
+        .help = "The ExplicitHashKey of a record whose `explicit_hash_key` gives none: `none` (sent without "
+                "one, so MD5(partition key) picks the shard; counted in "
+                "kinship_pipeline_explicit_hash_key_invalid_total), `random` (a random number below "
+                "2^128), `hash` (the MD5 of the record's data as a number) or `constant:N` (N, a decimal "
+                "number below 2^128).",
     },
     {
         .name = "queue_size",

@@ -9,13 +9,6 @@ namespace kinship::daemon {
 
 namespace {
 
-std::optional<pipeline::KeyTemplate> compileTemplate(const config::Section& options, std::string_view option) {
-  if (!options.has(option)) return std::nullopt;
-  auto compiled = pipeline::KeyTemplate::compile(options.getString(option));
-  if (!compiled) options.fail(option, compiled.error().message());
-  return std::move(*compiled);
-}
-
 std::string canonicalDir(const std::string& dir) {
   std::string canonical = std::filesystem::weakly_canonical(dir).string();
   while (canonical.size() > 1 && canonical.back() == '/') canonical.pop_back();
@@ -26,19 +19,9 @@ std::string canonicalDir(const std::string& dir) {
 
 PipelineRuntime::PipelineRuntime(const config::PipelineConfig& pc, const RuntimeContext& context)
     : name_(pc.name), fingerprint_(pipelineFingerprint(pc, context.dataDir)), sinkType_(pc.sink.type) {
-  std::optional<pipeline::KeyTemplate> key = compileTemplate(pc.options, "partition_key");
-  std::optional<pipeline::KeyTemplate> explicitHashKey = compileTemplate(pc.options, "explicit_hash_key");
-  if (explicitHashKey) {
-    // A template without fields gives every record the same value: refuse
-    // it now rather than count every record as invalid.
-    std::string literal;
-    if (explicitHashKey->renderLiteral(literal) && pipeline::canonicalExplicitHashKey(literal).empty()) {
-      pc.options.fail("explicit_hash_key", "'" + literal + "' is not a decimal number below 2^128");
-    }
-  }
   const size_t queueSize = pc.options.getSize("queue_size");
-  pipeline_ = std::make_unique<pipeline::Pipeline>(pc.name, std::move(key), queueSize, context.metrics,
-                                                   std::move(explicitHashKey));
+  pipeline_ = std::make_unique<pipeline::Pipeline>(pc.name, pipeline::keyRulesFrom(pc.options), queueSize,
+                                                   context.metrics);
   spool::SpoolConfig spoolConfig = spool::spoolConfigFrom(pc.spool, context.dataDir, pc.name);
   pipeline::BatchQueue* sinkQueue = &pipeline_->queue();
   if (spoolConfig.disk) {

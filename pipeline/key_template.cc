@@ -1,28 +1,28 @@
 #include "pipeline/key_template.h"
 
-#include <fmt/format.h>
-#include <simdjson.h>
-
-#include <iterator>
-
 namespace kinship::pipeline {
 
 namespace {
 
-// RFC 6901: "~" and "/" inside a name are escaped in a JSON pointer.
-std::string toJsonPointer(std::string_view dottedPath) {
-  std::string pointer;
-  pointer.push_back('/');
-  for (char c : dottedPath) {
-    if (c == '.') pointer.push_back('/');
-    else if (c == '~') pointer += "~0";
-    else if (c == '/') pointer += "~1";
-    else pointer.push_back(c);
+bool isContinuationByte(unsigned char c) { return (c & 0xC0) == 0x80; }
+
+// Bytes of `key` that fit in the limit, never splitting a UTF-8 sequence.
+size_t bytesWithinKeyLimit(std::string_view key) {
+  // Every UTF-16 code unit takes at least one UTF-8 byte.
+  if (key.size() <= kMaxPartitionKeyUtf16Units) return key.size();
+  size_t units = 0;
+  for (size_t i = 0; i < key.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(key[i]);
+    if (isContinuationByte(byte)) continue;
+    // A 4-byte sequence (lead byte 0xF0..0xF4) is a surrogate pair in UTF-16.
+    const size_t width = byte >= 0xF0 ? 2 : 1;
+    if (units + width > kMaxPartitionKeyUtf16Units) return i;
+    units += width;
   }
-  return pointer;
+  return key.size();
 }
 
-bool isContinuationByte(unsigned char c) { return (c & 0xC0) == 0x80; }
+std::string at(size_t i) { return " at character " + std::to_string(i + 1); }
 
 }  // namespace
 
@@ -39,93 +39,83 @@ Result<KeyTemplate> KeyTemplate::compile(std::string_view text) {
       literal.push_back('}');
       ++i;
     } else if (c == '{') {
-      size_t close = text.find('}', i + 1);
-      if (close == std::string_view::npos) {
-        return fail(Status::invalidArgument("unclosed '{' at character " + std::to_string(i + 1)));
-      }
-      std::string_view field = text.substr(i + 1, close - i - 1);
-      if (field.empty()) return fail(Status::invalidArgument("empty field name '{}'"));
-      if (field.find('{') != std::string_view::npos) {
-        return fail(Status::invalidArgument("'{' inside a field reference at character " + std::to_string(i + 1)));
-      }
-      if (field.front() == '.' || field.back() == '.' || field.find("..") != std::string_view::npos) {
-        return fail(Status::invalidArgument("invalid field path '" + std::string(field) + "'"));
+      const size_t open = i;
+      Segment reference;
+      for (++i;; ++i) {  // one alternative per turn; `i` is its first character
+        if (i >= text.size()) return fail(Status::invalidArgument("unclosed '{'" + at(open)));
+        if (text[i] == '\'') {
+          size_t close = text.find('\'', i + 1);
+          if (close == std::string_view::npos) return fail(Status::invalidArgument("unclosed quote" + at(i)));
+          reference.lastLiteral = std::string(text.substr(i + 1, close - i - 1));
+          i = close + 1;
+          if (i >= text.size()) return fail(Status::invalidArgument("unclosed '{'" + at(open)));
+          if (text[i] != '}') {
+            return fail(Status::invalidArgument("a quoted literal must be the last alternative" + at(i)));
+          }
+          break;
+        }
+        size_t end = text.find_first_of("|}", i);
+        if (end == std::string_view::npos) return fail(Status::invalidArgument("unclosed '{'" + at(open)));
+        std::string_view path = text.substr(i, end - i);
+        if (path.empty()) {
+          return fail(Status::invalidArgument(text[end] == '}' && end == open + 1 ? "empty field name '{}'"
+                                                                                   : "empty alternative" + at(end)));
+        }
+        auto parsed = FieldPath::parse(path);
+        if (!parsed) return fail(parsed.error());
+        reference.alternatives.push_back(std::move(*parsed));
+        i = end;
+        if (text[i] == '}') break;
       }
       if (!literal.empty()) {
-        t.segments_.push_back({false, std::move(literal)});
+        t.segments_.push_back({.literal = std::move(literal)});
         literal.clear();
       }
-      t.segments_.push_back({true, toJsonPointer(field)});
-      ++t.fieldCount_;
-      i = close;
+      if (reference.alternatives.empty()) {
+        // `{'x'}` is the literal x: allowed, though plain text says it better.
+        t.segments_.push_back({.literal = std::move(*reference.lastLiteral)});
+      } else {
+        t.fieldCount_ += reference.alternatives.size();
+        t.segments_.push_back(std::move(reference));
+      }
     } else if (c == '}') {
-      return fail(Status::invalidArgument("unmatched '}' at character " + std::to_string(i + 1) +
-                                          " (write '}}' for a literal brace)"));
+      return fail(Status::invalidArgument("unmatched '}'" + at(i) + " (write '}}' for a literal brace)"));
     } else {
       literal.push_back(c);
     }
   }
-  if (!literal.empty()) t.segments_.push_back({false, std::move(literal)});
+  if (!literal.empty()) t.segments_.push_back({.literal = std::move(literal)});
   if (t.segments_.empty()) return fail(Status::invalidArgument("the template is empty"));
   return t;
 }
 
-bool KeyTemplate::render(const simdjson::dom::element& doc, std::string& out) const {
+KeyTemplate::Outcome KeyTemplate::render(const RecordFields& fields, std::string& out) const {
   out.clear();
   for (const Segment& s : segments_) {
-    if (!s.isField) {
-      out += s.text;
+    if (s.alternatives.empty()) {
+      out += s.literal;
       continue;
     }
-    simdjson::dom::element value;
-    if (doc.at_pointer(s.text).get(value) != simdjson::SUCCESS) return false;
-    switch (value.type()) {
-      case simdjson::dom::element_type::STRING:
-        out += std::string_view(value);
-        break;
-      case simdjson::dom::element_type::INT64:
-        fmt::format_to(std::back_inserter(out), "{}", int64_t(value));
-        break;
-      case simdjson::dom::element_type::UINT64:
-        fmt::format_to(std::back_inserter(out), "{}", uint64_t(value));
-        break;
-      case simdjson::dom::element_type::DOUBLE:
-        fmt::format_to(std::back_inserter(out), "{}", double(value));
-        break;
-      case simdjson::dom::element_type::BOOL:
-        out += bool(value) ? "true" : "false";
-        break;
-      default:  // null, object, array
-        return false;
+    // An empty value gives way to a later alternative that has one; when
+    // none has, it stands (so "x{s}" over s="" is "x").
+    bool found = false;
+    bool foundEmpty = false;
+    for (const FieldPath& path : s.alternatives) {
+      const size_t before = out.size();
+      if (!fields.appendValue(path, out)) continue;
+      if ((found = out.size() > before)) break;
+      foundEmpty = true;
+    }
+    if (!found) {
+      if (s.lastLiteral) out += *s.lastLiteral;
+      else if (!foundEmpty) return Outcome::kMissingField;
     }
   }
-  truncateToKeyLimit(out);
-  return !out.empty();
+  return out.empty() ? Outcome::kEmpty : Outcome::kRendered;
 }
 
-bool KeyTemplate::renderLiteral(std::string& out) const {
-  if (fieldCount_ != 0) return false;
-  out.clear();
-  for (const Segment& s : segments_) out += s.text;
-  truncateToKeyLimit(out);
-  return !out.empty();
-}
+void truncateToKeyLimit(std::string& key) { key.resize(bytesWithinKeyLimit(key)); }
 
-void truncateToKeyLimit(std::string& key) {
-  // Every UTF-16 code unit takes at least one UTF-8 byte.
-  if (key.size() <= kMaxPartitionKeyUtf16Units) return;
-  size_t units = 0;
-  for (size_t i = 0; i < key.size(); ++i) {
-    const auto byte = static_cast<unsigned char>(key[i]);
-    if (isContinuationByte(byte)) continue;
-    // A 4-byte sequence (lead byte 0xF0..0xF4) is a surrogate pair in UTF-16.
-    const size_t width = byte >= 0xF0 ? 2 : 1;
-    if (units + width > kMaxPartitionKeyUtf16Units) {
-      key.resize(i);
-      return;
-    }
-    units += width;
-  }
-}
+bool exceedsKeyLimit(std::string_view key) { return bytesWithinKeyLimit(key) < key.size(); }
 
 }  // namespace kinship::pipeline

@@ -5,58 +5,76 @@
 
 #include <random>
 
+#include "pipeline/json_fields.h"
+
 namespace kinship::pipeline {
 
 namespace {
 
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
+uint64_t randomSeed() {
+  std::random_device seed;
+  return (static_cast<uint64_t>(seed()) << 32) ^ seed();
+}
+
+KeyRules defaultRules(std::optional<KeyTemplate> key, std::optional<KeyTemplate> explicitHashKey) {
+  KeyRules rules;
+  rules.partitionKey.keyTemplate = std::move(key);
+  rules.explicitHashKey.keyTemplate = std::move(explicitHashKey);
+  return rules;
+}
+
+void add(prometheus::Counter* counter, uint64_t n) {
+  if (n != 0 && counter != nullptr) counter->Increment(static_cast<double>(n));
 }
 
 }  // namespace
 
-std::string_view canonicalExplicitHashKey(std::string_view text) {
-  static constexpr std::string_view kMax = "340282366920938463463374607431768211455";  // 2^128 - 1
-  if (text.empty() || text.size() > kMax.size()) return {};
-  for (char c : text) {
-    if (c < '0' || c > '9') return {};
-  }
-  // Digit strings of equal length compare as their values do.
-  if (text.size() == kMax.size() && text > kMax) return {};
-  size_t first = text.find_first_not_of('0');
-  return first == std::string_view::npos ? text.substr(text.size() - 1) : text.substr(first);
-}
-
 Pipeline::Pipeline(std::string name, std::optional<KeyTemplate> key, size_t queueCapacityBytes,
                    prometheus::Registry& registry, std::optional<KeyTemplate> explicitHashKey)
-    : name_(std::move(name)),
-      key_(std::move(key)),
-      explicitHashKey_(std::move(explicitHashKey)),
-      queue_(queueCapacityBytes) {
-  std::random_device seed;
-  rngState_ = (static_cast<uint64_t>(seed()) << 32) ^ seed();
+    : Pipeline(std::move(name), defaultRules(std::move(key), std::move(explicitHashKey)), queueCapacityBytes,
+               registry) {}
 
+Pipeline::Pipeline(std::string name, KeyRules keys, size_t queueCapacityBytes, prometheus::Registry& registry)
+    : name_(std::move(name)), keys_(std::move(keys), randomSeed()), queue_(queueCapacityBytes) {
   auto& randomKeys = prometheus::BuildCounter()
                          .Name("kinship_pipeline_random_keys_total")
                          .Help("Records that got a random partition key, by reason: not_json (the line did not "
-                               "parse), missing_field (a template field was absent, null or not a scalar), "
+                               "parse as JSON), not_parsed (another parser failed), missing_field (a template "
+                               "reference had no alternative with a value), empty (the key rendered empty), "
                                "no_template (no partition_key configured, or a raw parser with field references)")
                          .Register(registry);
-  randomNotJsonCounter_ = &randomKeys.Add({{"pipeline", name_}, {"reason", "not_json"}});
-  randomMissingFieldCounter_ = &randomKeys.Add({{"pipeline", name_}, {"reason", "missing_field"}});
-  randomNoTemplateCounter_ = &randomKeys.Add({{"pipeline", name_}, {"reason", "no_template"}});
+  auto& fallbacks = prometheus::BuildCounter()
+                        .Name("kinship_pipeline_key_fallbacks_total")
+                        .Help("Records whose partition key or explicit hash key (label key) came from its "
+                              "fallback option, by reason (as for kinship_pipeline_random_keys_total, plus "
+                              "invalid: an explicit hash key that is not a decimal number below 2^128)")
+                        .Register(registry);
+  for (KeyMiss miss : {KeyMiss::kNoTemplate, KeyMiss::kNotJson, KeyMiss::kNotParsed, KeyMiss::kMissingField,
+                       KeyMiss::kEmpty, KeyMiss::kInvalid}) {
+    const size_t i = static_cast<size_t>(miss);
+    const std::string reason(keyMissName(miss));
+    explicitHashKeyFallbackCounters_[i] =
+        &fallbacks.Add({{"pipeline", name_}, {"key", "explicit_hash_key"}, {"reason", reason}});
+    if (miss == KeyMiss::kInvalid) continue;  // any non-empty partition key is valid
+    randomKeysCounters_[i] = &randomKeys.Add({{"pipeline", name_}, {"reason", reason}});
+    partitionKeyFallbackCounters_[i] =
+        &fallbacks.Add({{"pipeline", name_}, {"key", "partition_key"}, {"reason", reason}});
+  }
   explicitHashKeyInvalidCounter_ =
       &prometheus::BuildCounter()
            .Name("kinship_pipeline_explicit_hash_key_invalid_total")
-           .Help("Records sent without an ExplicitHashKey although explicit_hash_key is configured: the "
-                 "template did not render (line not JSON, field absent, null or not a scalar, or a raw "
-                 "parser with field references) or rendered something that is not a decimal number below "
+           .Help("Records sent without an ExplicitHashKey although explicit_hash_key is configured "
+                 "(explicit_hash_key_fallback: none): the template did not render (line not parsed, field "
+                 "absent, null or not a scalar) or rendered something that is not a decimal number below "
                  "2^128")
            .Register(registry)
            .Add({{"pipeline", name_}});
+  keysOverLimitCounter_ = &prometheus::BuildCounter()
+                               .Name("kinship_pipeline_keys_over_limit_total")
+                               .Help("Rendered partition keys longer than 256 UTF-16 code units, cut or "
+                                     "hashed as partition_key_overflow says")
+                               .Register(registry)
+                               .Add({{"pipeline", name_}});
   recordsCounter_ = &prometheus::BuildCounter()
                          .Name("kinship_pipeline_records_total")
                          .Help("Records built by the pipeline and queued for the sink")
@@ -72,61 +90,42 @@ Pipeline::Pipeline(std::string name, std::optional<KeyTemplate> key, size_t queu
 
 Pipeline::~Pipeline() = default;
 
-void Pipeline::randomKey(std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.resize(32);
-  uint64_t a = splitmix64(rngState_);
-  uint64_t b = splitmix64(rngState_);
-  for (int i = 0; i < 16; ++i) {
-    out[i] = kHex[(a >> (i * 4)) & 0xF];
-    out[16 + i] = kHex[(b >> (i * 4)) & 0xF];
-  }
-}
-
 void Pipeline::addLine(std::string_view line, Parser parser, RecordBatch& batch) {
   // Parse at most once, and only when a template reads fields.
-  simdjson::dom::element doc;
-  bool isObject = false;
-  bool needFields = (key_ && key_->hasFields()) || (explicitHashKey_ && explicitHashKey_->hasFields());
-  if (parser == Parser::kJson && needFields) {
-    isObject = parser_.parse(line.data(), line.size(), /*realloc_if_needed=*/false).get(doc) == simdjson::SUCCESS &&
-               doc.is_object();
+  static const NoFields kNoFields;
+  const RecordFields* fields = &kNoFields;
+  KeyMiss fieldsMiss = KeyMiss::kNoTemplate;
+  std::optional<JsonFields> json;
+  if (parser == Parser::kJson && keys_.needsFields()) {
+    simdjson::dom::element doc;
+    if (parser_.parse(line.data(), line.size(), /*realloc_if_needed=*/false).get(doc) == simdjson::SUCCESS &&
+        doc.is_object()) {
+      fields = &json.emplace(doc);
+      fieldsMiss = KeyMiss::kMissingField;
+    } else {
+      fieldsMiss = KeyMiss::kNotJson;
+    }
   }
-
-  bool keyed = false;
-  if (!key_) {
-    ++randomNoTemplate_;
-  } else if (!key_->hasFields()) {
-    keyed = key_->renderLiteral(keyScratch_);
-  } else if (parser != Parser::kJson) {
-    ++randomNoTemplate_;
-  } else if (!isObject) {
-    ++randomNotJson_;
-  } else if (!(keyed = key_->render(doc, keyScratch_))) {
-    ++randomMissingField_;
-  }
-  if (!keyed) randomKey(keyScratch_);
-
-  std::string_view explicitHashKey;
-  if (explicitHashKey_) {
-    bool rendered = explicitHashKey_->hasFields() ? isObject && explicitHashKey_->render(doc, explicitHashKeyScratch_)
-                                                  : explicitHashKey_->renderLiteral(explicitHashKeyScratch_);
-    if (rendered) explicitHashKey = canonicalExplicitHashKey(explicitHashKeyScratch_);
-    if (explicitHashKey.empty()) ++explicitHashKeyInvalid_;
-  }
-  batch.append(line, keyScratch_, explicitHashKey);
+  std::string_view key = keys_.partitionKey(*fields, fieldsMiss, line);
+  std::string_view explicitHashKey = keys_.explicitHashKey(*fields, fieldsMiss, line);
+  batch.append(line, key, explicitHashKey);
 }
 
 uint64_t Pipeline::recordsQueued() const { return static_cast<uint64_t>(recordsCounter_->Value()); }
 
-void Pipeline::submit(BatchPtr batch) {
-  if (randomNotJson_ != 0) randomNotJsonCounter_->Increment(static_cast<double>(randomNotJson_));
-  if (randomMissingField_ != 0) randomMissingFieldCounter_->Increment(static_cast<double>(randomMissingField_));
-  if (randomNoTemplate_ != 0) randomNoTemplateCounter_->Increment(static_cast<double>(randomNoTemplate_));
-  if (explicitHashKeyInvalid_ != 0) {
-    explicitHashKeyInvalidCounter_->Increment(static_cast<double>(explicitHashKeyInvalid_));
+void Pipeline::publishCounts() {
+  const RecordKeys::Counts counts = keys_.takeCounts();
+  for (size_t i = 0; i < kKeyMissCount; ++i) {
+    add(randomKeysCounters_[i], counts.randomPartitionKeys[i]);
+    add(partitionKeyFallbackCounters_[i], counts.partitionKeyFallbacks[i]);
+    add(explicitHashKeyFallbackCounters_[i], counts.explicitHashKeyFallbacks[i]);
   }
-  randomNotJson_ = randomMissingField_ = randomNoTemplate_ = explicitHashKeyInvalid_ = 0;
+  add(explicitHashKeyInvalidCounter_, counts.withoutExplicitHashKey);
+  add(keysOverLimitCounter_, counts.partitionKeysOverLimit);
+}
+
+void Pipeline::submit(BatchPtr batch) {
+  publishCounts();
   if (batch->empty()) return;
   recordsCounter_->Increment(static_cast<double>(batch->size()));
   bytesCounter_->Increment(static_cast<double>(batch->limitBytes()));

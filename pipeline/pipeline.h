@@ -3,6 +3,7 @@
 // pipeline's BatchQueue. One per configured pipeline; inputs call it on the
 // I/O thread only (not thread-safe). No I/O of its own.
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -12,7 +13,10 @@
 #include <simdjson.h>
 
 #include "pipeline/batch_queue.h"
+#include "pipeline/explicit_hash_key.h"
+#include "pipeline/key_rules.h"
 #include "pipeline/key_template.h"
+#include "pipeline/record_keys.h"
 
 namespace prometheus {
 class Registry;
@@ -29,21 +33,15 @@ enum class Parser { kRaw, kJson };
 // JSON parser reads ahead with SIMD loads.
 inline constexpr size_t kParsePadding = simdjson::SIMDJSON_PADDING;
 
-// Kinesis's ExplicitHashKey is a decimal number in [0, 2^128) written
-// without leading zeros (pattern `0|([1-9]\d{0,38})`). Returns `text` in
-// that form: 1 to 39 ASCII digits with the leading zeros dropped ("007" gives
-// "7", "000" gives "0"), a view into `text`. Returns an empty view when
-// `text` is not such a number: empty, longer than 39 characters, a sign, a
-// non-digit, or 2^128 or more.
-std::string_view canonicalExplicitHashKey(std::string_view text);
-
 class Pipeline {
  public:
+  // See KeyRules: how partition keys and explicit hash keys are made.
+  Pipeline(std::string name, KeyRules keys, size_t queueCapacityBytes, prometheus::Registry& registry);
   // `key` absent: every record gets a random key.
   // `explicitHashKey` absent: no record carries an ExplicitHashKey (Kinesis
   // hashes the partition key). Present: each record whose rendering is a
   // valid hash key (see canonicalExplicitHashKey) carries it; the others go
-  // without one and are counted.
+  // without one and are counted. (The default fallbacks and overflow.)
   Pipeline(std::string name, std::optional<KeyTemplate> key, size_t queueCapacityBytes,
            prometheus::Registry& registry, std::optional<KeyTemplate> explicitHashKey = std::nullopt);
   ~Pipeline();
@@ -64,26 +62,19 @@ class Pipeline {
   void submit(BatchPtr batch);
 
  private:
-  void randomKey(std::string& out);
+  void publishCounts();
 
   std::string name_;
-  std::optional<KeyTemplate> key_;
-  std::optional<KeyTemplate> explicitHashKey_;
+  RecordKeys keys_;
   BatchQueue queue_;
   simdjson::dom::parser parser_;
-  std::string keyScratch_;
-  std::string explicitHashKeyScratch_;
-  uint64_t rngState_;
 
-  // Counted locally, published on submit().
-  uint64_t randomNotJson_ = 0;
-  uint64_t randomMissingField_ = 0;
-  uint64_t randomNoTemplate_ = 0;
-  uint64_t explicitHashKeyInvalid_ = 0;
-  prometheus::Counter* randomNotJsonCounter_;
-  prometheus::Counter* randomMissingFieldCounter_;
-  prometheus::Counter* randomNoTemplateCounter_;
+  // Indexed by KeyMiss; null where a reason cannot occur.
+  std::array<prometheus::Counter*, kKeyMissCount> randomKeysCounters_{};
+  std::array<prometheus::Counter*, kKeyMissCount> partitionKeyFallbackCounters_{};
+  std::array<prometheus::Counter*, kKeyMissCount> explicitHashKeyFallbackCounters_{};
   prometheus::Counter* explicitHashKeyInvalidCounter_;
+  prometheus::Counter* keysOverLimitCounter_;
   prometheus::Counter* recordsCounter_;
   prometheus::Counter* bytesCounter_;
 };

@@ -1,6 +1,7 @@
 // libFuzzer target: partition-key templates. The input's first line is the
 // template, the rest a JSON record; the template is compiled, rendered over
-// the record (or as a literal) and the key cut to Kinesis' limit.
+// the record and over no fields, and the keys that RecordKeys derives with
+// each fallback and overflow rule are checked against what Kinesis accepts.
 
 #include <simdjson.h>
 
@@ -9,10 +10,14 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "pipeline/explicit_hash_key.h"
+#include "pipeline/json_fields.h"
 #include "pipeline/key_template.h"
+#include "pipeline/record_keys.h"
 
-using kinship::pipeline::KeyTemplate;
+using namespace kinship::pipeline;
 
 namespace {
 
@@ -37,9 +42,35 @@ bool validUtf8(std::string_view s) {
 // truncateToKeyLimit only ever cuts, and never inside a UTF-8 sequence.
 void checkTruncation(std::string_view original) {
   std::string key(original);
-  kinship::pipeline::truncateToKeyLimit(key);
+  truncateToKeyLimit(key);
   check(key.size() <= original.size() && original.starts_with(key));
   if (validUtf8(original)) check(validUtf8(key));
+}
+
+// Every rule set RecordKeys supports, built once per template.
+std::vector<KeyRules> allRules(const KeyTemplate& compiled) {
+  std::vector<KeyRules> rules;
+  for (KeyFallback fallback : {KeyFallback::kRandom, KeyFallback::kHash, KeyFallback::kConstant}) {
+    for (KeyOverflow overflow : {KeyOverflow::kCut, KeyOverflow::kHash}) {
+      KeyRules r;
+      r.partitionKey = {.keyTemplate = compiled, .fallback = fallback, .constant = "c", .overflow = overflow};
+      r.explicitHashKey = {.keyTemplate = compiled, .fallback = fallback, .constant = "12"};
+      rules.push_back(std::move(r));
+    }
+  }
+  KeyRules none;
+  none.explicitHashKey = {.keyTemplate = compiled, .fallback = KeyFallback::kNone, .constant = ""};
+  rules.push_back(std::move(none));
+  return rules;
+}
+
+// What RecordKeys gives is always something Kinesis accepts.
+void checkKeys(RecordKeys& keys, const RecordFields& fields, std::string_view data, bool hashKeyMayBeAbsent) {
+  const std::string_view key = keys.partitionKey(fields, KeyMiss::kMissingField, data);
+  check(!key.empty() && !exceedsKeyLimit(key));
+  const std::string_view hashKey = keys.explicitHashKey(fields, KeyMiss::kMissingField, data);
+  if (hashKey.empty()) check(hashKeyMayBeAbsent);
+  else check(canonicalExplicitHashKey(hashKey) == hashKey);
 }
 
 }  // namespace
@@ -53,17 +84,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   auto compiled = KeyTemplate::compile(templateText);
   if (!compiled) return 0;
-  std::string key;
-  if (compiled->renderLiteral(key)) check(!compiled->hasFields());
+  std::string key = "previous";
+  const auto unparsed = compiled->render(NoFields(), key);
+  if (unparsed == KeyTemplate::Outcome::kRendered) check(!key.empty());
+  if (unparsed == KeyTemplate::Outcome::kEmpty) check(key.empty());
+  if (!compiled->hasFields()) check(unparsed != KeyTemplate::Outcome::kMissingField);
+
   static simdjson::dom::parser parser;
   simdjson::dom::element doc;
   const simdjson::padded_string padded(record);
-  if (parser.parse(padded).get(doc) != simdjson::SUCCESS) return 0;
-  if (compiled->render(doc, key)) {
-    check(!key.empty());
-    std::string again = key;
-    kinship::pipeline::truncateToKeyLimit(again);
-    check(again == key);  // a rendered key is already within the limit
+  const bool parsed = parser.parse(padded).get(doc) == simdjson::SUCCESS;
+  const JsonFields json(doc);
+  const NoFields none;
+  const RecordFields& fields = parsed ? static_cast<const RecordFields&>(json) : none;
+  const auto outcome = compiled->render(fields, key);
+  if (outcome == KeyTemplate::Outcome::kRendered) check(!key.empty());
+  if (outcome == KeyTemplate::Outcome::kEmpty) check(key.empty());
+  // Fields can only add values: what renders without them renders with them.
+  if (unparsed == KeyTemplate::Outcome::kRendered) check(outcome == KeyTemplate::Outcome::kRendered);
+
+  for (KeyRules& rules : allRules(*compiled)) {
+    const bool hashKeyMayBeAbsent = rules.explicitHashKey.fallback == KeyFallback::kNone;
+    RecordKeys keys(std::move(rules), 1);
+    checkKeys(keys, fields, record, hashKeyMayBeAbsent);
   }
   return 0;
 }

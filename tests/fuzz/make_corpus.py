@@ -118,6 +118,14 @@ def key_template_seeds():
         "missing_field": b'{absent}\n{"present":1}',
         "emoji_long": b"{k}\n" + json.dumps({"k": "\U0001F600" * 200}).encode(),
         "unclosed": b"{service\n{}",
+        "fallbacks": b"{tenant|org|'unknown'}:{service|''}\n" + b'{"org":"acme","service":"api"}',
+        "fallback_empty_value": b"{e|n|o|'x'}-{e}\n" + b'{"e":"","n":null,"o":{"a":1}}',
+        "array_indexes": b"{items[1].tags[0]}/{m[0][1]}\n" + b'{"items":[{},{"tags":["t"]}],"m":[[1,2]]}',
+        "quoted_literal_bars": b"{a|'x|}y'}{{}}\n{}",
+        "long_key_257": b"{k}\n" + json.dumps({"k": "a" * 257}).encode(),
+        "emoji_straddle": b"{k}\n" + json.dumps({"k": "a" * 255 + "\U0001F600"}, ensure_ascii=False).encode(),
+        "decimal_hash_key": b"{h}\n" + b'{"h":"340282366920938463463374607431768211455"}',
+        "not_json": b"{a|'lit'}\nnot json at all",
     }
 
 

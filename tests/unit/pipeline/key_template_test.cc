@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "pipeline/json_fields.h"
+
 using namespace kinship::pipeline;
 using ::testing::HasSubstr;
 
@@ -25,8 +27,16 @@ KeyTemplate compiled(std::string_view text) {
   return t ? std::move(*t) : KeyTemplate::compile("x").value();
 }
 
-// Renders `tmpl` over `json`; returns "<false>" when render() returns false
-// (and then checks the output is not otherwise relied upon).
+std::string outcomeText(KeyTemplate::Outcome outcome, const std::string& out) {
+  switch (outcome) {
+    case KeyTemplate::Outcome::kRendered: return out;
+    case KeyTemplate::Outcome::kMissingField: return "<missing>";
+    case KeyTemplate::Outcome::kEmpty: return out.empty() ? "<empty>" : "<empty but '" + out + "'>";
+  }
+  return "<?>";
+}
+
+// Renders `tmpl` over `json`: the key, "<missing>" or "<empty>".
 std::string renderOver(std::string_view tmpl, const std::string& json) {
   KeyTemplate t = compiled(tmpl);
   simdjson::dom::parser parser;
@@ -34,8 +44,13 @@ std::string renderOver(std::string_view tmpl, const std::string& json) {
   simdjson::dom::element doc;
   EXPECT_EQ(parser.parse(padded).get(doc), simdjson::SUCCESS) << json;
   std::string out = "garbage from before";
-  if (!t.render(doc, out)) return "<false>";
-  return out;
+  return outcomeText(t.render(JsonFields(doc), out), out);
+}
+
+// Renders `tmpl` over a record without fields (not parsed).
+std::string renderUnparsed(std::string_view tmpl) {
+  std::string out = "garbage from before";
+  return outcomeText(compiled(tmpl).render(NoFields(), out), out);
 }
 
 std::string repeat(std::string_view piece, size_t n) {
@@ -58,143 +73,183 @@ size_t utf16Units(const std::string& s) {
   return n;
 }
 
+struct RenderCase {
+  std::string_view tmpl;
+  std::string json;
+  std::string expected;
+};
+
+void expectRenders(const std::vector<RenderCase>& cases) {
+  for (const RenderCase& c : cases) EXPECT_EQ(renderOver(c.tmpl, c.json), c.expected) << c.tmpl << " over " << c.json;
+}
+
 }  // namespace
 
 // --- compile ---------------------------------------------------------------
 
-TEST(KeyTemplateCompile, UnclosedBrace) {
-  EXPECT_EQ(compileError("svc-{service"), "unclosed '{' at character 5");
-  EXPECT_EQ(compileError("{"), "unclosed '{' at character 1");
+TEST(KeyTemplateCompile, Errors) {
+  const std::pair<std::string_view, std::string_view> cases[] = {
+      {"svc-{service", "unclosed '{' at character 5"},
+      {"{", "unclosed '{' at character 1"},
+      {"{a|b", "unclosed '{' at character 1"},
+      {"{a|'x'", "unclosed '{' at character 1"},
+      {"a{}b", "empty field name '{}'"},
+      {"a}b", "unmatched '}' at character 2"},
+      {"{{a}", "unmatched '}' at character 4"},  // "{{" is a literal, so the "}" is stray
+      {"{a}}", "unmatched '}' at character 4"},
+      {"{a..b}", "invalid field path 'a..b'"},
+      {"{.a}", "invalid field path '.a'"},
+      {"{a.}", "invalid field path 'a.'"},
+      {"{.}", "invalid field path '.'"},
+      {"x{a{b}", "invalid field path 'a{b'"},
+      {"{a[}", "invalid field path 'a['"},
+      {"{a[]}", "invalid field path 'a[]'"},
+      {"{a[x]}", "invalid field path 'a[x]'"},
+      {"{a[-1]}", "invalid field path 'a[-1]'"},
+      {"{a[4294967296]}", "index above 2^32 - 1"},
+      {"{a[0]b}", "invalid field path 'a[0]b'"},
+      {"{[0]}", "invalid field path '[0]'"},
+      {"{a]}", "invalid field path 'a]'"},
+      {"{a|}", "empty alternative at character 4"},
+      {"{|a}", "empty alternative at character 2"},
+      {"{a||b}", "empty alternative at character 4"},
+      {"{'x'|a}", "a quoted literal must be the last alternative at character 5"},
+      {"{a|'x'b}", "a quoted literal must be the last alternative at character 7"},
+      {"{a|'x}", "unclosed quote at character 4"},
+      {"{a|b'c'}", "invalid field path 'b'c''"},
+      {"", "the template is empty"},
+  };
+  for (const auto& [tmpl, error] : cases) EXPECT_THAT(compileError(tmpl), HasSubstr(error)) << tmpl;
 }
-
-TEST(KeyTemplateCompile, EmptyFieldName) { EXPECT_EQ(compileError("a{}b"), "empty field name '{}'"); }
-
-TEST(KeyTemplateCompile, StrayClosingBrace) {
-  EXPECT_THAT(compileError("a}b"), HasSubstr("unmatched '}' at character 2"));
-  // "{{" is a literal, so the "}" that follows "a" is stray.
-  EXPECT_THAT(compileError("{{a}"), HasSubstr("unmatched '}' at character 4"));
-  EXPECT_THAT(compileError("{a}}"), HasSubstr("unmatched '}' at character 4"));
-}
-
-TEST(KeyTemplateCompile, BadFieldPaths) {
-  EXPECT_EQ(compileError("{a..b}"), "invalid field path 'a..b'");
-  EXPECT_EQ(compileError("{.a}"), "invalid field path '.a'");
-  EXPECT_EQ(compileError("{a.}"), "invalid field path 'a.'");
-  EXPECT_EQ(compileError("{.}"), "invalid field path '.'");
-}
-
-TEST(KeyTemplateCompile, BraceInsideField) {
-  EXPECT_EQ(compileError("x{a{b}"), "'{' inside a field reference at character 2");
-}
-
-TEST(KeyTemplateCompile, EmptyTemplate) { EXPECT_EQ(compileError(""), "the template is empty"); }
 
 TEST(KeyTemplateCompile, KeepsTextAndCountsFields) {
   KeyTemplate t = compiled("{service}-{host}");
   EXPECT_EQ(t.text(), "{service}-{host}");
   EXPECT_TRUE(t.hasFields());
+  EXPECT_TRUE(compiled("{a|'x'}").hasFields());
   EXPECT_FALSE(compiled("plain").hasFields());
   EXPECT_FALSE(compiled("{{not-a-field}}").hasFields());
+  EXPECT_FALSE(compiled("{'only a literal'}").hasFields());
 }
 
-// --- renderLiteral -----------------------------------------------------------
+// --- render without fields ---------------------------------------------------
 
-TEST(KeyTemplateRenderLiteral, LiteralOnly) {
-  std::string out = "old";
-  EXPECT_TRUE(compiled("fixed-key").renderLiteral(out));
-  EXPECT_EQ(out, "fixed-key");
-}
-
-TEST(KeyTemplateRenderLiteral, DoubledBracesAreLiteral) {
-  std::string out;
-  EXPECT_TRUE(compiled("{{x}}").renderLiteral(out));
-  EXPECT_EQ(out, "{x}");
-  EXPECT_TRUE(compiled("a}}b{{c").renderLiteral(out));
-  EXPECT_EQ(out, "a}b{c");
-  EXPECT_TRUE(compiled("{{{{").renderLiteral(out));
-  EXPECT_EQ(out, "{{");
-}
-
-TEST(KeyTemplateRenderLiteral, TemplateWithFieldsDoesNotRender) {
-  std::string out = "untouched";
-  EXPECT_FALSE(compiled("x-{service}").renderLiteral(out));
-}
-
-TEST(KeyTemplateRenderLiteral, LongLiteralIsTruncated) {
-  std::string out;
-  EXPECT_TRUE(compiled(repeat("k", 300)).renderLiteral(out));
-  EXPECT_EQ(out, repeat("k", 256));
+TEST(KeyTemplateRender, LiteralsWithoutFields) {
+  EXPECT_EQ(renderUnparsed("fixed-key"), "fixed-key");
+  EXPECT_EQ(renderUnparsed("{{x}}"), "{x}");
+  EXPECT_EQ(renderUnparsed("a}}b{{c"), "a}b{c");
+  EXPECT_EQ(renderUnparsed("{{{{"), "{{");
+  EXPECT_EQ(renderUnparsed("{'lit'}"), "lit");
+  EXPECT_EQ(renderUnparsed("x-{service}"), "<missing>");
+  // A record that is not parsed has no fields: literal defaults still apply.
+  EXPECT_EQ(renderUnparsed("{service|'none'}-{host|'?'}"), "none-?");
+  EXPECT_EQ(renderUnparsed("{service|''}"), "<empty>");
+  // render() does not cut: the caller applies partition_key_overflow.
+  EXPECT_EQ(renderUnparsed(repeat("k", 300)), repeat("k", 300));
 }
 
 // --- render ------------------------------------------------------------------
 
-TEST(KeyTemplateRender, TopLevelFields) {
-  EXPECT_EQ(renderOver("{service}", R"({"service":"api","host":"h1"})"), "api");
-  EXPECT_EQ(renderOver("{service}-{host}", R"({"service":"api","host":"h1"})"), "api-h1");
-  EXPECT_EQ(renderOver("pre/{host}/post", R"({"service":"api","host":"h1"})"), "pre/h1/post");
-  EXPECT_EQ(renderOver("{{{service}}}", R"({"service":"api"})"), "{api}");
+TEST(KeyTemplateRender, Fields) {
+  const std::string flat = R"({"service":"api","host":"h1"})";
+  const std::string nested = R"({"kubernetes":{"pod":"web-7f9c","labels":{"app":"shop"}},"pod":"top"})";
+  expectRenders({
+      {"{service}", flat, "api"},
+      {"{service}-{host}", flat, "api-h1"},
+      {"pre/{host}/post", flat, "pre/h1/post"},
+      {"{{{service}}}", flat, "{api}"},
+      {"{host}", R"({"service":"api"})", "<missing>"},
+      {"{service}-{host}", R"({"service":"api"})", "<missing>"},
+      {"{kubernetes.pod}", nested, "web-7f9c"},
+      {"{kubernetes.labels.app}/{pod}", nested, "shop/top"},
+      {"{kubernetes.missing}", nested, "<missing>"},
+      {"{pod.deeper}", nested, "<missing>"},
+      // "/" and "~" are plain characters of a name.
+      {"{a/b}", R"({"a/b":"slash","a":{"b":"wrong"}})", "slash"},
+      {"{t~x}", R"({"t~x":"tilde"})", "tilde"},
+      {"{svc}", R"({"svc":"пример-日本-😀"})", "пример-日本-😀"},
+      {"{m}", R"({"m":"a\"b\\c\/d\u00e9\n"})", "a\"b\\c/d\xc3\xa9\n"},
+      {"{m}", R"({"m":"\ud83d\ude00"})", "\xf0\x9f\x98\x80"},
+  });
 }
 
-TEST(KeyTemplateRender, NestedFields) {
-  const std::string json = R"({"kubernetes":{"pod":"web-7f9c","labels":{"app":"shop"}},"pod":"top"})";
-  EXPECT_EQ(renderOver("{kubernetes.pod}", json), "web-7f9c");
-  EXPECT_EQ(renderOver("{kubernetes.labels.app}/{pod}", json), "shop/top");
-  EXPECT_EQ(renderOver("{kubernetes.missing}", json), "<false>");
-  EXPECT_EQ(renderOver("{pod.deeper}", json), "<false>");
-}
-
-TEST(KeyTemplateRender, FieldNamesWithPointerCharacters) {
-  // "/" and "~" in a name must be escaped in the JSON pointer.
-  EXPECT_EQ(renderOver("{a/b}", R"({"a/b":"slash","a":{"b":"wrong"}})"), "slash");
-  EXPECT_EQ(renderOver("{t~x}", R"({"t~x":"tilde"})"), "tilde");
+TEST(KeyTemplateRender, ArrayIndexes) {
+  const std::string json = R"({"items":[{"id":"a"},{"id":"b","tags":["x","y"]}],"m":[[1,2],[3]],"o":{"0":"key0"}})";
+  expectRenders({
+      {"{items[0].id}", json, "a"},
+      {"{items[1].id}", json, "b"},
+      {"{items[1].tags[1]}", json, "y"},
+      {"{m[1][0]}", json, "3"},
+      {"{m[0][1]}-{items[0].id}", json, "2-a"},
+      {"{items[2].id}", json, "<missing>"},     // past the end
+      {"{items[0]}", json, "<missing>"},        // an object
+      {"{items.id}", json, "<missing>"},        // a name step into an array
+      {"{o[0]}", json, "<missing>"},            // an index step into an object
+      {"{o.0}", json, "key0"},                  // a name that looks like a number
+      {"{items[4294967295]}", json, "<missing>"},
+  });
 }
 
 TEST(KeyTemplateRender, NumbersAndBooleans) {
-  const std::string json =
-      R"({"i":42,"neg":-7,"big":18446744073709551615,"d":1.5,"t":true,"f":false,"z":0})";
-  EXPECT_EQ(renderOver("{i}", json), "42");
-  EXPECT_EQ(renderOver("{neg}", json), "-7");
-  EXPECT_EQ(renderOver("{big}", json), "18446744073709551615");
-  EXPECT_EQ(renderOver("{d}", json), "1.5");
-  EXPECT_EQ(renderOver("{t}", json), "true");
-  EXPECT_EQ(renderOver("{f}", json), "false");
-  EXPECT_EQ(renderOver("{z}", json), "0");
-  EXPECT_EQ(renderOver("{i}:{t}:{d}", json), "42:true:1.5");
+  const std::string json = R"({"i":42,"neg":-7,"big":18446744073709551615,"d":1.5,"t":true,"f":false,"z":0})";
+  expectRenders({
+      {"{i}", json, "42"},
+      {"{neg}", json, "-7"},
+      {"{big}", json, "18446744073709551615"},
+      {"{d}", json, "1.5"},
+      {"{t}", json, "true"},
+      {"{f}", json, "false"},
+      {"{z}", json, "0"},
+      {"{i}:{t}:{d}", json, "42:true:1.5"},
+  });
 }
 
-TEST(KeyTemplateRender, MissingFieldIsFalse) {
-  EXPECT_EQ(renderOver("{host}", R"({"service":"api"})"), "<false>");
-  EXPECT_EQ(renderOver("{service}-{host}", R"({"service":"api"})"), "<false>");
-}
-
-TEST(KeyTemplateRender, NullObjectArrayAreFalse) {
+TEST(KeyTemplateRender, NullObjectArrayAreMissing) {
   const std::string json = R"({"n":null,"o":{"a":1},"a":[1,2],"s":"ok"})";
-  EXPECT_EQ(renderOver("{n}", json), "<false>");
-  EXPECT_EQ(renderOver("{o}", json), "<false>");
-  EXPECT_EQ(renderOver("{a}", json), "<false>");
-  EXPECT_EQ(renderOver("{s}-{n}", json), "<false>");
-  EXPECT_EQ(renderOver("{s}", json), "ok");
+  expectRenders({
+      {"{n}", json, "<missing>"},
+      {"{o}", json, "<missing>"},
+      {"{a}", json, "<missing>"},
+      {"{s}-{n}", json, "<missing>"},
+      {"{s}", json, "ok"},
+  });
 }
 
-TEST(KeyTemplateRender, EmptyStringRendersNothingSoFalse) {
-  // A partition key must be at least one character.
-  EXPECT_EQ(renderOver("{s}", R"({"s":""})"), "<false>");
-  EXPECT_EQ(renderOver("x{s}", R"({"s":""})"), "x");
+TEST(KeyTemplateRender, Fallbacks) {
+  const std::string json = R"({"org":"acme","service":"api","n":null,"e":"","zero":0,"o":{"x":1}})";
+  expectRenders({
+      {"{tenant|org|'unknown'}:{service}", json, "acme:api"},
+      {"{tenant|'unknown'}:{service}", json, "unknown:api"},
+      {"{tenant|missing|'unknown'}", json, "unknown"},
+      {"{service|org}", json, "api"},           // the first with a value wins
+      {"{tenant|org}", json, "acme"},
+      {"{tenant|other}", json, "<missing>"},    // no alternative, no literal
+      {"{n|o|org}", json, "acme"},              // null and objects give way
+      {"{zero|org}", json, "0"},                // 0 is a value
+      {"{e|org}", json, "acme"},                // an empty string gives way...
+      {"x{e|tenant}", json, "x"},               // ...but stands when nothing else has a value
+      {"{e|''}", json, "<empty>"},
+      {"{tenant|''}-{service}", json, "-api"},  // an empty literal makes a field optional
+      {"{tenant|'a|b}c'}", json, "a|b}c"},       // a quoted literal may hold | and }
+      {"{tenant|'日本'}", json, "日本"},
+      {"{'lit'}{service}", json, "litapi"},
+  });
 }
 
-TEST(KeyTemplateRender, NonAsciiKeptIntact) {
-  EXPECT_EQ(renderOver("{svc}", R"({"svc":"пример-日本-😀"})"), "пример-日本-😀");
+TEST(KeyTemplateRender, EmptyResults) {
+  // A partition key must be at least one character: an empty rendering is
+  // told apart so the caller can apply the fallback.
+  expectRenders({
+      {"{s}", R"({"s":""})", "<empty>"},
+      {"{s}{t}", R"({"s":"","t":""})", "<empty>"},
+      {"x{s}", R"({"s":""})", "x"},
+      {"{s|'fallback'}", R"({"s":""})", "fallback"},
+  });
 }
 
-TEST(KeyTemplateRender, EscapedStringsAreUnescaped) {
-  EXPECT_EQ(renderOver("{m}", R"({"m":"a\"b\\c\/d\u00e9\n"})"), "a\"b\\c/d\xc3\xa9\n");
-  EXPECT_EQ(renderOver("{m}", R"({"m":"\ud83d\ude00"})"), "\xf0\x9f\x98\x80");
-}
-
-TEST(KeyTemplateRender, LongValueIsTruncated) {
+TEST(KeyTemplateRender, DoesNotCut) {
   std::string json = R"({"v":")" + repeat("x", 300) + R"("})";
-  EXPECT_EQ(renderOver("{v}", json), repeat("x", 256));
-  EXPECT_EQ(renderOver("ab{v}", json), "ab" + repeat("x", 254));
+  EXPECT_EQ(renderOver("{v}", json), repeat("x", 300));
 }
 
 TEST(KeyTemplateRender, OutputIsClearedFirst) {
@@ -204,9 +259,9 @@ TEST(KeyTemplateRender, OutputIsClearedFirst) {
   simdjson::dom::element doc;
   ASSERT_EQ(parser.parse(padded).get(doc), simdjson::SUCCESS);
   std::string out = "previous-key";
-  ASSERT_TRUE(t.render(doc, out));
+  ASSERT_EQ(t.render(JsonFields(doc), out), KeyTemplate::Outcome::kRendered);
   EXPECT_EQ(out, "v");
-  ASSERT_TRUE(t.render(doc, out));
+  ASSERT_EQ(t.render(JsonFields(doc), out), KeyTemplate::Outcome::kRendered);
   EXPECT_EQ(out, "v");
 }
 
@@ -285,4 +340,19 @@ TEST(TruncateToKeyLimit, ShortKeysUntouched) {
   std::string exactBytes = repeat("é", 128);  // 256 bytes
   truncateToKeyLimit(exactBytes);
   EXPECT_EQ(exactBytes, repeat("é", 128));
+}
+
+TEST(ExceedsKeyLimit, CountsUtf16Units) {
+  const std::pair<std::string, bool> cases[] = {
+      {"", false},
+      {repeat("a", 256), false},
+      {repeat("a", 257), true},
+      {repeat("é", 256), false},  // 512 bytes, 256 units
+      {repeat("é", 257), true},
+      {repeat("😀", 128), false},  // 512 bytes, 256 units
+      {repeat("😀", 128) + "a", true},
+      {repeat("a", 255) + "😀", true},
+      {repeat("a", 254) + "😀", false},
+  };
+  for (const auto& [key, exceeds] : cases) EXPECT_EQ(exceedsKeyLimit(key), exceeds) << key.size() << " bytes";
 }

@@ -478,3 +478,53 @@ TEST_F(PipelineTest, ExplicitHashKeyScratchIsReusedAcrossRecords) {
   EXPECT_EQ(batch->explicitHashKey(2), "");
   EXPECT_EQ(batch->explicitHashKey(3), "9");
 }
+
+TEST_F(PipelineTest, KeyRulesFallbacksAndOverflowAreCounted) {
+  KeyRules rules;
+  rules.partitionKey.keyTemplate = templateOf("{tenant|org|'unknown'}:{service}");
+  rules.partitionKey.fallback = KeyFallback::kConstant;
+  rules.partitionKey.constant = "unkeyed";
+  rules.partitionKey.overflow = KeyOverflow::kHash;
+  rules.explicitHashKey.keyTemplate = templateOf("{h}");
+  rules.explicitHashKey.fallback = KeyFallback::kHash;
+  Pipeline p("rules", std::move(rules), 1 << 20, registry);
+  const std::string longService(300, 's');
+  const std::string lines[] = {
+      R"({"org":"acme","service":"api","h":"42"})",  // keyed, hash key given
+      R"({"service":"api"})",                        // literal default, hash key missing
+      R"({"tenant":"t"})",                           // service missing: constant
+      "hello",                                       // not JSON: constant, MD5 hash key
+      R"({"org":"o","service":")" + longService + R"("})",  // over 256: hashed
+  };
+  BatchPtr batch = p.queue().acquire();
+  for (const auto& line : lines) {
+    PaddedLine padded(line);
+    p.addLine(padded.view(), Parser::kJson, *batch);
+  }
+  ASSERT_EQ(batch->size(), std::size(lines));
+  EXPECT_EQ(batch->key(0), "acme:api");
+  EXPECT_EQ(batch->explicitHashKey(0), "42");
+  EXPECT_EQ(batch->key(1), "unknown:api");
+  EXPECT_EQ(batch->key(2), "unkeyed");
+  EXPECT_EQ(batch->key(3), "unkeyed");
+  EXPECT_EQ(batch->explicitHashKey(3), "123957004363873451094272536567338222994");  // MD5("hello")
+  EXPECT_EQ(batch->key(4).size(), 32u);
+  for (size_t i = 0; i < batch->size(); ++i) {
+    EXPECT_EQ(batch->data(i), lines[i]);
+    EXPECT_FALSE(batch->explicitHashKey(i).empty()) << i;
+  }
+  p.submit(std::move(batch));
+  auto fallbacks = [&](const std::string& key, const std::string& reason) {
+    return counterValue(registry, "kinship_pipeline_key_fallbacks_total",
+                        {{"pipeline", "rules"}, {"key", key}, {"reason", reason}});
+  };
+  EXPECT_EQ(fallbacks("partition_key", "missing_field"), 1);
+  EXPECT_EQ(fallbacks("partition_key", "not_json"), 1);
+  EXPECT_EQ(fallbacks("explicit_hash_key", "missing_field"), 3);
+  EXPECT_EQ(fallbacks("explicit_hash_key", "not_json"), 1);
+  EXPECT_EQ(counterValue(registry, "kinship_pipeline_keys_over_limit_total", {{"pipeline", "rules"}}), 1);
+  // Neither kind of key was random, and every record had a hash key.
+  EXPECT_EQ(randomKeys(registry, "rules", "missing_field"), 0);
+  EXPECT_EQ(randomKeys(registry, "rules", "not_json"), 0);
+  EXPECT_EQ(invalidHashKeys(registry, "rules"), 0);
+}
