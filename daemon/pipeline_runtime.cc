@@ -40,6 +40,10 @@ PipelineRuntime::PipelineRuntime(const config::PipelineConfig& pc, const Runtime
     const auto& ic = pc.inputs[i];
     inputs::InputContext inputContext{context.io, *pipeline_, context.metrics, ic.type + "_" + std::to_string(i),
                                       context.dataDir};
+    if (spool_) {
+      // Inputs start after the spool (start()), which has recovered by then.
+      inputContext.spooledPositions = [spool = spool_.get()] { return spool->positions(); };
+    }
     inputs_.push_back(context.plugins.inputFactory(ic.type)(ic.options, inputContext));
   }
 }

@@ -7,10 +7,13 @@
 // hands batches to its pipeline with Pipeline::submit(), and pauses itself
 // while the pipeline's queue is full (sources that cannot pause count drops).
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
+#include "pipeline/source_file.h"
 
 namespace asio {
 class io_context;
@@ -30,6 +33,11 @@ struct InputContext {
   prometheus::Registry& metrics;
   std::string id;       // unique within the pipeline, used as the `input` metric label ("file_0")
   std::string dataDir;  // where the input may keep state
+  // The file positions the pipeline's disk spool holds (empty without one),
+  // read at start(): a file input resumes after what the spool already has
+  // even when its own checkpoint is older (saved on a timer, a crash can
+  // leave it behind).
+  std::function<std::vector<pipeline::SourcePosition>()> spooledPositions = {};
 };
 
 class Input {

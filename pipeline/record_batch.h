@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeline/source_file.h"
+
 namespace kinship::pipeline {
 
 // Where a batch's acknowledgement goes: the input that read it, which
@@ -106,6 +108,7 @@ class RecordBatch {
     ackReceiver_.reset();
     sourceId_ = 0;
     endOffset_ = 0;
+    sourceFile_.reset();
   }
 
   // Names the source of every record in the batch (set by the input before
@@ -117,6 +120,11 @@ class RecordBatch {
     endOffset_ = endOffset;
   }
   uint64_t sourceId() const { return sourceId_; }
+  // The file the records came from, for the disk spool to record with
+  // endOffset(); null for sources that cannot be resumed (sockets).
+  void setSourceFile(std::shared_ptr<const SourceFile> file) { sourceFile_ = std::move(file); }
+  const SourceFile* sourceFile() const { return sourceFile_.get(); }
+  const std::shared_ptr<const SourceFile>& sharedSourceFile() const { return sourceFile_; }
   BatchSource source() const { return {ackReceiver_, sourceId_, endOffset_}; }
   uint64_t endOffset() const { return endOffset_; }
   // Called by the sink once every record of the batch is done; tells the
@@ -138,6 +146,7 @@ class RecordBatch {
   std::shared_ptr<AckReceiver> ackReceiver_;
   uint64_t sourceId_ = 0;
   uint64_t endOffset_ = 0;
+  std::shared_ptr<const SourceFile> sourceFile_;
 };
 
 }  // namespace kinship::pipeline

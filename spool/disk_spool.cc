@@ -19,8 +19,10 @@ uint64_t wallMs(const Clock& clock) {
 
 // Recovery validates each checked payload's structure and needs its record
 // count; decoding into a reused scratch batch does both.
-bool countRecords(const std::string& payload, uint64_t& records, uint64_t& appendMs, pipeline::RecordBatch& scratch) {
-  if (!format::decodeBatchPayload(payload, scratch, appendMs).isOk()) return false;
+// A type 2 frame also gives its file's position.
+bool countRecords(uint8_t type, const std::string& payload, uint64_t& records, uint64_t& appendMs,
+                  pipeline::RecordBatch& scratch, pipeline::SourcePosition& position, bool& hasPosition) {
+  if (!format::decodeFramePayload(type, payload, scratch, appendMs, &position, &hasPosition).isOk()) return false;
   records = scratch.size();
   return true;
 }
@@ -99,7 +101,9 @@ Status DiskSpool::recover() {
   }
   std::sort(seqs.begin(), seqs.end());
 
+  recoverPositionsFile();
   pipeline::RecordBatch scratch;
+  pipeline::SourcePosition position;
   for (size_t i = 0; i < seqs.size(); ++i) {
     const bool last = i + 1 == seqs.size();
     const std::string path = pathOf(seqs[i]);
@@ -133,7 +137,11 @@ Status DiskSpool::recover() {
       if (outcome == SegmentReader::Outcome::kEnd) break;
       if (outcome == SegmentReader::Outcome::kIoError) return reader.status();
       uint64_t records = 0, appendMs = 0;
-      if (outcome == SegmentReader::Outcome::kFrame && countRecords(reader.payload(), records, appendMs, scratch)) {
+      bool hasPosition = false;
+      if (outcome == SegmentReader::Outcome::kFrame &&
+          countRecords(reader.type(), reader.payload(), records, appendMs, scratch, position, hasPosition)) {
+        // Acknowledged frames count too: their lines were read.
+        if (hasPosition) positions_.recovered(position);
         if (!live && FrameId{seg.seq, offset} >= floor) {
           live = true;
           seg.start = offset;
@@ -184,6 +192,12 @@ void DiskSpool::maybeDeleteLocked(uint64_t seq) {
   Segment* seg = findLocked(seq);
   if (seg == nullptr || !seg->sealed || seg->acked < seg->frames) return;
   if (seg->frames == 0 && !seg->passedByReader) return;
+  // The positions its frames hold must outlive it. If they cannot be
+  // written, deleting it anyway costs re-reading after a crash, not loss.
+  if (Status st = persistPositions(); !st) {
+    ++counters_.positionsErrorsTotal;
+    log::warn(kComponent, "{}/{}: {}", options_.dir, format::kPositionsFileName, st.message());
+  }
   const std::string path = pathOf(seq);
   if (Status st = env_.removeFile(path); !st) {
     // Kept in the list: deleteEligibleLocked() retries on later acks, and a
@@ -217,7 +231,12 @@ Status DiskSpool::syncActive() {
   std::lock_guard lock(mu_);
   ++counters_.fsyncsTotal;
   counters_.fsyncNanosTotal += nanos > 0 ? static_cast<uint64_t>(nanos) : 0;
-  if (st) unsynced_ = false;
+  if (st) {
+    unsynced_ = false;
+    positions_.synced();
+  } else {
+    positions_.syncFailed();
+  }
   return st;
 }
 
@@ -347,6 +366,11 @@ Result<FrameId> DiskSpool::append(const pipeline::RecordBatch& batch) {
   }
 
   activeSize_ = offset + frameBytes;
+  if (batch.sourceFile() != nullptr) {
+    positions_.appended(batch.sharedSourceFile(), batch.endOffset());
+    // Without fsyncs nothing is ever more durable than written.
+    if (options_.fsync == FsyncPolicy::kNever || !unsynced_) positions_.synced();
+  }
   std::lock_guard lock(mu_);
   Segment* seg = findLocked(activeSeq_);
   if (seg->frames == 0 && seg->acked == 0) seg->firstAppendWallMs = appendMs;
@@ -437,7 +461,7 @@ Result<std::optional<SpooledFrame>> DiskSpool::readNextInto(pipeline::RecordBatc
     uint64_t appendMs = 0;
     Status why = reader_->status();
     if (outcome == SegmentReader::Outcome::kFrame) {
-      why = format::decodeBatchPayload(reader_->payload(), into, appendMs);
+      why = format::decodeFramePayload(reader_->type(), reader_->payload(), into, appendMs, nullptr, nullptr);
       if (why) {
         out.id = FrameId{readSeq_, readOffset_};
         out.appendedAt = std::chrono::system_clock::time_point(std::chrono::milliseconds(appendMs));
@@ -558,6 +582,47 @@ void DiskSpool::persistAckFloor(bool force) {
   }
   ackPersistOk_ = true;
   persistedFloor_ = floor;
+}
+
+Status DiskSpool::persistPositions() {
+  const std::string tmp = options_.dir + "/" + std::string(format::kPositionsTempFileName);
+  auto f = env_.openWritable(tmp);
+  if (!f) return f.error();
+  // A leftover from a crash may hold bytes: start from empty.
+  Status st = (*f)->truncate(0);
+  if (st) st = (*f)->append(format::encodePositionsFile(positions_.durable()));
+  // Durable before the segment whose frames it replaces is unlinked.
+  if (st) st = (*f)->sync();
+  Status closed = (*f)->close();
+  if (st) st = closed;
+  if (st) st = env_.rename(tmp, options_.dir + "/" + std::string(format::kPositionsFileName));
+  if (st) st = env_.syncDir(options_.dir);
+  return st;
+}
+
+void DiskSpool::recoverPositionsFile() {
+  const std::string path = options_.dir + "/" + std::string(format::kPositionsFileName);
+  auto f = env_.openReadable(path);
+  if (!f) return;  // none yet: no segment was ever deleted
+  auto size = (*f)->size();
+  std::string bytes;
+  Status st = size ? Status::ok() : size.error();
+  if (st && *size > format::kMaxPayloadBytes) st = Status::corruption("larger than any positions file");
+  if (st) {
+    bytes.resize(*size);
+    auto n = (*f)->read(0, bytes.size(), bytes.data());
+    st = n ? Status::ok() : n.error();
+    if (st) bytes.resize(*n);
+  }
+  std::vector<pipeline::SourcePosition> positions;
+  if (st) st = format::decodePositionsFile(bytes, positions);
+  if (!st) {
+    // Only costs re-reading: inputs fall back to their checkpoints.
+    ++counters_.positionsErrorsTotal;
+    log::warn(kComponent, "{}: {}; file inputs resume from their checkpoints", path, st.message());
+    return;
+  }
+  for (const auto& position : positions) positions_.recovered(position);
 }
 
 uint64_t DiskSpool::sizeBytes() const {

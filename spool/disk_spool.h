@@ -69,6 +69,7 @@
 
 #include "spool/env.h"
 #include "spool/segment_reader.h"
+#include "spool/source_positions.h"
 #include "spool/spool.h"
 
 namespace kinship::spool {
@@ -87,6 +88,7 @@ class DiskSpool final : public Spool {
   Result<uint64_t> dropOldestSegment() override;
   uint64_t sizeBytes() const override;
   SpoolStats stats() const override;
+  std::vector<pipeline::SourcePosition> positions() const override { return positions_.durable(); }
 
  private:
   struct Segment {
@@ -113,6 +115,8 @@ class DiskSpool final : public Spool {
   void deleteEligibleLocked();
   FrameId ackFloor() const;
   void persistAckFloor(bool force);
+  Status persistPositions();
+  void recoverPositionsFile();
 
   SpoolOptions options_;
   Env& env_;
@@ -125,6 +129,7 @@ class DiskSpool final : public Spool {
   uint64_t liveRecords_ = 0;
   bool deleteFailed_ = false;     // an unlink failed: retry eligible segments on the next ack
   SpoolStats counters_;           // the *Total fields; guarded by mu_
+  SourcePositions positions_;     // thread-safe
 
   // Writer thread only.
   std::unique_ptr<WritableFile> active_;

@@ -46,7 +46,7 @@ SegmentReader::Outcome SegmentReader::readFrame(uint64_t offset, uint64_t limit)
   if (crc != format::unmaskCrc(format::getFixed32(header))) {
     return failWith(Outcome::kCorrupt, Status::corruption(fmt::format("frame at {}: checksum mismatch", offset)));
   }
-  if (type != format::kFrameTypeBatch) {
+  if (type != format::kFrameTypeBatch && type != format::kFrameTypeFileBatch) {
     return failWith(Outcome::kCorrupt, Status::corruption(fmt::format("frame at {}: unknown type {}", offset, type)));
   }
   type_ = type;

@@ -25,6 +25,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "pipeline/record_batch.h"
+#include "pipeline/source_file.h"
 
 namespace kinship::spool {
 
@@ -68,6 +69,7 @@ struct SpoolStats {
   uint64_t ackedFramesTotal = 0;
   uint64_t corruptFramesTotal = 0;  // corruption events: each skips the rest of a segment
   uint64_t corruptBytesTotal = 0;   // bytes skipped by those events
+  uint64_t positionsErrorsTotal = 0;  // POSITIONS files that could not be written or read
   uint64_t tornTailsTotal = 0;      // truncated tails cut away by recovery
   uint64_t badSegmentsTotal = 0;    // segments set aside for a bad header
   uint64_t fullRejectionsTotal = 0; // appends refused because of max_size
@@ -150,6 +152,10 @@ class Spool {
   // Any thread.
   virtual uint64_t sizeBytes() const = 0;
   virtual SpoolStats stats() const = 0;
+  // The newest durable position of each file whose batches the spool holds
+  // (or held: positions outlive their frames), for file inputs to resume
+  // after them. Any thread.
+  virtual std::vector<pipeline::SourcePosition> positions() const { return {}; }
 };
 
 // The spool's "full" answer from append().

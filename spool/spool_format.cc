@@ -102,10 +102,53 @@ size_t varintSize(uint32_t v) {
   }
   return n;
 }
+
+
+size_t stringSize(const std::string& text) { return varintSize(static_cast<uint32_t>(text.size())) + text.size(); }
+
+size_t positionSize(const pipeline::SourceFile& file) {
+  return stringSize(file.input) + 16 + stringSize(file.fingerprint) + stringSize(file.path) + 8;
+}
+
+void putString(std::string& out, const std::string& text) {
+  putVarint32(out, static_cast<uint32_t>(text.size()));
+  out.append(text);
+}
+
+void putPosition(std::string& out, const pipeline::SourceFile& file, uint64_t offset) {
+  putString(out, file.input);
+  putFixed64(out, file.device);
+  putFixed64(out, file.inode);
+  putString(out, file.fingerprint);
+  putString(out, file.path);
+  putFixed64(out, offset);
+}
+
+bool getString(std::string_view& in, std::string& text) {
+  uint32_t n = 0;
+  if (!getVarint32(in, n) || n > in.size()) return false;
+  text.assign(in.substr(0, n));
+  in.remove_prefix(n);
+  return true;
+}
+
+bool getU64(std::string_view& in, uint64_t& v) {
+  if (in.size() < 8) return false;
+  v = getFixed64(in.data());
+  in.remove_prefix(8);
+  return true;
+}
+
+bool getPosition(std::string_view& in, pipeline::SourcePosition& position) {
+  return getString(in, position.file.input) && getU64(in, position.file.device) && getU64(in, position.file.inode) &&
+         getString(in, position.file.fingerprint) && getString(in, position.file.path) && getU64(in, position.offset);
+}
+
 }  // namespace
 
 size_t batchFrameSize(const pipeline::RecordBatch& batch) {
   size_t n = kFrameHeaderSize + 8 + varintSize(static_cast<uint32_t>(batch.size()));
+  if (const pipeline::SourceFile* file = batch.sourceFile()) n += positionSize(*file);
   for (size_t i = 0; i < batch.size(); ++i) {
     n += varintSize(static_cast<uint32_t>(batch.data(i).size())) + varintSize(static_cast<uint32_t>(batch.key(i).size())) +
          varintSize(static_cast<uint32_t>(batch.explicitHashKey(i).size()));
@@ -116,6 +159,8 @@ size_t batchFrameSize(const pipeline::RecordBatch& batch) {
 void appendBatchFrame(const pipeline::RecordBatch& batch, uint64_t appendWallMs, std::string& out) {
   size_t start = out.size();
   out.append(kFrameHeaderSize, '\0');
+  const pipeline::SourceFile* file = batch.sourceFile();
+  if (file != nullptr) putPosition(out, *file, batch.endOffset());
   putFixed64(out, appendWallMs);
   putVarint32(out, static_cast<uint32_t>(batch.size()));
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -128,7 +173,7 @@ void appendBatchFrame(const pipeline::RecordBatch& batch, uint64_t appendWallMs,
   }
   char* h = out.data() + start;
   putFixed32(h + 4, static_cast<uint32_t>(out.size() - start - kFrameHeaderSize));
-  h[8] = static_cast<char>(kFrameTypeBatch);
+  h[8] = static_cast<char>(file != nullptr ? kFrameTypeFileBatch : kFrameTypeBatch);
   putFixed32(h, maskCrc(crc32c(0, h + 4, out.size() - start - 4)));
 }
 
@@ -150,6 +195,63 @@ Status decodeBatchPayload(std::string_view payload, pipeline::RecordBatch& out, 
     payload.remove_prefix(total);
   }
   if (!payload.empty()) return Status::corruption("bytes after the last record");
+  return Status::ok();
+}
+
+Status decodeFramePayload(uint8_t type, std::string_view payload, pipeline::RecordBatch& out, uint64_t& appendWallMs,
+                          pipeline::SourcePosition* position, bool* hasPosition) {
+  if (hasPosition != nullptr) *hasPosition = false;
+  if (type == kFrameTypeFileBatch) {
+    pipeline::SourcePosition scratch;
+    pipeline::SourcePosition& into = position != nullptr ? *position : scratch;
+    if (!getPosition(payload, into)) return Status::corruption("bad source position");
+    if (hasPosition != nullptr) *hasPosition = true;
+  } else if (type != kFrameTypeBatch) {
+    return Status::corruption(fmt::format("unknown frame type {}", type));
+  }
+  return decodeBatchPayload(payload, out, appendWallMs);
+}
+
+std::string encodePositionsFile(const std::vector<pipeline::SourcePosition>& positions) {
+  std::string payload;
+  putVarint32(payload, static_cast<uint32_t>(positions.size()));
+  for (const auto& p : positions) putPosition(payload, p.file, p.offset);
+  std::string out(kPositionsMagic, sizeof(kPositionsMagic));
+  putFixed16(out, kFormatVersion);
+  putFixed16(out, 0);
+  out.append(8, '\0');
+  putFixed32(out.data() + 8, static_cast<uint32_t>(payload.size()));
+  putFixed32(out.data() + 12, maskCrc(crc32c(0, payload.data(), payload.size())));
+  return out + payload;
+}
+
+Status decodePositionsFile(std::string_view bytes, std::vector<pipeline::SourcePosition>& positions) {
+  positions.clear();
+  if (bytes.size() < kPositionsHeaderSize) return Status::corruption("shorter than its header");
+  if (std::memcmp(bytes.data(), kPositionsMagic, sizeof(kPositionsMagic)) != 0) return Status::corruption("bad magic");
+  if (getFixed16(bytes.data() + 4) != kFormatVersion || getFixed16(bytes.data() + 6) != 0) {
+    return Status::corruption("unknown version or flags");
+  }
+  uint32_t length = getFixed32(bytes.data() + 8);
+  std::string_view payload = bytes.substr(kPositionsHeaderSize);
+  if (payload.size() != length) return Status::corruption("length does not match the file");
+  if (unmaskCrc(getFixed32(bytes.data() + 12)) != crc32c(0, payload.data(), payload.size())) {
+    return Status::corruption("checksum mismatch");
+  }
+  uint32_t count = 0;
+  if (!getVarint32(payload, count)) return Status::corruption("bad count");
+  for (uint32_t i = 0; i < count; ++i) {
+    pipeline::SourcePosition p;
+    if (!getPosition(payload, p)) {
+      positions.clear();
+      return Status::corruption(fmt::format("bad position {}", i));
+    }
+    positions.push_back(std::move(p));
+  }
+  if (!payload.empty()) {
+    positions.clear();
+    return Status::corruption("bytes after the last position");
+  }
   return Status::ok();
 }
 

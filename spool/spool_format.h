@@ -29,7 +29,8 @@
 //           LevelDB: rot-right-15 plus 0xa282ead8, so that a CRC computed
 //           over bytes that themselves contain CRCs does not come out zero.
 //   [4..8)  payload length, u32 little-endian, at most kMaxPayloadBytes
-//   [8]     type, u8: kFrameTypeBatch (1); every other value is corrupt
+//   [8]     type, u8: kFrameTypeBatch (1) or kFrameTypeFileBatch (2); every
+//           other value is corrupt
 //   [9..)   payload
 //
 // Batch payload (type 1): one RecordBatch
@@ -42,6 +43,31 @@
 //            bytes of data, key and explicit hash key
 //   The payload must end exactly after the N-th record; anything else is
 //   corrupt.
+//
+// File batch payload (type 2): a batch read from a file, with where it ends
+// in that file, so that a restart resumes the file after what the spool
+// holds (the input's checkpoint may be older: it is saved on a timer)
+//   a source position (below), then a batch payload as for type 1
+//
+// Source position
+//   varint32 length + bytes: input id within the pipeline ("file_0")
+//   u64 LE   device, u64 LE inode
+//   varint32 length + bytes: the file's first bytes (at most 64)
+//   varint32 length + bytes: the file's path (informational)
+//   u64 LE   offset after the batch's last record
+//
+// Positions file POSITIONS: the newest durable source position of every
+// file, as of the last segment deletion; recovery starts from it and takes
+// the furthest offset per file from it and the frames left. Written before
+// a segment is deleted (POSITIONS.tmp, fsync, rename over POSITIONS), so the
+// positions of deleted frames are never lost; a missing or damaged file
+// only costs re-reading (at least once), never loss.
+//   [0..4)   magic   "KPOS"
+//   [4..6)   version u16 LE, kFormatVersion (1)
+//   [6..8)   flags   u16 LE, 0
+//   [8..12)  payload length, u32 LE
+//   [12..16) masked CRC32C of the payload, u32 LE
+//   [16..)   payload: varint32 count, then that many source positions
 //
 // Acknowledgement floor file ACKED (kAckFileSize = 28 bytes): every frame
 // before (segment, offset) is acknowledged; recovery does not deliver them
@@ -63,6 +89,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "pipeline/record_batch.h"
@@ -74,6 +101,7 @@ inline constexpr uint16_t kFormatVersion = 1;
 inline constexpr size_t kSegmentHeaderSize = 8;
 inline constexpr size_t kFrameHeaderSize = 9;
 inline constexpr uint8_t kFrameTypeBatch = 1;
+inline constexpr uint8_t kFrameTypeFileBatch = 2;
 // Bounds the buffer a (possibly corrupt) length field can make the reader
 // allocate. A Kinesis request is at most 5 MiB, so batches are far smaller.
 inline constexpr uint32_t kMaxPayloadBytes = 128u << 20;
@@ -83,6 +111,10 @@ inline constexpr std::string_view kAckFileName = "ACKED";
 inline constexpr std::string_view kAckTempFileName = "ACKED.tmp";
 inline constexpr char kAckMagic[4] = {'K', 'A', 'C', 'K'};
 inline constexpr size_t kAckFileSize = 28;
+inline constexpr std::string_view kPositionsFileName = "POSITIONS";
+inline constexpr std::string_view kPositionsTempFileName = "POSITIONS.tmp";
+inline constexpr char kPositionsMagic[4] = {'K', 'P', 'O', 'S'};
+inline constexpr size_t kPositionsHeaderSize = 16;
 
 uint32_t crc32c(uint32_t crc, const void* data, size_t n);  // crc: a previous result, or 0 to start
 
@@ -142,12 +174,22 @@ Status decodeAckFile(std::string_view bytes, uint64_t& segment, uint64_t& offset
 std::string segmentFileName(uint64_t seq);
 bool parseSegmentFileName(std::string_view name, uint64_t& seq);
 
-// Appends a whole frame (header + batch payload) for `batch` to `out`.
+// Appends a whole frame (header + payload) for `batch` to `out`: type 2
+// with its source position when the batch has a source file, else type 1.
 void appendBatchFrame(const pipeline::RecordBatch& batch, uint64_t appendWallMs, std::string& out);
 // The encoded size of that frame, without encoding it.
 size_t batchFrameSize(const pipeline::RecordBatch& batch);
 
 // Decodes a batch payload (CRC already checked) into `out` (cleared first).
 Status decodeBatchPayload(std::string_view payload, pipeline::RecordBatch& out, uint64_t& appendWallMs);
+// Decodes a frame's payload of either type; for type 2 also its source
+// position into `position` (when not null; untouched for type 1).
+Status decodeFramePayload(uint8_t type, std::string_view payload, pipeline::RecordBatch& out, uint64_t& appendWallMs,
+                          pipeline::SourcePosition* position, bool* hasPosition);
+
+// The POSITIONS file's bytes, and back (corruption: short, wrong magic,
+// version, flags, length or CRC, or a payload that does not parse).
+std::string encodePositionsFile(const std::vector<pipeline::SourcePosition>& positions);
+Status decodePositionsFile(std::string_view bytes, std::vector<pipeline::SourcePosition>& positions);
 
 }  // namespace kinship::spool::format

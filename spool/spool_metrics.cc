@@ -47,6 +47,10 @@ SpoolMetrics::SpoolMetrics(prometheus::Registry& r, const std::string& pipeline)
                            "segment)",
                            l);
   corruptBytes_ = counter(r, "kinship_spool_corrupt_bytes_total", "Bytes skipped because of corrupt frames", l);
+  positionsErrors_ = counter(r, "kinship_spool_positions_errors_total",
+                             "POSITIONS files (the file positions of deleted segments) that could not be written or "
+                             "read: file inputs then resume from their own, older checkpoints (re-reading, not loss)",
+                             l);
   tornTails_ = counter(r, "kinship_spool_torn_tails_total",
                        "Truncated last frames (a write cut short by a crash) cut away at recovery", l);
   badSegments_ = counter(r, "kinship_spool_bad_segments_total",
@@ -86,6 +90,7 @@ void SpoolMetrics::publish(const SpoolStats& s, std::chrono::system_clock::time_
   addDelta(ackedFrames_, s.ackedFramesTotal, last_.ackedFramesTotal);
   addDelta(corruptFrames_, s.corruptFramesTotal, last_.corruptFramesTotal);
   addDelta(corruptBytes_, s.corruptBytesTotal, last_.corruptBytesTotal);
+  addDelta(positionsErrors_, s.positionsErrorsTotal, last_.positionsErrorsTotal);
   addDelta(tornTails_, s.tornTailsTotal, last_.tornTailsTotal);
   addDelta(badSegments_, s.badSegmentsTotal, last_.badSegmentsTotal);
   addDelta(writeErrors_, s.writeErrorsTotal, last_.writeErrorsTotal);

@@ -50,6 +50,7 @@ class SpoolMetrics {
   prometheus::Counter* ackedFrames_;
   prometheus::Counter* corruptFrames_;
   prometheus::Counter* corruptBytes_;
+  prometheus::Counter* positionsErrors_ = nullptr;
   prometheus::Counter* tornTails_;
   prometheus::Counter* badSegments_;
   prometheus::Counter* writeErrors_;

@@ -111,6 +111,10 @@ std::string SpoolStage::notReadyReason() const {
 
 SpoolStats SpoolStage::stats() const { return spool_ ? spool_->stats() : SpoolStats{}; }
 
+std::vector<pipeline::SourcePosition> SpoolStage::positions() const {
+  return spool_ ? spool_->positions() : std::vector<pipeline::SourcePosition>{};
+}
+
 // ---- writer thread -------------------------------------------------------
 
 void SpoolStage::writerLoop() {

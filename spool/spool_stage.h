@@ -74,6 +74,9 @@ class SpoolStage {
   void close();
 
   SpoolStats stats() const;
+  // The spool's file positions (Spool::positions), once start() has
+  // recovered it; empty before.
+  std::vector<pipeline::SourcePosition> positions() const;
 
   // The writer's and the reader's loops, for the watchdog and /healthz.
   const Heartbeat& writerHeartbeat() const { return writerHeartbeat_; }

@@ -55,6 +55,7 @@ FileInput::FileInput(const InputContext& context, FileInputConfig config)
       alive_(std::make_shared<FileInput*>(this)),
       linesSplit_(inputRecordsSplitCounter(context.metrics, inputLabels(context), "line_too_long")),
       multilineCuts_(inputRecordsSplitCounter(context.metrics, inputLabels(context), "multiline_max_size")) {
+  spooledPositions_ = context.spooledPositions;
   tailerOptions_.readBufferSize = config_.readBufferSize;
   tailerOptions_.maxLineSize = config_.maxLineSize;
   tailerOptions_.longLines = config_.longLines;
@@ -83,6 +84,7 @@ Status FileInput::start() {
     return Status::ioError("file input " + id_ + ": data_dir is not usable for checkpoints: " + s.message());
   }
   loadCheckpoints();
+  loadSpooledPositions();
   running_ = true;
   std::weak_ptr<FileInput*> weak = alive_;
   pipeline_.queue().addSpaceCallback([weak, &io = io_] {
@@ -100,6 +102,7 @@ Status FileInput::start() {
   watchDirectories();
   rescan(/*firstScan=*/true);
   saved_.clear();  // files that were not found are dropped at the next save
+  spooled_.clear();
   armPollTimer();
   armCheckpointTimer();
   scheduleRead();
@@ -135,28 +138,71 @@ void FileInput::loadCheckpoints() {
   for (auto& file : *loaded) saved_[file.identity] = std::move(file);
 }
 
+void FileInput::loadSpooledPositions() {
+  if (!spooledPositions_) return;
+  for (auto& position : spooledPositions_()) {
+    if (position.file.input != id_) continue;
+    FileIdentity identity{static_cast<dev_t>(position.file.device), static_cast<ino_t>(position.file.inode)};
+    spooled_[identity] = FileCheckpoint{identity, std::move(position.file.fingerprint), std::move(position.file.path),
+                                        position.offset};
+  }
+}
+
 void FileInput::positionNewTailer(FileTailer& tailer, bool firstScan) {
   if (!firstScan) return;
-  auto it = saved_.find(tailer.identity());
-  if (it == saved_.end()) return;
-  const FileCheckpoint& saved = it->second;
+  auto saved = saved_.find(tailer.identity());
+  auto spooled = spooled_.find(tailer.identity());
+  if (saved == saved_.end() && spooled == spooled_.end()) return;
   auto head = tailer.readHead(kFingerprintBytes);
   auto size = tailer.size();
   if (!head || !size) {
     log::warn("file", "{}", (!head ? head.error() : size.error()).message());
     return;
   }
-  auto offset = resumeOffset(saved, *head, *size);
-  if (!offset) {
-    log::info("file", "{} has the device and inode of checkpointed {} but other content: a new file", tailer.path(),
-              saved.path);
-    return;
+  // The furthest of the checkpoint and the spool's position that still fit
+  // the file: lines the spool already holds are not read again.
+  std::optional<uint64_t> offset;
+  const FileCheckpoint* from = nullptr;
+  for (auto found : {saved == saved_.end() ? nullptr : &saved->second,
+                     spooled == spooled_.end() ? nullptr : &spooled->second}) {
+    if (found == nullptr) continue;
+    auto candidate = resumeOffset(*found, *head, *size);
+    if (!candidate) {
+      log::info("file", "{} has the device and inode of {} {} but other content: a new file", tailer.path(),
+                found == &saved->second ? "checkpointed" : "spooled", found->path);
+      continue;
+    }
+    if (*candidate != found->offset) {
+      log::warn("file", "{} is shorter ({} bytes) than its {} position ({}): truncated, reading it from its start",
+                tailer.path(), *size, found == &saved->second ? "checkpoint" : "spool", found->offset);
+    }
+    if (!offset || *candidate > *offset) {
+      offset = candidate;
+      from = found;
+    }
   }
-  if (*offset != saved.offset) {
-    log::warn("file", "{} is shorter ({} bytes) than its checkpoint ({}): truncated, reading it from its start",
-              tailer.path(), *size, saved.offset);
+  if (!offset) return;
+  if (saved != saved_.end() && from != &saved->second) {
+    log::info("file", "{}: resuming at {} from the spool, past its checkpoint ({})", tailer.path(), *offset,
+              saved->second.offset);
   }
   tailer.resumeAt(*offset);
+}
+
+const std::shared_ptr<const pipeline::SourceFile>& FileInput::sourceFileOf(FollowedFile& file) {
+  // Made once per file; again while the file is shorter than a full
+  // fingerprint (its first bytes are still coming) or after a rewind.
+  const auto& current = file.sourceFile;
+  if (!current || current->fingerprint.size() < kFingerprintBytes) {
+    auto head = file.tailer->readHead(kFingerprintBytes);
+    if (head && (!current || head->size() != current->fingerprint.size())) {
+      const FileIdentity identity = file.tailer->identity();
+      file.sourceFile = std::make_shared<const pipeline::SourceFile>(pipeline::SourceFile{
+          id_, static_cast<uint64_t>(identity.device), static_cast<uint64_t>(identity.inode), std::move(*head),
+          file.tailer->path()});
+    }
+  }
+  return file.sourceFile;
 }
 
 void FileInput::armCheckpointTimer() {
@@ -214,6 +260,7 @@ void FileInput::closeFile(FollowedFile& file) {
   current_ = nullptr;
   // The batch in hand must not outlive its file's bookkeeping unsent.
   if (batch_ && !batch_->empty() && batchSource_ == file.tailer->sourceId()) submitBatch();
+  if (batchFile_ == &file) batchFile_ = nullptr;
   acks_->close(file.tailer->sourceId());
   checkpointsDirty_ = true;
   // Fails harmlessly when the kernel already dropped it (target deleted).
@@ -475,6 +522,7 @@ void FileInput::submitBatch() {
     // always finds it.
     acks_->submitted(batchSource_, batchEndOffset_);
     batch_->setSource(acks_, batchSource_, batchEndOffset_);
+    if (batchFile_ != nullptr) batch_->setSourceFile(sourceFileOf(*batchFile_));
     pipeline_.submit(std::move(batch_));
   }
 }
@@ -495,6 +543,7 @@ void FileInput::onRecord(std::string_view record, uint64_t endOffset) {
   // Only complete records move the offset a batch acknowledges: never past
   // a partial line or a record still being joined.
   batchSource_ = current_->tailer->sourceId();
+  batchFile_ = current_;
   batchEndOffset_ = endOffset;
 }
 
@@ -507,6 +556,8 @@ void FileInput::onRecordCut() { multilineCuts_.add(); }
 
 void FileInput::onRewind() {
   current_->continuesLine = false;
+  // Truncated (and maybe rewritten): its first bytes may differ now.
+  current_->sourceFile.reset();
   if (current_->multiline) current_->multiline->rewind(0, *this);
 }
 

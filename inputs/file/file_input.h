@@ -17,6 +17,7 @@
 
 #include <asio.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -65,6 +66,8 @@ class FileInput final : public Input, private LineReceiver, private RecordReceiv
     // inotify watch on the file itself, for a path that is a symbolic link
     // (appends to its target do not show in the watched directory); -1: none.
     int watch = -1;
+    // What its batches carry for the disk spool to record (sourceFileOf).
+    std::shared_ptr<const pipeline::SourceFile> sourceFile;
   };
 
   // LineReceiver (from the tailer of current_).
@@ -77,6 +80,8 @@ class FileInput final : public Input, private LineReceiver, private RecordReceiv
   void onRecordCut() override;
 
   void loadCheckpoints();
+  void loadSpooledPositions();
+  const std::shared_ptr<const pipeline::SourceFile>& sourceFileOf(FollowedFile& file);
   // Where a file found by a scan starts: its checkpoint, or start_at.
   void positionNewTailer(FileTailer& tailer, bool firstScan);
   void armCheckpointTimer();
@@ -120,8 +125,14 @@ class FileInput final : public Input, private LineReceiver, private RecordReceiv
 
   std::shared_ptr<AckTracker> acks_;
   CheckpointStore checkpoints_;
-  // Checkpoints loaded at start, consulted by the first scan only.
+  // Checkpoints loaded at start, and the positions the disk spool holds
+  // for this input's files, consulted by the first scan only: a file
+  // resumes at the furthest of the two that still fits it.
   std::map<FileIdentity, FileCheckpoint, IdentityLess> saved_;
+  std::map<FileIdentity, FileCheckpoint, IdentityLess> spooled_;
+  std::function<std::vector<pipeline::SourcePosition>()> spooledPositions_;
+  // The file of the records in batch_ (set with batchSource_).
+  FollowedFile* batchFile_ = nullptr;
   // Files came, went or were renamed since the last save.
   bool checkpointsDirty_ = false;
   asio::steady_timer checkpointTimer_;

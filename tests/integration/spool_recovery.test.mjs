@@ -46,7 +46,19 @@ function framesOf(file) {
   let off = 8;
   while (off + 9 <= buf.length) {
     const len = buf.readUInt32LE(off + 4);
-    const at = { pos: off + 9 + 8 };  // payload: u64 append time, then varint count
+    const at = { pos: off + 9 };
+    if (buf[off + 8] === 2) {  // a file batch: its source position comes first
+      const skipString = () => {
+        const n = varint(buf, at);
+        at.pos += n;
+      };
+      skipString();  // input id
+      at.pos += 16;  // device, inode
+      skipString();  // first bytes
+      skipString();  // path
+      at.pos += 8;  // offset
+    }
+    at.pos += 8;  // payload: u64 append time, then varint count
     const count = varint(buf, at);
     const seqs = [];
     for (let i = 0; i < count; i++) {  // per record: three lengths, then data, key, explicit hash key

@@ -5,6 +5,7 @@
 #include "inputs/file/file_input.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <prometheus/registry.h>
 #include <yaml-cpp/yaml.h>
 
@@ -58,8 +59,9 @@ class FileInputTest : public ::testing::Test {
         "paths: [\"" + dir_ + "/in/*\"]\nstart_at: beginning\npoll_interval: " + poll + "\n" + options;
     Section s = Section::validate(YAML::Load(yaml), fileInputSchema(), "kinship.yaml", "pipelines.app.inputs.0", kNoEnv);
     if (!pipeline_) pipeline_ = std::make_unique<Pipeline>("app", std::nullopt, queueBytes, registry_);
-    input_ = std::make_unique<FileInput>(InputContext{io_, *pipeline_, registry_, "file_0", dir_ + "/state"},
-                                         fileInputConfigFrom(s));
+    InputContext context{io_, *pipeline_, registry_, "file_0", dir_ + "/state"};
+    context.spooledPositions = [this] { return spooled_; };
+    input_ = std::make_unique<FileInput>(context, fileInputConfigFrom(s));
     ASSERT_TRUE(input_->start().isOk());
   }
   // A clean stop, as the daemon does it: stop, deliver, then save.
@@ -79,6 +81,7 @@ class FileInputTest : public ::testing::Test {
   void takeRecords() {
     while (auto batch = pipeline_->queue().tryPop()) {
       for (size_t i = 0; i < batch->size(); ++i) records_.emplace_back(batch->data(i));
+      if (const kinship::pipeline::SourceFile* file = batch->sourceFile()) batchPositions_.push_back({*file, batch->endOffset()});
       batch->notifyAcknowledged();
     }
   }
@@ -120,6 +123,10 @@ class FileInputTest : public ::testing::Test {
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<FileInput> input_;
   Strings records_;
+  // What the pipeline's disk spool says it holds, as the input sees it at start.
+  std::vector<kinship::pipeline::SourcePosition> spooled_;
+  // The source files of the batches taken, in order.
+  std::vector<kinship::pipeline::SourcePosition> batchPositions_;
 };
 
 }  // namespace
@@ -164,6 +171,84 @@ TEST_F(FileInputTest, APartialLineIsNotCheckpointedUntilShipped) {
   start("partial_line_timeout: 1h\n");
   ASSERT_TRUE(runUntil([&] { return records_.size() == 2; }));
   EXPECT_EQ(records_, (Strings{"one", "two"}));
+}
+
+TEST_F(FileInputTest, BatchesCarryTheirFileForTheSpool) {
+  append("a.log", "one\ntwo\n");
+  start("");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 2; }));
+  ASSERT_FALSE(batchPositions_.empty());
+  const auto& last = batchPositions_.back();
+  struct stat st{};
+  ASSERT_EQ(::stat((dir_ + "/in/a.log").c_str(), &st), 0);
+  EXPECT_EQ(last.file.input, "file_0");
+  EXPECT_EQ(last.file.device, static_cast<uint64_t>(st.st_dev));
+  EXPECT_EQ(last.file.inode, static_cast<uint64_t>(st.st_ino));
+  EXPECT_EQ(last.file.fingerprint, "one\ntwo\n") << "a short file's first bytes, all of them";
+  EXPECT_EQ(last.offset, 8u);
+  // The file grows past the fingerprint's length: later batches carry the
+  // longer one.
+  append("a.log", std::string(100, 'x') + "\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 3; }));
+  EXPECT_EQ(batchPositions_.back().file.fingerprint.size(), 64u);
+  EXPECT_EQ(batchPositions_.back().offset, 109u);
+}
+
+// The checkpoint is saved on a timer, so a crash can leave it behind what
+// the disk spool already holds: the input resumes after the spool's
+// position (issue 15), not at its checkpoint, and not past a position that
+// no longer fits the file.
+TEST_F(FileInputTest, ResumesAtTheSpoolsPositionWhenItIsPastTheCheckpoint) {
+  append("a.log", "one\ntwo\nthree\nfour\n");
+  start("");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 4; }));
+  input_->stop();
+  takeRecords();
+  input_->flushCheckpoints();
+  input_.reset();
+  EXPECT_EQ(checkpointOf("a.log"), 19u);
+  // Pretend the checkpoint was saved after "one" only, and the spool holds
+  // everything up to "three".
+  {
+    CheckpointStore store(dir_ + "/state/checkpoints", "app.file_0");
+    auto files = store.load();
+    ASSERT_TRUE(files && files->size() == 1);
+    (*files)[0].offset = 4;
+    ASSERT_TRUE(store.save(*files));
+  }
+  ASSERT_FALSE(batchPositions_.empty());
+  kinship::pipeline::SourcePosition held = batchPositions_.back();
+  held.offset = 14;
+  spooled_ = {held};
+  records_.clear();
+  append("a.log", "five\n");
+  start("");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 2; }));
+  runFor(50ms);
+  EXPECT_EQ(records_, (Strings{"four", "five"})) << "two and three are in the spool already";
+
+  // Another input's position, or one whose first bytes do not match, is
+  // not used: the checkpoint decides.
+  stop();
+  {
+    CheckpointStore store(dir_ + "/state/checkpoints", "app.file_0");
+    auto files = store.load();
+    ASSERT_TRUE(files && files->size() == 1);
+    (*files)[0].offset = 4;
+    ASSERT_TRUE(store.save(*files));
+  }
+  kinship::pipeline::SourcePosition otherInput = held;
+  otherInput.file.input = "file_1";
+  kinship::pipeline::SourcePosition otherContent = held;
+  otherContent.file.input = "file_0";
+  otherContent.file.fingerprint = "not this file's first bytes";
+  otherContent.offset = 19;
+  spooled_ = {otherInput, otherContent};
+  records_.clear();
+  start("");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 4; }));
+  runFor(50ms);
+  EXPECT_EQ(records_, (Strings{"two", "three", "four", "five"}));
 }
 
 TEST_F(FileInputTest, ADeletedFileShipsItsPartialLineWhenClosed) {

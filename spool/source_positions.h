@@ -1,0 +1,66 @@
+#pragma once
+// SourcePositions: the newest position of each file whose batches a disk
+// spool holds (frames of type 2, spool_format.h). A position counts only
+// once its frame is durable (fsynced, under the fsync policy): a file input
+// that resumes from it after a power loss must not skip lines that never
+// reached the disk. Recovery refills it from the POSITIONS file and the
+// frames on disk; a file input reads it at start to resume after what the
+// spool already holds, whatever its own (older) checkpoint says.
+//
+// Bounded: past kMaxFiles files the least recently appended is forgotten
+// (its file, if it comes back, resumes from its checkpoint).
+//
+// Threading: appended(), synced() and syncFailed() from the spool's writer
+// thread; recovered() before any thread starts; durable() from any thread.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "pipeline/source_file.h"
+
+namespace kinship::spool {
+
+class SourcePositions {
+ public:
+  static constexpr size_t kMaxFiles = 4096;
+
+  // A frame ending at `offset` of `file` was written, not yet fsynced.
+  void appended(std::shared_ptr<const pipeline::SourceFile> file, uint64_t offset);
+  // Everything written so far is durable.
+  void synced();
+  // An fsync failed: what was written since the last good one may be lost,
+  // so its positions never count.
+  void syncFailed();
+  // Found on disk at recovery (POSITIONS, then the frames): the furthest
+  // offset per file wins, since the file and the frames do not say which
+  // is newer.
+  void recovered(const pipeline::SourcePosition& position);
+
+  std::vector<pipeline::SourcePosition> durable() const;
+
+ private:
+  using Key = std::tuple<std::string, uint64_t, uint64_t>;  // input, device, inode
+  struct Entry {
+    std::shared_ptr<const pipeline::SourceFile> file;
+    uint64_t offset = 0;
+    uint64_t stamp = 0;  // for forgetting the least recently appended
+  };
+  struct Pending {
+    std::shared_ptr<const pipeline::SourceFile> file;
+    uint64_t offset = 0;
+  };
+
+  void storeLocked(std::shared_ptr<const pipeline::SourceFile> file, uint64_t offset, bool furthest);
+
+  mutable std::mutex mu_;
+  std::map<Key, Entry> durable_;
+  std::vector<Pending> pending_;
+  uint64_t nextStamp_ = 0;
+};
+
+}  // namespace kinship::spool
