@@ -1,5 +1,7 @@
 #include "inputs/file/file_input.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <glob.h>
 #include <sys/inotify.h>
@@ -348,28 +350,10 @@ void FileInput::rescan(bool firstScan) {
         }
         continue;
       }
-      // Files present at the first start honour start_at; later ones are new and read whole.
-      auto tailer = FileTailer::open(path, firstScan && config_.startAtEnd, tailerOptions_);
-      if (!tailer) {
-        log::warn("file", "{}", tailer.error().message());
-        continue;
-      }
-      positionNewTailer(**tailer, firstScan);
-      (*tailer)->setSourceId(nextSourceId_++);
-      acks_->add((*tailer)->sourceId(), (*tailer)->readOffset());
-      checkpointsDirty_ = true;
-      log::info("file", "following {} from offset {}", path, (*tailer)->readOffset());
-      FollowedFile file;
-      if (config_.multiline) {
-        file.multiline = std::make_unique<MultilineAssembler>(*config_.multiline->start, config_.multiline->maxSize,
-                                                              config_.multiline->timeout, (*tailer)->readOffset());
-      }
-      file.lastGrowth = SystemClock::instance().now();
-      file.tailer = std::move(*tailer);
-      watchLinkTarget(file);
-      files_.emplace(identity, std::move(file));
+      follow(path, identity, firstScan);
     }
   }
+  if (firstScan) followRotatedAway(seen);
   for (auto& [identity, file] : files_) {
     if (!seen.contains(identity) && !file.tailer->draining()) {
       log::info("file", "{} was rotated away or deleted: reading it to its end", file.tailer->path());
@@ -377,6 +361,59 @@ void FileInput::rescan(bool firstScan) {
     }
   }
   filesOpenGauge_->Set(static_cast<double>(files_.size()));
+}
+
+void FileInput::follow(const std::string& path, const FileIdentity& identity, bool firstScan) {
+  // Files present at the first start honour start_at; later ones are new and read whole.
+  auto tailer = FileTailer::open(path, firstScan && config_.startAtEnd, tailerOptions_);
+  if (!tailer) {
+    log::warn("file", "{}", tailer.error().message());
+    return;
+  }
+  positionNewTailer(**tailer, firstScan);
+  (*tailer)->setSourceId(nextSourceId_++);
+  acks_->add((*tailer)->sourceId(), (*tailer)->readOffset());
+  checkpointsDirty_ = true;
+  log::info("file", "following {} from offset {}", path, (*tailer)->readOffset());
+  FollowedFile file;
+  if (config_.multiline) {
+    file.multiline = std::make_unique<MultilineAssembler>(*config_.multiline->start, config_.multiline->maxSize,
+                                                          config_.multiline->timeout, (*tailer)->readOffset());
+  }
+  file.lastGrowth = SystemClock::instance().now();
+  file.tailer = std::move(*tailer);
+  watchLinkTarget(file);
+  files_.emplace(identity, std::move(file));
+}
+
+// A file rotated to a name the patterns do not match (app.log -> app.log.1)
+// while kinship was down, or before it had read it all, is found again in
+// its old directory by device and inode, and read to its end: its last
+// lines are not lost with the rename.
+void FileInput::followRotatedAway(const std::set<FileIdentity, IdentityLess>& seen) {
+  std::map<std::string, std::vector<FileIdentity>> byDirectory;
+  for (const auto* known : {&saved_, &spooled_}) {
+    for (const auto& [identity, position] : *known) {
+      if (seen.contains(identity) || files_.contains(identity)) continue;
+      auto slash = position.path.rfind('/');
+      if (slash == std::string::npos) continue;
+      byDirectory[position.path.substr(0, slash == 0 ? 1 : slash)].push_back(identity);
+    }
+  }
+  for (const auto& [directory, wanted] : byDirectory) {
+    DIR* dir = ::opendir(directory.c_str());
+    if (dir == nullptr) continue;
+    while (const dirent* entry = ::readdir(dir)) {
+      struct stat st {};
+      if (::fstatat(::dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
+      FileIdentity identity{st.st_dev, st.st_ino};
+      if (std::find(wanted.begin(), wanted.end(), identity) == wanted.end() || files_.contains(identity)) continue;
+      std::string path = directory == "/" ? "/" + std::string(entry->d_name) : directory + "/" + entry->d_name;
+      log::info("file", "{} is a file this input was reading under another name: reading it to its end", path);
+      follow(path, identity, /*firstScan=*/true);
+    }
+    ::closedir(dir);
+  }
 }
 
 bool FileInput::excluded(const std::string& path) const {

@@ -19,6 +19,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <utility>
@@ -81,6 +82,8 @@ class FileInput final : public Input, private LineReceiver, private RecordReceiv
 
   void loadCheckpoints();
   void loadSpooledPositions();
+  void follow(const std::string& path, const FileIdentity& identity, bool firstScan);
+  void followRotatedAway(const std::set<FileIdentity, IdentityLess>& seen);
   const std::shared_ptr<const pipeline::SourceFile>& sourceFileOf(FollowedFile& file);
   // Where a file found by a scan starts: its checkpoint, or start_at.
   void positionNewTailer(FileTailer& tailer, bool firstScan);
