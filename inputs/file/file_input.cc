@@ -184,9 +184,9 @@ void FileInput::positionNewTailer(FileTailer& tailer, bool firstScan) {
     }
   }
   if (!offset) return;
-  if (saved != saved_.end() && from != &saved->second) {
-    log::info("file", "{}: resuming at {} from the spool, past its checkpoint ({})", tailer.path(), *offset,
-              saved->second.offset);
+  if (spooled != spooled_.end() && from == &spooled->second) {
+    log::info("file", "{}: resuming at {} after what the spool holds (checkpoint: {})", tailer.path(), *offset,
+              saved != saved_.end() ? std::to_string(saved->second.offset) : std::string("none"));
   }
   tailer.resumeAt(*offset);
 }

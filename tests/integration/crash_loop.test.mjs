@@ -1,0 +1,165 @@
+// A crash loop never multiplies data (issue 15): kinship ships a 200,000-line
+// file to the fake Kinesis endpoint (answers after 60 ms, like Kinesis) and
+// is killed with SIGKILL 5 times, the first two within a second of their
+// start, the others 0.5–3 s after it, restarted at once each time; a last
+// run ends with SIGTERM. The file input's checkpoint is saved on a timer
+// (every 5 s by default), so every one of these kills comes before it; the
+// spool's file positions are what keep a restart from reading the file
+// again from its start. Then:
+//  - every line is in the stream;
+//  - just before each kill, the spool holds at most the file's lines (it
+//    used to grow by the whole file at each restart: 5x after five);
+//  - each kill's duplicates stay under the records of the frames the sink
+//    could have had in flight (figures printed).
+//
+// Run by ctest with KINSHIP_BIN and KINSHIP_FAKE_BIN set.
+
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import readline from 'node:readline';
+
+import { makeTempDir, sleep, startDaemon, tailOf, waitFor } from '../support/daemon.mjs';
+import { startFake } from '../support/fake_kinesis.mjs';
+import { metric } from '../support/metrics.mjs';
+
+const LINES = 200_000;
+const KILLS = 5;
+// A file batch (one spool frame) is cut at 1 MiB: about 11,000 of these
+// 90-byte lines. A kill re-sends at most the frames the sink had started
+// and not finished: with 4 requests in flight, a few frames.
+const MAX_DUPLICATES_PER_KILL = 4 * 12_000;
+
+const cleanups = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+function freeTcpPort() {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function writeLines(file) {
+  const fd = fs.openSync(file, 'w');
+  const pad = 'x'.repeat(42);
+  for (let from = 0; from < LINES; from += 10000) {
+    let chunk = '';
+    for (let i = from; i < from + 10000; i++) chunk += `{"seq":"${String(i).padStart(6, '0')}","service":"checkout","msg":"${pad}"}\n`;
+    fs.writeSync(fd, chunk);
+  }
+  fs.closeSync(fd);
+}
+
+test('kill -9 five times, twice within a second of the start: every line arrives, the spool never multiplies', { timeout: 600000 }, async (t) => {
+  const dir = makeTempDir('kinship-crash-loop-');
+  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const recordLog = path.join(dir, 'accepted.jsonl');
+  const fake = await startFake(['--stream', 'loop', '--shards', '4', '--records-per-second', '0',
+    '--bytes-per-second', '0', '--delay-ms', '60', '--record-log', recordLog, '--no-duplicates',
+    '--max-stored-records', '0']);
+  cleanups.push(() => fake.stop());
+  fs.mkdirSync(path.join(dir, 'in'));
+  writeLines(path.join(dir, 'in', 'app.log'));
+  const port = await freeTcpPort();
+  const admin = `http://127.0.0.1:${port}`;
+  const config = path.join(dir, 'kinship.yaml');
+  fs.writeFileSync(config, `data_dir: ${dir}/state
+shutdown_timeout: 30s
+pipelines:
+  app:
+    inputs:
+      - type: file
+        paths: ["${dir}/in/*.log"]
+        start_at: beginning
+        parser: json
+    partition_key: "{seq}"
+    sink:
+      type: kinesis
+      stream: loop
+      region: us-east-1
+      endpoint: ${fake.url}
+      pacing: false
+admin:
+  listen: 127.0.0.1:${port}
+`);
+
+  const accepted = async () => (await (await fetch(`${fake.url}/_fake/records?count=1`)).json()).accepted;
+  const spooled = [];  // kinship_spool_records just before each kill
+  const boundaries = [];  // accepted count once each killed run is over
+  let stderrs = '';
+  for (let run = 0; run <= KILLS; run++) {
+    const daemon = startDaemon(['--config', config]);
+    cleanups.push(() => daemon.kill());
+    try {
+      if (run < KILLS) {
+        const lifeMs = run < 2 ? 300 + Math.random() * 600 : 500 + Math.random() * 2500;
+        const started = Date.now();
+        // The spool gauge, as late as possible before the kill.
+        let last = NaN;
+        while (Date.now() - started < lifeMs) {
+          try {
+            const v = await metric(admin, 'kinship_spool_records', { pipeline: 'app' });
+            if (!Number.isNaN(v)) last = v;
+          } catch {
+            // not listening yet
+          }
+          await sleep(50);
+        }
+        if (daemon.status()) throw new Error(`kinship exited: ${tailOf(daemon.stderr())}`);
+        await daemon.stop('SIGKILL', 10000);
+        await sleep(300);  // answers to requests in flight at the kill
+        spooled.push(last);
+        boundaries.push(await accepted());
+      } else {
+        let lastCount = -1;
+        let still = 0;
+        await waitFor(async () => {
+          const n = await accepted();
+          still = n === lastCount ? still + 1 : 0;
+          lastCount = n;
+          return n >= LINES && still >= 20;
+        }, { timeoutMs: 240000, intervalMs: 100, what: 'every line accepted' });
+        const stopped = await daemon.stop('SIGTERM', 60000);
+        assert.equal(stopped.code, 0, tailOf(daemon.stderr()));
+      }
+    } finally {
+      stderrs += `--- run ${run}\n${daemon.stderr()}`;
+    }
+  }
+
+  // Every copy of every line, by the run that shipped it.
+  const copies = new Map();  // seq -> count
+  let index = 0;
+  const perKill = new Array(KILLS).fill(0);
+  const runOf = (i) => boundaries.filter((b) => b <= i).length;
+  const rl = readline.createInterface({ input: fs.createReadStream(recordLog) });
+  for await (const line of rl) {
+    const key = /"partitionKey":"(\d+)"/.exec(line)[1];
+    const n = (copies.get(key) ?? 0) + 1;
+    copies.set(key, n);
+    if (n > 1) perKill[Math.min(runOf(index), KILLS) - 1 >= 0 ? Math.min(runOf(index), KILLS) - 1 : 0]++;
+    index++;
+  }
+  const missing = [];
+  for (let i = 0; i < LINES; i++) if (!copies.has(String(i).padStart(6, '0'))) missing.push(i);
+  const resumedFromSpool = (stderrs.match(/after what the spool holds/g) ?? []).length;
+  t.diagnostic(`${index} records accepted for ${LINES} lines; accepted at the kills: ${boundaries.join(', ')}`);
+  t.diagnostic(`spool records just before each kill: ${spooled.join(', ')}; duplicates after each kill: ${perKill.join(', ')}; restarts resumed from the spool: ${resumedFromSpool}`);
+  if (missing.length) console.error(`# stderr (tail):\n${tailOf(stderrs, 120)}`);
+  assert.deepEqual(missing.slice(0, 10), [], `${missing.length} lines never arrived`);
+  for (const [i, n] of spooled.entries()) {
+    assert.ok(Number.isNaN(n) || n <= LINES, `before kill ${i + 1} the spool held ${n} records for a ${LINES}-line file`);
+  }
+  assert.ok(spooled.filter((n) => !Number.isNaN(n)).length >= 3, `the spool gauge was read before most kills: ${spooled}`);
+  for (const [i, n] of perKill.entries()) {
+    assert.ok(n <= MAX_DUPLICATES_PER_KILL, `kill ${i + 1} caused ${n} duplicates (bound ${MAX_DUPLICATES_PER_KILL})`);
+  }
+});
