@@ -5,11 +5,11 @@
 
 #include <random>
 
-#include "pipeline/json_fields.h"
-
 namespace kinship::pipeline {
 
 namespace {
+
+const NoFields kNoFields;
 
 uint64_t randomSeed() {
   std::random_device seed;
@@ -60,6 +60,22 @@ Pipeline::Pipeline(std::string name, KeyRules keys, size_t queueCapacityBytes, p
     partitionKeyFallbackCounters_[i] =
         &fallbacks.Add({{"pipeline", name_}, {"key", "partition_key"}, {"reason", reason}});
   }
+  auto& parseFailures = prometheus::BuildCounter()
+                            .Name("kinship_pipeline_parse_failures_total")
+                            .Help("Lines the input's parser could not read, by parser and reason (json: "
+                                  "invalid_json, not_an_object; logfmt: no_pairs, unterminated_quote, malformed; "
+                                  "regex: no_match). They are shipped unchanged, keyed as lines without fields. "
+                                  "Lines are parsed only when a template names fields")
+                            .Register(registry);
+  const std::pair<ParserKind, ParseFailure> failures[] = {
+      {ParserKind::kJson, ParseFailure::kInvalidJson},         {ParserKind::kJson, ParseFailure::kNotAnObject},
+      {ParserKind::kLogfmt, ParseFailure::kNoPairs},           {ParserKind::kLogfmt, ParseFailure::kUnterminatedQuote},
+      {ParserKind::kLogfmt, ParseFailure::kMalformed},         {ParserKind::kRegex, ParseFailure::kNoMatch},
+  };
+  for (const auto& [kind, failure] : failures) {
+    parseFailureCounters_[static_cast<size_t>(kind)][static_cast<size_t>(failure)] = &parseFailures.Add(
+        {{"pipeline", name_}, {"parser", std::string(parserName(kind))}, {"reason", std::string(parseFailureName(failure))}});
+  }
   explicitHashKeyInvalidCounter_ =
       &prometheus::BuildCounter()
            .Name("kinship_pipeline_explicit_hash_key_invalid_total")
@@ -90,24 +106,41 @@ Pipeline::Pipeline(std::string name, KeyRules keys, size_t queueCapacityBytes, p
 
 Pipeline::~Pipeline() = default;
 
-void Pipeline::addLine(std::string_view line, Parser parser, RecordBatch& batch) {
-  // Parse at most once, and only when a template reads fields.
-  static const NoFields kNoFields;
-  const RecordFields* fields = &kNoFields;
-  KeyMiss fieldsMiss = KeyMiss::kNoTemplate;
-  std::optional<JsonFields> json;
-  if (parser == Parser::kJson && keys_.needsFields()) {
-    simdjson::dom::element doc;
-    if (parser_.parse(line.data(), line.size(), /*realloc_if_needed=*/false).get(doc) == simdjson::SUCCESS &&
-        doc.is_object()) {
-      fields = &json.emplace(doc);
-      fieldsMiss = KeyMiss::kMissingField;
-    } else {
-      fieldsMiss = KeyMiss::kNotJson;
+std::pair<const RecordFields*, KeyMiss> Pipeline::parse(std::string_view line, const Parser& parser,
+                                                       std::optional<JsonFields>& json) {
+  std::optional<ParseFailure> failure;
+  switch (parser.kind()) {
+    case ParserKind::kRaw:
+      return {&kNoFields, KeyMiss::kNoTemplate};
+    case ParserKind::kJson: {
+      simdjson::dom::element doc;
+      if (parser_.parse(line.data(), line.size(), /*realloc_if_needed=*/false).get(doc) != simdjson::SUCCESS) {
+        failure = ParseFailure::kInvalidJson;
+      } else if (!doc.is_object()) {
+        failure = ParseFailure::kNotAnObject;
+      } else {
+        return {&json.emplace(doc), KeyMiss::kMissingField};
+      }
+      break;
     }
+    case ParserKind::kLogfmt:
+      if (!(failure = logfmt_.parse(line))) return {&logfmt_, KeyMiss::kMissingField};
+      break;
+    case ParserKind::kRegex:
+      if (!(failure = regex_.match(*parser.pattern(), line))) return {&regex_, KeyMiss::kMissingField};
+      break;
   }
-  std::string_view key = keys_.partitionKey(*fields, fieldsMiss, line);
-  std::string_view explicitHashKey = keys_.explicitHashKey(*fields, fieldsMiss, line);
+  ++parseFailures_[static_cast<size_t>(parser.kind())][static_cast<size_t>(*failure)];
+  return {&kNoFields, parser.kind() == ParserKind::kJson ? KeyMiss::kNotJson : KeyMiss::kNotParsed};
+}
+
+void Pipeline::addLine(std::string_view line, const Parser& parser, RecordBatch& batch) {
+  // Parse at most once, and only when a template reads fields.
+  std::pair<const RecordFields*, KeyMiss> fields{&kNoFields, KeyMiss::kNoTemplate};
+  std::optional<JsonFields> json;
+  if (keys_.needsFields()) fields = parse(line, parser, json);
+  std::string_view key = keys_.partitionKey(*fields.first, fields.second, line);
+  std::string_view explicitHashKey = keys_.explicitHashKey(*fields.first, fields.second, line);
   batch.append(line, key, explicitHashKey);
 }
 
@@ -119,6 +152,12 @@ void Pipeline::publishCounts() {
     add(randomKeysCounters_[i], counts.randomPartitionKeys[i]);
     add(partitionKeyFallbackCounters_[i], counts.partitionKeyFallbacks[i]);
     add(explicitHashKeyFallbackCounters_[i], counts.explicitHashKeyFallbacks[i]);
+  }
+  for (size_t kind = 0; kind < parseFailures_.size(); ++kind) {
+    for (size_t reason = 0; reason < kParseFailureCount; ++reason) {
+      add(parseFailureCounters_[kind][reason], parseFailures_[kind][reason]);
+      parseFailures_[kind][reason] = 0;
+    }
   }
   add(explicitHashKeyInvalidCounter_, counts.withoutExplicitHashKey);
   add(keysOverLimitCounter_, counts.partitionKeysOverLimit);

@@ -9,14 +9,19 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <simdjson.h>
 
 #include "pipeline/batch_queue.h"
 #include "pipeline/explicit_hash_key.h"
+#include "pipeline/json_fields.h"
 #include "pipeline/key_rules.h"
 #include "pipeline/key_template.h"
+#include "pipeline/logfmt_parser.h"
+#include "pipeline/parser.h"
 #include "pipeline/record_keys.h"
+#include "pipeline/regex_parser.h"
 
 namespace prometheus {
 class Registry;
@@ -26,8 +31,6 @@ class Counter;
 }  // namespace prometheus
 
 namespace kinship::pipeline {
-
-enum class Parser { kRaw, kJson };
 
 // Bytes that must be readable after every line passed to addLine(): the
 // JSON parser reads ahead with SIMD loads.
@@ -49,9 +52,13 @@ class Pipeline {
   const std::string& name() const { return name_; }
   BatchQueue& queue() { return queue_; }
 
-  // Appends `line` (without its line ending) to `batch` as one record.
+  // Appends `line` (without its line ending) to `batch` as one record: its
+  // data is the line as given, whatever the parser makes of it. The line is
+  // parsed only when a template names fields; a line that does not parse
+  // is counted (kinship_pipeline_parse_failures_total) and keyed as a line
+  // without fields.
   // Precondition: kParsePadding bytes after line.end() are readable.
-  void addLine(std::string_view line, Parser parser, RecordBatch& batch);
+  void addLine(std::string_view line, const Parser& parser, RecordBatch& batch);
 
   // Records queued for the sink so far (kinship_pipeline_records_total).
   // Any thread.
@@ -63,16 +70,25 @@ class Pipeline {
 
  private:
   void publishCounts();
+  // Parses `line` with `parser`; returns its fields (NoFields after a
+  // failure, which is counted) and why a template may miss a field there.
+  std::pair<const RecordFields*, KeyMiss> parse(std::string_view line, const Parser& parser,
+                                                std::optional<JsonFields>& json);
 
   std::string name_;
   RecordKeys keys_;
   BatchQueue queue_;
   simdjson::dom::parser parser_;
+  LogfmtParser logfmt_;
+  RegexMatcher regex_;
+  // Parse failures by [parser kind][reason], counted locally.
+  std::array<std::array<uint64_t, kParseFailureCount>, 4> parseFailures_{};
 
   // Indexed by KeyMiss; null where a reason cannot occur.
   std::array<prometheus::Counter*, kKeyMissCount> randomKeysCounters_{};
   std::array<prometheus::Counter*, kKeyMissCount> partitionKeyFallbackCounters_{};
   std::array<prometheus::Counter*, kKeyMissCount> explicitHashKeyFallbackCounters_{};
+  std::array<std::array<prometheus::Counter*, kParseFailureCount>, 4> parseFailureCounters_{};
   prometheus::Counter* explicitHashKeyInvalidCounter_;
   prometheus::Counter* keysOverLimitCounter_;
   prometheus::Counter* recordsCounter_;

@@ -35,6 +35,7 @@ const Option kFileInputOptions[] = {
      .help = "Where to start in files that already exist when kinship starts: `beginning` ships their "
              "whole content, `end` only what is appended from now on."},
     kParserOption,
+    kPatternOption,
     {.name = "poll_interval",
      .type = ValueType::kDuration,
      .defaultValue = "1s",

@@ -24,6 +24,7 @@ const Option kUdpInputOptions[] = {
      .help = "host:port to receive datagrams on, e.g. \"127.0.0.1:5514\", \"0.0.0.0:5514\" or \"[::1]:5514\" "
              "(IPv6 in brackets). A host name is resolved at start; the first address that binds wins."},
     kParserOption,
+    kPatternOption,
     {.name = "split_lines",
      .type = ValueType::kBool,
      .defaultValue = "false",

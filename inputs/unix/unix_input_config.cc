@@ -34,6 +34,7 @@ const Option kUnixInputOptions[] = {
              "while the queue is full are dropped and counted in "
              "kinship_input_dropped_total{reason=\"queue_full\"}."},
     kParserOption,
+    kPatternOption,
     {.name = "socket_mode",
      .type = ValueType::kString,
      .defaultValue = "0660",

@@ -129,6 +129,33 @@ def key_template_seeds():
     }
 
 
+def logfmt_seeds():
+    return {
+        "heroku_router": b'at=info method=GET path="/" host=myapp.herokuapp.com fwd="204.204.204.204" dyno=web.1 connect=1ms service=18ms status=200 bytes=13',
+        "slog_text": b'time=2024-03-05T10:11:12.345+01:00 level=WARN msg="disk almost full" path=/var/lib used_pct=93.5',
+        "escapes": b'msg="say \\"hi\\" C:\\\\dir\\n" e="" flag q=a=b',
+        "unterminated": b'level=error msg="no end',
+        "free_text": b"just some free text",
+        "malformed": b'a="x"y =2 ke"y=1',
+        "utf8": "k=\u00e9t\u00e9 \u65e5=\U0001F600".encode(),
+    }
+
+
+def regex_seeds():
+    # First line: the pattern; the rest: the line.
+    return {
+        "combined_log": b'^(?P<client>\\S+) \\S+ (?P<user>\\S+) \\[(?P<time>[^\\]]+)\\] "(?P<method>[A-Z]+) (?P<path>\\S+)[^"]*" (?P<status>\\d{3})\n'
+                        b'203.0.113.9 - frank [10/Oct/2023:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326',
+        "log4j": b"^(?P<date>\\S+ \\S+) (?P<level>[A-Z]+)\\s+\\[(?P<thread>[^\\]]+)\\] (?P<msg>.*)$\n"
+                 b"2024-03-05 10:11:12,345 ERROR [main] Order 42 failed",
+        "optional_group": b"^(?P<a>x)?(?P<b>y*)z$\nz",
+        "shared_name": b"took (?:(?P<v>\\d+)s|(?P<v>\\d+)ms)\ntook 250ms",
+        "unicode": "(?P<word>\\p{L}+)\n-- \u043f\u0440\u0438\u0432\u0435\u0442 --".encode(),
+        "no_match": b"^(?P<n>\\d+)$\n12a",
+        "invalid": b"(?P<a>x\nx",
+    }
+
+
 def substitute_env_seeds():
     return {
         "plain": b"no variables here",
@@ -149,6 +176,8 @@ def main():
         "put_records_response_fuzz": put_records_seeds(),
         "error_type_fuzz": error_type_seeds(),
         "key_template_fuzz": key_template_seeds(),
+        "logfmt_fuzz": logfmt_seeds(),
+        "regex_fuzz": regex_seeds(),
         "substitute_env_fuzz": substitute_env_seeds(),
     }
     for target, seeds in targets.items():

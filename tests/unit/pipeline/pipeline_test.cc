@@ -71,7 +71,7 @@ struct Fixture : ::testing::Test {
   prometheus::Registry registry;
 
   // Adds one line to a fresh batch; returns the batch.
-  BatchPtr addOne(Pipeline& p, const std::string& line, Parser parser) {
+  BatchPtr addOne(Pipeline& p, const std::string& line, const Parser& parser) {
     BatchPtr batch = p.queue().acquire();
     PaddedLine padded(line);
     p.addLine(padded.view(), parser, *batch);
@@ -527,4 +527,65 @@ TEST_F(PipelineTest, KeyRulesFallbacksAndOverflowAreCounted) {
   EXPECT_EQ(randomKeys(registry, "rules", "missing_field"), 0);
   EXPECT_EQ(randomKeys(registry, "rules", "not_json"), 0);
   EXPECT_EQ(invalidHashKeys(registry, "rules"), 0);
+}
+
+TEST_F(PipelineTest, LogfmtAndRegexParsersNameFieldsAndCountFailures) {
+  auto pattern = RegexPattern::compile(R"(^(?P<level>[A-Z]+) \[(?P<svc>[^\]]+)\])");
+  ASSERT_TRUE(pattern.has_value());
+  const Parser regex = Parser::regex(*pattern);
+  Pipeline p("parsers", templateOf("{svc|service}-{level|'none'}"), 1 << 20, registry);
+  struct Case {
+    const Parser* parser;
+    std::string line;
+    std::string key;  // "<random>": a random key
+  };
+  const Case cases[] = {
+      {&Parser::kLogfmt, R"(level=warn service="billing api" msg="card \"declined\"")", "billing api-warn"},
+      {&Parser::kLogfmt, R"(service=auth)", "auth-none"},
+      {&Parser::kLogfmt, "free text, not logfmt", "<random>"},
+      {&Parser::kLogfmt, R"(service="open quote)", "<random>"},
+      {&Parser::kLogfmt, R"(ser"vice=x)", "<random>"},
+      {&regex, "ERROR [checkout] payment timed out", "checkout-ERROR"},
+      {&regex, "error [checkout] lower case does not match", "<random>"},
+      {&Parser::kJson, R"({"svc":"s","level":"l"})", "s-l"},
+      {&Parser::kJson, "[1,2]", "<random>"},
+      {&Parser::kJson, "{broken", "<random>"},
+      {&Parser::kRaw, "level=warn service=x", "<random>"},
+  };
+  BatchPtr batch = p.queue().acquire();
+  for (const Case& c : cases) {
+    PaddedLine padded(c.line);
+    p.addLine(padded.view(), *c.parser, *batch);
+  }
+  ASSERT_EQ(batch->size(), std::size(cases));
+  for (size_t i = 0; i < batch->size(); ++i) {
+    EXPECT_EQ(batch->data(i), cases[i].line) << i;  // shipped as read, parsed or not
+    if (cases[i].key == "<random>") EXPECT_TRUE(isRandomKey(batch->key(i))) << i << ": " << batch->key(i);
+    else EXPECT_EQ(batch->key(i), cases[i].key) << i;
+  }
+  p.submit(std::move(batch));
+  auto failures = [&](const std::string& parser, const std::string& reason) {
+    return counterValue(registry, "kinship_pipeline_parse_failures_total",
+                        {{"pipeline", "parsers"}, {"parser", parser}, {"reason", reason}});
+  };
+  EXPECT_EQ(failures("logfmt", "no_pairs"), 1);
+  EXPECT_EQ(failures("logfmt", "unterminated_quote"), 1);
+  EXPECT_EQ(failures("logfmt", "malformed"), 1);
+  EXPECT_EQ(failures("regex", "no_match"), 1);
+  EXPECT_EQ(failures("json", "not_an_object"), 1);
+  EXPECT_EQ(failures("json", "invalid_json"), 1);
+  EXPECT_EQ(randomKeys(registry, "parsers", "not_parsed"), 4);
+  EXPECT_EQ(randomKeys(registry, "parsers", "not_json"), 2);
+  EXPECT_EQ(randomKeys(registry, "parsers", "no_template"), 1);
+  EXPECT_EQ(counterValue(registry, "kinship_pipeline_records_total", {{"pipeline", "parsers"}}), std::size(cases));
+}
+
+TEST_F(PipelineTest, LinesAreNotParsedWhenNoTemplateNamesFields) {
+  Pipeline p("lit", templateOf("fixed"), 1 << 20, registry);
+  BatchPtr batch = addOne(p, "free text", Parser::kLogfmt);
+  EXPECT_EQ(batch->key(0), "fixed");
+  p.submit(std::move(batch));
+  EXPECT_EQ(counterValue(registry, "kinship_pipeline_parse_failures_total",
+                         {{"pipeline", "lit"}, {"parser", "logfmt"}, {"reason", "no_pairs"}}),
+            0);
 }
