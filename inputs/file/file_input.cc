@@ -28,6 +28,10 @@ namespace {
 constexpr int kMaxBlocksPerFilePerPass = 16;
 // Submit early when a batch gets big, to keep memory per input bounded.
 constexpr size_t kBatchFlushBytes = 1024 * 1024;
+// And at a PutRecords request's worth of records: a batch is one spool
+// frame, acknowledged whole, so a kill re-sends the frames the sink had
+// started; small frames keep that near what was in flight (issue 15).
+constexpr size_t kBatchFlushRecords = 500;
 
 std::vector<std::string> expandGlob(const std::string& pattern) {
   std::vector<std::string> paths;
@@ -485,7 +489,7 @@ bool FileInput::readFromFile(FollowedFile& file) {
     }
     if (*outcome == FileTailer::ReadOutcome::kEndOfFile) return true;
     file.lastGrowth = now_;
-    if (batch_->bytes() >= kBatchFlushBytes) submitBatch();
+    if (batch_->bytes() >= kBatchFlushBytes || batch_->size() >= kBatchFlushRecords) submitBatch();
     if (pipeline_.queue().full()) {
       paused_ = true;
       return false;
