@@ -27,11 +27,11 @@ import { metric } from '../support/metrics.mjs';
 
 const LINES = 200_000;
 const KILLS = 5;
-// A file batch (one spool frame) is cut at 500 records (or 1 MiB). A kill
-// re-sends the frames the sink had started and not finished: with 4
-// requests of 500 records in flight (the window, 2,000), a few frames more
-// than the window. With 1 MiB frames (about 11,000 of these lines) it was
-// 2,400–12,400 per kill; now 2,100–4,900.
+// A file batch (one spool frame) is cut at 2,000 records (or 1 MiB). A
+// kill re-sends the frames the sink had started and not finished: with 4
+// requests of 500 records in flight (the window, 2,000), a frame or two.
+// With 1 MiB frames (about 11,000 of these lines) it was 2,400–12,400 per
+// kill; now 2,500–3,700.
 const MAX_DUPLICATES_PER_KILL = 10_000;
 
 const cleanups = [];
