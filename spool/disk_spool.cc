@@ -585,6 +585,9 @@ void DiskSpool::persistAckFloor(bool force) {
 }
 
 Status DiskSpool::persistPositions() {
+  // Several segments deleted at once need one write, not one each.
+  const uint64_t version = positions_.version();
+  if (persistedPositionsVersion_ == version) return Status::ok();
   const std::string tmp = options_.dir + "/" + std::string(format::kPositionsTempFileName);
   auto f = env_.openWritable(tmp);
   if (!f) return f.error();
@@ -597,6 +600,7 @@ Status DiskSpool::persistPositions() {
   if (st) st = closed;
   if (st) st = env_.rename(tmp, options_.dir + "/" + std::string(format::kPositionsFileName));
   if (st) st = env_.syncDir(options_.dir);
+  if (st) persistedPositionsVersion_ = version;
   return st;
 }
 

@@ -65,6 +65,7 @@
 
 #include <deque>
 #include <map>
+#include <optional>
 #include <mutex>
 
 #include "spool/env.h"
@@ -130,6 +131,9 @@ class DiskSpool final : public Spool {
   bool deleteFailed_ = false;     // an unlink failed: retry eligible segments on the next ack
   SpoolStats counters_;           // the *Total fields; guarded by mu_
   SourcePositions positions_;     // thread-safe
+  // positions_.version() that POSITIONS holds; guarded by mu_ (the deleting
+  // thread writes it).
+  std::optional<uint64_t> persistedPositionsVersion_;
 
   // Writer thread only.
   std::unique_ptr<WritableFile> active_;

@@ -51,4 +51,9 @@ std::vector<pipeline::SourcePosition> SourcePositions::durable() const {
   return out;
 }
 
+uint64_t SourcePositions::version() const {
+  std::lock_guard lock(mu_);
+  return nextStamp_;
+}
+
 }  // namespace kinship::spool

@@ -42,6 +42,9 @@ class SourcePositions {
   void recovered(const pipeline::SourcePosition& position);
 
   std::vector<pipeline::SourcePosition> durable() const;
+  // Changes whenever durable() would return something else: a POSITIONS
+  // file written at one version need not be written again.
+  uint64_t version() const;
 
  private:
   using Key = std::tuple<std::string, uint64_t, uint64_t>;  // input, device, inode
@@ -60,7 +63,7 @@ class SourcePositions {
   mutable std::mutex mu_;
   std::map<Key, Entry> durable_;
   std::vector<Pending> pending_;
-  uint64_t nextStamp_ = 0;
+  uint64_t nextStamp_ = 0;  // also the version: it moves with every store
 };
 
 }  // namespace kinship::spool
