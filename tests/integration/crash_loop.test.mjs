@@ -17,11 +17,10 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 
-import { makeTempDir, sleep, startDaemon, tailOf, waitFor } from '../support/daemon.mjs';
+import { freeTcpPort, makeTempDir, sleep, startDaemon, tailOf, waitFor } from '../support/daemon.mjs';
 import { startFake } from '../support/fake_kinesis.mjs';
 import { metric } from '../support/metrics.mjs';
 
@@ -38,16 +37,6 @@ const cleanups = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
-
-function freeTcpPort() {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function writeLines(file) {
   const fd = fs.openSync(file, 'w');

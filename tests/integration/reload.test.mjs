@@ -17,12 +17,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 
 import { startKinesalite } from '../support/kinesalite_server.mjs';
 import { KinesisClient } from '../support/kinesis_client.mjs';
-import { makeTempDir, sample, sleep, startDaemon, tailOf, waitFor } from '../support/daemon.mjs';
+import { freeTcpPort, makeTempDir, sample, sleep, startDaemon, tailOf, waitFor } from '../support/daemon.mjs';
 import { metric } from '../support/metrics.mjs';
 
 const APP_STREAM = 'reload-app';
@@ -42,16 +41,6 @@ after(async () => {
     else fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
-
-function freeTcpPort() {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function configText({ endpoint, inDir, dataDir, adminPort, version }) {
   const sink = (stream) => [

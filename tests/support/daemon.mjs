@@ -5,9 +5,11 @@
 //   const d = startDaemon(args, {env}) -> {proc, stderr(), stdout(), exited, stop(signal, ms)}
 //   makeTempDir(prefix)                -> a fresh directory under os.tmpdir()
 //   show(result)                       -> a runKinship() result as text, for failure messages
+//   await freeTcpPort()                -> a TCP port on 127.0.0.1 that was free a moment ago
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -148,6 +150,17 @@ export async function waitFor(fn, { timeoutMs = 10000, intervalMs = 100, what = 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(intervalMs);
   }
+}
+
+/** A TCP port on 127.0.0.1 that nothing listened on a moment ago. */
+export function freeTcpPort() {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** A runKinship() result, for failure messages. */
