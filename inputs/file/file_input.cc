@@ -159,9 +159,11 @@ void FileInput::loadSpooledPositions() {
 
 void FileInput::positionNewTailer(FileTailer& tailer, bool firstScan) {
   if (!firstScan) return;
-  auto saved = saved_.find(tailer.identity());
-  auto spooled = spooled_.find(tailer.identity());
-  if (saved == saved_.end() && spooled == spooled_.end()) return;
+  auto savedIt = saved_.find(tailer.identity());
+  auto spooledIt = spooled_.find(tailer.identity());
+  const FileCheckpoint* saved = savedIt == saved_.end() ? nullptr : &savedIt->second;
+  const FileCheckpoint* spooled = spooledIt == spooled_.end() ? nullptr : &spooledIt->second;
+  if (saved == nullptr && spooled == nullptr) return;
   auto head = tailer.readHead(kFingerprintBytes);
   auto size = tailer.size();
   if (!head || !size) {
@@ -172,18 +174,17 @@ void FileInput::positionNewTailer(FileTailer& tailer, bool firstScan) {
   // the file: lines the spool already holds are not read again.
   std::optional<uint64_t> offset;
   const FileCheckpoint* from = nullptr;
-  for (auto found : {saved == saved_.end() ? nullptr : &saved->second,
-                     spooled == spooled_.end() ? nullptr : &spooled->second}) {
+  for (const FileCheckpoint* found : {saved, spooled}) {
     if (found == nullptr) continue;
     auto candidate = resumeOffset(*found, *head, *size);
     if (!candidate) {
       log::info("file", "{} has the device and inode of {} {} but other content: a new file", tailer.path(),
-                found == &saved->second ? "checkpointed" : "spooled", found->path);
+                found == saved ? "checkpointed" : "spooled", found->path);
       continue;
     }
     if (*candidate != found->offset) {
       log::warn("file", "{} is shorter ({} bytes) than its {} position ({}): truncated, reading it from its start",
-                tailer.path(), *size, found == &saved->second ? "checkpoint" : "spool", found->offset);
+                tailer.path(), *size, found == saved ? "checkpoint" : "spool", found->offset);
     }
     if (!offset || *candidate > *offset) {
       offset = candidate;
@@ -191,9 +192,9 @@ void FileInput::positionNewTailer(FileTailer& tailer, bool firstScan) {
     }
   }
   if (!offset) return;
-  if (spooled != spooled_.end() && from == &spooled->second) {
+  if (from == spooled) {
     log::info("file", "{}: resuming at {} after what the spool holds (checkpoint: {})", tailer.path(), *offset,
-              saved != saved_.end() ? std::to_string(saved->second.offset) : std::string("none"));
+              saved != nullptr ? std::to_string(saved->offset) : std::string("none"));
   }
   tailer.resumeAt(*offset);
 }

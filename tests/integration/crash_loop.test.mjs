@@ -30,7 +30,7 @@ const KILLS = 5;
 // kill re-sends the frames the sink had started and not finished: with 4
 // requests of 500 records in flight (the window, 2,000), a frame or two.
 // With 1 MiB frames (about 11,000 of these lines) it was 2,400–12,400 per
-// kill; now 2,500–3,700.
+// kill; now 2,300–4,400.
 const MAX_DUPLICATES_PER_KILL = 10_000;
 
 const cleanups = [];
