@@ -1,6 +1,11 @@
 #include "spool/disk_spool.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -60,12 +65,31 @@ DiskSpool::~DiskSpool() {
     if (unsynced_ && options_.fsync != FsyncPolicy::kNever) (void)syncActive();
     (void)active_->close();
   }
+  if (lockFd_ >= 0) ::close(lockFd_);  // releases the directory
 }
 
 std::string DiskSpool::pathOf(uint64_t seq) const { return options_.dir + "/" + format::segmentFileName(seq); }
 
+Status DiskSpool::lockDirectory() {
+  const std::string path = options_.dir + "/" + std::string(format::kLockFileName);
+  lockFd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lockFd_ < 0) return Status::ioError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  if (::flock(lockFd_, LOCK_EX | LOCK_NB) == 0) return Status::ok();
+  const int err = errno;
+  ::close(lockFd_);
+  lockFd_ = -1;
+  if (err == EWOULDBLOCK) {
+    return Status::ioError(fmt::format(
+        "spool directory {} is in use by another process: is another kinship running with the same data_dir (or "
+        "spool.dir)? Two spools in one directory would deliver and delete each other's records",
+        options_.dir));
+  }
+  return Status::ioError(fmt::format("{}: cannot lock: {}", path, std::strerror(err)));
+}
+
 Status DiskSpool::recover() {
   if (Status st = env_.createDir(options_.dir); !st) return st;
+  if (Status st = lockDirectory(); !st) return st;
   auto names = env_.listDir(options_.dir);
   if (!names) return names.error();
   std::vector<uint64_t> seqs;

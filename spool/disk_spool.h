@@ -106,6 +106,7 @@ class DiskSpool final : public Spool {
   };
 
   explicit DiskSpool(const SpoolOptions& options);
+  Status lockDirectory();
   Status recover();
   std::string pathOf(uint64_t seq) const;
   Status roll(uint64_t frameBytes);
@@ -131,6 +132,7 @@ class DiskSpool final : public Spool {
   bool deleteFailed_ = false;     // an unlink failed: retry eligible segments on the next ack
   SpoolStats counters_;           // the *Total fields; guarded by mu_
   SourcePositions positions_;     // thread-safe
+  int lockFd_ = -1;               // holds flock(LOCK_EX) on <dir>/LOCK while open
   // positions_.version() that POSITIONS holds; guarded by mu_ (the deleting
   // thread writes it).
   std::optional<uint64_t> persistedPositionsVersion_;

@@ -12,6 +12,10 @@
 //                       spool or its size cap).
 //   <dir>/ACKED         the acknowledgement floor (below); replaced by
 //                       writing ACKED.tmp and renaming it over ACKED.
+//   <dir>/POSITIONS     file positions of deleted segments (below).
+//   <dir>/LOCK          empty; an open spool holds flock(LOCK_EX) on it, so
+//                       a second process (another kinship with the same
+//                       data_dir) cannot open the directory too.
 //   Any other name is ignored.
 //
 // Segment = header, then frames back to back until the end of the file.
@@ -111,6 +115,7 @@ inline constexpr std::string_view kAckFileName = "ACKED";
 inline constexpr std::string_view kAckTempFileName = "ACKED.tmp";
 inline constexpr char kAckMagic[4] = {'K', 'A', 'C', 'K'};
 inline constexpr size_t kAckFileSize = 28;
+inline constexpr std::string_view kLockFileName = "LOCK";
 inline constexpr std::string_view kPositionsFileName = "POSITIONS";
 inline constexpr std::string_view kPositionsTempFileName = "POSITIONS.tmp";
 inline constexpr char kPositionsMagic[4] = {'K', 'P', 'O', 'S'};

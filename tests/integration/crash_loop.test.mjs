@@ -8,7 +8,8 @@
 // again from its start. Then:
 //  - every line is in the stream;
 //  - just before each kill, the spool holds at most the file's lines (it
-//    used to grow by the whole file at each restart: 5x after five);
+//    used to grow by the whole file at each restart: 5x after five), and
+//    all that was shipped is the file plus a bounded number per kill;
 //  - each kill's duplicates stay under the records of the frames the sink
 //    could have had in flight (figures printed).
 //
@@ -149,7 +150,12 @@ admin:
   for (const [i, n] of spooled.entries()) {
     assert.ok(Number.isNaN(n) || n <= LINES, `before kill ${i + 1} the spool held ${n} records for a ${LINES}-line file`);
   }
-  assert.ok(spooled.filter((n) => !Number.isNaN(n)).length >= 3, `the spool gauge was read before most kills: ${spooled}`);
+  // The gauge is published every 500 ms and the admin port opens after
+  // start-up: a run killed early may give no reading, on a loaded machine
+  // several. What was shipped in all bounds the multiplication anyway.
+  assert.ok(spooled.some((n) => !Number.isNaN(n)), `the spool gauge was read before some kill: ${spooled}`);
+  assert.ok(index <= LINES + KILLS * MAX_DUPLICATES_PER_KILL,
+    `${index} records accepted for ${LINES} lines: restarts multiplied them`);
   for (const [i, n] of perKill.entries()) {
     assert.ok(n <= MAX_DUPLICATES_PER_KILL, `kill ${i + 1} caused ${n} duplicates (bound ${MAX_DUPLICATES_PER_KILL})`);
   }

@@ -199,6 +199,19 @@ TEST_F(SpoolPositionsTest, ADamagedPositionsFileCostsOnlyItsPositions) {
   EXPECT_EQ(s->stats().positionsErrorsTotal, 1u);
 }
 
+// Two daemons with one data_dir would deliver and delete each other's
+// records: the second cannot open the directory while the first has it.
+TEST_F(SpoolPositionsTest, ASecondSpoolInTheSameDirectoryIsRefusedWhileTheFirstIsOpen) {
+  auto first = open(options());
+  ASSERT_NE(first, nullptr);
+  auto second = openDiskSpool(options());
+  ASSERT_FALSE(second.has_value());
+  EXPECT_NE(second.error().message().find("is in use by another process"), std::string::npos)
+      << second.error().message();
+  first.reset();
+  EXPECT_TRUE(openDiskSpool(options()).has_value()) << "free again once the first is closed";
+}
+
 TEST(SourcePositionsTest, AFailedFsyncDropsWhatWasPendingAndTheOldestFileIsForgottenPastTheCap) {
   SourcePositions positions;
   positions.appended(fileOf("file_0", 1), 10);
