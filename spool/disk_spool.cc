@@ -70,6 +70,8 @@ DiskSpool::~DiskSpool() {
 
 std::string DiskSpool::pathOf(uint64_t seq) const { return options_.dir + "/" + format::segmentFileName(seq); }
 
+// Straight to the OS, not through Env: the lock holds no data, and no test
+// needs a fault in it.
 Status DiskSpool::lockDirectory() {
   const std::string path = options_.dir + "/" + std::string(format::kLockFileName);
   lockFd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
