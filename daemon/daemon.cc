@@ -49,7 +49,6 @@ Daemon::Daemon(const config::DaemonConfig& config, const PluginRegistry& plugins
     : plugins_(plugins),
       env_(env),
       configFile_(config.file),
-      dataDir_(config.options.getString("data_dir")),
       shutdownTimeout_(config.options.getDuration("shutdown_timeout")),
       stallTimeout_(config.options.getDuration("stall_timeout")),
       adminListen_(config.admin.getString("listen")),
@@ -100,7 +99,6 @@ Daemon::Runtimes Daemon::build(const config::DaemonConfig& config, const std::ve
 
 void Daemon::applySettings(const config::DaemonConfig& config) {
   configureLog(config);
-  dataDir_ = config.options.getString("data_dir");
   shutdownTimeout_ = config.options.getDuration("shutdown_timeout");
   stallTimeout_ = config.options.getDuration("stall_timeout");
 }

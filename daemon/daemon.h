@@ -101,7 +101,6 @@ class Daemon {
   const PluginRegistry& plugins_;
   const config::EnvLookup& env_;
   std::string configFile_;
-  std::string dataDir_;
   std::chrono::milliseconds shutdownTimeout_;
   std::chrono::milliseconds stallTimeout_;
   std::string adminListen_;

@@ -23,6 +23,7 @@ import readline from 'node:readline';
 
 import { freeTcpPort, makeTempDir, sleep, startDaemon, tailOf, waitFor } from '../support/daemon.mjs';
 import { startFake } from '../support/fake_kinesis.mjs';
+import { writeNumberedLines } from '../support/log_generator.mjs';
 import { metric } from '../support/metrics.mjs';
 
 const LINES = 200_000;
@@ -39,17 +40,6 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-function writeLines(file) {
-  const fd = fs.openSync(file, 'w');
-  const pad = 'x'.repeat(42);
-  for (let from = 0; from < LINES; from += 10000) {
-    let chunk = '';
-    for (let i = from; i < from + 10000; i++) chunk += `{"seq":"${String(i).padStart(6, '0')}","service":"checkout","msg":"${pad}"}\n`;
-    fs.writeSync(fd, chunk);
-  }
-  fs.closeSync(fd);
-}
-
 test('kill -9 five times, twice within a second of the start: every line arrives, the spool never multiplies', { timeout: 600000 }, async (t) => {
   const dir = makeTempDir('kinship-crash-loop-');
   cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -59,7 +49,7 @@ test('kill -9 five times, twice within a second of the start: every line arrives
     '--max-stored-records', '0']);
   cleanups.push(() => fake.stop());
   fs.mkdirSync(path.join(dir, 'in'));
-  writeLines(path.join(dir, 'in', 'app.log'));
+  writeNumberedLines(path.join(dir, 'in', 'app.log'), LINES, { padBytes: 42, seqWidth: 6 });
   const port = await freeTcpPort();
   const admin = `http://127.0.0.1:${port}`;
   const config = path.join(dir, 'kinship.yaml');

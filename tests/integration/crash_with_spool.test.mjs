@@ -22,6 +22,7 @@ import readline from 'node:readline';
 
 import { makeTempDir, sleep, startDaemon, tailOf, waitFor } from '../support/daemon.mjs';
 import { startFake } from '../support/fake_kinesis.mjs';
+import { writeNumberedLines } from '../support/log_generator.mjs';
 
 const LINES = 1_000_000;
 const KILLS = 5;
@@ -36,17 +37,6 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-function writeLines(file) {
-  const fd = fs.openSync(file, 'w');
-  const pad = 'x'.repeat(60);
-  for (let from = 0; from < LINES; from += 10000) {
-    let chunk = '';
-    for (let i = from; i < from + 10000; i++) chunk += `{"seq":"${i}","service":"checkout","msg":"${pad}"}\n`;
-    fs.writeSync(fd, chunk);
-  }
-  fs.closeSync(fd);
-}
-
 test('kill -9 at 5 random moments while shipping 1,000,000 lines: every line arrives, duplicates only of records in flight', { timeout: 600000 }, async () => {
   const dir = makeTempDir('kinship-crash-');
   cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -57,7 +47,7 @@ test('kill -9 at 5 random moments while shipping 1,000,000 lines: every line arr
     '--max-stored-records', '0']);
   cleanups.push(() => fake.stop());
   fs.mkdirSync(path.join(dir, 'in'));
-  writeLines(path.join(dir, 'in', 'app.log'));
+  writeNumberedLines(path.join(dir, 'in', 'app.log'), LINES);
   const config = path.join(dir, 'kinship.yaml');
   fs.writeFileSync(config, `data_dir: ${dir}/state
 shutdown_timeout: 30s

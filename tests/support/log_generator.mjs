@@ -9,6 +9,9 @@
 //   makeJsonLine(seq, {service, host, ...}) -> a line without its newline
 //   generateLines(count, options)            -> unique test lines (mixed kinds)
 //   appendInBursts(file, lines, options)     -> appends them in bursts with pauses
+//   writeNumberedLines(file, count, options) -> writes `count` lines whose "seq" field
+//                                               (a string, the partition key in the crash
+//                                               tests) counts from 0
 
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -26,6 +29,23 @@ const MESSAGES = [
   'user logged in',
   'retrying request',
 ];
+
+/**
+ * Writes `count` lines {"seq":"N","service":"checkout","msg":"x…"} to `file`
+ * (replacing it), in chunks; `seqWidth` zero-pads N, `padBytes` sizes msg.
+ */
+export function writeNumberedLines(file, count, { padBytes = 60, seqWidth = 0 } = {}) {
+  const fd = fs.openSync(file, 'w');
+  const pad = 'x'.repeat(padBytes);
+  for (let from = 0; from < count; from += 10000) {
+    let chunk = '';
+    for (let i = from; i < Math.min(count, from + 10000); i++) {
+      chunk += `{"seq":"${String(i).padStart(seqWidth, '0')}","service":"checkout","msg":"${pad}"}\n`;
+    }
+    fs.writeSync(fd, chunk);
+  }
+  fs.closeSync(fd);
+}
 
 /** One JSON log line (no trailing newline). */
 export function makeJsonLine(seq, fields = {}) {
