@@ -28,6 +28,16 @@ class AckReceiver {
   // (accepted, or given up as a dead letter). Records still undelivered at
   // shutdown are never acknowledged, so they are read again after a restart.
   virtual void acknowledged(uint64_t sourceId, uint64_t endOffset) = 0;
+  // For a receiver that keeps progress inside a batch (the disk spool, so
+  // that a restart re-sends only the records of a half-delivered batch that
+  // were not answered yet): record `index` of the batch is done (accepted,
+  // or given up as a dead letter). Called on the sink's thread, before
+  // acknowledged() for the batch. recordsSettled() follows once the sink has
+  // processed the answer those records came in: that is when the receiver
+  // should make the progress survive a crash of the process. The defaults
+  // do nothing: whole batches are enough for a file input's checkpoint.
+  virtual void recordDone(uint64_t /*sourceId*/, uint64_t /*endOffset*/, uint32_t /*index*/) {}
+  virtual void recordsSettled() {}
 };
 
 // A batch's source and position, kept apart from the batch: a stage that
@@ -132,6 +142,11 @@ class RecordBatch {
   void notifyAcknowledged() const {
     if (ackReceiver_) ackReceiver_->acknowledged(sourceId_, endOffset_);
   }
+  // Called by the sink as each record is done (see AckReceiver::recordDone).
+  void notifyRecordDone(uint32_t index) const {
+    if (ackReceiver_) ackReceiver_->recordDone(sourceId_, endOffset_, index);
+  }
+  const std::shared_ptr<AckReceiver>& ackReceiver() const { return ackReceiver_; }
 
   // Acknowledgement bookkeeping, owned by the sink once the batch is queued.
   void setUnacknowledged(size_t n) { unacknowledged_ = n; }
