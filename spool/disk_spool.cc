@@ -60,7 +60,11 @@ Result<std::unique_ptr<DiskSpool>> DiskSpool::open(const SpoolOptions& options) 
 }
 
 DiskSpool::~DiskSpool() {
-  persistAckFloor(true);
+  {
+    std::lock_guard lock(progressMu_);
+    persistAckStateLocked(true);
+    if (ackFile_) (void)ackFile_->close();
+  }
   if (active_) {
     if (unsynced_ && options_.fsync != FsyncPolicy::kNever) (void)syncActive();
     (void)active_->close();
@@ -95,26 +99,8 @@ Status DiskSpool::recover() {
   auto names = env_.listDir(options_.dir);
   if (!names) return names.error();
   std::vector<uint64_t> seqs;
-  FrameId floor;
-  if (std::find(names->begin(), names->end(), format::kAckFileName) != names->end()) {
-    const std::string path = options_.dir + "/" + std::string(format::kAckFileName);
-    std::string bytes(format::kAckFileSize + 1, '\0');
-    Status st;
-    if (auto f = env_.openReadable(path); !f) {
-      st = f.error();
-    } else if (auto n = (*f)->read(0, bytes.size(), bytes.data()); !n) {
-      st = n.error();
-    } else {
-      bytes.resize(*n);
-      st = format::decodeAckFile(bytes, floor.segment, floor.offset);
-    }
-    if (!st) {
-      // Only costs duplicates: everything spooled is delivered again.
-      log::warn(kComponent, "{}: {}; delivering every spooled frame again", path, st.message());
-      floor = FrameId{};
-    }
-  }
-  persistedFloor_ = floor;
+  if (std::find(names->begin(), names->end(), format::kAckFileName) != names->end()) recoverAckState();
+  const FrameId floor = readFloor_;
   for (const std::string& name : *names) {
     uint64_t seq = 0;
     std::string_view n = name;
@@ -493,9 +479,27 @@ Result<std::optional<SpooledFrame>> DiskSpool::readNextInto(pipeline::RecordBatc
         out.appendedAt = std::chrono::system_clock::time_point(std::chrono::milliseconds(appendMs));
         readOffset_ = reader_->next();
         ++readFramesInSeg_;
-        readRecordsInSeg_ += into.size();
-        inflight_[out.id] = into.size();
+        const uint32_t records = static_cast<uint32_t>(into.size());
+        readRecordsInSeg_ += records;
+        InflightFrame entry;
+        entry.progress.reset(records);
+        const bool anyLeft = applyRecoveredProgress(out.id, into, entry);
+        {
+          std::lock_guard progress(progressMu_);
+          deliveredLocked(out.id, std::move(entry), FrameId{readSeq_, readOffset_});
+        }
         std::lock_guard lock(mu_);
+        if (!anyLeft) {
+          // Every record was done before the restart: acknowledged as read.
+          ++counters_.ackedFramesTotal;
+          --liveFrames_;
+          liveRecords_ -= records;
+          if (Segment* seg = findLocked(out.id.segment)) {
+            ++seg->acked;
+            maybeDeleteLocked(out.id.segment);
+          }
+          continue;
+        }
         ++counters_.deliveredFramesTotal;
         return std::optional<SpooledFrame>(out);
       }
@@ -521,12 +525,17 @@ Result<std::optional<SpooledFrame>> DiskSpool::readNextInto(pipeline::RecordBatc
 }
 
 Status DiskSpool::ack(FrameId id) {
+  std::lock_guard progress(progressMu_);
   auto it = inflight_.find(id);
-  if (it == inflight_.end()) {
+  if (it == inflight_.end() || it->second.acked) {
     return Status::invalidArgument(fmt::format("ack of frame {}:{} that is not awaiting acknowledgement", id.segment, id.offset));
   }
-  uint64_t records = it->second;
-  inflight_.erase(it);
+  const uint64_t records = it->second.progress.records();
+  it->second.acked = true;
+  // Above the floor it must be recorded as done; below, it goes.
+  it->second.progress.markAllDone();
+  while (!inflight_.empty() && inflight_.begin()->second.acked) inflight_.erase(inflight_.begin());
+  progressDirty_ = true;
   {
     std::lock_guard lock(mu_);
     const bool retryDeletes = deleteFailed_;  // not the one failing just now: that would fail again at once
@@ -539,8 +548,26 @@ Status DiskSpool::ack(FrameId id) {
     }
     if (retryDeletes) deleteEligibleLocked();
   }
-  persistAckFloor(false);
+  persistAckStateLocked(false);
   return Status::ok();
+}
+
+void DiskSpool::recordsDone(std::span<const DoneRecord> done) {
+  std::lock_guard progress(progressMu_);
+  auto it = inflight_.end();
+  for (const DoneRecord& record : done) {
+    if (it == inflight_.end() || it->first != record.frame) it = inflight_.find(record.frame);
+    // A frame acknowledged whole (its ack can overtake its last records).
+    if (it == inflight_.end() || it->second.acked) continue;
+    uint32_t index = record.index;
+    const auto& frameIndexOf = it->second.frameIndexOf;
+    if (!frameIndexOf.empty()) {
+      if (index >= frameIndexOf.size()) continue;
+      index = frameIndexOf[index];
+    }
+    if (it->second.progress.markDone(index)) progressDirty_ = true;
+  }
+  persistAckStateLocked(false);
 }
 
 Result<uint64_t> DiskSpool::dropOldestSegment() {
@@ -573,41 +600,108 @@ Result<uint64_t> DiskSpool::dropOldestSegment() {
   return lostRecords;
 }
 
-// Every frame before the floor is acknowledged: the delivered ones not in
-// inflight_, and nothing before the reader is undelivered.
-FrameId DiskSpool::ackFloor() const {
-  FrameId floor{readSeq_, reader_ ? readOffset_ : 0};
-  if (!inflight_.empty()) floor = std::min(floor, inflight_.begin()->first);
-  return floor;
+void DiskSpool::deliveredLocked(FrameId id, InflightFrame entry, FrameId next) {
+  const bool acked = entry.acked;
+  inflight_.insert_or_assign(id, std::move(entry));
+  readFloor_ = std::max(readFloor_, next);
+  if (acked) {
+    while (!inflight_.empty() && inflight_.begin()->second.acked) inflight_.erase(inflight_.begin());
+    progressDirty_ = true;
+  }
 }
 
-void DiskSpool::persistAckFloor(bool force) {
-  const FrameId floor = ackFloor();
-  if (floor <= persistedFloor_) return;
+bool DiskSpool::applyRecoveredProgress(FrameId id, pipeline::RecordBatch& into, InflightFrame& entry) {
+  FrameProgress recovered;
+  {
+    std::lock_guard progress(progressMu_);
+    auto it = recovered_.find(id);
+    if (it == recovered_.end()) return true;
+    recovered = std::move(it->second);
+    recovered_.erase(it);
+  }
+  // A frame with another record count is not the frame ACKED spoke of.
+  if (recovered.records() != into.size() || recovered.doneCount() == 0) return true;
+  entry.progress = std::move(recovered);
+  if (entry.progress.allDone()) {
+    entry.acked = true;
+    return false;
+  }
+  std::swap(filterScratch_, into);
+  into.clear();
+  for (uint32_t i = 0; i < filterScratch_.size(); ++i) {
+    if (entry.progress.isDone(i)) continue;
+    into.append(filterScratch_.data(i), filterScratch_.key(i), filterScratch_.explicitHashKey(i));
+    entry.frameIndexOf.push_back(i);
+  }
+  log::info(kComponent, "{}: frame at {} was half delivered before the restart: sending its {} undelivered records of {}",
+            pathOf(id.segment), id.offset, into.size(), filterScratch_.size());
+  return true;
+}
+
+void DiskSpool::recoverAckState() {
+  const std::string path = options_.dir + "/" + std::string(format::kAckFileName);
+  std::string bytes(2 * kAckSlotBytes, '\0');
+  Status st;
+  if (auto f = env_.openReadable(path); !f) {
+    st = f.error();
+  } else if (auto n = (*f)->read(0, bytes.size(), bytes.data()); !n) {
+    st = n.error();
+  } else {
+    bytes.resize(*n);
+  }
+  AckState state;
+  if (st) st = decodeAckState(bytes, state);
+  if (!st) {
+    // Only costs duplicates: everything spooled is delivered again.
+    log::warn(kComponent, "{}: {}; delivering every spooled frame again", path, st.message());
+    return;
+  }
+  readFloor_ = state.floor;
+  ackSequence_ = state.sequence;
+  recovered_ = std::move(state.frames);
+}
+
+// Every frame before the floor is acknowledged: the delivered ones no longer
+// in inflight_ (or there as acked), and nothing before the reader is
+// undelivered.
+void DiskSpool::persistAckStateLocked(bool force) {
+  if (!progressDirty_) return;
   const auto now = clock_.now();
   if (!force && now - lastAckPersist_ < options_.ackPersistInterval) return;
   lastAckPersist_ = now;
-  const std::string tmp = options_.dir + "/" + std::string(format::kAckTempFileName);
-  Status st;
-  if (auto f = env_.openWritable(tmp); !f) {
-    st = f.error();
-  } else {
-    // A leftover from a crash may hold bytes: start from empty.
-    st = (*f)->truncate(0);
-    if (st) st = (*f)->append(format::encodeAckFile(floor.segment, floor.offset));
-    Status closed = (*f)->close();
-    if (st) st = closed;
+  const FrameId floor = inflight_.empty() ? readFloor_ : std::min(readFloor_, inflight_.begin()->first);
+  ackEncoder_.begin(floor);
+  bool fits = true;
+  for (const auto& [id, frame] : inflight_) {
+    if (frame.progress.doneCount() == 0) continue;
+    if (!(fits = ackEncoder_.add(id, frame.progress))) break;
   }
-  if (st) st = env_.rename(tmp, options_.dir + "/" + std::string(format::kAckFileName));
+  // Not read again yet: what ACKED said of them still holds.
+  for (auto it = recovered_.lower_bound(floor); fits && it != recovered_.end(); ++it) {
+    fits = ackEncoder_.add(it->first, it->second);
+  }
+  const uint64_t sequence = ackSequence_ + 1;
+  Status st;
+  if (!ackFile_) {
+    auto f = env_.openOverwritable(options_.dir + "/" + std::string(format::kAckFileName));
+    if (f) {
+      ackFile_ = std::move(*f);
+    } else {
+      st = f.error();
+    }
+  }
+  // The slot not holding the newest state: a torn write leaves that one.
+  if (st) st = ackFile_->writeAt((sequence % 2) * kAckSlotBytes, ackEncoder_.finish(sequence));
   if (!st) {
     std::lock_guard lock(mu_);
     // Log the first failure of a run of them, not every ack.
-    if (counters_.ackPersistErrorsTotal++ == 0 || ackPersistOk_) log::warn(kComponent, "recording the ack floor: {}", st.message());
+    if (counters_.ackPersistErrorsTotal++ == 0 || ackPersistOk_) log::warn(kComponent, "recording acknowledgements: {}", st.message());
     ackPersistOk_ = false;
     return;
   }
   ackPersistOk_ = true;
-  persistedFloor_ = floor;
+  ackSequence_ = sequence;
+  progressDirty_ = false;
 }
 
 Status DiskSpool::persistPositions() {

@@ -45,29 +45,36 @@
 //
 // Acknowledgements. A segment is deleted when every frame in it is
 // acknowledged and the writer has left it. Within the remaining segments,
-// the acknowledgement floor — the oldest frame not yet acknowledged (the
-// smallest delivered-unacked id, or the reader's position) — is written to
-// <dir>/ACKED (spool_format.h) by ack() whenever it moves and
-// ackPersistInterval has passed since the last write, and on close; it is
-// a 28-byte write and a rename, no fsync. Recovery delivers only frames at
-// or after the floor (frames of segments before it are counted as acked, and
-// those segments deleted as the reader passes them). A missing or damaged
-// ACKED file means everything spooled is delivered again.
-// Duplicate bound after a crash: the frames acknowledged out of order above
-// the floor (at most the sink's in-flight window) plus those acknowledged
-// during the last ackPersistInterval (none with the default 0), plus, after
-// a machine crash that loses the unsynced ACKED file, everything since the
-// last ACKED that reached the disk.
+// the acknowledgement state goes to <dir>/ACKED (ack_state.h): the floor —
+// the oldest frame not yet acknowledged (the smallest delivered-unacked id,
+// or the reader's position) — and, for the frames above it, which of their
+// records are done (recordsDone(), from the sink as answers come back, and
+// ack() for whole frames, in any order). It is written by ack() and
+// recordsDone() whenever it changed and ackPersistInterval has passed since
+// the last write, and on close: one pwrite into the older of two slots, no
+// fsync. Recovery delivers only frames at or after the floor (frames of
+// segments before it are counted as acked, and those segments deleted as
+// the reader passes them), and of those only the records not done; a frame
+// all done is not delivered at all. A missing or damaged ACKED file means
+// everything spooled is delivered again.
+// Duplicate bound after a crash of the process: the records the sink had
+// sent and not yet seen answered (its in-flight window), plus those done
+// during the last ackPersistInterval (none with the default 0), plus those
+// of frames that did not fit in a slot (64 KiB holds thousands of frames'
+// progress). A machine crash that loses the unsynced ACKED file adds
+// everything done since the last ACKED that reached the disk.
 //
 // Memory: one frame buffer for the writer, one for the reader, one entry
 // per segment file, and one map entry per frame delivered but not yet
-// acknowledged (bounded by the sink's in-flight window).
+// acknowledged (bounded by the sink's read-ahead), with a bitmap of its
+// records once one of them is done.
 
 #include <deque>
 #include <map>
 #include <optional>
 #include <mutex>
 
+#include "spool/ack_state.h"
 #include "spool/env.h"
 #include "spool/segment_reader.h"
 #include "spool/source_positions.h"
@@ -86,6 +93,7 @@ class DiskSpool final : public Spool {
   Result<std::optional<SpooledBatch>> readNext() override;
   Result<std::optional<SpooledFrame>> readNextInto(pipeline::RecordBatch& into) override;
   Status ack(FrameId id) override;
+  void recordsDone(std::span<const DoneRecord> done) override;
   Result<uint64_t> dropOldestSegment() override;
   uint64_t sizeBytes() const override;
   SpoolStats stats() const override;
@@ -115,8 +123,20 @@ class DiskSpool final : public Spool {
   Segment* findLocked(uint64_t seq);
   void maybeDeleteLocked(uint64_t seq);
   void deleteEligibleLocked();
-  FrameId ackFloor() const;
-  void persistAckFloor(bool force);
+  struct InflightFrame {
+    FrameProgress progress;  // by index in the frame as appended
+    bool acked = false;      // acknowledged whole; kept while above the floor
+    // Index in the delivered batch -> index in the frame, when the batch
+    // left out records done before a restart; empty: the same.
+    std::vector<uint32_t> frameIndexOf;
+  };
+  void recoverAckState();
+  // Leaves out of `into` the records of frame `id` that were done before a
+  // restart; returns false when all of them were (nothing to deliver).
+  bool applyRecoveredProgress(FrameId id, pipeline::RecordBatch& into, InflightFrame& entry);
+  // progressMu_ held: records a frame as delivered and the reader as past it.
+  void deliveredLocked(FrameId id, InflightFrame entry, FrameId next);
+  void persistAckStateLocked(bool force);
   Status persistPositions();
   void recoverPositionsFile();
 
@@ -153,8 +173,19 @@ class DiskSpool final : public Spool {
   uint64_t readOffset_ = 0;
   uint64_t readFramesInSeg_ = 0;
   uint64_t readRecordsInSeg_ = 0;
-  std::map<FrameId, uint64_t> inflight_;  // delivered, not acked -> records
-  FrameId persistedFloor_;                // what ACKED says (or the recovered floor)
+  pipeline::RecordBatch filterScratch_;  // a recovered frame before its done records are left out
+
+  // Acknowledgement state: the reader thread (readNext, ack) and the sink's
+  // (recordsDone) share it; ACKED is written under the same lock. Taken
+  // before mu_ when both are needed, never inside it.
+  mutable std::mutex progressMu_;
+  std::map<FrameId, InflightFrame> inflight_;  // delivered, not yet below the floor
+  FrameId readFloor_;                          // every frame before it was delivered
+  std::map<FrameId, FrameProgress> recovered_; // from ACKED, for frames not read again yet
+  bool progressDirty_ = false;                 // changed since ACKED was written
+  uint64_t ackSequence_ = 0;                   // of the newest slot written (or recovered)
+  std::unique_ptr<OverwritableFile> ackFile_;
+  AckSlotEncoder ackEncoder_;
   Clock::TimePoint lastAckPersist_{};
   bool ackPersistOk_ = true;
 };

@@ -31,6 +31,17 @@ class WritableFile {
   virtual Status close() = 0;
 };
 
+// A file written in place at explicit offsets (not appended to): the ACKED
+// file's two slots.
+class OverwritableFile {
+ public:
+  virtual ~OverwritableFile() = default;
+  // Writes all of `data` at `offset`. On failure some prefix of it may have
+  // been written (a torn write); the status says why.
+  virtual Status writeAt(uint64_t offset, std::string_view data) = 0;
+  virtual Status close() = 0;
+};
+
 // A file read at explicit offsets.
 class ReadableFile {
  public:
@@ -48,6 +59,8 @@ class Env {
   // its end.
   virtual Result<std::unique_ptr<WritableFile>> openWritable(const std::string& path) = 0;
   virtual Result<std::unique_ptr<ReadableFile>> openReadable(const std::string& path) = 0;
+  // Creates the file if needed (mode 0600); writes go where they are told.
+  virtual Result<std::unique_ptr<OverwritableFile>> openOverwritable(const std::string& path) = 0;
   virtual Status rename(const std::string& from, const std::string& to) = 0;
   virtual Status removeFile(const std::string& path) = 0;
   // Cuts a file that is not open for writing (recovery of a torn tail).

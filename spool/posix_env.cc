@@ -59,6 +59,37 @@ class PosixWritableFile final : public WritableFile {
   std::string path_;
 };
 
+class PosixOverwritableFile final : public OverwritableFile {
+ public:
+  PosixOverwritableFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  ~PosixOverwritableFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  Status writeAt(uint64_t offset, std::string_view data) override {
+    while (!data.empty()) {
+      ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return errnoStatus("pwrite", path_, errno);
+      }
+      data.remove_prefix(static_cast<size_t>(n));
+      offset += static_cast<uint64_t>(n);
+    }
+    return Status::ok();
+  }
+  Status close() override {
+    int fd = fd_;
+    fd_ = -1;
+    if (fd >= 0 && ::close(fd) != 0) return errnoStatus("close", path_, errno);
+    return Status::ok();
+  }
+
+ private:
+  int fd_;
+  std::string path_;
+};
+
 class PosixReadableFile final : public ReadableFile {
  public:
   PosixReadableFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
@@ -94,6 +125,12 @@ class PosixEnv final : public Env {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, kPrivateFileMode);
     if (fd < 0) return fail(errnoStatus("open", path, errno));
     return std::make_unique<PosixWritableFile>(fd, path);
+  }
+  Result<std::unique_ptr<OverwritableFile>> openOverwritable(const std::string& path) override {
+    // Not O_APPEND: on Linux pwrite() to such a file appends whatever the offset.
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, kPrivateFileMode);
+    if (fd < 0) return fail(errnoStatus("open", path, errno));
+    return std::make_unique<PosixOverwritableFile>(fd, path);
   }
   Result<std::unique_ptr<ReadableFile>> openReadable(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

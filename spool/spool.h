@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "common/clock.h"
@@ -37,6 +38,13 @@ struct FrameId {
   uint64_t segment = 0;
   uint64_t offset = 0;
   auto operator<=>(const FrameId&) const = default;
+};
+
+// One record of a delivered frame, by its index in the batch readNext()
+// returned for that frame.
+struct DoneRecord {
+  FrameId frame;
+  uint32_t index = 0;
 };
 
 // A frame read back into a caller's batch (see readNextInto).
@@ -88,9 +96,10 @@ struct SpoolOptions {
   uint64_t segmentBytes = 64ull << 20;            // roll to a new segment past this size
   FsyncPolicy fsync = FsyncPolicy::kInterval;
   std::chrono::milliseconds fsyncInterval{1000};  // kInterval only
-  // How often ack() records the acknowledgement floor in <dir>/ACKED (0: on
-  // every ack that moves it). What is acked after the last record is
-  // delivered again after a crash; a clean close records it always.
+  // How often ack() and recordsDone() record the acknowledgement state in
+  // <dir>/ACKED (0: on every call that changes it). What is acknowledged
+  // after the last record is delivered again after a crash; a clean close
+  // records it always.
   std::chrono::milliseconds ackPersistInterval{0};
   Env* env = nullptr;                             // nullptr: posixEnv()
   // Called on the writer thread after every fsync of a segment, with its
@@ -141,6 +150,13 @@ class Spool {
   // delivered (or already acknowledged). A segment whose deletion fails is
   // logged and tried again on later acks (after a restart: redelivered).
   virtual Status ack(FrameId id) = 0;
+
+  // Any thread (the sink's), never two at once. Records of delivered frames
+  // that are done before their whole frame is: a frame half delivered at a
+  // crash is delivered again without them. Frames acknowledged already, or
+  // unknown, are ignored. What it records is written down (per
+  // ackPersistInterval) before it returns. The default keeps nothing.
+  virtual void recordsDone(std::span<const DoneRecord> done) { (void)done; }
 
   // Reader thread. For when_full: drop_oldest. Deletes the oldest segment
   // the writer has left, acknowledged or not, and returns how many of its

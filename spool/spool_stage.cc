@@ -25,13 +25,33 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 
 }  // namespace
 
-// The sink's acknowledgements of spooled batches: queued for the reader
-// thread, which alone may call Spool::ack(). Outlives the stage safely: once
+// The sink's acknowledgements of spooled batches: whole batches are queued
+// for the reader thread, which alone may call Spool::ack(); single records
+// are collected on the sink's thread and handed to Spool::recordsDone() once
+// per answer, before the sink sends more. Outlives the stage safely: once
 // detached, late acknowledgements are ignored (the frames are delivered
 // again after a restart).
 class SpoolStage::AckForwarder final : public pipeline::AckReceiver {
  public:
   explicit AckForwarder(SpoolStage* stage) : stage_(stage) {}
+
+  void recordDone(uint64_t segment, uint64_t offset, uint32_t index) override {
+    done_.push_back(DoneRecord{FrameId{segment, offset}, index});
+  }
+
+  void recordsSettled() override {
+    if (done_.empty()) return;
+    {
+      std::lock_guard guard(mu_);
+      if (spool_ != nullptr) spool_->recordsDone(done_);
+    }
+    done_.clear();
+  }
+
+  void setSpool(Spool* spool) {
+    std::lock_guard guard(mu_);
+    spool_ = spool;
+  }
 
   void acknowledged(uint64_t segment, uint64_t offset) override {
     std::lock_guard guard(mu_);
@@ -46,11 +66,14 @@ class SpoolStage::AckForwarder final : public pipeline::AckReceiver {
   void detach() {
     std::lock_guard guard(mu_);
     stage_ = nullptr;
+    spool_ = nullptr;
   }
 
  private:
   std::mutex mu_;
   SpoolStage* stage_;
+  Spool* spool_ = nullptr;
+  std::vector<DoneRecord> done_;  // the sink's thread only
 };
 
 SpoolStage::SpoolStage(SpoolConfig config, pipeline::BatchQueue& input, size_t readAheadBytes,
@@ -80,6 +103,7 @@ Status SpoolStage::start() {
   auto opened = openDiskSpool(options);
   if (!opened) return opened.error();
   spool_ = std::move(*opened);
+  ackForwarder_->setSpool(spool_.get());
   publishMetrics();
   output_.addSpaceCallback([this] { readerWake_.notify_one(); });
   lastSync_ = lastMetrics_ = std::chrono::steady_clock::now();
@@ -416,6 +440,7 @@ void SpoolStage::finishReading(SteadyTime deadline) {
 
 void SpoolStage::close() {
   if (!spool_) return;
+  ackForwarder_->setSpool(nullptr);
   // The reader thread has stopped: this thread is the spool's reader now.
   applySinkAcks();
   publishMetrics();

@@ -284,6 +284,7 @@ void KinesisSink::admit(pipeline::BatchPtr batch) {
       deadLetter({batch.get(), i, static_cast<uint32_t>(bytes), 0, 0, now, now}, "too_large",
                  fmt::format("{} bytes of data plus partition key, over max_record_size ({})", bytes,
                              config_.maxRecordSize));
+      recordDone(*batch, i);
       continue;
     }
     route({batch.get(), i, static_cast<uint32_t>(bytes), nextSeq_++, 0, now, now});
@@ -317,7 +318,22 @@ void KinesisSink::deadLetter(const Pending& p, std::string_view reason, std::str
             key, reason, detail);
 }
 
+void KinesisSink::recordDone(const pipeline::RecordBatch& batch, uint32_t index) {
+  const auto& receiver = batch.ackReceiver();
+  if (!receiver) return;
+  receiver->recordDone(batch.sourceId(), batch.endOffset(), index);
+  if (unsettled_.empty() || unsettled_.back() != receiver) {
+    if (std::find(unsettled_.begin(), unsettled_.end(), receiver) == unsettled_.end()) unsettled_.push_back(receiver);
+  }
+}
+
+void KinesisSink::settleRecords() {
+  for (const auto& receiver : unsettled_) receiver->recordsSettled();
+  unsettled_.clear();
+}
+
 void KinesisSink::acknowledge(const Pending& record) {
+  recordDone(*record.batch, record.index);
   if (!record.batch->acknowledgeOne()) return;
   record.batch->notifyAcknowledged();
   for (size_t i = 0; i < held_.size(); ++i) {
@@ -392,6 +408,7 @@ void KinesisSink::run() {
       if (!batch) break;
       admit(std::move(batch));
     }
+    settleRecords();  // records dead-lettered on admission
     if (config_.pacing && !listingShards_ && now >= nextShardRefresh_ && !stoppingSnapshot_) startListShards("");
     while (sendReady(now)) {
     }
@@ -409,6 +426,9 @@ void KinesisSink::run() {
         }
         if (&listSlot_->http == done) complete(*listSlot_);
       }
+      // Before the freed slots send again: what can be in flight and not
+      // recorded as done stays within max_in_flight requests.
+      settleRecords();
       continue;
     }
     if (pendingRecords_ == 0) {
@@ -428,6 +448,7 @@ void KinesisSink::run() {
     }
   }
 
+  settleRecords();
   size_t undelivered = pendingRecords_;
   for (auto& slot : slots_) {
     if (!slot->inFlight) continue;

@@ -135,6 +135,11 @@ class KinesisSink final : public sinks::Sink {
   void requeue(Slot& slot);
   void putBackForRetry(const Pending& p, uint32_t line);
   void acknowledge(const Pending& record);
+  // Tells the record's source that this one record is done (see
+  // AckReceiver::recordDone); settleRecords() then lets every source told
+  // so make it durable, once per turn, before more requests go out.
+  void recordDone(const pipeline::RecordBatch& batch, uint32_t index);
+  void settleRecords();
   // Releases the record's key for ordering: per_key (accepted or given up).
   void releaseKey(const Pending& record);
   uint64_t keyIdentity(const Pending& record) const;
@@ -192,6 +197,8 @@ class KinesisSink final : public sinks::Sink {
   size_t pendingRecords_ = 0;
   size_t pendingBytes_ = 0;
   std::vector<pipeline::BatchPtr> held_;
+  // Sources told of single records since the last settleRecords().
+  std::vector<std::shared_ptr<pipeline::AckReceiver>> unsettled_;
   std::vector<ShardRange> listedShards_;
   bool listingShards_ = false;
   Clock::TimePoint nextShardRefresh_{};

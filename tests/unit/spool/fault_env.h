@@ -46,6 +46,13 @@ class FaultEnv final : public Env {
     shortWrite_ = written;
     appendMinBytes_ = minBytes;
   }
+  // Next in-place writes (the ACKED file) fail with `err` after writing
+  // `written` bytes of the data: a torn write.
+  void failWriteAt(int err, size_t written = 0, int count = 1) {
+    std::lock_guard lock(mu_);
+    writeAt_ = {count, err};
+    tornWrite_ = written;
+  }
   void failSync(int err, int count = 1) { set(sync_, err, count); }
   void failTruncate(int err, int count = 1) { set(truncate_, err, count); }
   void failRead(int err, int count = 1) { set(read_, err, count); }
@@ -54,7 +61,7 @@ class FaultEnv final : public Env {
   void failRemove(int err, int count = 1) { set(remove_, err, count); }
   void clear() {
     std::lock_guard lock(mu_);
-    append_ = sync_ = truncate_ = read_ = openWritable_ = openReadable_ = remove_ = Fault{};
+    append_ = sync_ = truncate_ = read_ = openWritable_ = openReadable_ = remove_ = writeAt_ = Fault{};
     appendMinBytes_ = 0;
   }
 
@@ -63,6 +70,12 @@ class FaultEnv final : public Env {
     auto f = base_.openWritable(path);
     if (!f) return f;
     return std::unique_ptr<WritableFile>(new Writable(*this, std::move(*f)));
+  }
+  Result<std::unique_ptr<OverwritableFile>> openOverwritable(const std::string& path) override {
+    if (int err = take(openWritable_)) return fail(errStatus("open", err));
+    auto f = base_.openOverwritable(path);
+    if (!f) return f;
+    return std::unique_ptr<OverwritableFile>(new Overwritable(*this, std::move(*f)));
   }
   Result<std::unique_ptr<ReadableFile>> openReadable(const std::string& path) override {
     if (int err = take(openReadable_)) return fail(errStatus("open", err));
@@ -129,6 +142,32 @@ class FaultEnv final : public Env {
     std::unique_ptr<WritableFile> f_;
   };
 
+  class Overwritable final : public OverwritableFile {
+   public:
+    Overwritable(FaultEnv& env, std::unique_ptr<OverwritableFile> f) : env_(env), f_(std::move(f)) {}
+    Status writeAt(uint64_t offset, std::string_view data) override {
+      size_t written = 0;
+      int err = 0;
+      {
+        std::lock_guard lock(env_.mu_);
+        if (env_.writeAt_.fire()) {
+          err = env_.writeAt_.err;
+          written = std::min(env_.tornWrite_, data.size());
+        }
+      }
+      if (err != 0) {
+        if (written > 0) (void)f_->writeAt(offset, data.substr(0, written));
+        return errStatus("pwrite", err);
+      }
+      return f_->writeAt(offset, data);
+    }
+    Status close() override { return f_->close(); }
+
+   private:
+    FaultEnv& env_;
+    std::unique_ptr<OverwritableFile> f_;
+  };
+
   class Readable final : public ReadableFile {
    public:
     Readable(FaultEnv& env, std::unique_ptr<ReadableFile> f) : env_(env), f_(std::move(f)) {}
@@ -145,8 +184,9 @@ class FaultEnv final : public Env {
 
   Env& base_ = posixEnv();
   std::mutex mu_;
-  Fault append_, sync_, truncate_, read_, openWritable_, openReadable_, remove_;
+  Fault append_, sync_, truncate_, read_, openWritable_, openReadable_, remove_, writeAt_;
   size_t shortWrite_ = 0;
+  size_t tornWrite_ = 0;
   size_t appendMinBytes_ = 0;
 };
 

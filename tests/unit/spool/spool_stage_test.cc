@@ -80,6 +80,15 @@ class TestSink {
     for (auto& b : held_) b->notifyAcknowledged();
     held_.clear();
   }
+  // As the Kinesis sink does when an answer accepts the first `count`
+  // records of each held batch: each one done, then settled.
+  void answerHeldRecords(uint32_t count) {
+    std::lock_guard lock(mu_);
+    for (auto& b : held_) {
+      for (uint32_t i = 0; i < count && i < b->size(); ++i) b->notifyRecordDone(i);
+    }
+    if (!held_.empty()) held_.front()->ackReceiver()->recordsSettled();
+  }
   std::vector<int> batchesSeen() const {
     std::lock_guard lock(mu_);
     return seen_;
@@ -407,6 +416,34 @@ TEST(SpoolStage, WhatTheSinkDidNotAcknowledgeIsDeliveredAfterARestart) {
   std::vector<int> expected;
   for (int n = 40; n < 100; ++n) expected.push_back(n);
   EXPECT_EQ(sink.batchesSeen(), expected);
+}
+
+TEST(SpoolStage, RecordsTheSinkAnsweredAreNotDeliveredAgainAfterARestart) {
+  TempDir dir;
+  auto source = std::make_shared<RecordingInput>();
+  {
+    prometheus::Registry registry;
+    pipeline::BatchQueue input(1 << 20);
+    SpoolStage stage(configFor(dir.path(), nullptr), input, 256 << 10, registry, "app");
+    ASSERT_TRUE(stage.start().isOk());
+    TestSink sink(stage.output());
+    sink.setHolding(true);
+    for (int n = 0; n < 2; ++n) pushBatch(input, source, n, 10);
+    ASSERT_TRUE(eventually([&] { return sink.batchesSeen().size() == 2; }));
+    sink.answerHeldRecords(4);
+    stage.finishWriting(std::chrono::steady_clock::now() + 2s);
+    stage.finishReading(std::chrono::steady_clock::now() + 200ms);
+    sink.stop();
+    stage.close();
+  }
+  prometheus::Registry registry;
+  pipeline::BatchQueue input(1 << 20);
+  SpoolStage stage(configFor(dir.path(), nullptr), input, 256 << 10, registry, "app");
+  ASSERT_TRUE(stage.start().isOk());
+  TestSink sink(stage.output());
+  ASSERT_TRUE(eventually([&] { return sink.batchesSeen().size() == 2; }));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(sink.recordsSeen(), 12u);  // 6 of each batch's 10
 }
 
 // Segments hold records: other local users must not read them, whatever

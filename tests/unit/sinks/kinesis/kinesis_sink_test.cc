@@ -508,6 +508,81 @@ TEST_F(KinesisSinkTest, ABatchOfDeadLettersOnlyIsAcknowledgedAtOnce) {
   EXPECT_EQ(acks->acks(), (std::multiset<std::pair<uint64_t, uint64_t>>{{1, 3074}}));
 }
 
+// A source that keeps progress inside batches (as the disk spool does).
+class RecordingProgress final : public pipeline::AckReceiver {
+ public:
+  void acknowledged(uint64_t, uint64_t) override {}
+  void recordDone(uint64_t sourceId, uint64_t, uint32_t index) override {
+    std::lock_guard lock(mutex_);
+    pending_.emplace_back(sourceId, index);
+  }
+  void recordsSettled() override {
+    std::lock_guard lock(mutex_);
+    settled_.insert(settled_.end(), pending_.begin(), pending_.end());
+    pending_.clear();
+  }
+  size_t settledCount() {
+    std::lock_guard lock(mutex_);
+    return settled_.size();
+  }
+  std::vector<std::pair<uint64_t, uint32_t>> settled() {
+    std::lock_guard lock(mutex_);
+    return settled_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::pair<uint64_t, uint32_t>> pending_;
+  std::vector<std::pair<uint64_t, uint32_t>> settled_;
+};
+
+TEST_F(KinesisSinkTest, EachRecordIsReportedDoneOnceAndSettledBeforeTheNextRequestGoesOut) {
+  auto progress = std::make_shared<RecordingProgress>();
+  std::mutex seenMutex;
+  std::vector<size_t> settledAtRequest;
+  ScriptedKinesis kinesis(
+      [](size_t request, size_t position, const SentRecord&) -> std::string {
+        return request == 0 && position % 100 == 7 ? "ProvisionedThroughputExceededException" : "";
+      },
+      [&](size_t, const std::vector<SentRecord>&) -> std::optional<HttpReply> {
+        std::lock_guard lock(seenMutex);
+        settledAtRequest.push_back(progress->settledCount());
+        return std::nullopt;
+      });
+  auto config = configFor(kinesis.url());
+  config.maxInFlight = 1;
+  config.maxRecordSize = 1024;
+  auto sink = startSink(config);
+  for (uint64_t b = 1; b <= 2; ++b) {
+    auto batch = queue_.acquire();
+    for (int i = 0; i < 600; ++i) batch->append("b" + std::to_string(b) + "r" + std::to_string(i), "k");
+    if (b == 2) batch->append(std::string(2048, 'x'), "k");  // a dead letter: done too
+    batch->setSource(progress, b, b * 1000);
+    queue_.push(std::move(batch));
+  }
+  ASSERT_TRUE(kinesis.waitForAccepted(1200));
+  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+
+  auto settled = progress->settled();
+  std::set<std::pair<uint64_t, uint32_t>> unique(settled.begin(), settled.end());
+  EXPECT_EQ(settled.size(), 1201u);  // once each
+  EXPECT_EQ(unique.size(), 1201u);
+  EXPECT_TRUE(unique.contains({2, 600}));
+  // One request at a time: when each goes out, what every earlier answer
+  // accepted is already settled (request 0 had 5 throttled of 500).
+  std::lock_guard lock(seenMutex);
+  ASSERT_GE(settledAtRequest.size(), 3u);
+  EXPECT_LE(settledAtRequest[0], 1u);  // at most the dead letter
+  EXPECT_GE(settledAtRequest[1], 495u);
+  EXPECT_EQ(kinesis.requests()[0].size(), 500u);
+  size_t accepted = 0;
+  auto requests = kinesis.requests();
+  for (size_t r = 1; r < settledAtRequest.size(); ++r) {
+    accepted += r == 1 ? 495 : requests[r - 1].size();
+    EXPECT_GE(settledAtRequest[r], accepted) << "request " << r;
+  }
+}
+
 TEST_F(KinesisSinkTest, RecordsUndeliveredAtShutdownAreNotAcknowledged) {
   ScriptedKinesis kinesis({}, [](size_t, const auto&) -> std::optional<HttpReply> {
     return HttpReply{503, R"({"__type":"ServiceUnavailable"})"};
