@@ -119,6 +119,7 @@ class RecordBatch {
     sourceId_ = 0;
     endOffset_ = 0;
     sourceFile_.reset();
+    sourceTail_.clear();
   }
 
   // Names the source of every record in the batch (set by the input before
@@ -135,6 +136,11 @@ class RecordBatch {
   void setSourceFile(std::shared_ptr<const SourceFile> file) { sourceFile_ = std::move(file); }
   const SourceFile* sourceFile() const { return sourceFile_.get(); }
   const std::shared_ptr<const SourceFile>& sharedSourceFile() const { return sourceFile_; }
+  // The file's bytes just before endOffset() (at most 64), recorded with
+  // it (see SourcePosition::tail); empty when not known. Copied into a
+  // buffer the batch keeps across reuse: no allocation once it has grown.
+  void setSourceTail(std::string_view tail) { sourceTail_.assign(tail); }
+  std::string_view sourceTail() const { return sourceTail_; }
   BatchSource source() const { return {ackReceiver_, sourceId_, endOffset_}; }
   uint64_t endOffset() const { return endOffset_; }
   // Called by the sink once every record of the batch is done; tells the
@@ -162,6 +168,7 @@ class RecordBatch {
   uint64_t sourceId_ = 0;
   uint64_t endOffset_ = 0;
   std::shared_ptr<const SourceFile> sourceFile_;
+  std::string sourceTail_;
 };
 
 }  // namespace kinship::pipeline

@@ -4,16 +4,17 @@
 
 namespace kinship::spool {
 
-void SourcePositions::appended(std::shared_ptr<const pipeline::SourceFile> file, uint64_t offset) {
+void SourcePositions::appended(std::shared_ptr<const pipeline::SourceFile> file, uint64_t offset,
+                               std::string_view tail) {
   std::lock_guard lock(mu_);
-  pending_.push_back({std::move(file), offset});
+  pending_.push_back({std::move(file), offset, std::string(tail)});
 }
 
 void SourcePositions::synced() {
   std::lock_guard lock(mu_);
   // In append order: the newest position of a file is its last one, even
   // when the file was truncated and the offset went back.
-  for (Pending& p : pending_) storeLocked(std::move(p.file), p.offset, /*furthest=*/false);
+  for (Pending& p : pending_) storeLocked(std::move(p.file), p.offset, std::move(p.tail), /*furthest=*/false);
   pending_.clear();
 }
 
@@ -24,10 +25,12 @@ void SourcePositions::syncFailed() {
 
 void SourcePositions::recovered(const pipeline::SourcePosition& position) {
   std::lock_guard lock(mu_);
-  storeLocked(std::make_shared<const pipeline::SourceFile>(position.file), position.offset, /*furthest=*/true);
+  storeLocked(std::make_shared<const pipeline::SourceFile>(position.file), position.offset, position.tail,
+              /*furthest=*/true);
 }
 
-void SourcePositions::storeLocked(std::shared_ptr<const pipeline::SourceFile> file, uint64_t offset, bool furthest) {
+void SourcePositions::storeLocked(std::shared_ptr<const pipeline::SourceFile> file, uint64_t offset, std::string tail,
+                                  bool furthest) {
   Key key{file->input, file->device, file->inode};
   auto it = durable_.find(key);
   if (it == durable_.end()) {
@@ -36,18 +39,21 @@ void SourcePositions::storeLocked(std::shared_ptr<const pipeline::SourceFile> fi
                                      [](const auto& a, const auto& b) { return a.second.stamp < b.second.stamp; });
       durable_.erase(oldest);
     }
-    durable_.emplace(std::move(key), Entry{std::move(file), offset, nextStamp_++});
+    durable_.emplace(std::move(key), Entry{std::move(file), offset, std::move(tail), nextStamp_++});
     return;
   }
-  if (furthest && offset < it->second.offset) return;
-  it->second = Entry{std::move(file), offset, nextStamp_++};
+  if (furthest) {
+    const Entry& held = it->second;
+    if (offset < held.offset || (offset == held.offset && tail.empty() && !held.tail.empty())) return;
+  }
+  it->second = Entry{std::move(file), offset, std::move(tail), nextStamp_++};
 }
 
 std::vector<pipeline::SourcePosition> SourcePositions::durable() const {
   std::lock_guard lock(mu_);
   std::vector<pipeline::SourcePosition> out;
   out.reserve(durable_.size());
-  for (const auto& [key, entry] : durable_) out.push_back({*entry.file, entry.offset});
+  for (const auto& [key, entry] : durable_) out.push_back({*entry.file, entry.offset, entry.tail});
   return out;
 }
 

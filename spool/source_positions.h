@@ -1,6 +1,7 @@
 #pragma once
 // SourcePositions: the newest position of each file whose batches a disk
-// spool holds (frames of type 2, spool_format.h). A position counts only
+// spool holds (frames of type 2, spool_format.h), with the file's bytes
+// just before it (SourcePosition::tail). A position counts only
 // once its frame is durable (fsynced, under the fsync policy): a file input
 // that resumes from it after a power loss must not skip lines that never
 // reached the disk. Recovery refills it from the POSITIONS file and the
@@ -18,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -29,8 +31,11 @@ class SourcePositions {
  public:
   static constexpr size_t kMaxFiles = 4096;
 
-  // A frame ending at `offset` of `file` was written, not yet fsynced.
-  void appended(std::shared_ptr<const pipeline::SourceFile> file, uint64_t offset);
+  // A frame ending at `offset` of `file` was written, not yet fsynced;
+  // `tail`: the file's bytes just before `offset` (the batch's
+  // sourceTail()), empty when not known. Copies it: one small allocation
+  // per frame, on the writer thread.
+  void appended(std::shared_ptr<const pipeline::SourceFile> file, uint64_t offset, std::string_view tail = {});
   // Everything written so far is durable.
   void synced();
   // An fsync failed: what was written since the last good one may be lost,
@@ -38,7 +43,7 @@ class SourcePositions {
   void syncFailed();
   // Found on disk at recovery (POSITIONS, then the frames): the furthest
   // offset per file wins, since the file and the frames do not say which
-  // is newer.
+  // is newer; at the same offset, one that knows its tail.
   void recovered(const pipeline::SourcePosition& position);
 
   std::vector<pipeline::SourcePosition> durable() const;
@@ -51,14 +56,17 @@ class SourcePositions {
   struct Entry {
     std::shared_ptr<const pipeline::SourceFile> file;
     uint64_t offset = 0;
+    std::string tail;
     uint64_t stamp = 0;  // for forgetting the least recently appended
   };
   struct Pending {
     std::shared_ptr<const pipeline::SourceFile> file;
     uint64_t offset = 0;
+    std::string tail;
   };
 
-  void storeLocked(std::shared_ptr<const pipeline::SourceFile> file, uint64_t offset, bool furthest);
+  void storeLocked(std::shared_ptr<const pipeline::SourceFile> file, uint64_t offset, std::string tail,
+                   bool furthest);
 
   mutable std::mutex mu_;
   std::map<Key, Entry> durable_;

@@ -104,24 +104,35 @@ size_t varintSize(uint32_t v) {
 }
 
 
-size_t stringSize(const std::string& text) { return varintSize(static_cast<uint32_t>(text.size())) + text.size(); }
+size_t stringSize(std::string_view text) { return varintSize(static_cast<uint32_t>(text.size())) + text.size(); }
 
-size_t positionSize(const pipeline::SourceFile& file) {
-  return stringSize(file.input) + 16 + stringSize(file.fingerprint) + stringSize(file.path) + 8;
+// A tail longer than the format allows (or than the offset) is not written:
+// an empty one only means "not known".
+std::string_view writableTail(std::string_view tail, uint64_t offset) {
+  return tail.size() <= kMaxTailBytes && tail.size() <= offset ? tail : std::string_view();
 }
 
-void putString(std::string& out, const std::string& text) {
+// Layout 2, with its marker.
+size_t positionSize(const pipeline::SourceFile& file, uint64_t offset, std::string_view tail) {
+  return 2 + stringSize(file.input) + 16 + stringSize(file.fingerprint) + stringSize(file.path) + 8 +
+         stringSize(writableTail(tail, offset));
+}
+
+void putString(std::string& out, std::string_view text) {
   putVarint32(out, static_cast<uint32_t>(text.size()));
   out.append(text);
 }
 
-void putPosition(std::string& out, const pipeline::SourceFile& file, uint64_t offset) {
+void putPosition(std::string& out, const pipeline::SourceFile& file, uint64_t offset, std::string_view tail) {
+  out.push_back('\0');
+  out.push_back(static_cast<char>(kSourcePositionLayout));
   putString(out, file.input);
   putFixed64(out, file.device);
   putFixed64(out, file.inode);
   putString(out, file.fingerprint);
   putString(out, file.path);
   putFixed64(out, offset);
+  putString(out, writableTail(tail, offset));
 }
 
 bool getString(std::string_view& in, std::string& text) {
@@ -139,16 +150,33 @@ bool getU64(std::string_view& in, uint64_t& v) {
   return true;
 }
 
+// Either layout: layout 2 starts with its marker, a zero byte.
 bool getPosition(std::string_view& in, pipeline::SourcePosition& position) {
-  return getString(in, position.file.input) && getU64(in, position.file.device) && getU64(in, position.file.inode) &&
-         getString(in, position.file.fingerprint) && getString(in, position.file.path) && getU64(in, position.offset);
+  const bool layout2 = !in.empty() && in[0] == '\0';
+  if (layout2) {
+    if (in.size() < 2 || static_cast<uint8_t>(in[1]) != kSourcePositionLayout) return false;
+    in.remove_prefix(2);
+  }
+  if (!(getString(in, position.file.input) && getU64(in, position.file.device) && getU64(in, position.file.inode) &&
+        getString(in, position.file.fingerprint) && getString(in, position.file.path) &&
+        getU64(in, position.offset))) {
+    return false;
+  }
+  if (!layout2) {
+    position.tail.clear();
+    return true;
+  }
+  return getString(in, position.tail) && position.tail.size() <= kMaxTailBytes &&
+         position.tail.size() <= position.offset;
 }
 
 }  // namespace
 
 size_t batchFrameSize(const pipeline::RecordBatch& batch) {
   size_t n = kFrameHeaderSize + 8 + varintSize(static_cast<uint32_t>(batch.size()));
-  if (const pipeline::SourceFile* file = batch.sourceFile()) n += positionSize(*file);
+  if (const pipeline::SourceFile* file = batch.sourceFile()) {
+    n += positionSize(*file, batch.endOffset(), batch.sourceTail());
+  }
   for (size_t i = 0; i < batch.size(); ++i) {
     n += varintSize(static_cast<uint32_t>(batch.data(i).size())) + varintSize(static_cast<uint32_t>(batch.key(i).size())) +
          varintSize(static_cast<uint32_t>(batch.explicitHashKey(i).size()));
@@ -160,7 +188,7 @@ void appendBatchFrame(const pipeline::RecordBatch& batch, uint64_t appendWallMs,
   size_t start = out.size();
   out.append(kFrameHeaderSize, '\0');
   const pipeline::SourceFile* file = batch.sourceFile();
-  if (file != nullptr) putPosition(out, *file, batch.endOffset());
+  if (file != nullptr) putPosition(out, *file, batch.endOffset(), batch.sourceTail());
   putFixed64(out, appendWallMs);
   putVarint32(out, static_cast<uint32_t>(batch.size()));
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -215,9 +243,9 @@ Status decodeFramePayload(uint8_t type, std::string_view payload, pipeline::Reco
 std::string encodePositionsFile(const std::vector<pipeline::SourcePosition>& positions) {
   std::string payload;
   putVarint32(payload, static_cast<uint32_t>(positions.size()));
-  for (const auto& p : positions) putPosition(payload, p.file, p.offset);
+  for (const auto& p : positions) putPosition(payload, p.file, p.offset, p.tail);
   std::string out(kPositionsMagic, sizeof(kPositionsMagic));
-  putFixed16(out, kFormatVersion);
+  putFixed16(out, kPositionsVersion);
   putFixed16(out, 0);
   out.append(8, '\0');
   putFixed32(out.data() + 8, static_cast<uint32_t>(payload.size()));
@@ -229,7 +257,8 @@ Status decodePositionsFile(std::string_view bytes, std::vector<pipeline::SourceP
   positions.clear();
   if (bytes.size() < kPositionsHeaderSize) return Status::corruption("shorter than its header");
   if (std::memcmp(bytes.data(), kPositionsMagic, sizeof(kPositionsMagic)) != 0) return Status::corruption("bad magic");
-  if (getFixed16(bytes.data() + 4) != kFormatVersion || getFixed16(bytes.data() + 6) != 0) {
+  const uint16_t version = getFixed16(bytes.data() + 4);
+  if ((version != kPositionsVersion && version != kPositionsVersionWithoutTails) || getFixed16(bytes.data() + 6) != 0) {
     return Status::corruption("unknown version or flags");
   }
   uint32_t length = getFixed32(bytes.data() + 8);
@@ -242,7 +271,9 @@ Status decodePositionsFile(std::string_view bytes, std::vector<pipeline::SourceP
   if (!getVarint32(payload, count)) return Status::corruption("bad count");
   for (uint32_t i = 0; i < count; ++i) {
     pipeline::SourcePosition p;
-    if (!getPosition(payload, p)) {
+    // Each version in its own layout (see spool_format.h).
+    const bool layout2 = !payload.empty() && payload[0] == '\0';
+    if (layout2 != (version == kPositionsVersion) || !getPosition(payload, p)) {
       positions.clear();
       return Status::corruption(fmt::format("bad position {}", i));
     }

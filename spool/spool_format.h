@@ -51,14 +51,27 @@
 // File batch payload (type 2): a batch read from a file, with where it ends
 // in that file, so that a restart resumes the file after what the spool
 // holds (the input's checkpoint may be older: it is saved on a timer)
-//   a source position (below), then a batch payload as for type 1
+//   a source position (below; writers use layout 2, readers take either),
+//   then a batch payload as for type 1
 //
-// Source position
+// Source position, layout 2 (kSourcePositionLayout; written since the tail
+// was added). Its first byte is 0, which never starts layout 1 (there the
+// first byte is the length of an input id, never empty), so a reader tells
+// the two apart:
+//   u8       0 (the layout marker)
+//   u8       layout, 2; any other value is corrupt
 //   varint32 length + bytes: input id within the pipeline ("file_0")
 //   u64 LE   device, u64 LE inode
 //   varint32 length + bytes: the file's first bytes (at most 64)
 //   varint32 length + bytes: the file's path (informational)
 //   u64 LE   offset after the batch's last record
+//   varint32 length + bytes: the tail, the file's bytes just before offset
+//            (at most kMaxTailBytes, and at most offset; empty: not known).
+//            A file whose first bytes match but whose bytes there differ
+//            was rewritten, and is read again from its start.
+//
+// Source position, layout 1 (written before the tail was added; read, never
+// written): as layout 2 without the marker, the layout byte and the tail.
 //
 // Positions file POSITIONS: the newest durable source position of every
 // file, as of the last segment deletion; recovery starts from it and takes
@@ -67,11 +80,13 @@
 // positions of deleted frames are never lost; a missing or damaged file
 // only costs re-reading (at least once), never loss.
 //   [0..4)   magic   "KPOS"
-//   [4..6)   version u16 LE, kFormatVersion (1)
+//   [4..6)   version u16 LE, kPositionsVersion (2); version 1 files (source
+//            positions in layout 1) are read too
 //   [6..8)   flags   u16 LE, 0
 //   [8..12)  payload length, u32 LE
 //   [12..16) masked CRC32C of the payload, u32 LE
-//   [16..)   payload: varint32 count, then that many source positions
+//   [16..)   payload: varint32 count, then that many source positions, in
+//            layout 2 (version 2) or layout 1 (version 1)
 //
 // Acknowledgement floor file ACKED (kAckFileSize = 28 bytes): every frame
 // before (segment, offset) is acknowledged; recovery does not deliver them
@@ -120,6 +135,10 @@ inline constexpr std::string_view kPositionsFileName = "POSITIONS";
 inline constexpr std::string_view kPositionsTempFileName = "POSITIONS.tmp";
 inline constexpr char kPositionsMagic[4] = {'K', 'P', 'O', 'S'};
 inline constexpr size_t kPositionsHeaderSize = 16;
+inline constexpr uint16_t kPositionsVersion = 2;
+inline constexpr uint16_t kPositionsVersionWithoutTails = 1;
+inline constexpr uint8_t kSourcePositionLayout = 2;
+inline constexpr size_t kMaxTailBytes = 64;
 
 uint32_t crc32c(uint32_t crc, const void* data, size_t n);  // crc: a previous result, or 0 to start
 
@@ -188,12 +207,14 @@ size_t batchFrameSize(const pipeline::RecordBatch& batch);
 // Decodes a batch payload (CRC already checked) into `out` (cleared first).
 Status decodeBatchPayload(std::string_view payload, pipeline::RecordBatch& out, uint64_t& appendWallMs);
 // Decodes a frame's payload of either type; for type 2 also its source
-// position into `position` (when not null; untouched for type 1).
+// position into `position` (when not null; untouched for type 1), with an
+// empty tail when the frame was written in layout 1.
 Status decodeFramePayload(uint8_t type, std::string_view payload, pipeline::RecordBatch& out, uint64_t& appendWallMs,
                           pipeline::SourcePosition* position, bool* hasPosition);
 
-// The POSITIONS file's bytes, and back (corruption: short, wrong magic,
-// version, flags, length or CRC, or a payload that does not parse).
+// The POSITIONS file's bytes (version 2), and back (version 2 or 1;
+// corruption: short, wrong magic, version, flags, length or CRC, or a
+// payload that does not parse).
 std::string encodePositionsFile(const std::vector<pipeline::SourcePosition>& positions);
 Status decodePositionsFile(std::string_view bytes, std::vector<pipeline::SourcePosition>& positions);
 

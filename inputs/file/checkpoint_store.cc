@@ -159,6 +159,14 @@ Result<std::vector<FileCheckpoint>> CheckpointStore::load() const {
       return corrupt("a fingerprint is not hex of fingerprint_bytes bytes (at most " +
                      std::to_string(kFingerprintBytes) + ")");
     }
+    // Optional: absent in files written before it was kept.
+    if (auto tailField = entry["tail"]; tailField.error() != simdjson::NO_SUCH_FIELD) {
+      std::string_view tail;
+      if (tailField.get_string().get(tail) != simdjson::SUCCESS || !decodeHex(tail, file.tail) ||
+          file.tail.size() > kTailBytes || file.tail.size() > file.offset) {
+        return corrupt("a tail is not hex of at most " + std::to_string(kTailBytes) + " bytes before its offset");
+      }
+    }
     file.identity = {static_cast<dev_t>(device), static_cast<ino_t>(inode)};
     file.path = path;
     files.push_back(std::move(file));
@@ -186,6 +194,8 @@ Status CheckpointStore::save(const std::vector<FileCheckpoint>& files) {
     text_.append(std::to_string(f.fingerprint.size()));
     text_.append(",\"fingerprint\":\"");
     appendHex(text_, f.fingerprint);
+    text_.append("\",\"tail\":\"");
+    appendHex(text_, f.tail);
     text_.append("\"}");
   }
   text_.append("\n]}\n");

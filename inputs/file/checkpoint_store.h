@@ -4,11 +4,16 @@
 //
 //   {"version":1,"files":[{"path":"/var/log/app.log","device":2049,
 //     "inode":131074,"offset":52311,"fingerprint_bytes":64,
-//     "fingerprint":"7b2274696d65..."}]}
+//     "fingerprint":"7b2274696d65...","tail":"2c226d7367..."}]}
 //
 // `fingerprint` is the hex of the file's first `fingerprint_bytes` bytes
-// (at most kFingerprintBytes); `path` is informational (rotation moves
-// files; identity is device + inode + fingerprint).
+// (at most kFingerprintBytes); `tail` is the hex of the bytes just before
+// `offset` (at most kTailBytes), which tell a file rewritten with the same
+// first bytes apart; `path` is informational (rotation moves files;
+// identity is device + inode + fingerprint + tail). `tail` is optional:
+// files written before it existed load without it (then the fingerprint
+// alone is checked), and older kinship versions ignore it, so the version
+// stays 1.
 // A save replaces the file atomically: write <file>.tmp, fsync, rename over
 // the file, fsync the directory. A crash leaves the old file or the new
 // one, never a mix; a leftover .tmp is overwritten by the next save and

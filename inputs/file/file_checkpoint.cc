@@ -2,10 +2,13 @@
 
 namespace kinship::inputs {
 
-std::optional<uint64_t> resumeOffset(const FileCheckpoint& saved, std::string_view currentHead, uint64_t currentSize) {
-  if (currentSize < saved.offset) return 0;
+std::optional<ResumePoint> resumePoint(const FileCheckpoint& saved, std::string_view currentHead,
+                                       std::string_view currentTail, uint64_t currentSize) {
+  using Reason = ResumePoint::Reason;
+  if (currentSize < saved.offset) return ResumePoint{0, Reason::kTruncated};
   if (!currentHead.starts_with(saved.fingerprint)) return std::nullopt;
-  return saved.offset;
+  if (!saved.tail.empty() && currentTail != saved.tail) return ResumePoint{0, Reason::kRewritten};
+  return ResumePoint{saved.offset, Reason::kSameFile};
 }
 
 }  // namespace kinship::inputs

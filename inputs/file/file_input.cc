@@ -110,8 +110,6 @@ Status FileInput::start() {
   });
   watchDirectories();
   rescan(/*firstScan=*/true);
-  saved_.clear();  // files that were not found are dropped at the next save
-  spooled_.clear();
   armPollTimer();
   armCheckpointTimer();
   scheduleRead();
@@ -153,50 +151,74 @@ void FileInput::loadSpooledPositions() {
     if (position.file.input != id_) continue;
     FileIdentity identity{static_cast<dev_t>(position.file.device), static_cast<ino_t>(position.file.inode)};
     spooled_[identity] = FileCheckpoint{identity, std::move(position.file.fingerprint), std::move(position.file.path),
-                                        position.offset};
+                                        position.offset, std::move(position.tail)};
   }
 }
 
-void FileInput::positionNewTailer(FileTailer& tailer, bool firstScan) {
-  if (!firstScan) return;
+std::optional<ResumePoint> FileInput::positionNewTailer(FileTailer& tailer) {
   auto savedIt = saved_.find(tailer.identity());
   auto spooledIt = spooled_.find(tailer.identity());
-  const FileCheckpoint* saved = savedIt == saved_.end() ? nullptr : &savedIt->second;
-  const FileCheckpoint* spooled = spooledIt == spooled_.end() ? nullptr : &spooledIt->second;
-  if (saved == nullptr && spooled == nullptr) return;
+  if (savedIt == saved_.end() && spooledIt == spooled_.end()) return std::nullopt;
+  // Used once: after this the file is followed, and a later file that
+  // reuses its inode (once it is deleted) is a new one.
+  std::optional<FileCheckpoint> saved;
+  std::optional<FileCheckpoint> spooled;
+  if (savedIt != saved_.end()) {
+    saved = std::move(savedIt->second);
+    saved_.erase(savedIt);
+  }
+  if (spooledIt != spooled_.end()) {
+    spooled = std::move(spooledIt->second);
+    spooled_.erase(spooledIt);
+  }
   auto head = tailer.readHead(kFingerprintBytes);
   auto size = tailer.size();
   if (!head || !size) {
     log::warn("file", "{}", (!head ? head.error() : size.error()).message());
-    return;
+    return std::nullopt;
   }
+  const FileCheckpoint* checkpoint = saved ? &*saved : nullptr;
+  const FileCheckpoint* spoolPosition = spooled ? &*spooled : nullptr;
   // The furthest of the checkpoint and the spool's position that still fit
   // the file: lines the spool already holds are not read again.
-  std::optional<uint64_t> offset;
+  std::optional<ResumePoint> chosen;
   const FileCheckpoint* from = nullptr;
-  for (const FileCheckpoint* found : {saved, spooled}) {
+  for (const FileCheckpoint* found : {checkpoint, spoolPosition}) {
     if (found == nullptr) continue;
-    auto candidate = resumeOffset(*found, *head, *size);
-    if (!candidate) {
-      log::info("file", "{} has the device and inode of {} {} but other content: a new file", tailer.path(),
-                found == saved ? "checkpointed" : "spooled", found->path);
+    const char* kind = found == checkpoint ? "checkpoint" : "spool position";
+    if (!found->tail.empty() && found->offset <= *size) {
+      if (Status s = tailer.readBefore(found->offset, found->tail.size(), tail_); !s) {
+        log::warn("file", "{}", s.message());
+        continue;
+      }
+    } else {
+      tail_.clear();
+    }
+    auto point = resumePoint(*found, *head, tail_, *size);
+    if (!point) {
+      log::info("file", "{} has the device and inode of the {} of {} but other first bytes: a new file",
+                tailer.path(), kind, found->path);
       continue;
     }
-    if (*candidate != found->offset) {
-      log::warn("file", "{} is shorter ({} bytes) than its {} position ({}): truncated, reading it from its start",
-                tailer.path(), *size, found == saved ? "checkpoint" : "spool", found->offset);
+    if (point->reason == ResumePoint::Reason::kTruncated) {
+      log::warn("file", "{} is shorter ({} bytes) than its {} ({}): truncated, reading it from its start",
+                tailer.path(), *size, kind, found->offset);
+    } else if (point->reason == ResumePoint::Reason::kRewritten) {
+      log::warn("file", "{} has the first bytes of its {} but other bytes before offset {}: rewritten, reading it "
+                "from its start", tailer.path(), kind, found->offset);
     }
-    if (!offset || *candidate > *offset) {
-      offset = candidate;
+    if (!chosen || point->offset > chosen->offset) {
+      chosen = point;
       from = found;
     }
   }
-  if (!offset) return;
-  if (from == spooled) {
-    log::info("file", "{}: resuming at {} after what the spool holds (checkpoint: {})", tailer.path(), *offset,
-              saved != nullptr ? std::to_string(saved->offset) : std::string("none"));
+  if (!chosen) return std::nullopt;
+  if (from == spoolPosition) {
+    log::info("file", "{}: resuming at {} after what the spool holds (checkpoint: {})", tailer.path(),
+              chosen->offset, checkpoint != nullptr ? std::to_string(checkpoint->offset) : std::string("none"));
   }
-  tailer.resumeAt(*offset);
+  tailer.resumeAt(chosen->offset);
+  return chosen;
 }
 
 const std::shared_ptr<const pipeline::SourceFile>& FileInput::sourceFileOf(FollowedFile& file) {
@@ -237,11 +259,13 @@ void FileInput::writeCheckpoints() {
     // Read afresh each time: a file that was short (or truncated and
     // rewritten) since it was opened has other first bytes now.
     auto head = tailer->readHead(kFingerprintBytes);
-    if (!head) {
-      log::warn("file", "checkpoint of {} left out: {}", tailer->path(), head.error().message());
+    Status tail = head ? tailer->readBefore(*offset, kTailBytes, tail_) : Status::ok();
+    if (!head || !tail) {
+      log::warn("file", "checkpoint of {} left out: {}", tailer->path(),
+                (!head ? head.error() : tail).message());
       continue;
     }
-    files.push_back({identity, std::move(*head), tailer->path(), *offset});
+    files.push_back({identity, std::move(*head), tailer->path(), *offset, tail_});
   }
   if (Status s = checkpoints_.save(files); !s) {
     checkpointErrorsCounter_->Increment();
@@ -358,10 +382,12 @@ void FileInput::rescan(bool firstScan) {
         }
         continue;
       }
-      follow(path, identity, firstScan);
+      follow(path, identity, firstScan, Found::kByPattern);
     }
   }
-  if (firstScan) followRotatedAway(seen);
+  // Every scan, not only the first: a directory that appears later (a
+  // volume mounted after the start) may hold a file rotated away from it.
+  if (!saved_.empty() || !spooled_.empty()) followRotatedAway(seen, firstScan);
   for (auto& [identity, file] : files_) {
     if (!seen.contains(identity) && !file.tailer->draining()) {
       log::info("file", "{} was rotated away or deleted: reading it to its end", file.tailer->path());
@@ -371,14 +397,24 @@ void FileInput::rescan(bool firstScan) {
   filesOpenGauge_->Set(static_cast<double>(files_.size()));
 }
 
-void FileInput::follow(const std::string& path, const FileIdentity& identity, bool firstScan) {
-  // Files present at the first start honour start_at; later ones are new and read whole.
+void FileInput::follow(const std::string& path, const FileIdentity& identity, bool firstScan, Found found) {
+  // Files present at the first start honour start_at; later ones are new
+  // and read whole. Either resumes at its position when one fits it.
   auto tailer = FileTailer::open(path, firstScan && config_.startAtEnd, tailerOptions_);
   if (!tailer) {
     log::warn("file", "{}", tailer.error().message());
     return;
   }
-  positionNewTailer(**tailer, firstScan);
+  auto resumed = positionNewTailer(**tailer);
+  if (found == Found::kByIdentity &&
+      (!resumed || resumed->reason == ResumePoint::Reason::kTruncated)) {
+    // Its inode, but not its first bytes (or shorter than what was read of
+    // it): another file now, which the patterns do not name.
+    return;
+  }
+  if (found == Found::kByIdentity) {
+    log::info("file", "{} is a file this input was reading under another name: reading it to its end", path);
+  }
   (*tailer)->setSourceId(nextSourceId_++);
   acks_->add((*tailer)->sourceId(), (*tailer)->readOffset());
   checkpointsDirty_ = true;
@@ -397,31 +433,44 @@ void FileInput::follow(const std::string& path, const FileIdentity& identity, bo
 // A file rotated to a name the patterns do not match (app.log -> app.log.1)
 // while kinship was down, or before it had read it all, is found again in
 // its old directory by device and inode, and read to its end: its last
-// lines are not lost with the rename.
-void FileInput::followRotatedAway(const std::set<FileIdentity, IdentityLess>& seen) {
+// lines are not lost with the rename. Looked for at every scan while a
+// position is left whose directory could not be listed yet; a position
+// whose directory was listed without its file is dropped (the file is
+// gone), so a later file that reuses the inode is not taken for it.
+void FileInput::followRotatedAway(const std::set<FileIdentity, IdentityLess>& seen, bool firstScan) {
   std::map<std::string, std::vector<FileIdentity>> byDirectory;
+  std::vector<FileIdentity> nowhere;
   for (const auto* known : {&saved_, &spooled_}) {
     for (const auto& [identity, position] : *known) {
       if (seen.contains(identity) || files_.contains(identity)) continue;
       auto slash = position.path.rfind('/');
-      if (slash == std::string::npos) continue;
+      if (slash == std::string::npos) {
+        nowhere.push_back(identity);
+        continue;
+      }
       byDirectory[position.path.substr(0, slash == 0 ? 1 : slash)].push_back(identity);
     }
   }
+  for (const auto& identity : nowhere) forgetPosition(identity);
   for (const auto& [directory, wanted] : byDirectory) {
     DIR* dir = ::opendir(directory.c_str());
-    if (dir == nullptr) continue;
+    if (dir == nullptr) continue;  // not there yet: looked for again at the next scan
     while (const dirent* entry = ::readdir(dir)) {
       struct stat st {};
       if (::fstatat(::dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
       FileIdentity identity{st.st_dev, st.st_ino};
       if (std::find(wanted.begin(), wanted.end(), identity) == wanted.end() || files_.contains(identity)) continue;
       std::string path = directory == "/" ? "/" + std::string(entry->d_name) : directory + "/" + entry->d_name;
-      log::info("file", "{} is a file this input was reading under another name: reading it to its end", path);
-      follow(path, identity, /*firstScan=*/true);
+      follow(path, identity, firstScan, Found::kByIdentity);
     }
     ::closedir(dir);
+    for (const auto& identity : wanted) forgetPosition(identity);
   }
+}
+
+void FileInput::forgetPosition(const FileIdentity& identity) {
+  saved_.erase(identity);
+  spooled_.erase(identity);
 }
 
 bool FileInput::excluded(const std::string& path) const {
@@ -567,7 +616,15 @@ void FileInput::submitBatch() {
     // always finds it.
     acks_->submitted(batchSource_, batchEndOffset_);
     batch_->setSource(acks_, batchSource_, batchEndOffset_);
-    if (batchFile_ != nullptr) batch_->setSourceFile(sourceFileOf(*batchFile_));
+    if (batchFile_ != nullptr) {
+      batch_->setSourceFile(sourceFileOf(*batchFile_));
+      // One small pread per batch (the bytes were just read, so cached),
+      // none per record.
+      if (Status s = batchFile_->tailer->readBefore(batchEndOffset_, kTailBytes, tail_); !s) {
+        log::warn("file", "{}", s.message());
+      }
+      batch_->setSourceTail(tail_);
+    }
     pipeline_.submit(std::move(batch_));
   }
 }

@@ -19,6 +19,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <memory>
 #include <string>
@@ -82,11 +83,20 @@ class FileInput final : public Input, private LineReceiver, private RecordReceiv
 
   void loadCheckpoints();
   void loadSpooledPositions();
-  void follow(const std::string& path, const FileIdentity& identity, bool firstScan);
-  void followRotatedAway(const std::set<FileIdentity, IdentityLess>& seen);
+  // How a scan found a file: its path matches the patterns, or it is a
+  // file this input was reading, found by identity under another name.
+  enum class Found { kByPattern, kByIdentity };
+  void follow(const std::string& path, const FileIdentity& identity, bool firstScan, Found found);
+  void followRotatedAway(const std::set<FileIdentity, IdentityLess>& seen, bool firstScan);
+  // Drops what saved_ and spooled_ hold for a file.
+  void forgetPosition(const FileIdentity& identity);
   const std::shared_ptr<const pipeline::SourceFile>& sourceFileOf(FollowedFile& file);
-  // Where a file found by a scan starts: its checkpoint, or start_at.
-  void positionNewTailer(FileTailer& tailer, bool firstScan);
+  // Where a file found by a scan (the first or a later one) starts: the
+  // furthest of its checkpoint and its spool position that fit it, or
+  // where it was opened (start_at, or 0 after the first scan). The
+  // positions of its identity are used up either way. Returns the position
+  // taken, if any.
+  std::optional<ResumePoint> positionNewTailer(FileTailer& tailer);
   void armCheckpointTimer();
   void writeCheckpoints();
   // Ships what the file still holds (partial line, multiline record), then
@@ -129,10 +139,16 @@ class FileInput final : public Input, private LineReceiver, private RecordReceiv
   std::shared_ptr<AckTracker> acks_;
   CheckpointStore checkpoints_;
   // Checkpoints loaded at start, and the positions the disk spool holds
-  // for this input's files, consulted by the first scan only: a file
-  // resumes at the furthest of the two that still fits it.
+  // for this input's files, consulted whenever a scan finds a file (the
+  // first or a later one): a file resumes at the furthest of the two that
+  // still fits it. An entry goes once its file is found, or once its
+  // directory was listed without it: only files not seen since the start
+  // keep one, so a later file reusing an inode is not taken for an old one.
   std::map<FileIdentity, FileCheckpoint, IdentityLess> saved_;
   std::map<FileIdentity, FileCheckpoint, IdentityLess> spooled_;
+  // Scratch for the bytes before a position (a batch's end, a checkpoint,
+  // a saved position being checked): reused, no allocation per batch.
+  std::string tail_;
   std::function<std::vector<pipeline::SourcePosition>()> spooledPositions_;
   // The file of the records in batch_ (set with batchSource_).
   FollowedFile* batchFile_ = nullptr;

@@ -83,6 +83,24 @@ Result<std::string> FileTailer::readHead(size_t maxBytes) const {
   return head;
 }
 
+Status FileTailer::readBefore(uint64_t end, size_t maxBytes, std::string& out) const {
+  const size_t want = static_cast<size_t>(std::min<uint64_t>(maxBytes, end));
+  out.resize(want);
+  size_t got = 0;
+  while (got < want) {
+    ssize_t n = ::pread(fd_, out.data() + got, want - got, static_cast<off_t>(end - want + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      out.clear();
+      return Status::ioError("cannot read " + path_ + ": " + errnoText(errno));
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  if (got < want) out.clear();  // shorter than `end` now
+  return Status::ok();
+}
+
 Result<uint64_t> FileTailer::size() const {
   struct stat st {};
   if (::fstat(fd_, &st) != 0) return fail(Status::ioError("cannot stat " + path_ + ": " + errnoText(errno)));

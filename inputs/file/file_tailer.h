@@ -87,6 +87,10 @@ class FileTailer {
   void resumeAt(uint64_t offset) { readOffset_ = offset; }
   // Up to `maxBytes` of the file's start (for its fingerprint), and its size.
   Result<std::string> readHead(size_t maxBytes) const;
+  // The file's bytes [end - n, end), n = min(maxBytes, end), into `out`
+  // (reusing its capacity): what a position's tail is compared with.
+  // Empty when the file is shorter than `end` now.
+  Status readBefore(uint64_t end, size_t maxBytes, std::string& out) const;
   // Notices a file that was truncated and written past the old offset in
   // between two looks (copytruncate while kinship lagged): its first bytes
   // changed. Then reading starts again from 0. One small pread; call it once

@@ -47,9 +47,9 @@ std::vector<FileCheckpoint> sample() {
   std::string binaryHead;
   for (int i = 0; i < 64; ++i) binaryHead.push_back(static_cast<char>(i * 5));
   return {
-      {{2049, 131074}, binaryHead, "/var/log/app.log", 52311},
-      {{7, 9}, "short", "/var/log/we\"ird\\name\n\x01" "café.log", 0},
-      {{1, 2}, "", "/var/log/empty.log", 0},
+      {{2049, 131074}, binaryHead, "/var/log/app.log", 52311, binaryHead.substr(3) + "\n"},
+      {{7, 9}, "short", "/var/log/we\"ird\\name\n\x01" "café.log", 5, "short"},
+      {{1, 2}, "", "/var/log/empty.log", 0, ""},
   };
 }
 
@@ -71,6 +71,7 @@ TEST_F(CheckpointStoreTest, RoundTrip) {
     EXPECT_EQ((*loaded)[i].fingerprint, files[i].fingerprint);
     EXPECT_EQ((*loaded)[i].path, files[i].path);
     EXPECT_EQ((*loaded)[i].offset, files[i].offset);
+    EXPECT_EQ((*loaded)[i].tail, files[i].tail);
   }
   EXPECT_FALSE(std::filesystem::exists(store.path() + ".tmp"));
 
@@ -84,7 +85,7 @@ TEST_F(CheckpointStoreTest, RoundTrip) {
 TEST_F(CheckpointStoreTest, PathThatIsNotUtf8StillWritesValidJson) {
   CheckpointStore store(dir_, "app.file_0");
   ASSERT_TRUE(store.prepare());
-  ASSERT_TRUE(store.save({{{1, 2}, "x", std::string("/log/\xff\xfe.log"), 10}}));
+  ASSERT_TRUE(store.save({{{1, 2}, "x", std::string("/log/\xff\xfe.log"), 10, ""}}));
   auto loaded = store.load();
   ASSERT_TRUE(loaded.has_value()) << loaded.error().message();
   ASSERT_EQ(loaded->size(), 1u);
@@ -131,6 +132,16 @@ TEST_F(CheckpointStoreTest, CorruptFilesAreErrorsNotCrashes) {
       "{\"version\":1,\"files\":[{\"path\":\"/x\",\"inode\":2,\"offset\":3,"
       "\"fingerprint_bytes\":0,\"fingerprint\":\"\"}]}",
       std::string("{\"version\":1,\"files\":[\xff]}"),
+      // A tail that is not hex, longer than kTailBytes, longer than the
+      // offset, or not a string.
+      "{\"version\":1,\"files\":[{\"path\":\"/x\",\"device\":1,\"inode\":2,\"offset\":3,"
+      "\"fingerprint_bytes\":0,\"fingerprint\":\"\",\"tail\":\"zz\"}]}",
+      "{\"version\":1,\"files\":[{\"path\":\"/x\",\"device\":1,\"inode\":2,\"offset\":300,"
+      "\"fingerprint_bytes\":0,\"fingerprint\":\"\",\"tail\":\"" + std::string(130, 'a') + "\"}]}",
+      "{\"version\":1,\"files\":[{\"path\":\"/x\",\"device\":1,\"inode\":2,\"offset\":1,"
+      "\"fingerprint_bytes\":0,\"fingerprint\":\"\",\"tail\":\"6162\"}]}",
+      "{\"version\":1,\"files\":[{\"path\":\"/x\",\"device\":1,\"inode\":2,\"offset\":3,"
+      "\"fingerprint_bytes\":0,\"fingerprint\":\"\",\"tail\":7}]}",
   };
   for (const auto& text : bad) {
     writeFile(store.path(), text);
@@ -148,12 +159,29 @@ TEST_F(CheckpointStoreTest, CorruptFilesAreErrorsNotCrashes) {
 TEST_F(CheckpointStoreTest, WrittenFileIsReadableJsonWithTheDocumentedFields) {
   CheckpointStore store(dir_, "app.file_0");
   ASSERT_TRUE(store.prepare());
-  ASSERT_TRUE(store.save({{{2049, 131074}, "ab", "/var/log/app.log", 52311}}));
+  ASSERT_TRUE(store.save({{{2049, 131074}, "ab", "/var/log/app.log", 52311, "yz\n"}}));
   std::string text = readFile(store.path());
   for (const char* field : {"\"version\":1", "\"device\":2049", "\"inode\":131074", "\"offset\":52311",
-                            "\"fingerprint_bytes\":2", "\"fingerprint\":\"6162\"", "\"path\":\"/var/log/app.log\""}) {
+                            "\"fingerprint_bytes\":2", "\"fingerprint\":\"6162\"", "\"path\":\"/var/log/app.log\"",
+                            "\"tail\":\"797a0a\""}) {
     EXPECT_NE(text.find(field), std::string::npos) << field << " in " << text;
   }
+}
+
+// A file written before the tail was kept loads, with no tail: only the
+// fingerprint is checked for it.
+TEST_F(CheckpointStoreTest, AFileWithoutTailsFromAnOlderVersionLoads) {
+  CheckpointStore store(dir_, "app.file_0");
+  ASSERT_TRUE(store.prepare());
+  writeFile(store.path(),
+            "{\"version\":1,\"files\":[\n{\"path\":\"/var/log/app.log\",\"device\":2049,\"inode\":131074,"
+            "\"offset\":52311,\"fingerprint_bytes\":2,\"fingerprint\":\"6162\"}\n]}\n");
+  auto loaded = store.load();
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message();
+  ASSERT_EQ(loaded->size(), 1u);
+  EXPECT_EQ((*loaded)[0].offset, 52311u);
+  EXPECT_EQ((*loaded)[0].fingerprint, "ab");
+  EXPECT_EQ((*loaded)[0].tail, "");
 }
 
 std::string modeOf(const std::string& path) {

@@ -83,7 +83,9 @@ class FileInputTest : public ::testing::Test {
   void takeRecords() {
     while (auto batch = pipeline_->queue().tryPop()) {
       for (size_t i = 0; i < batch->size(); ++i) records_.emplace_back(batch->data(i));
-      if (const kinship::pipeline::SourceFile* file = batch->sourceFile()) batchPositions_.push_back({*file, batch->endOffset()});
+      if (const kinship::pipeline::SourceFile* file = batch->sourceFile()) {
+        batchPositions_.push_back({*file, batch->endOffset(), std::string(batch->sourceTail())});
+      }
       batch->notifyAcknowledged();
     }
   }
@@ -216,11 +218,13 @@ TEST_F(FileInputTest, ResumesAtTheSpoolsPositionWhenItIsPastTheCheckpoint) {
     auto files = store.load();
     ASSERT_TRUE(files && files->size() == 1);
     (*files)[0].offset = 4;
+    (*files)[0].tail = "one\n";
     ASSERT_TRUE(store.save(*files));
   }
   ASSERT_FALSE(batchPositions_.empty());
   kinship::pipeline::SourcePosition held = batchPositions_.back();
   held.offset = 14;
+  held.tail = "one\ntwo\nthree\n";
   spooled_ = {held};
   records_.clear();
   append("a.log", "five\n");
@@ -237,6 +241,7 @@ TEST_F(FileInputTest, ResumesAtTheSpoolsPositionWhenItIsPastTheCheckpoint) {
     auto files = store.load();
     ASSERT_TRUE(files && files->size() == 1);
     (*files)[0].offset = 4;
+    (*files)[0].tail = "one\n";
     ASSERT_TRUE(store.save(*files));
   }
   kinship::pipeline::SourcePosition otherInput = held;
@@ -267,6 +272,7 @@ TEST_F(FileInputTest, AFileRotatedAwayWhileHalfReadIsReadToItsEndAfterARestart) 
     auto files = store.load();
     ASSERT_TRUE(files && files->size() == 1);
     (*files)[0].offset = 8;
+    (*files)[0].tail = "one\ntwo\n";
     ASSERT_TRUE(store.save(*files));
   }
   std::filesystem::rename(dir_ + "/in/a.log", dir_ + "/in/a.log.1");
@@ -277,6 +283,146 @@ TEST_F(FileInputTest, AFileRotatedAwayWhileHalfReadIsReadToItsEndAfterARestart) 
   runFor(100ms);
   std::sort(records_.begin(), records_.end());
   EXPECT_EQ(records_, (Strings{"four", "new", "three"}));
+}
+
+// Checkpoints are looked up at every discovery, not only at the first scan
+// (issue 15): a log directory that is not there at the start (a volume
+// mounted late) holds files this input had read; when it appears, a later
+// scan resumes them at their checkpoints instead of reading them again.
+TEST_F(FileInputTest, AFileWhoseDirectoryAppearsAfterTheStartResumesAtItsCheckpoint) {
+  std::filesystem::create_directories(dir_ + "/in/sub");
+  append("sub/a.log", "one\ntwo\nthree\nfour\n");
+  start("", 64 * 1024 * 1024, "20ms", "sub/*.log");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 4; }));
+  stop();
+  ASSERT_EQ(checkpointOf("sub/a.log"), 19u);
+  append("sub/a.log", "five\n");
+  std::filesystem::rename(dir_ + "/in/sub", dir_ + "/in/away");  // same inodes
+  records_.clear();
+  start("", 64 * 1024 * 1024, "20ms", "sub/*.log");
+  runFor(100ms);  // scans that find nothing
+  EXPECT_TRUE(records_.empty());
+  std::filesystem::rename(dir_ + "/in/away", dir_ + "/in/sub");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 1; }));
+  runFor(100ms);
+  EXPECT_EQ(records_, Strings{"five"}) << "one to four were delivered before the restart";
+}
+
+// And a file rotated to a name the patterns do not match while it was half
+// read is found in that directory by a later scan and read to its end from
+// its position, not skipped.
+TEST_F(FileInputTest, AFileRotatedAwayIsFoundWhenItsDirectoryAppearsAfterTheStart) {
+  std::filesystem::create_directories(dir_ + "/in/sub");
+  append("sub/a.log", "one\ntwo\nthree\nfour\n");
+  start("", 64 * 1024 * 1024, "20ms", "sub/*.log");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 4; }));
+  stop();
+  {
+    // As if the crash came when only "one" and "two" were safe.
+    CheckpointStore store(dir_ + "/state/checkpoints", "app.file_0");
+    auto files = store.load();
+    ASSERT_TRUE(files && files->size() == 1);
+    (*files)[0].offset = 8;
+    (*files)[0].tail = "one\ntwo\n";
+    ASSERT_TRUE(store.save(*files));
+  }
+  std::filesystem::rename(dir_ + "/in/sub/a.log", dir_ + "/in/sub/a.log.1");
+  append("sub/a.log", "new\n");
+  std::filesystem::rename(dir_ + "/in/sub", dir_ + "/in/away");
+  records_.clear();
+  start("", 64 * 1024 * 1024, "20ms", "sub/*.log");
+  runFor(100ms);
+  std::filesystem::rename(dir_ + "/in/away", dir_ + "/in/sub");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 3; }));
+  runFor(100ms);
+  std::sort(records_.begin(), records_.end());
+  EXPECT_EQ(records_, (Strings{"four", "new", "three"}));
+}
+
+// A position is used once: the file it was found for is followed from
+// there, and once that file is gone, a file that later turns up with its
+// identity is new and read from its start. (Here the same file, moved out
+// of the patterns' directory and back, stands in for a reused inode.)
+TEST_F(FileInputTest, APositionIsUsedOnceAndNotForAFileFoundLaterWithItsIdentity) {
+  std::filesystem::create_directories(dir_ + "/elsewhere");
+  append("a.log", "one\ntwo\nthree\nfour\n");
+  start("");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 4; }));
+  stop();
+  {
+    CheckpointStore store(dir_ + "/state/checkpoints", "app.file_0");
+    auto files = store.load();
+    ASSERT_TRUE(files && files->size() == 1);
+    (*files)[0].offset = 8;
+    (*files)[0].tail = "one\ntwo\n";
+    ASSERT_TRUE(store.save(*files));
+  }
+  records_.clear();
+  start("");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 2; }));
+  EXPECT_EQ(records_, (Strings{"three", "four"}));
+  // Gone from the patterns: read to its end and closed.
+  std::filesystem::rename(dir_ + "/in/a.log", dir_ + "/elsewhere/a.log");
+  ASSERT_TRUE(runUntil([&] { return metric("kinship_input_files_open") == 0; }));
+  std::filesystem::rename(dir_ + "/elsewhere/a.log", dir_ + "/in/b.log");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 6; }));
+  runFor(100ms);
+  EXPECT_EQ(records_, (Strings{"three", "four", "one", "two", "three", "four"}))
+      << "found again after it was dropped: a new file, read whole";
+}
+
+// Truncated and written again while kinship was down, with the same first
+// 64 bytes (every line opens with the same long preamble) and past the old
+// offset: the bytes before the checkpoint, or before the spool's position,
+// differ, so the file is read from its start and its new beginning is not
+// lost (issue 15).
+TEST_F(FileInputTest, ARewriteWithTheSameFirstBytesIsReadFromItsStart) {
+  const std::string preamble = "{\"time\":\"2026-01-01T00:00:00Z\",\"service\":\"checkout\",\"level\":\"info\",\"msg\":\"";
+  ASSERT_GT(preamble.size(), 64u);
+  auto lines = [&](const std::string& tag, int n) {
+    std::string text;
+    for (int i = 0; i < n; ++i) text += preamble + tag + std::to_string(i) + "\"}\n";
+    return text;
+  };
+  const std::string path = dir_ + "/in/a.log";
+  append("a.log", lines("old ", 3));
+  start("");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 3; }));
+  stop();
+  ASSERT_FALSE(batchPositions_.empty());
+  kinship::pipeline::SourcePosition held = batchPositions_.back();
+  EXPECT_EQ(held.tail, lines("old ", 3).substr(lines("old ", 3).size() - 64)) << "the batch carries its tail";
+
+  // From the checkpoint.
+  { std::ofstream(path, std::ios::binary | std::ios::trunc) << lines("new ", 5); }
+  records_.clear();
+  start("");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 5; }));
+  runFor(50ms);
+  EXPECT_EQ(records_.front(), preamble + "new 0\"}");
+  stop();
+
+  // From the spool's position, the checkpoint being gone.
+  std::filesystem::remove(dir_ + "/state/checkpoints/app.file_0.json");
+  held.offset = lines("new ", 4).size();
+  held.tail = "not what the file holds before that offset";
+  spooled_ = {held};
+  records_.clear();
+  start("");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 5; }));
+  runFor(50ms);
+  EXPECT_EQ(records_.front(), preamble + "new 0\"}");
+  stop();
+
+  // The same bytes before the position: resumed there.
+  std::filesystem::remove(dir_ + "/state/checkpoints/app.file_0.json");
+  held.tail = lines("new ", 4).substr(lines("new ", 4).size() - 64);
+  spooled_ = {held};
+  records_.clear();
+  start("");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 1; }));
+  runFor(50ms);
+  EXPECT_EQ(records_, Strings{preamble + "new 4\"}"});
 }
 
 TEST_F(FileInputTest, ADeletedFileShipsItsPartialLineWhenClosed) {

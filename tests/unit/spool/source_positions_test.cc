@@ -66,6 +66,9 @@ class SpoolPositionsTest : public ::testing::Test {
 TEST(SpoolFormatPositionsTest, AFileBatchFrameRoundTripsWithItsPosition) {
   auto file = fileOf("file_0", 77, std::string("\x00\xff{\"a\":1}", 10));
   pipeline::RecordBatch batch = fileBatch(5, file, 123456);
+  const std::string tail = std::string("\"msg\":\"bye\"}\n\x00", 15) + std::string(49, 't');
+  ASSERT_EQ(tail.size(), format::kMaxTailBytes);
+  batch.setSourceTail(tail);
   std::string frame;
   format::appendBatchFrame(batch, 42, frame);
   EXPECT_EQ(frame.size(), format::batchFrameSize(batch));
@@ -86,6 +89,9 @@ TEST(SpoolFormatPositionsTest, AFileBatchFrameRoundTripsWithItsPosition) {
   EXPECT_EQ(position.file.fingerprint, file->fingerprint);
   EXPECT_EQ(position.file.path, "/var/log/app/77.log");
   EXPECT_EQ(position.offset, 123456u);
+  EXPECT_EQ(position.tail, tail);
+  // Layout 2: the marker and the layout come first.
+  EXPECT_EQ(payload.substr(0, 2), std::string("\x00\x02", 2));
 
   // A batch without a source file is a plain type 1 frame, as before.
   std::string plain;
@@ -99,14 +105,102 @@ TEST(SpoolFormatPositionsTest, AFileBatchFrameRoundTripsWithItsPosition) {
   }
 }
 
+// A source position in layout 1, as spools wrote it before the tail was
+// kept (spool_format.h), built by hand.
+std::string layout1Position(const pipeline::SourceFile& file, uint64_t offset) {
+  std::string out;
+  for (const std::string* text : {&file.input}) {
+    format::putVarint32(out, static_cast<uint32_t>(text->size()));
+    out += *text;
+  }
+  format::putFixed64(out, file.device);
+  format::putFixed64(out, file.inode);
+  format::putVarint32(out, static_cast<uint32_t>(file.fingerprint.size()));
+  out += file.fingerprint;
+  format::putVarint32(out, static_cast<uint32_t>(file.path.size()));
+  out += file.path;
+  format::putFixed64(out, offset);
+  return out;
+}
+
+// A POSITIONS file with `version` in its header around `payload`.
+std::string positionsFile(uint16_t version, const std::string& payload) {
+  std::string out("KPOS", 4);
+  format::putFixed16(out, version);
+  format::putFixed16(out, 0);
+  out.append(8, '\0');
+  format::putFixed32(out.data() + 8, static_cast<uint32_t>(payload.size()));
+  format::putFixed32(out.data() + 12, format::maskCrc(format::crc32c(0, payload.data(), payload.size())));
+  return out + payload;
+}
+
+// Spools written before the tail was kept are still read: type 2 frames in
+// layout 1 decode (with an empty tail, whatever the position held before).
+TEST(SpoolFormatPositionsTest, AFrameWithAPositionOfTheOldLayoutStillDecodes) {
+  auto file = fileOf("file_0", 77);
+  std::string plain;
+  pipeline::RecordBatch batch = makeBatch(5);
+  format::appendBatchFrame(batch, 42, plain);
+  const std::string payload = layout1Position(*file, 5000) + plain.substr(format::kFrameHeaderSize);
+
+  pipeline::RecordBatch decoded;
+  pipeline::SourcePosition position;
+  position.tail = "left from the frame before";
+  bool hasPosition = false;
+  uint64_t appendMs = 0;
+  ASSERT_TRUE(format::decodeFramePayload(format::kFrameTypeFileBatch, payload, decoded, appendMs, &position,
+                                         &hasPosition));
+  EXPECT_TRUE(hasPosition);
+  EXPECT_EQ(appendMs, 42u);
+  EXPECT_TRUE(test::sameBatch(decoded, batch));
+  EXPECT_EQ(position.file.input, "file_0");
+  EXPECT_EQ(position.file.inode, 77u);
+  EXPECT_EQ(position.file.fingerprint, "first bytes");
+  EXPECT_EQ(position.file.path, "/var/log/app/77.log");
+  EXPECT_EQ(position.offset, 5000u);
+  EXPECT_EQ(position.tail, "") << "layout 1 has no tail";
+}
+
+// Layout 2 refuses an unknown layout byte, a tail over 64 bytes and a tail
+// longer than its offset.
+TEST(SpoolFormatPositionsTest, APositionWithABadLayoutOrTailIsCorrupt) {
+  auto file = fileOf("file_0", 77);
+  std::string plain;
+  format::appendBatchFrame(makeBatch(1), 42, plain);
+  const std::string records = plain.substr(format::kFrameHeaderSize);
+  auto payloadWith = [&](uint8_t layout, const std::string& tail, uint64_t offset) {
+    std::string out("\x00", 1);
+    out.push_back(static_cast<char>(layout));
+    out += layout1Position(*file, offset);
+    format::putVarint32(out, static_cast<uint32_t>(tail.size()));
+    return out + tail + records;
+  };
+  pipeline::RecordBatch decoded;
+  pipeline::SourcePosition position;
+  uint64_t appendMs = 0;
+  auto decodes = [&](const std::string& payload) {
+    return format::decodeFramePayload(format::kFrameTypeFileBatch, payload, decoded, appendMs, &position, nullptr)
+        .isOk();
+  };
+  EXPECT_TRUE(decodes(payloadWith(2, std::string(64, 't'), 100)));
+  EXPECT_EQ(position.tail, std::string(64, 't'));
+  EXPECT_FALSE(decodes(payloadWith(3, std::string(64, 't'), 100)));
+  EXPECT_FALSE(decodes(payloadWith(2, std::string(65, 't'), 100)));
+  EXPECT_FALSE(decodes(payloadWith(2, std::string(10, 't'), 9)));
+}
+
 TEST(SpoolFormatPositionsTest, ThePositionsFileRoundTripsAndRefusesDamage) {
-  std::vector<pipeline::SourcePosition> positions{{*fileOf("file_0", 1), 10}, {*fileOf("file_1", 2), 20}};
+  std::vector<pipeline::SourcePosition> positions{{*fileOf("file_0", 1), 10, "7\n8\n9\n"},
+                                                  {*fileOf("file_1", 2), 20, ""}};
   std::string bytes = format::encodePositionsFile(positions);
+  EXPECT_EQ(bytes.substr(0, 8), std::string("KPOS\x02\x00\x00\x00", 8)) << "version 2: layout 2 positions";
   std::vector<pipeline::SourcePosition> back;
   ASSERT_TRUE(format::decodePositionsFile(bytes, back));
   ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].tail, "7\n8\n9\n");
   EXPECT_EQ(back[1].file.input, "file_1");
   EXPECT_EQ(back[1].offset, 20u);
+  EXPECT_EQ(back[1].tail, "");
   for (size_t i = 0; i < bytes.size(); ++i) {
     std::string flipped = bytes;
     flipped[i] = static_cast<char>(flipped[i] ^ 0x40);
@@ -115,6 +209,28 @@ TEST(SpoolFormatPositionsTest, ThePositionsFileRoundTripsAndRefusesDamage) {
   }
   EXPECT_FALSE(format::decodePositionsFile(bytes.substr(0, bytes.size() - 1), back));
   EXPECT_FALSE(format::decodePositionsFile("", back));
+}
+
+// A POSITIONS file of version 1 (layout 1 positions, no tails) still loads;
+// each version must hold its own layout.
+TEST(SpoolFormatPositionsTest, AVersion1PositionsFileStillLoads) {
+  std::string payload;
+  format::putVarint32(payload, 2);
+  payload += layout1Position(*fileOf("file_0", 1), 10) + layout1Position(*fileOf("file_1", 2), 20);
+  std::vector<pipeline::SourcePosition> back;
+  ASSERT_TRUE(format::decodePositionsFile(positionsFile(1, payload), back));
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].file.input, "file_0");
+  EXPECT_EQ(back[0].offset, 10u);
+  EXPECT_EQ(back[0].tail, "");
+  EXPECT_EQ(back[1].file.path, "/var/log/app/2.log");
+  EXPECT_EQ(back[1].offset, 20u);
+  EXPECT_FALSE(format::decodePositionsFile(positionsFile(2, payload), back)) << "layout 1 under version 2";
+  EXPECT_TRUE(back.empty());
+  std::string current = format::encodePositionsFile({{*fileOf("file_0", 1), 10, "9\n"}});
+  EXPECT_FALSE(format::decodePositionsFile(positionsFile(1, current.substr(format::kPositionsHeaderSize)), back))
+      << "layout 2 under version 1";
+  EXPECT_FALSE(format::decodePositionsFile(positionsFile(3, payload), back));
 }
 
 TEST_F(SpoolPositionsTest, AReopenedSpoolGivesTheNewestPositionOfEachFile) {
@@ -210,6 +326,28 @@ TEST_F(SpoolPositionsTest, ASecondSpoolInTheSameDirectoryIsRefusedWhileTheFirstI
       << second.error().message();
   first.reset();
   EXPECT_TRUE(openDiskSpool(options()).has_value()) << "free again once the first is closed";
+}
+
+// The bytes before each position travel with it, through an fsync and
+// through recovery; at one offset, a position that knows them wins over one
+// that does not (a layout 1 frame next to a version 2 POSITIONS file).
+TEST(SourcePositionsTest, TailsTravelWithTheirPositions) {
+  SourcePositions positions;
+  positions.appended(fileOf("file_0", 1), 10, "0123456789");
+  positions.appended(fileOf("file_0", 1), 20, "abcdefghij");
+  positions.synced();
+  ASSERT_EQ(positions.durable().size(), 1u);
+  EXPECT_EQ(positions.durable()[0].offset, 20u);
+  EXPECT_EQ(positions.durable()[0].tail, "abcdefghij");
+
+  SourcePositions recovered;
+  recovered.recovered({*fileOf("file_0", 1), 20, "abcdefghij"});
+  recovered.recovered({*fileOf("file_0", 1), 20, ""});
+  ASSERT_EQ(recovered.durable().size(), 1u);
+  EXPECT_EQ(recovered.durable()[0].tail, "abcdefghij");
+  recovered.recovered({*fileOf("file_0", 1), 30, ""});
+  EXPECT_EQ(recovered.durable()[0].offset, 30u);
+  EXPECT_EQ(recovered.durable()[0].tail, "") << "further on, unknown";
 }
 
 TEST(SourcePositionsTest, AFailedFsyncDropsWhatWasPendingAndTheOldestFileIsForgottenPastTheCap) {
