@@ -2,16 +2,20 @@
 // file to the fake Kinesis endpoint (answers after 60 ms, like Kinesis) and
 // is killed with SIGKILL 5 times, the first two within a second of their
 // start, the others 0.5–3 s after it, restarted at once each time; a last
-// run ends with SIGTERM. The file input's checkpoint is saved on a timer
-// (every 5 s by default), so every one of these kills comes before it; the
-// spool's file positions are what keep a restart from reading the file
-// again from its start. Then:
+// run ends with SIGTERM. Twice: into a fast stream (no limits, no pacing)
+// and into a 4-shard stream that enforces Kinesis's per-shard limits, with
+// kinship pacing each shard. The file input's checkpoint is saved on a
+// timer (every 5 s by default), so every one of these kills comes before
+// it; the spool's file positions are what keep a restart from reading the
+// file again from its start. Then:
 //  - every line is in the stream;
 //  - just before each kill, the spool holds at most the file's lines (it
 //    used to grow by the whole file at each restart: 5x after five), and
 //    all that was shipped is the file plus a bounded number per kill;
-//  - each kill's duplicates stay under the records of the frames the sink
-//    could have had in flight (figures printed).
+//  - each kill's duplicates are at most what the sink had sent and not yet
+//    seen answered: max_in_flight (4) requests of max_batch_records (500).
+//    The spool records each record as done when its answer is processed,
+//    before more requests go out, so nothing answered is sent again.
 //
 // Run by ctest with KINSHIP_BIN and KINSHIP_FAKE_BIN set.
 
@@ -28,25 +32,22 @@ import { metric } from '../support/metrics.mjs';
 
 const LINES = 200_000;
 const KILLS = 5;
-// A file batch (one spool frame) is cut at 2,000 records (or 1 MiB). A
-// kill re-sends the frames the sink had started and not finished: with 4
-// requests of 500 records in flight (the window, 2,000), a frame or two.
-// With 1 MiB frames (about 11,000 of these lines) it was 2,400–12,400 per
-// kill; now 2,300–4,400.
-const MAX_DUPLICATES_PER_KILL = 10_000;
+// The in-flight window: max_in_flight x max_batch_records (the defaults).
+// Before record-level acknowledgements a kill re-sent whole 2,000-record
+// frames: 2,300–4,400 per kill (with 1 MiB frames, 2,400–12,400).
+const IN_FLIGHT_WINDOW = 4 * 500;
 
 const cleanups = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-test('kill -9 five times, twice within a second of the start: every line arrives, the spool never multiplies', { timeout: 600000 }, async (t) => {
-  const dir = makeTempDir('kinship-crash-loop-');
+async function crashLoop(t, { name, limits, pacing }) {
+  const dir = makeTempDir(`kinship-crash-loop-${name}-`);
   cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
   const recordLog = path.join(dir, 'accepted.jsonl');
-  const fake = await startFake(['--stream', 'loop', '--shards', '4', '--records-per-second', '0',
-    '--bytes-per-second', '0', '--delay-ms', '60', '--record-log', recordLog, '--no-duplicates',
-    '--max-stored-records', '0']);
+  const fake = await startFake(['--stream', 'loop', '--shards', '4', ...limits, '--delay-ms', '60',
+    '--record-log', recordLog, '--no-duplicates', '--max-stored-records', '0']);
   cleanups.push(() => fake.stop());
   fs.mkdirSync(path.join(dir, 'in'));
   writeNumberedLines(path.join(dir, 'in', 'app.log'), LINES, { padBytes: 42, seqWidth: 6 });
@@ -68,7 +69,7 @@ pipelines:
       stream: loop
       region: us-east-1
       endpoint: ${fake.url}
-      pacing: false
+      pacing: ${pacing}
 admin:
   listen: 127.0.0.1:${port}
 `);
@@ -133,8 +134,8 @@ admin:
   const missing = [];
   for (let i = 0; i < LINES; i++) if (!copies.has(String(i).padStart(6, '0'))) missing.push(i);
   const resumedFromSpool = (stderrs.match(/after what the spool holds/g) ?? []).length;
-  t.diagnostic(`${index} records accepted for ${LINES} lines; accepted at the kills: ${boundaries.join(', ')}`);
-  t.diagnostic(`spool records just before each kill: ${spooled.join(', ')}; duplicates after each kill: ${perKill.join(', ')}; restarts resumed from the spool: ${resumedFromSpool}`);
+  t.diagnostic(`${name}: ${index} records accepted for ${LINES} lines; accepted at the kills: ${boundaries.join(', ')}`);
+  t.diagnostic(`${name}: spool records just before each kill: ${spooled.join(', ')}; duplicates after each kill: ${perKill.join(', ')}; restarts resumed from the spool: ${resumedFromSpool}`);
   if (missing.length) console.error(`# stderr (tail):\n${tailOf(stderrs, 120)}`);
   assert.deepEqual(missing.slice(0, 10), [], `${missing.length} lines never arrived`);
   for (const [i, n] of spooled.entries()) {
@@ -144,9 +145,19 @@ admin:
   // start-up: a run killed early may give no reading, on a loaded machine
   // several. What was shipped in all bounds the multiplication anyway.
   assert.ok(spooled.some((n) => !Number.isNaN(n)), `the spool gauge was read before some kill: ${spooled}`);
-  assert.ok(index <= LINES + KILLS * MAX_DUPLICATES_PER_KILL,
+  assert.ok(index <= LINES + KILLS * IN_FLIGHT_WINDOW,
     `${index} records accepted for ${LINES} lines: restarts multiplied them`);
   for (const [i, n] of perKill.entries()) {
-    assert.ok(n <= MAX_DUPLICATES_PER_KILL, `kill ${i + 1} caused ${n} duplicates (bound ${MAX_DUPLICATES_PER_KILL})`);
+    assert.ok(n <= IN_FLIGHT_WINDOW, `kill ${i + 1} caused ${n} duplicates (in-flight window ${IN_FLIGHT_WINDOW})`);
   }
-});
+}
+
+test('kill -9 five times into a fast stream, twice within a second of the start: every line arrives, at most the in-flight window again per kill',
+  { timeout: 600000 }, async (t) => {
+    await crashLoop(t, { name: 'fast', limits: ['--records-per-second', '0', '--bytes-per-second', '0'], pacing: false });
+  });
+
+test('kill -9 five times into a 4-shard stream at Kinesis limits, paced: every line arrives, at most the in-flight window again per kill',
+  { timeout: 600000 }, async (t) => {
+    await crashLoop(t, { name: 'paced', limits: ['--records-per-second', '1000', '--bytes-per-second', '1048576'], pacing: true });
+  });
