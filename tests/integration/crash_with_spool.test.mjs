@@ -8,7 +8,10 @@
 //  - every duplicate's first copy was accepted shortly before a kill (within
 //    the checkpoint interval + fsync interval + slack): it was in flight —
 //    handed to the sink, or read but not yet checkpointed — never something
-//    delivered and recorded long before.
+//    delivered and recorded long before;
+//  - no kill causes more duplicates than the sink's in-flight window
+//    (max_in_flight x max_batch_records: 4 x 500): what was answered before
+//    the kill is recorded in the spool, record by record, and not sent again.
 // Figures (duplicates per kill, the oldest duplicate's age) are printed.
 //
 // Run by ctest as `node crash_with_spool.test.mjs` with KINSHIP_BIN and
@@ -31,6 +34,7 @@ const FSYNC_INTERVAL_MS = 1000;
 // Sampling of the accepted count (100 ms), scheduling, a request's answer.
 const SLACK_MS = 1500;
 const IN_FLIGHT_WINDOW_MS = CHECKPOINT_INTERVAL_MS + FSYNC_INTERVAL_MS + SLACK_MS;
+const IN_FLIGHT_RECORDS = 4 * 500;
 
 const cleanups = [];
 after(async () => {
@@ -166,4 +170,7 @@ admin:
   assert.deepEqual(sameRun.slice(0, 10), [], `${sameRun.length} lines accepted twice within one run`);
   assert.deepEqual(tooOld.slice(0, 10), [], `${tooOld.length} duplicates of records accepted long before their kill`);
   assert.equal(index, LINES + duplicates);
+  for (const [i, n] of perKill.entries()) {
+    assert.ok(n <= IN_FLIGHT_RECORDS, `kill ${i + 1} caused ${n} duplicates (in-flight window ${IN_FLIGHT_RECORDS})`);
+  }
 });
