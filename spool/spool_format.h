@@ -10,8 +10,8 @@
 //   <dir>/<seq>.seg.bad a segment whose header was unreadable, set aside by
 //                       recovery (kept for inspection, no longer part of the
 //                       spool or its size cap).
-//   <dir>/ACKED         the acknowledgement floor (below); replaced by
-//                       writing ACKED.tmp and renaming it over ACKED.
+//   <dir>/ACKED         the acknowledgement state (below, and ack_state.h),
+//                       written in place.
 //   <dir>/POSITIONS     file positions of deleted segments (below).
 //   <dir>/LOCK          empty; an open spool holds flock(LOCK_EX) on it, so
 //                       a second process (another kinship with the same
@@ -88,10 +88,13 @@
 //   [16..)   payload: varint32 count, then that many source positions, in
 //            layout 2 (version 2) or layout 1 (version 1)
 //
-// Acknowledgement floor file ACKED (kAckFileSize = 28 bytes): every frame
-// before (segment, offset) is acknowledged; recovery does not deliver them
-// again. Written without fsync: losing it, or finding it damaged, only
-// means redelivery (at least once), never loss.
+// Acknowledgement file ACKED: version 2, the floor plus which records of
+// the frames above it are done, in two slots written in turn, is laid out
+// in ack_state.h. Version 1, below, was written by kinship before
+// record-level acknowledgements and is still read (kAckFileSize = 28
+// bytes): every frame before (segment, offset) is acknowledged; recovery
+// does not deliver them again. Either is written without fsync: losing it,
+// or finding it damaged, only means redelivery (at least once), never loss.
 //   [0..4)   magic   "KACK"
 //   [4..6)   version u16 LE, kFormatVersion (1)
 //   [6..8)   flags   u16 LE, 0
@@ -127,7 +130,6 @@ inline constexpr uint32_t kMaxPayloadBytes = 128u << 20;
 inline constexpr size_t kSegmentNameDigits = 20;
 inline constexpr std::string_view kSegmentSuffix = ".seg";
 inline constexpr std::string_view kAckFileName = "ACKED";
-inline constexpr std::string_view kAckTempFileName = "ACKED.tmp";
 inline constexpr char kAckMagic[4] = {'K', 'A', 'C', 'K'};
 inline constexpr size_t kAckFileSize = 28;
 inline constexpr std::string_view kLockFileName = "LOCK";
