@@ -379,7 +379,7 @@ Result<FrameId> DiskSpool::append(const pipeline::RecordBatch& batch) {
 
   activeSize_ = offset + frameBytes;
   if (batch.sourceFile() != nullptr) {
-    positions_.appended(batch.sharedSourceFile(), batch.endOffset());
+    positions_.appended(batch.sharedSourceFile(), batch.endOffset(), batch.sourceTail());
     // Without fsyncs nothing is ever more durable than written.
     if (options_.fsync == FsyncPolicy::kNever || !unsynced_) positions_.synced();
   }

@@ -29,6 +29,7 @@ pipeline::RecordBatch fileBatch(int n, const std::shared_ptr<const pipeline::Sou
   pipeline::RecordBatch b = makeBatch(n);
   b.setSource(nullptr, 1, endOffset);
   b.setSourceFile(file);
+  b.setSourceTail("tail-" + std::to_string(endOffset));
   return b;
 }
 
@@ -270,6 +271,8 @@ TEST_F(SpoolPositionsTest, PositionsOutliveTheSegmentsTheyCameFrom) {
   }
   auto s = open(options());
   EXPECT_EQ(offsets(s->positions()), (std::map<std::string, uint64_t>{{"file_0/1", 3000}, {"file_0/2", 590}}));
+  // From POSITIONS (file a's frames are all gone), tails included.
+  for (const auto& position : s->positions()) EXPECT_EQ(position.tail, "tail-" + std::to_string(position.offset));
 }
 
 TEST_F(SpoolPositionsTest, APositionCountsOnlyOnceItsFrameIsFsynced) {
