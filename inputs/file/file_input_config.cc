@@ -51,7 +51,8 @@ const Option kFileInputOptions[] = {
      .help = "How often to save the input's checkpoints (when they changed): for each file, the offset up to "
              "which Kinesis has acknowledged every line, in `<data_dir>/checkpoints/<pipeline>.<input>.json`, "
              "written atomically. They are saved once more at shutdown, after the sink has drained. A restart "
-             "resumes each file (recognised by device, inode and its first 64 bytes) at its checkpoint, whatever "
+             "resumes each file (recognised by device, inode, its first 64 bytes and the 64 bytes before its "
+             "checkpoint) at its checkpoint, whatever "
              "`start_at` says, so a clean stop neither loses nor repeats a line; after a crash or kill -9, lines "
              "acknowledged since the last save are sent again (at-least-once). A file shorter than its checkpoint "
              "was truncated and is read from its start."},

@@ -5,8 +5,8 @@
 // run ends with SIGTERM. Twice: into a fast stream (no limits, no pacing)
 // and into a 4-shard stream that enforces Kinesis's per-shard limits, with
 // kinship pacing each shard. The file input's checkpoint is saved on a
-// timer (every 5 s by default), so every one of these kills comes before
-// it; the spool's file positions are what keep a restart from reading the
+// timer (every second, past what the spool has fsynced, also every second),
+// so many of these kills come before it; the spool's file positions are what keep a restart from reading the
 // file again from its start. Then:
 //  - every line is in the stream;
 //  - just before each kill, the spool holds at most the file's lines (it
