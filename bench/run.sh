@@ -39,7 +39,9 @@
 # Environment: KINSHIP_BENCH_TMP (default /tmp) holds the generated files
 # (1.3 GB for a full run) and the spool; KINSHIP_DATAGRAM_SENDER overrides
 # the sender's path (default build/kinship-datagram-sender);
-# KINSHIP_BENCH_PROTOCOL sets the sink's protocol (cbor, the default, or json).
+# KINSHIP_BENCH_PROTOCOL sets the sink's protocol (cbor, the default, or json);
+# KINSHIP_BENCH_KINSHIP runs another kinship binary (one built from an older
+# commit, to compare) with the rest of build/.
 set -Eeuo pipefail
 # A failing command must not end the run silently.
 trap 'echo "run.sh: line $LINENO: \"$BASH_COMMAND\" failed" >&2' ERR
@@ -59,7 +61,7 @@ for arg in "$@"; do
 done
 ((${#scenarios[@]})) || scenarios=(a b c d e)
 
-kinship="$repo/build/kinship"
+kinship="${KINSHIP_BENCH_KINSHIP:-$repo/build/kinship}"
 fake="$repo/build/kinship-fake-kinesis"
 generator="$repo/build/kinship-log-generator"
 sender="${KINSHIP_DATAGRAM_SENDER:-$repo/build/kinship-datagram-sender}"
