@@ -6,6 +6,8 @@
 #include <ctime>
 #include <mutex>
 
+#include "common/json_escape.h"
+
 namespace kinship::log {
 namespace {
 
@@ -23,23 +25,11 @@ std::string_view levelName(Level level) {
   return "info";
 }
 
+// JSON lines are read in terminals too: the terminal-safe escaping keeps
+// DEL and the C1 controls out of them, as appendTextSafe does for text lines.
 void appendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", c);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
+  appendJsonEscaped(out, s, JsonEscaping::kTerminalSafe);
   out.push_back('"');
 }
 

@@ -55,5 +55,12 @@ TEST(LogJson, ControlCharactersAreJsonEscapes) {
   EXPECT_NE(out.find(R"("message":"x\ny\u001bz")"), std::string::npos) << out;
 }
 
+TEST(LogJson, DelAndC1ControlsAreJsonEscapesAndOtherUtf8IsKept) {
+  // A JSON log line is read in a terminal too: U+009B is CSI there.
+  std::string out = written(Format::kJson, "a\xc2\x9b" "31m\x7f é 😀");
+  EXPECT_EQ(out.find("\xc2\x9b"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("message":"a\u009b31m\u007f é 😀")"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace kinship::log
