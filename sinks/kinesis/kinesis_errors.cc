@@ -1,7 +1,5 @@
 #include "sinks/kinesis/kinesis_errors.h"
 
-#include <curl/curl.h>
-
 namespace kinship::kinesis {
 
 namespace {
@@ -65,7 +63,7 @@ constexpr Rule kRules[] = {
     // -- Errors PutRecord/PutRecords document --------------------------------
     // The stream (name or ARN) does not exist, is being deleted, or is in
     // another account/region. A shard-level variant, if any, cannot be told
-    // apart: see ErrorAction::kRefreshShards.
+    // apart: see the note at the end of ErrorAction.
     onType("ResourceNotFoundException", kPause),
     // A parameter is out of range (e.g. an ExplicitHashKey, a key length):
     // usually one record.
@@ -164,22 +162,8 @@ std::string_view errorActionName(ErrorAction action) {
     case kTooLarge: return "too_large";
     case kPause: return "pause";
     case kRefreshCredentials: return "refresh_credentials";
-    case kRefreshShards: return "refresh_shards";
   }
   return "unknown";
-}
-
-std::string_view transportFailureName(TransportFailure failure) {
-  switch (failure) {
-    case TF::kNone: return "none";
-    case TF::kConnect: return "connect";
-    case TF::kTimeout: return "timeout";
-    case TF::kReset: return "reset";
-    case TF::kTls: return "tls";
-    case TF::kDns: return "dns";
-    case TF::kOther: return "other";
-  }
-  return "other";
 }
 
 ErrorClass classifyRequestError(int httpStatus, std::string_view awsErrorType, TransportFailure transport) {
@@ -204,48 +188,6 @@ ErrorClass classifyRecordError(std::string_view errorCode) {
     if (rule.match == Match::kType && rule.type == errorCode) return {rule.action, std::string(rule.type)};
   }
   return {kRetry, "other"};
-}
-
-TransportFailure transportFailureFromCurl(int curlCode) {
-  switch (static_cast<CURLcode>(curlCode)) {
-    case CURLE_OK: return TF::kNone;
-
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY: return TF::kDns;
-
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_QUIC_CONNECT_ERROR: return TF::kConnect;
-
-    case CURLE_OPERATION_TIMEDOUT: return TF::kTimeout;
-
-    // The peer closed or broke the connection after it was established:
-    // nothing sent, nothing received, a body cut short, an HTTP/2 stream
-    // reset.
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_HTTP3: return TF::kReset;
-
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_SSL_CLIENTCERT:
-    case CURLE_SSL_ENGINE_NOTFOUND:
-    case CURLE_SSL_ENGINE_SETFAILED:
-    case CURLE_SSL_ENGINE_INITFAILED:
-    case CURLE_USE_SSL_FAILED: return TF::kTls;
-
-    default: return TF::kOther;
-  }
 }
 
 }  // namespace kinship::kinesis

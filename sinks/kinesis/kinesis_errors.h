@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "aws/http_transport.h"
+
 namespace kinship::kinesis {
 
 enum class ErrorAction : uint8_t {
@@ -35,14 +37,12 @@ enum class ErrorAction : uint8_t {
   // knew: fetch new ones at once and retry the same records after their
   // backoff. Not a pause: a refresh usually fixes it.
   kRefreshCredentials,
-  // Reserved: refresh the shard map. The table never returns it, because no
-  // PutRecords error says "your shard map is stale": Kinesis routes each
-  // record by hash key itself, and a ResourceNotFoundException names the
-  // stream, not a shard (a shard-level case cannot be told apart from a
-  // deleted or misnamed stream, so it pauses). A caller that keeps a shard
-  // map decides a refresh itself, e.g. when a throttling message names a
-  // shard its map does not hold.
-  kRefreshShards,
+  // There is no "refresh the shard map" action: no PutRecords error says
+  // the map is stale. Kinesis routes each record by hash key itself, and a
+  // ResourceNotFoundException names the stream, not a shard (a shard-level
+  // case cannot be told apart from a deleted or misnamed stream, so it
+  // pauses). The sink lists shards again itself when an accepted record
+  // lands in a shard its map lacks (ShardLister).
 };
 
 std::string_view errorActionName(ErrorAction action);  // "retry", "throttle", ... for logs
@@ -56,10 +56,9 @@ struct ErrorClass {
   std::string label;
 };
 
-// What went wrong below HTTP, from the CURLcode.
-enum class TransportFailure : uint8_t { kNone, kConnect, kTimeout, kReset, kTls, kDns, kOther };
-
-std::string_view transportFailureName(TransportFailure failure);  // "connect", "timeout", ...
+// What went wrong below HTTP, as the transport reports it.
+using aws::TransportFailure;
+using aws::transportFailureName;
 
 // Classifies one request-level failure.
 //   httpStatus:   the HTTP status, 0 when no answer arrived.
@@ -80,9 +79,5 @@ ErrorClass classifyRequestError(int httpStatus, std::string_view awsErrorType, T
 // splitting, it is the dead letter), and an unknown code is retried with
 // label "other", as it is today.
 ErrorClass classifyRecordError(std::string_view errorCode);
-
-// Maps a CURLcode (CURLE_*) to a TransportFailure; CURLE_OK is kNone and
-// codes not listed are kOther.
-TransportFailure transportFailureFromCurl(int curlCode);
 
 }  // namespace kinship::kinesis

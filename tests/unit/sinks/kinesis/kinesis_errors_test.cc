@@ -7,17 +7,22 @@
 #include <string>
 #include <string_view>
 
+#include "aws/curl_http_transport.h"
+
 using namespace kinship::kinesis;
 
 namespace kinship::kinesis {
 void PrintTo(ErrorAction action, std::ostream* os) { *os << errorActionName(action); }
-void PrintTo(TransportFailure failure, std::ostream* os) { *os << transportFailureName(failure); }
 }  // namespace kinship::kinesis
+namespace kinship::aws {
+void PrintTo(TransportFailure failure, std::ostream* os) { *os << transportFailureName(failure); }
+}  // namespace kinship::aws
 
 namespace {
 
 using enum ErrorAction;
 using TF = TransportFailure;
+using kinship::aws::transportFailureFromCurl;
 
 struct Case {
   std::string_view name;  // test name suffix
@@ -125,14 +130,6 @@ TEST_P(ClassifyRequestError, ActionAndLabel) {
 INSTANTIATE_TEST_SUITE_P(Table, ClassifyRequestError, ::testing::ValuesIn(kCases),
                          [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
-TEST(ClassifyRequestError, NeverReturnsRefreshShards) {
-  // kRefreshShards is reserved: a ResourceNotFoundException cannot be told
-  // apart from a missing stream, so it pauses.
-  for (const Case& c : kCases) {
-    EXPECT_NE(classifyRequestError(c.status, c.type, c.transport).action, kRefreshShards) << c.name;
-  }
-}
-
 TEST(ClassifyRequestError, EveryTransportFailureHasALabel) {
   for (TF failure : {TF::kConnect, TF::kTimeout, TF::kReset, TF::kTls, TF::kDns, TF::kOther}) {
     EXPECT_EQ(classifyRequestError(0, "", failure).label, "transport_" + std::string(transportFailureName(failure)));
@@ -160,48 +157,6 @@ TEST(ClassifyRecordError, UnknownCodeRetriesAsOther) {
   EXPECT_EQ(classifyRecordError("").label, "other");
 }
 
-struct CurlCase {
-  const char* name;
-  CURLcode code;
-  TransportFailure expected;
-};
-
-std::ostream& operator<<(std::ostream& os, const CurlCase& c) { return os << c.name; }
-
-const CurlCase kCurlCases[] = {
-    {"Ok", CURLE_OK, TF::kNone},
-    {"CouldntConnect", CURLE_COULDNT_CONNECT, TF::kConnect},
-    {"OperationTimedout", CURLE_OPERATION_TIMEDOUT, TF::kTimeout},
-    {"RecvError", CURLE_RECV_ERROR, TF::kReset},
-    {"SendError", CURLE_SEND_ERROR, TF::kReset},
-    {"GotNothing", CURLE_GOT_NOTHING, TF::kReset},
-    {"PartialFile", CURLE_PARTIAL_FILE, TF::kReset},
-    {"Http2Stream", CURLE_HTTP2_STREAM, TF::kReset},
-    {"SslConnectError", CURLE_SSL_CONNECT_ERROR, TF::kTls},
-    {"PeerFailedVerification", CURLE_PEER_FAILED_VERIFICATION, TF::kTls},
-    {"SslCacertBadfile", CURLE_SSL_CACERT_BADFILE, TF::kTls},
-    {"SslCertproblem", CURLE_SSL_CERTPROBLEM, TF::kTls},
-    {"CouldntResolveHost", CURLE_COULDNT_RESOLVE_HOST, TF::kDns},
-    {"CouldntResolveProxy", CURLE_COULDNT_RESOLVE_PROXY, TF::kDns},
-    {"UrlMalformat", CURLE_URL_MALFORMAT, TF::kOther},
-    {"UnsupportedProtocol", CURLE_UNSUPPORTED_PROTOCOL, TF::kOther},
-    {"OutOfMemory", CURLE_OUT_OF_MEMORY, TF::kOther},
-};
-
-class TransportFailureFromCurl : public ::testing::TestWithParam<CurlCase> {};
-
-TEST_P(TransportFailureFromCurl, Maps) {
-  EXPECT_EQ(transportFailureFromCurl(GetParam().code), GetParam().expected);
-}
-
-INSTANTIATE_TEST_SUITE_P(Codes, TransportFailureFromCurl, ::testing::ValuesIn(kCurlCases),
-                         [](const ::testing::TestParamInfo<CurlCase>& info) { return std::string(info.param.name); });
-
-TEST(TransportFailureFromCurl, UnknownCodeIsOther) {
-  EXPECT_EQ(transportFailureFromCurl(9999), TF::kOther);
-  EXPECT_EQ(transportFailureFromCurl(-1), TF::kOther);
-}
-
 TEST(TransportFailureFromCurl, CertificateProblemPausesEndToEnd) {
   ErrorClass got = classifyRequestError(0, "", transportFailureFromCurl(CURLE_PEER_FAILED_VERIFICATION));
   EXPECT_EQ(got.action, kPause);
@@ -217,7 +172,6 @@ TEST(ErrorNames, ForLogs) {
   EXPECT_EQ(errorActionName(kBisect), "bisect");
   EXPECT_EQ(errorActionName(kTooLarge), "too_large");
   EXPECT_EQ(errorActionName(kPause), "pause");
-  EXPECT_EQ(errorActionName(kRefreshShards), "refresh_shards");
   EXPECT_EQ(errorActionName(kRefreshCredentials), "refresh_credentials");
   EXPECT_EQ(transportFailureName(TF::kNone), "none");
 }
