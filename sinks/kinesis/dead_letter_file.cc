@@ -16,8 +16,8 @@
 
 #include <fmt/format.h>
 
+#include "common/json_escape.h"
 #include "common/private_files.h"
-#include "sinks/kinesis/put_records_encoder.h"
 
 namespace kinship::kinesis {
 

@@ -37,7 +37,4 @@ class PutRecordsEncoder {
   size_t records_ = 0;
 };
 
-// Appends `text` as the inside of a JSON string (quotes not included).
-void appendJsonEscaped(std::string& out, std::string_view text);
-
 }  // namespace kinship::kinesis

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
+#include "common/json_escape.h"
 #include "common/log.h"
-#include "sinks/kinesis/put_records_encoder.h"
 #include "sinks/kinesis/put_records_response.h"
 
 namespace kinship::kinesis {

@@ -7,7 +7,10 @@
 #include <random>
 #include <string>
 
+#include "common/json_escape.h"
+
 using namespace kinship::kinesis;
+using kinship::appendJsonEscaped;
 
 namespace {
 
