@@ -63,6 +63,12 @@ Result<HostPort> parseHostPort(std::string_view text) {
   return out;
 }
 
+std::string formatHostPort(std::string_view host, uint16_t port) {
+  // Only an IPv6 literal holds a colon: names and IPv4 literals cannot.
+  if (host.find(':') != std::string_view::npos) return fmt::format("[{}]:{}", host, port);
+  return fmt::format("{}:{}", host, port);
+}
+
 bool isWildcardHost(std::string_view host) {
   if (host == "0.0.0.0") return true;
   in6_addr address{};

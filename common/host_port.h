@@ -24,6 +24,10 @@ struct HostPort {
 // must be bracketed. The error message quotes the text and says what is wrong.
 Result<HostPort> parseHostPort(std::string_view text);
 
+// The inverse of parseHostPort: "host:port", an IPv6 literal in brackets
+// ("[::1]:9464"), as a URL or a log line writes it.
+std::string formatHostPort(std::string_view host, uint16_t port);
+
 // True for the addresses that listen on every interface (0.0.0.0, ::): a
 // socket bound there takes the port on every address too.
 bool isWildcardHost(std::string_view host);

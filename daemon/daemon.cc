@@ -9,6 +9,7 @@
 #include <csignal>
 #include <map>
 
+#include "common/host_port.h"
 #include "common/log.h"
 #include "daemon/admin_server.h"
 #include "daemon/reload_plan.h"
@@ -37,10 +38,12 @@ std::string formatBytes(uint64_t bytes) {
   return fmt::format("{:.2f} GiB", static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
 }
 
-// With the bound port: the configured one may be 0 (any free port).
+// With the bound port: the configured one may be 0 (any free port). The
+// address bound, so it parsed.
 void logAdminAddress(const std::string& listen, uint16_t port) {
-  log::info(kComponent, "admin endpoint listening on http://{}:{} (/metrics, /healthz, /readyz)",
-            listen.substr(0, listen.rfind(':')), port);
+  auto configured = parseHostPort(listen);
+  log::info(kComponent, "admin endpoint listening on http://{} (/metrics, /healthz, /readyz)",
+            configured ? formatHostPort(configured->host, port) : listen);
 }
 
 }  // namespace

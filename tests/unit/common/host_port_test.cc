@@ -47,6 +47,21 @@ TEST(IsWildcardHostTest, OnlyTheUnspecifiedAddresses) {
   EXPECT_FALSE(isWildcardHost(""));
 }
 
+TEST(FormatHostPortTest, BracketsOnlyIpv6Literals) {
+  EXPECT_EQ(formatHostPort("127.0.0.1", 9464), "127.0.0.1:9464");
+  EXPECT_EQ(formatHostPort("localhost", 0), "localhost:0");
+  EXPECT_EQ(formatHostPort("::1", 9464), "[::1]:9464");
+  EXPECT_EQ(formatHostPort("::", 65535), "[::]:65535");
+}
+
+TEST(FormatHostPortTest, ParsesBackToWhatItWasGiven) {
+  for (std::string_view text : {"127.0.0.1:9464", "[::1]:9464", "[fe80::1]:80", "my-host_1.example.com:0"}) {
+    auto parsed = parseHostPort(text);
+    ASSERT_TRUE(parsed.has_value()) << text;
+    EXPECT_EQ(formatHostPort(parsed->host, parsed->port), text);
+  }
+}
+
 // The admin endpoint's cases, from when it had its own parser.
 
 TEST(ParseHostPortTest, Ipv4) {
