@@ -1,16 +1,24 @@
 #include "daemon/pipeline_runtime.h"
 
 #include <filesystem>
+#include <system_error>
 
 #include "common/log.h"
 #include "daemon/reload_plan.h"
+#include "pipeline/pipeline_builder.h"
 
 namespace kinship::daemon {
 
 namespace {
 
-std::string canonicalDir(const std::string& dir) {
-  std::string canonical = std::filesystem::weakly_canonical(dir).string();
+// Two spellings of one directory must compare equal (see Daemon::build).
+// Resolving it reads the file system, which can fail (a component that is
+// not searchable, a symlink loop, a name too long): that is a configuration
+// error naming the path, at start and on reload alike.
+std::string canonicalSpoolDir(const std::string& dir, const config::Section& spoolOptions) {
+  std::error_code ec;
+  std::string canonical = std::filesystem::weakly_canonical(dir, ec).string();
+  if (ec) spoolOptions.fail("dir", "cannot resolve the spool directory '" + dir + "': " + ec.message());
   while (canonical.size() > 1 && canonical.back() == '/') canonical.pop_back();
   return canonical;
 }
@@ -19,13 +27,13 @@ std::string canonicalDir(const std::string& dir) {
 
 PipelineRuntime::PipelineRuntime(const config::PipelineConfig& pc, const RuntimeContext& context)
     : name_(pc.name), fingerprint_(pipelineFingerprint(pc, context.dataDir)), sinkType_(pc.sink.type) {
-  const size_t queueSize = pc.options.getSize("queue_size");
-  pipeline_ = std::make_unique<pipeline::Pipeline>(pc.name, pipeline::keyRulesFrom(pc.options), queueSize,
-                                                   context.metrics);
+  pipeline::PipelineSettings settings = pipeline::pipelineSettingsFrom(pc.options);
+  const size_t queueSize = settings.queueCapacityBytes;
+  pipeline_ = pipeline::buildPipeline(pc.name, std::move(settings), context.metrics);
   spool::SpoolConfig spoolConfig = spool::spoolConfigFrom(pc.spool, context.dataDir, pc.name);
   pipeline::BatchQueue* sinkQueue = &pipeline_->queue();
   if (spoolConfig.disk) {
-    spoolDir_ = canonicalDir(spoolConfig.options.dir);
+    spoolDir_ = canonicalSpoolDir(spoolConfig.options.dir, pc.spool);
     // Half of queue_size is read ahead from the spool for the sink: the
     // spool, not memory, holds the backlog.
     spool_ = std::make_unique<spool::SpoolStage>(std::move(spoolConfig), pipeline_->queue(), queueSize / 2,

@@ -1,0 +1,20 @@
+#include "pipeline/pipeline_builder.h"
+
+#include "config/schema.h"
+
+namespace kinship::pipeline {
+
+PipelineSettings pipelineSettingsFrom(const config::Section& options) {
+  PipelineSettings settings;
+  settings.keys = keyRulesFrom(options);
+  settings.queueCapacityBytes = options.getSize("queue_size");
+  return settings;
+}
+
+std::unique_ptr<Pipeline> buildPipeline(std::string name, PipelineSettings settings,
+                                        prometheus::Registry& registry) {
+  return std::make_unique<Pipeline>(std::move(name), std::move(settings.keys), settings.queueCapacityBytes,
+                                    registry);
+}
+
+}  // namespace kinship::pipeline

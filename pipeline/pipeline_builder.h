@@ -1,0 +1,43 @@
+#pragma once
+// Building a Pipeline from its configured options: the key templates are
+// compiled and the fallbacks checked (KeyRules), the queue sized. The daemon
+// hands over a pipeline's option section and gets a Pipeline back, so it
+// knows neither templates nor key rules.
+//
+// Startup and reload only (the key templates are compiled here, never on the
+// data path); both functions throw config::ConfigError naming the offending
+// option. Threading: call from the thread that builds the daemon's runtimes;
+// no shared state.
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "pipeline/key_rules.h"
+#include "pipeline/pipeline.h"
+
+namespace kinship::config {
+class Section;
+}
+
+namespace prometheus {
+class Registry;
+}
+
+namespace kinship::pipeline {
+
+// What a pipeline is built from, read from its options (config's
+// pipelineSchema()).
+struct PipelineSettings {
+  KeyRules keys;                  // partition_key, explicit_hash_key and their fallbacks
+  size_t queueCapacityBytes = 0;  // queue_size
+};
+
+// Reads and checks the options; compiles the templates.
+PipelineSettings pipelineSettingsFrom(const config::Section& pipelineOptions);
+
+// The pipeline named `name`, its metrics registered in `registry` (which
+// must outlive it).
+std::unique_ptr<Pipeline> buildPipeline(std::string name, PipelineSettings settings, prometheus::Registry& registry);
+
+}  // namespace kinship::pipeline

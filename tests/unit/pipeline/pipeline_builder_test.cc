@@ -1,0 +1,103 @@
+// Building a Pipeline from its options: what the daemon used to do itself.
+
+#include "pipeline/pipeline_builder.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+#include <yaml-cpp/yaml.h>
+
+#include <optional>
+#include <string>
+
+#include "config/config.h"
+
+namespace kinship::pipeline {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A pipeline's options as the loader validates them (inputs and sink are
+// required by the schema, so every case carries placeholders).
+config::Section pipelineOptions(const std::string& options) {
+  const std::string yaml = "inputs: []\nsink: {}\n" + options;
+  return config::Section::validate(YAML::Load(yaml), config::pipelineSchema(), "t.yaml", "pipelines.app",
+                                   [](std::string_view) { return std::optional<std::string>(); });
+}
+
+std::string errorOf(const std::string& options) {
+  try {
+    pipelineSettingsFrom(pipelineOptions(options));
+    return "<ok>";
+  } catch (const config::ConfigError& e) {
+    return e.what();
+  }
+}
+
+// Adds `line` to a fresh batch of `p` with the JSON parser; returns its key.
+std::string keyOf(Pipeline& p, const std::string& line) {
+  BatchPtr batch = p.queue().acquire();
+  std::string padded = line + std::string(kParsePadding, ' ');
+  p.addLine(std::string_view(padded.data(), line.size()), Parser::kJson, *batch);
+  EXPECT_EQ(batch->size(), 1u);
+  return batch->size() == 1 ? std::string(batch->key(0)) : std::string();
+}
+
+TEST(PipelineSettingsFrom, DefaultsAreTheSchemas) {
+  PipelineSettings settings = pipelineSettingsFrom(pipelineOptions(""));
+  EXPECT_EQ(settings.queueCapacityBytes, 8u * 1024 * 1024);
+  EXPECT_FALSE(settings.keys.partitionKey.keyTemplate.has_value());
+  EXPECT_EQ(settings.keys.partitionKey.fallback, KeyFallback::kRandom);
+  EXPECT_FALSE(settings.keys.explicitHashKey.keyTemplate.has_value());
+}
+
+TEST(PipelineSettingsFrom, ReadsTheQueueSizeAndCompilesTheTemplates) {
+  PipelineSettings settings = pipelineSettingsFrom(
+      pipelineOptions("queue_size: 64KiB\npartition_key: \"{a}-{b}\"\nexplicit_hash_key: \"{h}\"\n"
+                      "partition_key_fallback: \"constant:none\"\n"));
+  EXPECT_EQ(settings.queueCapacityBytes, 64u * 1024);
+  ASSERT_TRUE(settings.keys.partitionKey.keyTemplate.has_value());
+  EXPECT_TRUE(settings.keys.partitionKey.keyTemplate->hasFields());
+  EXPECT_EQ(settings.keys.partitionKey.fallback, KeyFallback::kConstant);
+  EXPECT_EQ(settings.keys.partitionKey.constant, "none");
+  EXPECT_TRUE(settings.keys.explicitHashKey.keyTemplate.has_value());
+}
+
+TEST(PipelineSettingsFrom, ABadTemplateIsAConfigErrorAtItsOption) {
+  EXPECT_THAT(errorOf("partition_key: \"{a\"\n"), HasSubstr("t.yaml:3:"));
+  EXPECT_THAT(errorOf("partition_key: \"{a\"\n"), HasSubstr("pipelines.app.partition_key"));
+  EXPECT_THAT(errorOf("explicit_hash_key: \"x\"\n"),
+              HasSubstr("pipelines.app.explicit_hash_key: 'x' is not a decimal number below 2^128"));
+  EXPECT_EQ(errorOf("partition_key: \"{a}\"\n"), "<ok>");
+}
+
+TEST(BuildPipeline, KeysRecordsByTheCompiledTemplate) {
+  prometheus::Registry registry;
+  auto p = buildPipeline("app", pipelineSettingsFrom(pipelineOptions("partition_key: \"{a}-{b}\"\n")), registry);
+  EXPECT_EQ(p->name(), "app");
+  EXPECT_EQ(keyOf(*p, R"({"a":"x","b":1})"), "x-1");
+}
+
+TEST(BuildPipeline, TheFallbackAppliesWhenTheTemplateFindsNothing) {
+  prometheus::Registry registry;
+  auto p = buildPipeline(
+      "app", pipelineSettingsFrom(pipelineOptions("partition_key: \"{a}\"\npartition_key_fallback: \"constant:k\"\n")),
+      registry);
+  EXPECT_EQ(keyOf(*p, R"({"b":1})"), "k");
+}
+
+TEST(BuildPipeline, RegistersItsMetricsUnderItsName) {
+  prometheus::Registry registry;
+  auto p = buildPipeline("app", pipelineSettingsFrom(pipelineOptions("")), registry);
+  bool found = false;
+  for (const auto& family : registry.Collect()) {
+    if (family.name != "kinship_pipeline_records_total") continue;
+    for (const auto& metric : family.metric) {
+      for (const auto& label : metric.label) found = found || (label.name == "pipeline" && label.value == "app");
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace kinship::pipeline
