@@ -75,7 +75,7 @@
 #include <mutex>
 
 #include "spool/ack_state.h"
-#include "spool/env.h"
+#include "common/env.h"
 #include "spool/segment_reader.h"
 #include "spool/source_positions.h"
 #include "spool/spool.h"

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "common/status.h"
-#include "spool/env.h"
+#include "common/env.h"
 
 namespace kinship::spool {
 

@@ -28,9 +28,11 @@
 #include "pipeline/record_batch.h"
 #include "pipeline/source_file.h"
 
-namespace kinship::spool {
-
+namespace kinship {
 class Env;
+}  // namespace kinship
+
+namespace kinship::spool {
 
 // Where a frame (one appended batch) lives: its segment's sequence number
 // and the byte offset of the frame in that segment. Ordered like the spool.

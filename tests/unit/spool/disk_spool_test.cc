@@ -13,20 +13,23 @@
 #include <set>
 #include <thread>
 
-#include "fault_env.h"
 #include "spool/spool_format.h"
+#include "tests/support/fault_env.h"
+#include "tests/support/manual_clock.h"
+#include "tests/support/temp_dir.h"
+#include "tests/unit/spool/test_batches.h"
 
 namespace kinship::spool {
 namespace {
 
+using kinship::testing::FaultEnv;
+using kinship::testing::ManualClock;
+using kinship::testing::TempDir;
+using kinship::testing::readFileBytes;
+using kinship::testing::writeFileBytes;
 using test::batchNumber;
-using test::FaultEnv;
 using test::makeBatch;
-using test::ManualClock;
-using test::readFileBytes;
 using test::sameBatch;
-using test::TempDir;
-using test::writeFileBytes;
 using namespace std::chrono_literals;
 
 class DiskSpoolTest : public ::testing::Test {

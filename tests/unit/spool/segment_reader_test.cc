@@ -5,17 +5,19 @@
 
 #include <gtest/gtest.h>
 
-#include "fault_env.h"
 #include "spool/spool_format.h"
+#include "tests/support/fault_env.h"
+#include "tests/support/temp_dir.h"
+#include "tests/unit/spool/test_batches.h"
 
 namespace kinship::spool {
 namespace {
 
 using Outcome = SegmentReader::Outcome;
-using test::FaultEnv;
+using kinship::testing::FaultEnv;
+using kinship::testing::TempDir;
+using kinship::testing::writeFileBytes;
 using test::makeBatch;
-using test::TempDir;
-using test::writeFileBytes;
 
 class SegmentReaderTest : public ::testing::Test {
  protected:

@@ -6,18 +6,23 @@
 
 #include <gtest/gtest.h>
 
-#include "fault_env.h"
 #include "spool/disk_spool.h"
 #include "spool/source_positions.h"
 #include "spool/spool_format.h"
+#include "tests/support/fault_env.h"
+#include "tests/support/manual_clock.h"
+#include "tests/support/temp_dir.h"
+#include "tests/unit/spool/test_batches.h"
 
 namespace kinship::spool {
 namespace {
 
-using test::FaultEnv;
+using kinship::testing::FaultEnv;
+using kinship::testing::ManualClock;
+using kinship::testing::TempDir;
+using kinship::testing::readFileBytes;
+using kinship::testing::writeFileBytes;
 using test::makeBatch;
-using test::ManualClock;
-using test::TempDir;
 using namespace std::chrono_literals;
 
 std::shared_ptr<const pipeline::SourceFile> fileOf(const std::string& input, uint64_t inode, std::string head = "first bytes") {
@@ -305,10 +310,10 @@ TEST_F(SpoolPositionsTest, ADamagedPositionsFileCostsOnlyItsPositions) {
     ASSERT_TRUE(s->append(fileBatch(30, b, 7)));
   }
   const std::string path = options().dir + "/POSITIONS";
-  std::string bytes = test::readFileBytes(path);
+  std::string bytes = readFileBytes(path);
   ASSERT_FALSE(bytes.empty());
   bytes[bytes.size() - 1] ^= 1;
-  test::writeFileBytes(path, bytes);
+  writeFileBytes(path, bytes);
   auto s = open(options());
   // file_0's frames are gone with their segments (only the last one is
   // left); file_1's frame is still there.

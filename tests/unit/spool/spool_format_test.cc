@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "fault_env.h"
+#include "tests/unit/spool/test_batches.h"
 
 namespace kinship::spool::format {
 namespace {

@@ -18,16 +18,19 @@
 #include <thread>
 
 #include "../../support/metrics_reader.h"
-#include "fault_env.h"
+#include "tests/support/fault_env.h"
+#include "tests/support/temp_dir.h"
+#include "tests/unit/spool/test_batches.h"
 
 namespace kinship::spool {
 namespace {
 
 using namespace std::chrono_literals;
+using kinship::testing::FaultEnv;
+using kinship::testing::TempDir;
+using kinship::testing::writeFileBytes;
 using test::batchNumber;
-using test::FaultEnv;
 using test::makeBatch;
-using test::TempDir;
 using ::testing::HasSubstr;
 
 // Records which batches (by source id) were acknowledged to the input, and
@@ -511,7 +514,7 @@ TEST(SpoolStage, DirectoriesThatExistKeepTheirMode) {
 
 TEST(SpoolStage, UnopenableDirectoryIsAStartError) {
   TempDir dir;
-  test::writeFileBytes(dir.path() + "/file", "x");
+  writeFileBytes(dir.path() + "/file", "x");
   prometheus::Registry registry;
   pipeline::BatchQueue input(1 << 20);
   SpoolStage stage(configFor(dir.path() + "/file/spool", nullptr), input, 256 << 10, registry, "app");

@@ -1,24 +1,18 @@
 #pragma once
-// Test helpers for the spool: FaultEnv (the real file system, plus injected
-// failures and fsync counts), a hand-driven clock, temp dirs and batches.
+// FaultEnv: the real file system (posixEnv()) plus injected failures and
+// fsync counts, for tests of anything that does its file I/O through Env.
 
-#include <gtest/gtest.h>
-#include <stdlib.h>
-
+#include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
-#include "common/clock.h"
-#include "pipeline/record_batch.h"
-#include "spool/env.h"
-#include "tests/support/manual_clock.h"
+#include "common/env.h"
 
-namespace kinship::spool::test {
+namespace kinship::testing {
 
 // Wraps posixEnv(). Each fault fires on the next `count` calls of its kind
 // (-1: until cleared). Thread-safe.
@@ -190,65 +184,4 @@ class FaultEnv final : public Env {
   size_t appendMinBytes_ = 0;
 };
 
-using ManualClock = kinship::testing::ManualClock;
-
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base != nullptr ? base : "/tmp") + "/kinship-spool-XXXXXX";
-    char* p = ::mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr) << std::strerror(errno);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-inline std::string readFileBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-inline void writeFileBytes(const std::string& path, std::string_view bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-// Batch number `n`: `records` records whose data says which batch and
-// record they are, padded to `size` bytes; every third has an explicit
-// hash key.
-inline pipeline::RecordBatch makeBatch(int n, int records = 3, size_t size = 40) {
-  pipeline::RecordBatch b;
-  for (int i = 0; i < records; ++i) {
-    std::string data = "batch-" + std::to_string(n) + "-record-" + std::to_string(i) + "|";
-    if (data.size() < size) data.append(size - data.size(), static_cast<char>('a' + (n + i) % 26));
-    std::string key = "key-" + std::to_string(i);
-    std::string ehk = i % 3 == 2 ? std::to_string(1000 + n) : std::string();
-    b.append(data, key, ehk);
-  }
-  return b;
-}
-
-// The batch number makeBatch() put in a batch's first record.
-inline int batchNumber(const pipeline::RecordBatch& b) {
-  std::string_view d = b.data(0);
-  d.remove_prefix(6);
-  return std::stoi(std::string(d.substr(0, d.find('-'))));
-}
-
-inline bool sameBatch(const pipeline::RecordBatch& a, const pipeline::RecordBatch& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a.data(i) != b.data(i) || a.key(i) != b.key(i) || a.explicitHashKey(i) != b.explicitHashKey(i)) return false;
-  }
-  return true;
-}
-
-}  // namespace kinship::spool::test
+}  // namespace kinship::testing

@@ -11,9 +11,9 @@
 #include <fmt/format.h>
 
 #include "common/private_files.h"
-#include "spool/env.h"
+#include "common/env.h"
 
-namespace kinship::spool {
+namespace kinship {
 namespace {
 
 Status errnoStatus(std::string_view what, const std::string& path, int err) {
@@ -185,4 +185,4 @@ Env& posixEnv() {
   return env;
 }
 
-}  // namespace kinship::spool
+}  // namespace kinship

@@ -1,11 +1,11 @@
 #pragma once
-// Env: the operating-system calls the spool makes, behind an interface so
+// Env: the operating-system file calls of the spool, behind an interface so
 // that tests can inject ENOSPC, EIO and short writes (see
-// tests/unit/spool/fault_env.h). posixEnv() is the real one.
+// tests/support/fault_env.h). posixEnv() is the real one.
 //
-// Threading: an Env is shared by the spool's writer and reader threads, so
-// its methods must be thread-safe. A WritableFile or ReadableFile is used by
-// one thread at a time.
+// Threading: one Env is shared by many threads (the spool's writer and
+// reader, ...), so its methods must be thread-safe. A WritableFile,
+// OverwritableFile or ReadableFile is used by one thread at a time.
 
 #include <cstdint>
 #include <memory>
@@ -15,7 +15,7 @@
 
 #include "common/status.h"
 
-namespace kinship::spool {
+namespace kinship {
 
 // A file opened for appending at its end.
 class WritableFile {
@@ -76,4 +76,4 @@ class Env {
 // The real operating system. A process-wide instance; thread-safe.
 Env& posixEnv();
 
-}  // namespace kinship::spool
+}  // namespace kinship
