@@ -47,7 +47,10 @@ Clock::TimePoint ShardPacer::readyAt(Clock::TimePoint now) {
   // Bytes only need to be out of debt; a microsecond more makes sure of it.
   double byteWait = byteTokens_ > 0 ? 0 : -byteTokens_ / (limits_.bytesPerSecond * factor_) + 1e-6;
   double wait = std::max(recordWait, byteWait);
-  return now + std::chrono::duration_cast<Clock::TimePoint::duration>(std::chrono::duration<double>(wait));
+  // Rounded up: at the instant returned the bucket holds what it needs (a
+  // wait truncated to the instant itself would read as "ready now" to a
+  // caller that then finds it a hair short).
+  return now + std::chrono::ceil<Clock::TimePoint::duration>(std::chrono::duration<double>(wait));
 }
 
 void ShardPacer::onThrottled(Clock::TimePoint now) {

@@ -34,7 +34,8 @@ class ShardPacer {
   bool ready(Clock::TimePoint now);
   // Charges a record taken after ready() returned true.
   void take(size_t records, size_t bytes);
-  // When ready() will next be true (now, if it already is).
+  // When ready() will next be true (now, if it already is); after now
+  // whenever it is not ready now.
   Clock::TimePoint readyAt(Clock::TimePoint now);
 
   void onThrottled(Clock::TimePoint now);

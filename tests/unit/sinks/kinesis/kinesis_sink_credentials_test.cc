@@ -1,8 +1,8 @@
-// The Kinesis sink and its credentials: no credentials pauses sending with
-// the records kept and /readyz naming the provider; ExpiredToken asks the
-// provider for new ones and retries the same records; credentials that
-// expire every few seconds are replaced while records flow, and no request
-// goes out without valid ones.
+// The Kinesis sink and its credentials, on a manual clock: no credentials
+// pauses sending with the records kept and /readyz naming the provider;
+// ExpiredToken asks the provider for new ones and retries the same records;
+// credentials that expire every minute are replaced while records flow,
+// and no request goes out without valid ones.
 
 #include <atomic>
 
@@ -52,9 +52,9 @@ TEST_F(KinesisSinkTest, WithoutCredentialsNothingIsSentTheRecordsWaitAndReadyzSa
   auto owned = std::make_unique<SwitchableCredentials>();
   SwitchableCredentials& credentials = *owned;
   credentials.setAvailable(false);
-  auto sink = startSink(configFor(kinesis.url()), std::move(owned));
+  auto sink = startSink(configFor(kinesis), std::move(owned));
   push(5, 5);
-  for (int i = 0; i < 500 && sink->notReadyReason().empty(); ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(runUntil([&] { return !sink->notReadyReason().empty(); }));
   EXPECT_EQ(sink->notReadyReason(),
             "kinesis sink of pipeline p: credentials: credentials from web_identity: STS refused: HTTP 403 "
             "AccessDenied");
@@ -62,8 +62,8 @@ TEST_F(KinesisSinkTest, WithoutCredentialsNothingIsSentTheRecordsWaitAndReadyzSa
   EXPECT_GE(metric("kinship_sink_request_errors_total", {{"error", "credentials"}}), 1);
 
   credentials.setAvailable(true);
-  ASSERT_TRUE(kinesis.waitForAccepted(5));
-  sink->stop(std::chrono::steady_clock::now() + 5s);
+  ASSERT_TRUE(runUntilAccepted(kinesis, 5));
+  stopSink(*sink);
   EXPECT_EQ(sink->notReadyReason(), "");
   EXPECT_EQ(dataOf(kinesis.accepted()).size(), 5u);
 }
@@ -78,10 +78,10 @@ TEST_F(KinesisSinkTest, ExpiredTokenAsksForNewCredentialsAndRetriesTheSameRecord
   });
   auto owned = std::make_unique<SwitchableCredentials>();
   SwitchableCredentials& credentials = *owned;
-  auto sink = startSink(configFor(kinesis.url()), std::move(owned));
+  auto sink = startSink(configFor(kinesis), std::move(owned));
   push(6, 6);
-  ASSERT_TRUE(kinesis.waitForAccepted(6));
-  sink->stop(std::chrono::steady_clock::now() + 5s);
+  ASSERT_TRUE(runUntilAccepted(kinesis, 6));
+  stopSink(*sink);
   EXPECT_GE(kinesis.filteredCount(), 1u);
   EXPECT_GE(credentials.refreshes.load(), 1);
   EXPECT_EQ(dataOf(kinesis.accepted()).size(), 6u);
@@ -92,14 +92,14 @@ TEST_F(KinesisSinkTest, ExpiredTokenAsksForNewCredentialsAndRetriesTheSameRecord
 
 TEST_F(KinesisSinkTest, ARegionLeftToTheMetadataServiceIsAskedAtStartNotAtConstruction) {
   ScriptedKinesis kinesis;
-  auto config = configFor(kinesis.url());
+  auto config = configFor(kinesis);
   config.region.clear();
   config.regionFromInstanceMetadata = true;
   config.endpointConfigured = true;
   int lookups = 0;
   std::string credentialsRegion;
   auto sink = std::make_unique<KinesisSink>(
-      sinks::SinkContext{queue_, registry_, "p", SystemClock::instance()}, config,
+      sinks::SinkContext{queue_, registry_, "p", clock_}, config,
       [&](const aws::CredentialsOptions& options) -> std::unique_ptr<aws::CredentialsProvider> {
         credentialsRegion = options.region;
         return std::make_unique<SwitchableCredentials>();
@@ -107,25 +107,28 @@ TEST_F(KinesisSinkTest, ARegionLeftToTheMetadataServiceIsAskedAtStartNotAtConstr
       [&]() -> Result<std::string> {
         ++lookups;
         return std::string("eu-west-3");
-      });
+      },
+      transportFactory());
   EXPECT_EQ(lookups, 0) << "construction (also --check-config) makes no call";
-  ASSERT_TRUE(sink->start());
+  ASSERT_TRUE(sink->open());
+  sink_ = sink.get();
   EXPECT_EQ(lookups, 1);
   EXPECT_EQ(credentialsRegion, "eu-west-3") << "STS calls use the region found";
   push(2, 2);
-  ASSERT_TRUE(kinesis.waitForAccepted(2));
-  sink->stop(std::chrono::steady_clock::now() + 5s);
+  ASSERT_TRUE(runUntilAccepted(kinesis, 2));
+  stopSink(*sink);
   EXPECT_NE(kinesis.rawRequests().at(0).headers.at("authorization").find("/eu-west-3/kinesis/aws4_request"),
             std::string::npos);
 }
 
 TEST_F(KinesisSinkTest, NoRegionFromTheMetadataServiceFailsTheStartWithTheReason) {
-  auto config = configFor("http://127.0.0.1:9");
+  ScriptedKinesis kinesis;
+  auto config = configFor(kinesis);
   config.region.clear();
   config.regionFromInstanceMetadata = true;
   config.endpointConfigured = true;
   KinesisSink sink(
-      sinks::SinkContext{queue_, registry_, "p", SystemClock::instance()}, config,
+      sinks::SinkContext{queue_, registry_, "p", clock_}, config,
       [](const aws::CredentialsOptions&) -> std::unique_ptr<aws::CredentialsProvider> {
         return std::make_unique<SwitchableCredentials>();
       },
@@ -174,12 +177,13 @@ TEST_F(KinesisSinkTest, CredentialsThatLiveSixtySecondsAreReplacedWhileTenThousa
   auto ownedSource = std::make_unique<ShortLivedSource>(credentialsClock);
   ShortLivedSource& source = *ownedSource;
   aws::RefreshingCredentials::Options options;
-  options.pollInterval = 1ms;
+  options.runThread = false;  // refreshed by hand below, as its thread would
   auto provider =
       std::make_unique<aws::RefreshingCredentials>(std::move(ownedSource), credentialsClock, options, nullptr);
+  aws::RefreshingCredentials& refreshing = *provider;
 
   ScriptedKinesis kinesis;
-  std::atomic<int> refused{0};
+  int refused = 0;
   // The endpoint refuses any key it does not know or that has expired, by
   // the same clock the credentials live on.
   kinesis.setRequestFilter([&](const HttpRequest& request) -> std::optional<HttpReply> {
@@ -188,16 +192,17 @@ TEST_F(KinesisSinkTest, CredentialsThatLiveSixtySecondsAreReplacedWhileTenThousa
     ++refused;
     return HttpReply{400, R"({"__type":"ExpiredTokenException","message":"expired"})"};
   });
-  auto sink = startSink(configFor(kinesis.url()), std::move(provider));
+  auto sink = startSink(configFor(kinesis), std::move(provider));
   // 100 rounds of 100 records, one simulated second each: 100 s of traffic
   // over credentials that live 60 s.
   for (size_t round = 1; round <= 100; ++round) {
     push(100, 100);
-    ASSERT_TRUE(kinesis.waitForAccepted(round * 100)) << "round " << round;
+    ASSERT_TRUE(runUntilAccepted(kinesis, round * 100)) << "round " << round;
     credentialsClock.advance(1s);
+    refreshing.refreshIfDue();
   }
-  sink->stop(std::chrono::steady_clock::now() + 5s);
-  EXPECT_EQ(refused.load(), 0) << "a request went out with expired credentials";
+  stopSink(*sink);
+  EXPECT_EQ(refused, 0) << "a request went out with expired credentials";
   EXPECT_EQ(metric("kinship_sink_request_errors_total", {{"error", "credentials"}}), -1)
       << "a request found no usable credentials";
   EXPECT_GE(source.issued(), 3u);

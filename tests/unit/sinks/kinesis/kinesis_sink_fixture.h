@@ -1,8 +1,11 @@
 #pragma once
-// The Kinesis sink's test harness: ScriptedKinesis (a PutRecords endpoint on
-// 127.0.0.1 whose answers a test scripts, keeping what it accepted) and the
-// KinesisSinkTest fixture (a queue, a registry, a sink on either). Shared by
-// the sink's test files.
+// The Kinesis sink's test harness: ScriptedKinesis (a PutRecords and
+// ListShards endpoint in-process, whose answers a test scripts, keeping what
+// it accepted), answering through a ScriptedTransport, and the
+// KinesisSinkTest fixture: a queue, a registry, a manual clock, and a sink
+// whose loop the test drives turn by turn on its own thread, moving the
+// clock to the next instant something is due (runUntil). No sockets, no
+// threads, no sleeps: every instant is exact. Shared by the sink's test files.
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -20,14 +23,19 @@
 #include "sinks/kinesis/hash_key.h"
 #include "sinks/kinesis/kinesis_sink.h"
 #include "tests/support/fake_http_server.h"
+#include "tests/support/manual_clock.h"
 #include "tests/support/metrics_reader.h"
+#include "tests/support/scripted_transport.h"
 
 namespace kinship::kinesis::test {
 
-using kinship::testing::FakeHttpServer;
 using kinship::testing::HttpReply;
 using kinship::testing::HttpRequest;
+using kinship::testing::ManualClock;
 using kinship::testing::metricValue;
+using kinship::testing::ScriptedReply;
+using kinship::testing::ScriptedTransport;
+using namespace std::chrono_literals;
 
 inline std::string base64Decode(std::string_view in) {
   std::string out(in.size() / 4 * 3 + 3, '\0');
@@ -109,7 +117,7 @@ class StaticCredentials final : public aws::CredentialsProvider {
 };
 
 // Decides the fate of each record of each request; records it accepts are
-// remembered in order.
+// remembered in order. Answers through a ScriptedTransport (respond()).
 class ScriptedKinesis {
  public:
   // Return "" to accept the record, or an error code to fail it.
@@ -119,14 +127,52 @@ class ScriptedKinesis {
       std::function<std::optional<HttpReply>(size_t request, const std::vector<SentRecord>& records)>;
 
   ScriptedKinesis(RecordScript records = {}, RequestScript requests = {})
-      : recordScript_(std::move(records)), requestScript_(std::move(requests)),
-        server_([this](const HttpRequest& r) { return handle(r); }) {}
+      : recordScript_(std::move(records)), requestScript_(std::move(requests)) {}
 
-  std::string url() const { return server_.url(); }
+  // Never dialled: the transport is in-process.
+  std::string url() const { return "http://127.0.0.1:4567"; }
 
-  bool waitForAccepted(size_t count) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, std::chrono::seconds(20), [&] { return accepted_.size() >= count; });
+  // The answer to a request the sink sent; what the ScriptedTransport calls.
+  ScriptedReply respond(const aws::HttpRequest& sent) {
+    HttpRequest request;
+    request.method = "POST";
+    request.target = sent.url.substr(sent.url.find('/', sent.url.find("//") + 2));
+    for (const auto& [name, value] : sent.headers) {
+      std::string lower = name;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      request.headers[lower] = value;
+    }
+    request.body = std::string(sent.body);
+    std::optional<ScriptedReply> timing;
+    {
+      std::lock_guard lock(mutex_);
+      timing = std::move(next_);
+      next_.reset();
+    }
+    if (timing && (timing->unanswered || timing->failure != aws::TransportFailure::kNone)) {
+      // It never reached the scripts: counted as sent, nothing accepted.
+      std::lock_guard lock(mutex_);
+      raw_.push_back(request);
+      requests_.push_back(decodeRecords(request.body));
+      return *timing;
+    }
+    HttpReply reply = handle(request);
+    ScriptedReply scripted{reply.status, std::move(reply.body)};
+    if (reply.closeConnection) scripted.failure = aws::TransportFailure::kReset;
+    if (timing) scripted.latency = timing->latency;
+    return scripted;
+  }
+  // The next PutRecords request is answered with this latency (its records
+  // scripted as usual), or not at all, or fails below HTTP (then nothing of
+  // it is accepted).
+  void delayNext(ScriptedReply timing) {
+    std::lock_guard lock(mutex_);
+    next_ = std::move(timing);
+  }
+
+  size_t acceptedCount() {
+    std::lock_guard lock(mutex_);
+    return accepted_.size();
   }
   std::vector<SentRecord> accepted() {
     std::lock_guard lock(mutex_);
@@ -151,8 +197,7 @@ class ScriptedKinesis {
     listShardsAnswer_ = answer + "]}";
   }
   // Sees each PutRecords request whole (headers included) before the
-  // scripts; an answer returned here is sent instead. Runs under the
-  // server's lock: it must not call back into this object.
+  // scripts; an answer returned here is sent instead.
   void setRequestFilter(std::function<std::optional<HttpReply>(const HttpRequest&)> filter) {
     std::lock_guard lock(mutex_);
     filter_ = std::move(filter);
@@ -161,9 +206,9 @@ class ScriptedKinesis {
     std::lock_guard lock(mutex_);
     acceptedShardId_ = std::move(id);
   }
-  bool waitForListShards(size_t count) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, std::chrono::seconds(20), [&] { return listShardsCalls_ >= count; });
+  size_t listShardsCalls() {
+    std::lock_guard lock(mutex_);
+    return listShardsCalls_;
   }
   // PutRecords requests answered by the filter.
   size_t filteredCount() {
@@ -174,13 +219,14 @@ class ScriptedKinesis {
     std::lock_guard lock(mutex_);
     return requests_.size();
   }
-  bool waitForRequests(size_t count) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, std::chrono::seconds(20), [&] { return requests_.size() >= count; });
-  }
   std::vector<HttpRequest> rawRequests() {
     std::lock_guard lock(mutex_);
     return raw_;
+  }
+  // For a test that runs the sink on its own thread (the system clock).
+  bool waitForAccepted(size_t count) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::seconds(20), [&] { return accepted_.size() >= count; });
   }
 
  private:
@@ -188,13 +234,11 @@ class ScriptedKinesis {
     std::lock_guard lock(mutex_);
     if (request.headers.count("x-amz-target") && request.headers.at("x-amz-target").ends_with(".ListShards")) {
       ++listShardsCalls_;
-      changed_.notify_all();
       return HttpReply{200, listShardsAnswer_};
     }
     if (filter_) {
       if (auto reply = filter_(request)) {
         ++filtered_;
-        changed_.notify_all();
         return *reply;
       }
     }
@@ -203,10 +247,7 @@ class ScriptedKinesis {
     auto records = decodeRecords(request.body);
     requests_.push_back(records);
     if (requestScript_) {
-      if (auto reply = requestScript_(index, records)) {
-        changed_.notify_all();
-        return *reply;
-      }
+      if (auto reply = requestScript_(index, records)) return *reply;
     }
     if (request.headers.at("content-type") == "application/x-amz-cbor-1.1") return cborAnswer(index, records);
     std::string body = "{\"FailedRecordCount\":0,\"Records\":[";
@@ -269,31 +310,86 @@ class ScriptedKinesis {
   std::vector<SentRecord> accepted_;
   std::vector<std::vector<SentRecord>> requests_;
   std::vector<HttpRequest> raw_;
-  FakeHttpServer server_;
+  std::optional<ScriptedReply> next_;
 };
 
 class KinesisSinkTest : public ::testing::Test {
  protected:
-  KinesisConfig configFor(const std::string& url) {
+  // A config for a sink that `kinesis` answers.
+  KinesisConfig configFor(ScriptedKinesis& kinesis) {
+    kinesis_ = &kinesis;
     KinesisConfig c;
     c.stream = "test-stream";
     c.region = "us-east-1";
-    c.endpoint = url;
+    c.endpoint = kinesis.url();
     c.linger = std::chrono::milliseconds(20);
     c.retryBackoffMin = std::chrono::milliseconds(1);
     c.retryBackoffMax = std::chrono::milliseconds(20);
-    c.pacing = false;  // the scripted endpoint answers PutRecords only
+    c.pacing = false;  // the tests of pacing say so
     c.protocol = WireProtocol::kJson;  // the CBOR tests say so
     return c;
   }
 
+  // Makes the sink and opens it; the test then drives it with runUntil()
+  // and stopSink().
   std::unique_ptr<KinesisSink> startSink(const KinesisConfig& config,
                                          std::unique_ptr<aws::CredentialsProvider> credentials = nullptr) {
     if (!credentials) credentials = std::make_unique<StaticCredentials>();
-    auto sink = std::make_unique<KinesisSink>(sinks::SinkContext{queue_, registry_, "p", SystemClock::instance()},
-                                              config, std::move(credentials));
-    EXPECT_TRUE(sink->start().isOk());
+    auto sink = std::make_unique<KinesisSink>(sinks::SinkContext{queue_, registry_, "p", clock_}, config,
+                                              std::move(credentials), transportFactory());
+    EXPECT_TRUE(sink->open().isOk());
+    sink_ = sink.get();
     return sink;
+  }
+
+  // Makes ScriptedTransports on the test's clock, answered by the
+  // ScriptedKinesis of the last configFor().
+  KinesisSink::TransportFactory transportFactory() {
+    return [this](const aws::HttpOptions& options) {
+      ScriptedKinesis* kinesis = kinesis_;
+      auto transport = std::make_unique<ScriptedTransport>(
+          clock_, options, [kinesis](const aws::HttpRequest& request) { return kinesis->respond(request); });
+      transport_ = transport.get();
+      return transport;
+    };
+  }
+
+  // Turns the sink's loop until `done()` holds, moving the clock to the
+  // next instant something is due (the sink's wakeAt(), an answer's
+  // arrival); false if the loop ended or `limit` of clock time passed
+  // first.
+  bool runUntil(const std::function<bool()>& done, std::chrono::milliseconds limit = std::chrono::minutes(10)) {
+    const auto end = clock_.now() + limit;
+    int stalled = 0;
+    for (;;) {
+      if (!sink_->turn()) return done();
+      if (done()) return true;
+      auto next = sink_->wakeAt();
+      if (auto answer = transport_->nextAnswerAt()) next = std::min(next, *answer);
+      if (next > end) return false;
+      if (next > clock_.now()) {
+        clock_.advance(next - clock_.now());
+        stalled = 0;
+      } else if (++stalled > 1000) {
+        ADD_FAILURE() << "the sink's loop turns without anything to do";
+        return false;
+      }
+    }
+  }
+  bool runUntilAccepted(ScriptedKinesis& kinesis, size_t count) {
+    return runUntil([&] { return kinesis.acceptedCount() >= count; });
+  }
+  bool runUntilRequests(ScriptedKinesis& kinesis, size_t count) {
+    return runUntil([&] { return kinesis.requestCount() >= count; });
+  }
+  bool runUntilListShards(ScriptedKinesis& kinesis, size_t count) {
+    return runUntil([&] { return kinesis.listShardsCalls() >= count; });
+  }
+  // stop() with a deadline `timeout` from now, then the loop's last turns.
+  void stopSink(KinesisSink& sink, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    sink.stop(clock_.now() + timeout);
+    EXPECT_FALSE(runUntil([] { return false; }, timeout + std::chrono::seconds(1)));
+    EXPECT_FALSE(sink.turn()) << "the loop did not end by the deadline";
   }
 
   // Queues `count` records "r<i>" with key "k<i % 7>", in batches of `perBatch`.
@@ -319,8 +415,12 @@ class KinesisSinkTest : public ::testing::Test {
     return metricValue(registry_, name, labels);
   }
 
+  ManualClock clock_;
   prometheus::Registry registry_;
   pipeline::BatchQueue queue_{64 * 1024 * 1024};
+  ScriptedKinesis* kinesis_ = nullptr;
+  KinesisSink* sink_ = nullptr;
+  ScriptedTransport* transport_ = nullptr;
 };
 
 }  // namespace kinship::kinesis::test

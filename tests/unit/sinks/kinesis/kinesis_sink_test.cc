@@ -1,5 +1,7 @@
-// The Kinesis sink against a scripted endpoint: batching limits, retries of
-// exactly the failed records, request-level errors, drops, shutdown.
+// The Kinesis sink against a scripted endpoint, on a manual clock: batching
+// limits, retries of exactly the failed records, request-level errors,
+// drops, shutdown, acknowledgements; linger, backoff, pacing and request
+// timeouts at exact instants.
 
 #include "tests/unit/sinks/kinesis/kinesis_sink_fixture.h"
 
@@ -10,10 +12,10 @@ using namespace kinship::kinesis::test;
 
 TEST_F(KinesisSinkTest, DeliversEveryRecordOnceInRequestsOfAtMost500) {
   ScriptedKinesis kinesis;
-  auto sink = startSink(configFor(kinesis.url()));
+  auto sink = startSink(configFor(kinesis));
   push(1200);
-  ASSERT_TRUE(kinesis.waitForAccepted(1200));
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 1200));
+  stopSink(*sink);
 
   auto accepted = kinesis.accepted();
   EXPECT_EQ(accepted.size(), 1200u);
@@ -29,10 +31,10 @@ TEST_F(KinesisSinkTest, DeliversEveryRecordOnceInRequestsOfAtMost500) {
 
 TEST_F(KinesisSinkTest, SignsRequestsForKinesisPutRecords) {
   ScriptedKinesis kinesis;
-  auto sink = startSink(configFor(kinesis.url()));
+  auto sink = startSink(configFor(kinesis));
   push(1);
-  ASSERT_TRUE(kinesis.waitForAccepted(1));
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 1));
+  stopSink(*sink);
 
   HttpRequest r = kinesis.rawRequests().at(0);
   EXPECT_EQ(r.method, "POST");
@@ -48,11 +50,11 @@ TEST_F(KinesisSinkTest, SignsRequestsForKinesisPutRecords) {
 
 TEST_F(KinesisSinkTest, RequestsStayWithinTheByteLimitIncludingKeys) {
   ScriptedKinesis kinesis;
-  auto config = configFor(kinesis.url());
+  auto config = configFor(kinesis);
   auto sink = startSink(config);
   push(40, 4, 400 * 1024);
-  ASSERT_TRUE(kinesis.waitForAccepted(40));
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 40));
+  stopSink(*sink);
 
   for (const auto& request : kinesis.requests()) {
     size_t bytes = 0;
@@ -69,10 +71,10 @@ TEST_F(KinesisSinkTest, RetriesOnlyTheRecordsThatFailed) {
     if (position == 3) return "InternalFailure";
     return "";
   });
-  auto sink = startSink(configFor(kinesis.url()));
+  auto sink = startSink(configFor(kinesis));
   push(5, 5);
-  ASSERT_TRUE(kinesis.waitForAccepted(5));
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 5));
+  stopSink(*sink);
 
   auto requests = kinesis.requests();
   ASSERT_EQ(requests.size(), 2u);
@@ -98,15 +100,15 @@ TEST_F(KinesisSinkTest, CborRequestsCarryRawBytesAndCborAnswersDriveRetries) {
     if (position == 3) return "InternalFailure";
     return "";
   });
-  auto config = configFor(kinesis.url());
+  auto config = configFor(kinesis);
   config.protocol = WireProtocol::kCbor;
   auto sink = startSink(config);
   auto batch = queue_.acquire();
   const std::string binary("\x00\xff\"\\\n", 5);  // what JSON would have to escape or base64
   for (int i = 0; i < 5; ++i) batch->append("r" + std::to_string(i) + binary, "k" + std::to_string(i));
   queue_.push(std::move(batch));
-  ASSERT_TRUE(kinesis.waitForAccepted(5));
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 5));
+  stopSink(*sink);
 
   for (const auto& r : kinesis.rawRequests()) {
     EXPECT_EQ(r.headers.at("content-type"), "application/x-amz-cbor-1.1");
@@ -130,10 +132,10 @@ TEST_F(KinesisSinkTest, RetriesTheWholeRequestAfterAServerError) {
     if (request == 0) return HttpReply{500, R"({"__type":"InternalFailure","message":"boom"})"};
     return std::nullopt;
   });
-  auto sink = startSink(configFor(kinesis.url()));
+  auto sink = startSink(configFor(kinesis));
   push(10, 10);
-  ASSERT_TRUE(kinesis.waitForAccepted(10));
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 10));
+  stopSink(*sink);
 
   EXPECT_EQ(kinesis.accepted().size(), 10u);
   EXPECT_EQ(metric("kinship_sink_request_errors_total", {{"error", "InternalFailure"}}), 1);
@@ -149,10 +151,10 @@ TEST_F(KinesisSinkTest, RetriesAfterTheConnectionDrops) {
     }
     return std::nullopt;
   });
-  auto sink = startSink(configFor(kinesis.url()));
+  auto sink = startSink(configFor(kinesis));
   push(3, 3);
-  ASSERT_TRUE(kinesis.waitForAccepted(3));
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 3));
+  stopSink(*sink);
   EXPECT_EQ(dataOf(kinesis.accepted()).size(), 3u);
   EXPECT_EQ(metric("kinship_sink_request_errors_total", {{"error", "transport_reset"}}), 1);
 }
@@ -162,44 +164,46 @@ TEST_F(KinesisSinkTest, AnOversizedAnswerIsRefusedAndTheRecordsRetried) {
     if (request == 0) return HttpReply{200, std::string(9 * 1024 * 1024, ' ')};  // over the 8 MiB bound
     return std::nullopt;
   });
-  auto sink = startSink(configFor(kinesis.url()));
+  auto sink = startSink(configFor(kinesis));
   push(3, 3);
-  ASSERT_TRUE(kinesis.waitForAccepted(3));
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 3));
+  stopSink(*sink);
   EXPECT_EQ(dataOf(kinesis.accepted()).size(), 3u);
   EXPECT_EQ(metric("kinship_sink_request_errors_total", {{"error", "bad_response"}}), 1);
   EXPECT_EQ(sink->notReadyReason(), "");
 }
 
 TEST_F(KinesisSinkTest, AccessDeniedMakesTheSinkNotReadyUntilARequestWorks) {
-  std::atomic<bool> deny{true};
-  std::mutex seenMutex;
-  std::condition_variable seen;
+  bool deny = true;
   size_t denied = 0;
+  std::vector<Clock::TimePoint> deniedAt;
   ScriptedKinesis kinesis({}, [&](size_t, const auto&) -> std::optional<HttpReply> {
     if (!deny) return std::nullopt;
-    std::lock_guard lock(seenMutex);
     ++denied;
-    seen.notify_all();
+    deniedAt.push_back(clock_.now());
     return HttpReply{400, R"({"__type":"AccessDeniedException","message":"no"})"};
   });
-  auto sink = startSink(configFor(kinesis.url()));
+  auto config = configFor(kinesis);
+  config.retryBackoffMax = std::chrono::milliseconds(500);
+  auto sink = startSink(config);
   push(4, 4);
-  {
-    std::unique_lock lock(seenMutex);
-    ASSERT_TRUE(seen.wait_for(lock, std::chrono::seconds(10), [&] { return denied >= 2; }));
-  }
+  ASSERT_TRUE(runUntil([&] { return denied >= 3; }));
   EXPECT_NE(sink->notReadyReason().find("AccessDeniedException"), std::string::npos) << sink->notReadyReason();
+  EXPECT_EQ(metric("kinship_sink_state"), 2);
+  // Paused: a probe every retry_backoff_max, no sooner.
+  EXPECT_EQ(deniedAt[1] - deniedAt[0], config.retryBackoffMax);
+  EXPECT_EQ(deniedAt[2] - deniedAt[1], config.retryBackoffMax);
   deny = false;
-  ASSERT_TRUE(kinesis.waitForAccepted(4));
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 4));
+  stopSink(*sink);
   EXPECT_EQ(sink->notReadyReason(), "");
+  EXPECT_EQ(metric("kinship_sink_state"), 0);
   EXPECT_EQ(dataOf(kinesis.accepted()).size(), 4u);
 }
 
 TEST_F(KinesisSinkTest, DropsAndCountsARecordLargerThanTheLimit) {
   ScriptedKinesis kinesis;
-  auto config = configFor(kinesis.url());
+  auto config = configFor(kinesis);
   config.maxRecordSize = 1024;
   auto sink = startSink(config);
   auto batch = queue_.acquire();
@@ -207,8 +211,8 @@ TEST_F(KinesisSinkTest, DropsAndCountsARecordLargerThanTheLimit) {
   batch->append(std::string(1024, 'x'), "k");  // 1025 bytes with its key
   batch->append("after", "k");
   queue_.push(std::move(batch));
-  ASSERT_TRUE(kinesis.waitForAccepted(2));
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 2));
+  stopSink(*sink);
   EXPECT_EQ(dataOf(kinesis.accepted()), (std::set<std::string>{"small", "after"}));
   EXPECT_EQ(metric("kinship_sink_records_dropped_total", {{"reason", "too_large"}}), 1);
 }
@@ -217,23 +221,23 @@ TEST_F(KinesisSinkTest, CountsWhatIsUndeliveredWhenTheShutdownDeadlinePasses) {
   ScriptedKinesis kinesis({}, [](size_t, const auto&) -> std::optional<HttpReply> {
     return HttpReply{503, R"({"__type":"ServiceUnavailable"})"};
   });
-  auto sink = startSink(configFor(kinesis.url()));
+  auto sink = startSink(configFor(kinesis));
   push(10, 5);
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::milliseconds(300));
+  stopSink(*sink, 300ms);
   EXPECT_EQ(kinesis.accepted().size(), 0u);
   EXPECT_EQ(metric("kinship_sink_records_dropped_total", {{"reason", "shutdown"}}), 10);
 }
 
 TEST_F(KinesisSinkTest, BoundariesOf500RecordsPerRequest) {
   ScriptedKinesis kinesis;
-  auto config = configFor(kinesis.url());
+  auto config = configFor(kinesis);
   config.linger = std::chrono::milliseconds(60000);  // only a full request goes before shutdown
   config.maxInFlight = 1;
   auto sink = startSink(config);
   push(501, 501);
-  ASSERT_TRUE(kinesis.waitForAccepted(500));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 500));
   EXPECT_EQ(kinesis.requests().at(0).size(), 500u);
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  stopSink(*sink);
   auto requests = kinesis.requests();
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[1].size(), 1u);  // the 501st, flushed at shutdown
@@ -241,7 +245,7 @@ TEST_F(KinesisSinkTest, BoundariesOf500RecordsPerRequest) {
 
 TEST_F(KinesisSinkTest, BoundariesOf5MiBPerRequestAndOfTheRecordLimitKeyIncluded) {
   ScriptedKinesis kinesis;
-  auto config = configFor(kinesis.url());
+  auto config = configFor(kinesis);
   config.linger = std::chrono::milliseconds(60000);
   config.maxInFlight = 1;
   auto sink = startSink(config);
@@ -255,8 +259,8 @@ TEST_F(KinesisSinkTest, BoundariesOf5MiBPerRequestAndOfTheRecordLimitKeyIncluded
   batch->append("x", "k");  // one more request byte than 5 MiB would allow... plus its key
   batch->append(std::string(kDefaultMaxRecordSize - key.size() + 1, 'z'), key);  // one byte over the record limit
   queue_.push(std::move(batch));
-  ASSERT_TRUE(kinesis.waitForAccepted(5));
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 5));
+  stopSink(*sink);
 
   auto requests = kinesis.requests();
   ASSERT_EQ(requests.size(), 2u);
@@ -279,13 +283,13 @@ TEST_F(KinesisSinkTest, BisectsARequestRefusedAsInvalidAndDeadLettersTheBadRecor
     }
     return std::nullopt;
   });
-  auto config = configFor(kinesis.url());
+  auto config = configFor(kinesis);
   config.deadLetterPath = path;
   auto sink = startSink(config);
   push(8, 8);
-  ASSERT_TRUE(kinesis.waitForAccepted(7));
-  ASSERT_TRUE(kinesis.waitForRequests(7));  // 8 → 4+4 → 2+2 → 1+1 (the 4 and 2 without r5 pass)
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 7));
+  ASSERT_TRUE(runUntilRequests(kinesis, 7));  // 8 → 4+4 → 2+2 → 1+1 (the 4 and 2 without r5 pass)
+  stopSink(*sink);
 
   auto accepted = dataOf(kinesis.accepted());
   EXPECT_EQ(accepted, (std::set<std::string>{"r0", "r1", "r2", "r3", "r4", "r6", "r7"}));
@@ -307,7 +311,7 @@ TEST_F(KinesisSinkTest, PerKeyOrderingHoldsThroughPartialFailuresAndRetries) {
     if (request < 30 && (request + position) % 5 == 0) return "InternalFailure";
     return "";
   });
-  auto config = configFor(kinesis.url());
+  auto config = configFor(kinesis);
   config.orderingPerKey = true;
   config.maxInFlight = 4;
   auto sink = startSink(config);
@@ -315,8 +319,8 @@ TEST_F(KinesisSinkTest, PerKeyOrderingHoldsThroughPartialFailuresAndRetries) {
   auto batch = queue_.acquire();
   for (int i = 0; i < 180; ++i) batch->append("r" + std::to_string(i), "k" + std::to_string(i % 3));
   queue_.push(std::move(batch));
-  ASSERT_TRUE(kinesis.waitForAccepted(180));
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 180));
+  stopSink(*sink);
 
   std::map<std::string, int> lastSeen;
   for (const auto& r : kinesis.accepted()) {
@@ -340,16 +344,16 @@ TEST_F(KinesisSinkTest, WithoutOrderingARetryDoesNotHoldBackItsShard) {
   ScriptedKinesis kinesis([](size_t request, size_t position, const SentRecord&) -> std::string {
     return request == 0 && position == 0 ? "InternalFailure" : "";
   });
-  auto config = configFor(kinesis.url());
+  auto config = configFor(kinesis);
   config.retryBackoffMin = std::chrono::milliseconds(300);
   config.retryBackoffMax = std::chrono::milliseconds(300);
   config.maxInFlight = 1;
   auto sink = startSink(config);
   push(1, 1);
-  ASSERT_TRUE(kinesis.waitForRequests(1));
+  ASSERT_TRUE(runUntilRequests(kinesis, 1));
   push(5, 5);  // r0..r4 again as data; distinct by position in time
-  ASSERT_TRUE(kinesis.waitForAccepted(6));
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 6));
+  stopSink(*sink);
   auto accepted = kinesis.accepted();
   // The five later records were accepted before the retried first one.
   EXPECT_EQ(accepted.back().data, "r0");
@@ -358,29 +362,29 @@ TEST_F(KinesisSinkTest, WithoutOrderingARetryDoesNotHoldBackItsShard) {
 
 TEST_F(KinesisSinkTest, ListsShardsAtStartAndAgainWhenRecordsLandInAnUnknownShard) {
   ScriptedKinesis kinesis;
-  auto config = configFor(kinesis.url());
+  auto config = configFor(kinesis);
   config.pacing = true;
   auto sink = startSink(config);
-  ASSERT_TRUE(kinesis.waitForListShards(1));
+  ASSERT_TRUE(runUntilListShards(kinesis, 1));
   push(20, 20);
-  ASSERT_TRUE(kinesis.waitForAccepted(20));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 20));
   EXPECT_EQ(metric("kinship_sink_shards"), 2);
   // The stream was split behind our back: answers name a shard we do not know.
   kinesis.setAcceptedShardId("shardId-000000000002");
   push(5, 5);
-  ASSERT_TRUE(kinesis.waitForAccepted(25));
-  EXPECT_TRUE(kinesis.waitForListShards(2));
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 25));
+  EXPECT_TRUE(runUntilListShards(kinesis, 2));
+  stopSink(*sink);
   EXPECT_EQ(kinesis.accepted().size(), 25u);  // push() names records from r0 again
 }
 
 TEST_F(KinesisSinkTest, SendsTheExplicitHashKeyAndPacesTheShardItNames) {
   ScriptedKinesis kinesis;
-  auto config = configFor(kinesis.url());
+  auto config = configFor(kinesis);
   config.pacing = true;
   config.shardRecordsPerSecond = 20;  // 19 per second at 95%: a burst of one
   auto sink = startSink(config);
-  ASSERT_TRUE(kinesis.waitForListShards(1));
+  ASSERT_TRUE(runUntilListShards(kinesis, 1));
   auto batch = queue_.acquire();
   // Every record names the top of the hash-key space (the second shard), so
   // all wait on that shard's bucket, whatever their partition keys hash to.
@@ -388,8 +392,8 @@ TEST_F(KinesisSinkTest, SendsTheExplicitHashKeyAndPacesTheShardItNames) {
     batch->append("r" + std::to_string(i), "k" + std::to_string(i), "340282366920938463463374607431768211455");
   }
   queue_.push(std::move(batch));
-  ASSERT_TRUE(kinesis.waitForAccepted(4));
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 4));
+  stopSink(*sink);
   auto raw = kinesis.rawRequests();
   size_t puts = 0;
   for (const auto& r : raw) {
@@ -410,14 +414,14 @@ TEST_F(KinesisSinkTest, PacedRequestsTakeRecordsInTheOrderReadAcrossShards) {
   ASSERT_EQ(upperHalf.size(), 2u);
 
   ScriptedKinesis kinesis;
-  auto config = configFor(kinesis.url());
+  auto config = configFor(kinesis);
   config.pacing = true;
   config.shardRecordsPerSecond = 1000000;  // no shard runs out of tokens
   auto sink = startSink(config);
-  ASSERT_TRUE(kinesis.waitForListShards(1));
+  ASSERT_TRUE(runUntilListShards(kinesis, 1));
   push(1500);
-  ASSERT_TRUE(kinesis.waitForAccepted(1500));
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 1500));
+  stopSink(*sink);
   // Each request holds a run of consecutive records, not one shard's
   // records then the other's: batches are released in the order read.
   for (const auto& request : kinesis.requests()) {
@@ -442,14 +446,14 @@ TEST_F(KinesisSinkTest, PacedRequestsTakeRecordsInTheOrderReadAcrossManyShards) 
 
   ScriptedKinesis kinesis;
   kinesis.setShardCount(kShards);
-  auto config = configFor(kinesis.url());
+  auto config = configFor(kinesis);
   config.pacing = true;
   config.shardRecordsPerSecond = 1000000;
   auto sink = startSink(config);
-  ASSERT_TRUE(kinesis.waitForListShards(1));
+  ASSERT_TRUE(runUntilListShards(kinesis, 1));
   push(3000);
-  ASSERT_TRUE(kinesis.waitForAccepted(3000));
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 3000));
+  stopSink(*sink);
   EXPECT_EQ(metric("kinship_sink_shards"), kShards);
   for (const auto& request : kinesis.requests()) {
     for (size_t i = 1; i < request.size(); ++i) {
@@ -479,7 +483,7 @@ class RecordingAcks final : public pipeline::AckReceiver {
 
 TEST_F(KinesisSinkTest, AcknowledgesEachBatchOnceWhenAllItsRecordsAreAccepted) {
   ScriptedKinesis kinesis;
-  auto sink = startSink(configFor(kinesis.url()));
+  auto sink = startSink(configFor(kinesis));
   auto acks = std::make_shared<RecordingAcks>();
   for (uint64_t b = 1; b <= 3; ++b) {
     auto batch = queue_.acquire();
@@ -487,14 +491,14 @@ TEST_F(KinesisSinkTest, AcknowledgesEachBatchOnceWhenAllItsRecordsAreAccepted) {
     batch->setSource(acks, 7, b * 1000);
     queue_.push(std::move(batch));
   }
-  ASSERT_TRUE(kinesis.waitForAccepted(900));
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 900));
+  stopSink(*sink);
   EXPECT_EQ(acks->acks(), (std::multiset<std::pair<uint64_t, uint64_t>>{{7, 1000}, {7, 2000}, {7, 3000}}));
 }
 
 TEST_F(KinesisSinkTest, ABatchOfDeadLettersOnlyIsAcknowledgedAtOnce) {
   ScriptedKinesis kinesis;
-  auto config = configFor(kinesis.url());
+  auto config = configFor(kinesis);
   config.maxRecordSize = 1024;
   auto sink = startSink(config);
   auto acks = std::make_shared<RecordingAcks>();
@@ -503,7 +507,7 @@ TEST_F(KinesisSinkTest, ABatchOfDeadLettersOnlyIsAcknowledgedAtOnce) {
   batch->append(std::string(2048, 'y'), "k");
   batch->setSource(acks, 1, 3074);
   queue_.push(std::move(batch));
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  stopSink(*sink);
   EXPECT_EQ(kinesis.accepted().size(), 0u);
   EXPECT_EQ(acks->acks(), (std::multiset<std::pair<uint64_t, uint64_t>>{{1, 3074}}));
 }
@@ -549,7 +553,7 @@ TEST_F(KinesisSinkTest, EachRecordIsReportedDoneOnceAndSettledBeforeTheNextReque
         settledAtRequest.push_back(progress->settledCount());
         return std::nullopt;
       });
-  auto config = configFor(kinesis.url());
+  auto config = configFor(kinesis);
   config.maxInFlight = 1;
   config.maxRecordSize = 1024;
   auto sink = startSink(config);
@@ -560,8 +564,8 @@ TEST_F(KinesisSinkTest, EachRecordIsReportedDoneOnceAndSettledBeforeTheNextReque
     batch->setSource(progress, b, b * 1000);
     queue_.push(std::move(batch));
   }
-  ASSERT_TRUE(kinesis.waitForAccepted(1200));
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 1200));
+  stopSink(*sink);
 
   auto settled = progress->settled();
   std::set<std::pair<uint64_t, uint32_t>> unique(settled.begin(), settled.end());
@@ -587,13 +591,13 @@ TEST_F(KinesisSinkTest, RecordsUndeliveredAtShutdownAreNotAcknowledged) {
   ScriptedKinesis kinesis({}, [](size_t, const auto&) -> std::optional<HttpReply> {
     return HttpReply{503, R"({"__type":"ServiceUnavailable"})"};
   });
-  auto sink = startSink(configFor(kinesis.url()));
+  auto sink = startSink(configFor(kinesis));
   auto acks = std::make_shared<RecordingAcks>();
   auto batch = queue_.acquire();
   batch->append("r", "k");
   batch->setSource(acks, 1, 2);
   queue_.push(std::move(batch));
-  sink->stop(std::chrono::steady_clock::now() + std::chrono::milliseconds(300));
+  stopSink(*sink, 300ms);
   EXPECT_TRUE(acks->acks().empty());
 }
 

@@ -95,5 +95,24 @@ TEST(ShardPacer, AThrottledShardSendsAtItsReducedRate) {
   EXPECT_LE(taken, 7000 + 36);
 }
 
+TEST(ShardPacer, IsReadyAtTheInstantReadyAtNamesNeverAHairBefore) {
+  // 19 records/s: a token every 52.631578947... ms, which no clock tick holds.
+  TimePoint now{};
+  ShardPacer pacer({.recordsPerSecond = 19, .bytesPerSecond = 1e9, .burstSeconds = 0.05}, now);
+  for (int i = 0; i < 100; ++i) {
+    TimePoint at = pacer.readyAt(now);
+    if (!pacer.ready(now)) {
+      EXPECT_GT(at, now) << "not ready, yet readyAt says now";
+      now = at;
+    }
+    ASSERT_TRUE(pacer.ready(now)) << "record " << i;
+    pacer.take(1, 10);
+  }
+  // 100 records: the first after 2.6 ms (the bucket starts at 0.95 tokens),
+  // then one per 1/19 s: 2.63 ms + 99 x 52.63 ms, to within rounding.
+  EXPECT_GE(now - TimePoint{}, std::chrono::microseconds(5'213'150));
+  EXPECT_LE(now - TimePoint{}, std::chrono::microseconds(5'213'170));
+}
+
 }  // namespace
 }  // namespace kinship::kinesis

@@ -1,0 +1,246 @@
+// The Kinesis sink's clock, at exact instants of a manual clock: linger,
+// backoff (per record, and for all sending after failures in a row),
+// request timeouts, pacing refill and throttling. And once on its own
+// thread, on the system clock, as the daemon runs it.
+
+#include "tests/unit/sinks/kinesis/kinesis_sink_fixture.h"
+
+namespace kinship::kinesis {
+namespace {
+
+using namespace kinship::kinesis::test;
+
+// The top of the hash-key space: the last shard of any map.
+constexpr std::string_view kLastShard = "340282366920938463463374607431768211455";
+
+TEST_F(KinesisSinkTest, ASmallRequestGoesWhenItsOldestRecordHasLingeredExactly) {
+  ScriptedKinesis kinesis;
+  auto config = configFor(kinesis);
+  config.linger = 200ms;
+  auto sink = startSink(config);
+  const auto t0 = clock_.now();
+  push(3, 3);
+  ASSERT_TRUE(runUntilRequests(kinesis, 1));
+  EXPECT_EQ(transport_->sent().at(0).at - t0, 200ms);
+  EXPECT_EQ(kinesis.requests().at(0).size(), 3u);
+  // A record admitted later lingers from its own arrival.
+  clock_.advance(1s);
+  const auto t1 = clock_.now();
+  push(1, 1);
+  ASSERT_TRUE(runUntilRequests(kinesis, 2));
+  EXPECT_EQ(transport_->sent().at(1).at - t1, 200ms);
+  stopSink(*sink);
+  EXPECT_EQ(metric("kinship_sink_records_sent_total"), 4);
+}
+
+TEST_F(KinesisSinkTest, AFullRequestGoesAtOnce) {
+  ScriptedKinesis kinesis;
+  auto config = configFor(kinesis);
+  config.linger = 60s;
+  config.maxInFlight = 1;
+  auto sink = startSink(config);
+  const auto t0 = clock_.now();
+  push(750, 750);
+  ASSERT_TRUE(runUntilRequests(kinesis, 1));
+  EXPECT_EQ(transport_->sent().at(0).at, t0);
+  EXPECT_EQ(kinesis.requests().at(0).size(), 500u);
+  // The other 250 linger the full minute (or go at shutdown).
+  ASSERT_TRUE(runUntilRequests(kinesis, 2));
+  EXPECT_EQ(transport_->sent().at(1).at - t0, 60s);
+  stopSink(*sink);
+}
+
+TEST_F(KinesisSinkTest, AFailedRecordIsSentAgainExactlyItsBackoffAfterTheAnswer) {
+  ScriptedKinesis kinesis([](size_t request, size_t position, const SentRecord&) -> std::string {
+    return request == 0 && position == 1 ? "InternalFailure" : "";
+  });
+  auto config = configFor(kinesis);
+  config.retryBackoffMin = 100ms;
+  config.retryBackoffMax = 100ms;
+  auto sink = startSink(config);
+  kinesis.delayNext(ScriptedReply::after(30ms));
+  push(3, 3);
+  ASSERT_TRUE(runUntilAccepted(kinesis, 3));
+  auto sent = transport_->sent();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[1].at - sent[0].at, 30ms + 100ms);  // the answer's latency, then the backoff
+  EXPECT_EQ(kinesis.requests().at(1).size(), 1u);
+  stopSink(*sink);
+  EXPECT_EQ(metric("kinship_sink_records_retried_total"), 1);
+}
+
+TEST_F(KinesisSinkTest, BackoffDoublesItsCeilingWithEachFailedAttemptUpToTheMax) {
+  // r0 fails five times.
+  ScriptedKinesis kinesis([](size_t request, size_t, const SentRecord& r) -> std::string {
+    return request < 5 && r.data == "r0" ? "InternalFailure" : "";
+  });
+  auto config = configFor(kinesis);
+  config.retryBackoffMin = 100ms;
+  config.retryBackoffMax = 400ms;
+  auto sink = startSink(config);
+  push(1, 1);
+  ASSERT_TRUE(runUntilAccepted(kinesis, 1));
+  auto sent = transport_->sent();
+  ASSERT_EQ(sent.size(), 6u);
+  // Answers arrive at once; full jitter in [min, min(max, min * 2^(n-1))].
+  const std::chrono::milliseconds ceilings[] = {100ms, 200ms, 400ms, 400ms, 400ms};
+  for (size_t n = 0; n < 5; ++n) {
+    auto gap = sent[n + 1].at - sent[n].at;
+    EXPECT_GE(gap, 100ms) << "attempt " << n + 1;
+    EXPECT_LE(gap, ceilings[n]) << "attempt " << n + 1;
+  }
+  stopSink(*sink);
+  EXPECT_EQ(metric("kinship_sink_records_retried_total"), 5);
+}
+
+TEST_F(KinesisSinkTest, ARequestUnansweredForRequestTimeoutFailsThenAndIsRetried) {
+  ScriptedKinesis kinesis;
+  auto config = configFor(kinesis);
+  config.requestTimeout = 2s;
+  config.retryBackoffMin = 50ms;
+  config.retryBackoffMax = 50ms;
+  auto sink = startSink(config);
+  kinesis.delayNext(ScriptedReply::never());
+  push(2, 2);
+  ASSERT_TRUE(runUntilRequests(kinesis, 1));
+  const auto first = transport_->sent().at(0).at;
+  ASSERT_TRUE(runUntil([&] { return metric("kinship_sink_request_errors_total", {{"error", "transport_timeout"}}) == 1; }));
+  EXPECT_EQ(clock_.now() - first, 2s);
+  EXPECT_EQ(kinesis.acceptedCount(), 0u);
+  ASSERT_TRUE(runUntilAccepted(kinesis, 2));
+  EXPECT_EQ(transport_->sent().at(1).at - first, 2s + 50ms);
+  stopSink(*sink);
+  EXPECT_EQ(metric("kinship_sink_records_retried_total"), 2);
+  EXPECT_EQ(sink->notReadyReason(), "") << "a timeout is retried, not a pause";
+}
+
+TEST_F(KinesisSinkTest, AfterThreeRequestFailuresInARowEverySendWaits) {
+  ScriptedKinesis kinesis({}, [](size_t request, const auto&) -> std::optional<HttpReply> {
+    if (request < 3) return HttpReply{503, R"({"__type":"ServiceUnavailable"})"};
+    return std::nullopt;
+  });
+  auto config = configFor(kinesis);
+  config.retryBackoffMin = 100ms;
+  config.retryBackoffMax = 100ms;
+  config.linger = 10ms;
+  config.orderingPerKey = false;
+  auto sink = startSink(config);
+  push(1, 1);
+  ASSERT_TRUE(runUntilRequests(kinesis, 1));
+  // One failure: the failed record backs off; a new one goes after its linger.
+  const auto afterFirst = clock_.now();
+  push(1, 1);
+  ASSERT_TRUE(runUntilRequests(kinesis, 2));
+  EXPECT_EQ(clock_.now() - afterFirst, 10ms);
+  ASSERT_TRUE(runUntilRequests(kinesis, 3));
+  EXPECT_EQ(metric("kinship_sink_state"), 1);
+  // Three in a row: everything waits for the hold, new records too.
+  const auto afterThird = clock_.now();
+  push(1, 1);
+  ASSERT_TRUE(runUntilRequests(kinesis, 4));
+  EXPECT_EQ(clock_.now() - afterThird, 100ms);
+  ASSERT_TRUE(runUntilAccepted(kinesis, 3));
+  EXPECT_EQ(metric("kinship_sink_state"), 0);
+  stopSink(*sink);
+  EXPECT_EQ(metric("kinship_sink_request_errors_total", {{"error", "ServiceUnavailable"}}), 3);
+}
+
+TEST_F(KinesisSinkTest, APacedShardTakesARecordEachTimeItsBucketRefills) {
+  ScriptedKinesis kinesis;
+  auto config = configFor(kinesis);
+  config.pacing = true;
+  config.shardRecordsPerSecond = 20;  // 19 per second at 95%: a bucket of one token
+  auto sink = startSink(config);
+  ASSERT_TRUE(runUntil([&] { return metric("kinship_sink_shards") == 2; }));
+  auto batch = queue_.acquire();
+  for (int i = 0; i < 5; ++i) batch->append("r" + std::to_string(i), "k" + std::to_string(i), kLastShard);
+  queue_.push(std::move(batch));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 5));
+  auto sent = transport_->sent();
+  std::vector<Clock::TimePoint> puts;
+  for (const auto& s : sent) {
+    if (s.body.find("\"Records\"") != std::string::npos) puts.push_back(s.at);
+  }
+  ASSERT_EQ(puts.size(), 5u) << "one record per request";
+  // A token every 1/19 s (52.6 ms); the buckets' arithmetic is in doubles,
+  // so allow a millisecond.
+  for (size_t i = 1; i < puts.size(); ++i) {
+    EXPECT_GE(puts[i] - puts[i - 1], 52ms) << i;
+    EXPECT_LE(puts[i] - puts[i - 1], 54ms) << i;
+  }
+  stopSink(*sink);
+}
+
+TEST_F(KinesisSinkTest, ThrottledRecordsAreCountedByShardAndRetried) {
+  ScriptedKinesis kinesis([](size_t request, size_t, const SentRecord&) -> std::string {
+    return request == 0 ? "ProvisionedThroughputExceededException" : "";
+  });
+  auto config = configFor(kinesis);
+  config.pacing = true;
+  config.shardRecordsPerSecond = 1000000;
+  auto sink = startSink(config);
+  ASSERT_TRUE(runUntil([&] { return metric("kinship_sink_shards") == 2; }));
+  auto batch = queue_.acquire();
+  for (int i = 0; i < 4; ++i) batch->append("r" + std::to_string(i), "k", kLastShard);
+  queue_.push(std::move(batch));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 4));
+  stopSink(*sink);
+  EXPECT_EQ(metric("kinship_sink_throttled_records_total", {{"shard", "shardId-000000000001"}}), 4);
+  EXPECT_EQ(metric("kinship_sink_records_failed_total", {{"error_code", "ProvisionedThroughputExceededException"}}), 4);
+  EXPECT_EQ(metric("kinship_sink_records_retried_total"), 4);
+  EXPECT_EQ(metric("kinship_sink_requests_total", {{"outcome", "partial"}}), 1);
+}
+
+TEST_F(KinesisSinkTest, ARequestLevelThrottleNamesNoShard) {
+  ScriptedKinesis kinesis({}, [](size_t request, const auto&) -> std::optional<HttpReply> {
+    if (request == 0) return HttpReply{400, R"({"__type":"ProvisionedThroughputExceededException"})"};
+    return std::nullopt;
+  });
+  auto config = configFor(kinesis);
+  config.pacing = true;
+  config.shardRecordsPerSecond = 1000000;
+  auto sink = startSink(config);
+  ASSERT_TRUE(runUntil([&] { return metric("kinship_sink_shards") == 2; }));
+  push(3, 3);
+  ASSERT_TRUE(runUntilAccepted(kinesis, 3));
+  stopSink(*sink);
+  EXPECT_EQ(metric("kinship_sink_request_errors_total", {{"error", "ProvisionedThroughputExceededException"}}), 1);
+  EXPECT_EQ(metric("kinship_sink_throttled_records_total", {{"shard", "shardId-000000000000"}}), 0);
+  EXPECT_EQ(metric("kinship_sink_throttled_records_total", {{"shard", "shardId-000000000001"}}), 0);
+  EXPECT_EQ(sink->notReadyReason(), "");
+}
+
+TEST_F(KinesisSinkTest, ShardsAreListedAgainAfterTheRefreshInterval) {
+  ScriptedKinesis kinesis;
+  auto config = configFor(kinesis);
+  config.pacing = true;
+  config.shardRefreshInterval = 60s;
+  auto sink = startSink(config);
+  const auto t0 = clock_.now();
+  ASSERT_TRUE(runUntilListShards(kinesis, 1));
+  EXPECT_EQ(clock_.now(), t0);
+  ASSERT_TRUE(runUntilListShards(kinesis, 2));
+  EXPECT_EQ(clock_.now() - t0, 60s);
+  stopSink(*sink);
+}
+
+TEST_F(KinesisSinkTest, OnItsOwnThreadOnTheSystemClockItDeliversEverythingAndStops) {
+  ScriptedKinesis kinesis;
+  auto config = configFor(kinesis);
+  auto sink = std::make_unique<KinesisSink>(
+      sinks::SinkContext{queue_, registry_, "p", SystemClock::instance()}, config, std::make_unique<StaticCredentials>(),
+      [&](const aws::HttpOptions& options) {
+        return std::make_unique<ScriptedTransport>(SystemClock::instance(), options,
+                                                   [&](const aws::HttpRequest& r) { return kinesis.respond(r); });
+      });
+  ASSERT_TRUE(sink->start());
+  push(1200);
+  ASSERT_TRUE(kinesis.waitForAccepted(1200));
+  sink->stop(std::chrono::steady_clock::now() + 5s);
+  EXPECT_EQ(dataOf(kinesis.accepted()).size(), 1200u);
+  EXPECT_EQ(metric("kinship_sink_records_sent_total"), 1200);
+  EXPECT_FALSE(sink->heartbeat()->lastBeat().has_value()) << "the thread has left its loop";
+}
+
+}  // namespace
+}  // namespace kinship::kinesis
