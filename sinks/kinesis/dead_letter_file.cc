@@ -1,13 +1,5 @@
 #include "sinks/kinesis/dead_letter_file.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <openssl/evp.h>
-
-#include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -16,14 +8,12 @@
 
 #include <fmt/format.h>
 
+#include "common/base64.h"
 #include "common/json_escape.h"
-#include "common/private_files.h"
 
 namespace kinship::kinesis {
 
 namespace {
-
-std::string errnoText(int error) { return std::generic_category().message(error); }
 
 // Length of the valid UTF-8 sequence starting at text[i] (RFC 3629: no
 // overlong forms, no surrogates, nothing above U+10FFFF), or 0 if the byte
@@ -78,17 +68,12 @@ void appendJsonString(std::string& out, std::string_view text) {
 }
 
 void appendBase64(std::string& out, std::string_view data) {
-  // EVP_EncodeBlock takes an int length; chunks of a multiple of 3 bytes
-  // encode to the same text as one call would.
-  constexpr size_t kChunk = 3 * 1024 * 1024;
-  for (size_t offset = 0; offset < data.size(); offset += kChunk) {
-    size_t n = std::min(kChunk, data.size() - offset);
-    size_t at = out.size();
-    out.resize(at + 4 * ((n + 2) / 3) + 1);  // EVP_EncodeBlock writes a terminating NUL
-    int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + at),
-                                  reinterpret_cast<const unsigned char*>(data.data() + offset), static_cast<int>(n));
-    out.resize(at + static_cast<size_t>(written));
-  }
+  const size_t at = out.size();
+  const size_t size = at + base64EncodedSize(data.size());
+  out.resize_and_overwrite(size, [&](char* p, size_t) {
+    base64Encode(reinterpret_cast<const unsigned char*>(data.data()), data.size(), p + at);
+    return size;
+  });
 }
 
 // "2026-11-23T14:00:00.123Z"
@@ -102,47 +87,51 @@ void appendUtcTime(std::string& out, std::chrono::system_clock::time_point when)
                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (ms - seconds).count());
 }
 
-Status openError(const std::string& path, int error) {
-  switch (error) {
-    case ENOENT: {
-      std::string dir = std::filesystem::path(path).parent_path().string();
-      if (dir.empty()) dir = ".";
-      return Status::notFound("dead-letter file '" + path + "': directory '" + dir +
-                              "' does not exist (kinship does not create it)");
-    }
-    case EISDIR: return Status::ioError("dead-letter file '" + path + "' is a directory");
-    default: return Status::ioError("cannot open dead-letter file '" + path + "': " + errnoText(error));
+// What the Env's open cannot say by itself, asked of the file system first:
+// a missing directory (not created: it usually means a wrong path), a
+// directory, or something other than a plain file (a FIFO or a device would
+// break the size cap and the cut-back of a failed write).
+Status checkPath(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  fs::path dir = fs::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  if (!fs::exists(dir, error)) {
+    return Status::notFound("dead-letter file '" + path + "': directory '" + dir.string() +
+                            "' does not exist (kinship does not create it)");
   }
+  const fs::file_status status = fs::status(path, error);
+  if (fs::is_directory(status)) return Status::ioError("dead-letter file '" + path + "' is a directory");
+  if (fs::exists(status) && !fs::is_regular_file(status)) {
+    return Status::ioError("dead-letter file '" + path + "' is not a regular file");
+  }
+  return Status::ok();
 }
 
 }  // namespace
 
-Result<std::unique_ptr<DeadLetterFile>> DeadLetterFile::open(const DeadLetterOptions& options, const Clock& clock) {
+Result<std::unique_ptr<DeadLetterFile>> DeadLetterFile::open(const DeadLetterOptions& options, const Clock& clock,
+                                                             Env& env) {
   if (options.path.empty()) {
-    return std::unique_ptr<DeadLetterFile>(new DeadLetterFile(options, clock, -1, 0));
+    return std::unique_ptr<DeadLetterFile>(new DeadLetterFile(options, clock, nullptr, nullptr, 0));
   }
-  int fd = ::open(options.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, kPrivateFileMode);
-  if (fd < 0) return fail(openError(options.path, errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    int error = errno;
-    ::close(fd);
-    return fail(Status::ioError("cannot stat dead-letter file '" + options.path + "': " + errnoText(error)));
-  }
-  // A FIFO or device would break the size cap and the cut-back of a failed
-  // write; a plain file is all this needs.
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return fail(Status::ioError("dead-letter file '" + options.path + "' is not a regular file"));
-  }
-  return std::unique_ptr<DeadLetterFile>(new DeadLetterFile(options, clock, fd, static_cast<uint64_t>(st.st_size)));
+  if (Status checked = checkPath(options.path); !checked) return fail(checked);
+  auto file = env.openWritable(options.path);  // created with mode 0600 if needed
+  if (!file) return fail(file.error().prefixed("cannot open dead-letter file '" + options.path + "': "));
+  auto sizer = env.openReadable(options.path);
+  if (!sizer) return fail(sizer.error().prefixed("cannot open dead-letter file '" + options.path + "': "));
+  auto size = (*sizer)->size();
+  if (!size) return fail(size.error().prefixed("cannot stat dead-letter file '" + options.path + "': "));
+  return std::unique_ptr<DeadLetterFile>(
+      new DeadLetterFile(options, clock, std::move(*file), std::move(*sizer), *size));
 }
 
-DeadLetterFile::DeadLetterFile(DeadLetterOptions options, const Clock& clock, int fd, uint64_t size)
-    : options_(std::move(options)), clock_(clock), fd_(fd), size_(size) {}
+DeadLetterFile::DeadLetterFile(DeadLetterOptions options, const Clock& clock, std::unique_ptr<WritableFile> file,
+                               std::unique_ptr<ReadableFile> sizer, uint64_t size)
+    : options_(std::move(options)), clock_(clock), file_(std::move(file)), sizer_(std::move(sizer)), size_(size) {}
 
 DeadLetterFile::~DeadLetterFile() {
-  if (fd_ >= 0) ::close(fd_);
+  if (file_) (void)file_->close();
 }
 
 void DeadLetterFile::formatLine(std::string_view reason, std::string_view error, std::string_view pipeline,
@@ -165,43 +154,31 @@ void DeadLetterFile::formatLine(std::string_view reason, std::string_view error,
 
 Status DeadLetterFile::write(std::string_view reason, std::string_view error, std::string_view pipeline,
                              std::string_view partitionKey, std::string_view data) {
-  if (fd_ < 0) return Status::notFound("dead letters are disabled (no dead-letter file configured)");
+  if (!file_) return Status::notFound("dead letters are disabled (no dead-letter file configured)");
   formatLine(reason, error, pipeline, partitionKey, data);
 
   // Re-read the size: if the file was truncated or rotated by copy-truncate
   // behind our back, the cap follows what is really there.
-  struct stat st {};
-  if (::fstat(fd_, &st) != 0) {
-    return Status::ioError("cannot stat dead-letter file '" + options_.path + "': " + errnoText(errno));
-  }
-  size_ = static_cast<uint64_t>(st.st_size);
+  auto size = sizer_->size();
+  if (!size) return size.error().prefixed("cannot stat dead-letter file '" + options_.path + "': ");
+  size_ = *size;
   if (size_ + line_.size() > options_.maxBytes) {
     return Status::unavailable(fmt::format("dead-letter file '{}' is full: {} bytes, a line of {} more would pass "
                                            "its cap of {} bytes",
                                            options_.path, size_, line_.size(), options_.maxBytes));
   }
 
-  // One write(2) in the normal case. A short write (the disk filled, a file
-  // size limit) is continued; if the rest fails, what went out is cut back
-  // off so the file keeps ending at a line boundary.
-  size_t written = 0;
-  while (written < line_.size()) {
-    ssize_t n = ::write(fd_, line_.data() + written, line_.size() - written);
-    if (n > 0) {
-      written += static_cast<size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    int writeError = n < 0 ? errno : EIO;  // 0 bytes for a non-empty write: treat as an I/O error
-    std::string message = "writing dead-letter file '" + options_.path + "': " + errnoText(writeError);
-    if (written != 0 && ::ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
-      message += fmt::format(" (and cutting back the {} bytes of the torn line failed: {})", written,
-                             errnoText(errno));
-      size_ += written;
+  // A write that fails partway (the disk filled, a file size limit) may
+  // have left part of the line: it is cut back off, so the file keeps
+  // ending at a line boundary.
+  if (Status appended = file_->append(line_); !appended) {
+    std::string message = "writing dead-letter file '" + options_.path + "': " + appended.message();
+    if (Status cut = file_->truncate(size_); !cut) {
+      message += " (and cutting back the torn line failed: " + cut.message() + ")";
     }
     return Status::ioError(std::move(message));
   }
-  size_ += written;
+  size_ += line_.size();
   return Status::ok();
 }
 

@@ -11,14 +11,16 @@
 // U+FFFD, so every line stays valid JSON); data is the record's bytes in
 // standard base64 with padding, exactly as PutRecords would have sent them.
 //
-// Each line is appended with one write(2), so a crash leaves at most a torn
+// Each line is appended whole (one write(2) in the normal case), so a crash leaves at most a torn
 // last line; a write that fails partway (disk full) is cut back off, so the
 // file never holds a torn line followed by more lines. The file is capped
 // at maxBytes, counting what was there before we opened it: once the next
 // line would pass the cap, records are refused, not written.
 //
-// Threading: not thread-safe. open() may run on any thread; afterwards one
-// thread (the sink's sender) calls write(). The Clock must outlive it.
+// Files are opened and written through an Env (posixEnv() unless a test
+// injects faults). Threading: not thread-safe. open() may run on any
+// thread; afterwards one thread (the sink's sender) calls write(). The
+// Clock and the Env must outlive it.
 
 #include <cstdint>
 #include <memory>
@@ -26,6 +28,7 @@
 #include <string_view>
 
 #include "common/clock.h"
+#include "common/env.h"
 #include "common/status.h"
 
 namespace kinship::kinesis {
@@ -42,7 +45,8 @@ class DeadLetterFile {
   // exist: it is not created, because a missing directory usually means a
   // wrong path. With an empty path, returns a disabled
   // DeadLetterFile (never null) whose write() refuses everything.
-  static Result<std::unique_ptr<DeadLetterFile>> open(const DeadLetterOptions& options, const Clock& clock);
+  static Result<std::unique_ptr<DeadLetterFile>> open(const DeadLetterOptions& options, const Clock& clock,
+                                                      Env& env = posixEnv());
 
   ~DeadLetterFile();
   DeadLetterFile(const DeadLetterFile&) = delete;
@@ -59,20 +63,23 @@ class DeadLetterFile {
 
   static bool isFull(const Status& status) { return status.code() == Status::Code::kUnavailable; }
 
-  bool enabled() const { return fd_ >= 0; }
+  bool enabled() const { return file_ != nullptr; }
   const std::string& path() const { return options_.path; }
   // The file's size as of the last open() or write(), what was there before
   // included.
   uint64_t bytesWritten() const { return size_; }
 
  private:
-  DeadLetterFile(DeadLetterOptions options, const Clock& clock, int fd, uint64_t size);
+  DeadLetterFile(DeadLetterOptions options, const Clock& clock, std::unique_ptr<WritableFile> file,
+                 std::unique_ptr<ReadableFile> sizer, uint64_t size);
   void formatLine(std::string_view reason, std::string_view error, std::string_view pipeline,
                   std::string_view partitionKey, std::string_view data);
 
   const DeadLetterOptions options_;
   const Clock& clock_;
-  const int fd_;   // -1 when disabled
+  const std::unique_ptr<WritableFile> file_;  // null when disabled
+  // The same file opened for reading, for its size before each write.
+  const std::unique_ptr<ReadableFile> sizer_;
   uint64_t size_;
   std::string line_;  // reused: a dead-letter burst allocates once
 };

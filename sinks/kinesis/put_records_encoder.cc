@@ -2,8 +2,8 @@
 
 #include <cbor.h>
 
+#include "common/base64.h"
 #include "common/json_escape.h"
-#include "sinks/kinesis/base64.h"
 
 namespace kinship::kinesis {
 

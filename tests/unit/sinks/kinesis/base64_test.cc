@@ -1,4 +1,4 @@
-#include "sinks/kinesis/base64.h"
+#include "common/base64.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -6,7 +6,7 @@
 #include <random>
 #include <string>
 
-namespace kinship::kinesis {
+namespace kinship {
 namespace {
 
 std::string encode(std::string_view in) {
@@ -55,4 +55,4 @@ TEST(Base64, MatchesOpenSslOnRandomInputOfEveryLengthUpTo1000) {
 }
 
 }  // namespace
-}  // namespace kinship::kinesis
+}  // namespace kinship

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/fault_env.h"
+
 using namespace kinship::kinesis;
 using kinship::Clock;
 using kinship::Status;
@@ -345,6 +347,50 @@ TEST_F(DeadLetterFileTest, FailedWriteIsAnErrorAndIsCutBack) {
   auto got = lines(readFile(path_));
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(parseLine(got[1]).data, "second");
+}
+
+// Through the Env seam: a disk that fills partway through a line.
+TEST_F(DeadLetterFileTest, AWriteFailingPartwayLeavesTheFileAsItWasAndTheNextOneWorks) {
+  kinship::testing::FaultEnv env;
+  auto opened = DeadLetterFile::open({.path = path_}, clock_, env);
+  ASSERT_TRUE(opened.has_value()) << opened.error().message();
+  auto& file = *opened;
+  ASSERT_TRUE(file->write("too_large", "e", "app", "k", "first").isOk());
+  const std::string before = readFile(path_);
+
+  env.failAppend(ENOSPC, /*written=*/25);
+  Status s = file->write("invalid", "e", "app", "k", "second");
+  EXPECT_EQ(s.code(), Status::Code::kIoError);
+  EXPECT_FALSE(DeadLetterFile::isFull(s));
+  EXPECT_THAT(s.message(), HasSubstr(path_));
+  EXPECT_THAT(s.message(), HasSubstr("No space left on device"));
+  EXPECT_EQ(readFile(path_), before) << "the torn line is cut back off";
+  EXPECT_EQ(file->bytesWritten(), before.size());
+
+  ASSERT_TRUE(file->write("invalid", "e", "app", "k", "third").isOk());
+  auto got = lines(readFile(path_));
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(parseLine(got[1]).data, "third");
+}
+
+TEST_F(DeadLetterFileTest, ATornLineThatCannotBeCutBackSaysSo) {
+  kinship::testing::FaultEnv env;
+  auto opened = DeadLetterFile::open({.path = path_}, clock_, env);
+  ASSERT_TRUE(opened.has_value()) << opened.error().message();
+  env.failAppend(EIO, /*written=*/5);
+  env.failTruncate(EIO);
+  Status s = (*opened)->write("invalid", "e", "app", "k", "data");
+  EXPECT_EQ(s.code(), Status::Code::kIoError);
+  EXPECT_THAT(s.message(), HasSubstr("cutting back the torn line failed"));
+}
+
+TEST_F(DeadLetterFileTest, AnOpenTheEnvRefusesIsAnErrorNamingTheFile) {
+  kinship::testing::FaultEnv env;
+  env.failOpenWritable(EACCES);
+  auto opened = DeadLetterFile::open({.path = path_}, clock_, env);
+  ASSERT_FALSE(opened.has_value());
+  EXPECT_THAT(opened.error().message(), HasSubstr("cannot open dead-letter file '" + path_ + "'"));
+  EXPECT_THAT(opened.error().message(), HasSubstr("Permission denied"));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "sinks/kinesis/base64.h"
+#include "common/base64.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -8,7 +8,7 @@
 #include <bit>
 #include <cstring>
 
-namespace kinship::kinesis {
+namespace kinship {
 
 namespace {
 
@@ -112,4 +112,4 @@ size_t base64EncodeScalar(const unsigned char* in, size_t n, char* out) {
   return static_cast<size_t>(out - start);
 }
 
-}  // namespace kinship::kinesis
+}  // namespace kinship

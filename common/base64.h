@@ -1,5 +1,6 @@
 #pragma once
-// Standard base64 (RFC 4648, with `=` padding) for PutRecords' Data fields.
+// Standard base64 (RFC 4648, with `=` padding): PutRecords' Data fields and
+// the dead-letter file's data.
 // OpenSSL's EVP_EncodeBlock looks each 6-bit group up separately and was the
 // largest single cost of shipping a GB (bench/RESULTS.md, issue 6), and
 // Debian 12 packages no SIMD base64 library. This encoder uses AVX2 when the
@@ -10,7 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace kinship::kinesis {
+namespace kinship {
 
 constexpr size_t base64EncodedSize(size_t n) { return 4 * ((n + 2) / 3); }
 
@@ -20,4 +21,4 @@ size_t base64Encode(const unsigned char* in, size_t n, char* out);
 // the last bytes); exposed for the tests.
 size_t base64EncodeScalar(const unsigned char* in, size_t n, char* out);
 
-}  // namespace kinship::kinesis
+}  // namespace kinship
