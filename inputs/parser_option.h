@@ -12,11 +12,14 @@ inline constexpr config::Option kParserOption{
     .name = "parser",
     .type = config::ValueType::kEnum,
     .defaultValue = "raw",
-    .choices = "raw|json|logfmt|regex",
+    .choices = "raw|json|logfmt|regex|syslog",
     .help = "How records are read for the fields that `partition_key` and `explicit_hash_key` name: `json` "
             "(a JSON object; `{a.b[0]}` walks into it), `logfmt` (`key=value` pairs, values bare or in double "
             "quotes with backslash escapes; a key such as `http.status` is one name), `regex` (the named groups "
-            "of `pattern`), or `raw` (no fields: keys come from the templates' literals or the fallbacks). A "
+            "of `pattern`), `syslog` (RFC 5424 or RFC 3164 as rsyslog and journald write it: `pri`, `facility`, "
+            "`severity`, `facility_name`, `severity_name`, `version`, `timestamp`, `hostname`, `appname`, "
+            "`procid`, `msgid`, `message` and structured data as `sd.<SD-ID>.<name>`), or `raw` (no fields: "
+            "keys come from the templates' literals or the fallbacks). A "
             "record that does not parse is shipped all the same, keyed as one without fields, and counted in "
             "kinship_pipeline_parse_failures_total. Records are parsed only when a template names fields. The "
             "record's data is always the line or datagram as received, bytes unchanged."};
@@ -44,6 +47,7 @@ inline pipeline::Parser parserFrom(const config::Section& section) {
   if (hasPattern) section.fail("pattern", "`pattern` applies to parser: regex only");
   if (name == "json") return pipeline::Parser::kJson;
   if (name == "logfmt") return pipeline::Parser::kLogfmt;
+  if (name == "syslog") return pipeline::Parser::kSyslog;
   return pipeline::Parser::kRaw;
 }
 

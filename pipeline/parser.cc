@@ -10,6 +10,9 @@ std::string_view parseFailureName(ParseFailure failure) {
     case ParseFailure::kUnterminatedQuote: return "unterminated_quote";
     case ParseFailure::kMalformed: return "malformed";
     case ParseFailure::kNoMatch: return "no_match";
+    case ParseFailure::kNoSyslogHeader: return "no_header";
+    case ParseFailure::kBadPriority: return "bad_priority";
+    case ParseFailure::kBadStructuredData: return "bad_structured_data";
   }
   return "unknown";
 }
@@ -20,6 +23,7 @@ std::string_view parserName(ParserKind kind) {
     case ParserKind::kJson: return "json";
     case ParserKind::kLogfmt: return "logfmt";
     case ParserKind::kRegex: return "regex";
+    case ParserKind::kSyslog: return "syslog";
   }
   return "unknown";
 }

@@ -1,10 +1,12 @@
 #pragma once
 // Parser: how an input's lines are read for their fields (the `parser`
-// option): not at all (raw), as a JSON object, as logfmt pairs, or by a
-// regular expression's named groups. Built once per input at startup and
+// option): not at all (raw), as a JSON object, as logfmt pairs, by a
+// regular expression's named groups, or as a syslog message. Built once per input at startup and
 // passed by reference with every line; immutable and cheap to copy (a
 // regex parser shares its compiled pattern).
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
@@ -12,7 +14,8 @@ namespace kinship::pipeline {
 
 class RegexPattern;
 
-enum class ParserKind { kRaw, kJson, kLogfmt, kRegex };
+enum class ParserKind { kRaw, kJson, kLogfmt, kRegex, kSyslog };
+inline constexpr size_t kParserKindCount = 5;
 
 // Why a line did not parse: the `reason` label of
 // kinship_pipeline_parse_failures_total (its `parser` label is the kind).
@@ -23,8 +26,11 @@ enum class ParseFailure : uint8_t {
   kUnterminatedQuote,  // logfmt: a quoted value without its closing quote
   kMalformed,          // logfmt: a key with a quote, an empty key, text right after a closing quote
   kNoMatch,            // regex: the pattern does not match the line
+  kNoSyslogHeader,     // syslog: neither <PRI> nor a timestamp, or an RFC 5424 header cut short
+  kBadPriority,        // syslog: <PRI> not 1 to 3 digits of at most 191
+  kBadStructuredData,  // syslog: RFC 5424 structured data that does not parse
 };
-inline constexpr size_t kParseFailureCount = 6;
+inline constexpr size_t kParseFailureCount = 9;
 std::string_view parseFailureName(ParseFailure failure);
 std::string_view parserName(ParserKind kind);
 
@@ -33,6 +39,7 @@ class Parser {
   static const Parser kRaw;
   static const Parser kJson;
   static const Parser kLogfmt;
+  static const Parser kSyslog;
   static Parser regex(std::shared_ptr<const RegexPattern> pattern) { return Parser(ParserKind::kRegex, std::move(pattern)); }
 
   ParserKind kind() const { return kind_; }
@@ -52,5 +59,6 @@ class Parser {
 inline const Parser Parser::kRaw{ParserKind::kRaw};
 inline const Parser Parser::kJson{ParserKind::kJson};
 inline const Parser Parser::kLogfmt{ParserKind::kLogfmt};
+inline const Parser Parser::kSyslog{ParserKind::kSyslog};
 
 }  // namespace kinship::pipeline

@@ -64,13 +64,16 @@ Pipeline::Pipeline(std::string name, KeyRules keys, size_t queueCapacityBytes, p
                             .Name("kinship_pipeline_parse_failures_total")
                             .Help("Lines the input's parser could not read, by parser and reason (json: "
                                   "invalid_json, not_an_object; logfmt: no_pairs, unterminated_quote, malformed; "
-                                  "regex: no_match). They are shipped unchanged, keyed as lines without fields. "
+                                  "regex: no_match; syslog: no_header, bad_priority, bad_structured_data). "
+                                  "They are shipped unchanged, keyed as lines without fields. "
                                   "Lines are parsed only when a template names fields")
                             .Register(registry);
   const std::pair<ParserKind, ParseFailure> failures[] = {
       {ParserKind::kJson, ParseFailure::kInvalidJson},         {ParserKind::kJson, ParseFailure::kNotAnObject},
       {ParserKind::kLogfmt, ParseFailure::kNoPairs},           {ParserKind::kLogfmt, ParseFailure::kUnterminatedQuote},
       {ParserKind::kLogfmt, ParseFailure::kMalformed},         {ParserKind::kRegex, ParseFailure::kNoMatch},
+      {ParserKind::kSyslog, ParseFailure::kNoSyslogHeader},    {ParserKind::kSyslog, ParseFailure::kBadPriority},
+      {ParserKind::kSyslog, ParseFailure::kBadStructuredData},
   };
   for (const auto& [kind, failure] : failures) {
     parseFailureCounters_[static_cast<size_t>(kind)][static_cast<size_t>(failure)] = &parseFailures.Add(
@@ -128,6 +131,9 @@ std::pair<const RecordFields*, KeyMiss> Pipeline::parse(std::string_view line, c
       break;
     case ParserKind::kRegex:
       if (!(failure = regex_.match(*parser.pattern(), line))) return {&regex_, KeyMiss::kMissingField};
+      break;
+    case ParserKind::kSyslog:
+      if (!(failure = syslog_.parse(line))) return {&syslog_, KeyMiss::kMissingField};
       break;
   }
   ++parseFailures_[static_cast<size_t>(parser.kind())][static_cast<size_t>(*failure)];

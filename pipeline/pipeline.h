@@ -19,6 +19,7 @@
 #include "pipeline/key_rules.h"
 #include "pipeline/key_template.h"
 #include "pipeline/logfmt_parser.h"
+#include "pipeline/syslog_parser.h"
 #include "pipeline/parser.h"
 #include "pipeline/record_keys.h"
 #include "pipeline/regex_parser.h"
@@ -80,15 +81,16 @@ class Pipeline {
   BatchQueue queue_;
   simdjson::dom::parser parser_;
   LogfmtParser logfmt_;
+  SyslogParser syslog_;
   RegexMatcher regex_;
   // Parse failures by [parser kind][reason], counted locally.
-  std::array<std::array<uint64_t, kParseFailureCount>, 4> parseFailures_{};
+  std::array<std::array<uint64_t, kParseFailureCount>, kParserKindCount> parseFailures_{};
 
   // Indexed by KeyMiss; null where a reason cannot occur.
   std::array<prometheus::Counter*, kKeyMissCount> randomKeysCounters_{};
   std::array<prometheus::Counter*, kKeyMissCount> partitionKeyFallbackCounters_{};
   std::array<prometheus::Counter*, kKeyMissCount> explicitHashKeyFallbackCounters_{};
-  std::array<std::array<prometheus::Counter*, kParseFailureCount>, 4> parseFailureCounters_{};
+  std::array<std::array<prometheus::Counter*, kParseFailureCount>, kParserKindCount> parseFailureCounters_{};
   prometheus::Counter* explicitHashKeyInvalidCounter_;
   prometheus::Counter* keysOverLimitCounter_;
   prometheus::Counter* recordsCounter_;

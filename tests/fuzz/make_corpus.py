@@ -156,6 +156,21 @@ def regex_seeds():
     }
 
 
+def syslog_seeds():
+    return {
+        "rfc3164": b"<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8",
+        "journald_local": b"<30>Dec  7 06:00:00 systemd[1]: Started Daily apt download activities.",
+        "var_log_syslog": b"Dec  7 06:25:01 web-1 CRON[9921]: (root) CMD (debian-sa1 1 1)",
+        "rfc3339_file": b"2026-12-07T06:25:01.123456+00:00 web-1 nginx[77]: GET /health 200",
+        "rfc5424_bom": b"<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - \xef\xbb\xbf'su root' failed",
+        "rfc5424_sd": b'<165>1 2003-10-11T22:14:15.003Z host evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="App"][p@1 class="high"] event',
+        "rfc5424_escapes": b'<14>1 - - - - - [meta@1 path="C:\\\\logs\\]x" q="say \\"hi\\""] msg',
+        "bad_priority": b"<192>Oct 11 22:14:15 host app: x",
+        "bad_sd": b'<34>1 - - - - - [id x="unterminated',
+        "free_text": b"just some free text",
+    }
+
+
 def substitute_env_seeds():
     return {
         "plain": b"no variables here",
@@ -178,6 +193,7 @@ def main():
         "key_template_fuzz": key_template_seeds(),
         "logfmt_fuzz": logfmt_seeds(),
         "regex_fuzz": regex_seeds(),
+        "syslog_fuzz": syslog_seeds(),
         "substitute_env_fuzz": substitute_env_seeds(),
     }
     for target, seeds in targets.items():

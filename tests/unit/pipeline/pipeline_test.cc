@@ -580,6 +580,37 @@ TEST_F(PipelineTest, LogfmtAndRegexParsersNameFieldsAndCountFailures) {
   EXPECT_EQ(counterValue(registry, "kinship_pipeline_records_total", {{"pipeline", "parsers"}}), std::size(cases));
 }
 
+TEST_F(PipelineTest, TheSyslogParserNamesFieldsAndCountsFailures) {
+  Pipeline p("sys", templateOf("{sd.meta@1.tenant|hostname|'local'}:{appname}-{severity_name}"), 1 << 20, registry);
+  const std::pair<std::string, std::string> cases[] = {
+      {"<86>Dec  7 06:00:01 web-1 sshd[4721]: Accepted publickey", "web-1:sshd-info"},
+      {"<30>Dec  7 06:00:00 systemd[1]: Started", "local:systemd-info"},
+      {"<165>1 2026-12-07T06:00:00Z web-2 billing - - [meta@1 tenant=\"acme\"] charged", "acme:billing-notice"},
+      {"plain text", "<random>"},
+      {"<999>Dec  7 06:00:00 web-1 app: x", "<random>"},
+      {"<34>1 - - - - - [broken", "<random>"},
+  };
+  BatchPtr batch = p.queue().acquire();
+  for (const auto& [line, key] : cases) {
+    PaddedLine padded(line);
+    p.addLine(padded.view(), Parser::kSyslog, *batch);
+  }
+  ASSERT_EQ(batch->size(), std::size(cases));
+  for (size_t i = 0; i < batch->size(); ++i) {
+    EXPECT_EQ(batch->data(i), cases[i].first) << i;
+    if (cases[i].second == "<random>") EXPECT_TRUE(isRandomKey(batch->key(i))) << i << ": " << batch->key(i);
+    else EXPECT_EQ(batch->key(i), cases[i].second) << i;
+  }
+  p.submit(std::move(batch));
+  auto failures = [&](const std::string& reason) {
+    return counterValue(registry, "kinship_pipeline_parse_failures_total",
+                        {{"pipeline", "sys"}, {"parser", "syslog"}, {"reason", reason}});
+  };
+  EXPECT_EQ(failures("no_header"), 1);
+  EXPECT_EQ(failures("bad_priority"), 1);
+  EXPECT_EQ(failures("bad_structured_data"), 1);
+}
+
 TEST_F(PipelineTest, LinesAreNotParsedWhenNoTemplateNamesFields) {
   Pipeline p("lit", templateOf("fixed"), 1 << 20, registry);
   BatchPtr batch = addOne(p, "free text", Parser::kLogfmt);
