@@ -16,6 +16,9 @@ packages=(
   libasio-dev libyaml-cpp-dev libcurl4-openssl-dev libssl-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev googletest libsimdjson-dev libre2-dev libsystemd-dev libfmt-dev libisal-dev libcbor-dev libpugixml-dev
   curl
+  # tests/integration/tls_endpoint and bench/run.sh make self-signed
+  # certificates for the fake endpoint's HTTPS.
+  openssl
   # tests/packaging: systemd-analyze, systemd-sysusers and systemd-tmpfiles
   # (a fresh Debian 12 container has no systemd), dpkg-shlibdeps, which
   # cpack -G DEB runs for the package's Depends (with file(1)), and

@@ -35,6 +35,9 @@ Status FakeKinesis::init() {
       *io_,
       [service = service_.get()](const HttpRequest& request, HttpReply& reply) { service->handle(request, reply); },
       limits);
+  if (!options.tlsCertificateFile.empty() || !options.tlsKeyFile.empty()) {
+    if (auto status = server_->enableTls(options.tlsCertificateFile, options.tlsKeyFile); !status) return status;
+  }
   if (auto status = server_->listen(options.host, options.port); !status) return status;
   port_ = server_->port();
   log::debug("fake-kinesis", "listening on {}:{} with {} thread(s)", options.host, port_, options.threads);
@@ -61,7 +64,10 @@ void FakeKinesis::stop() {
   service_->flush();
 }
 
-std::string FakeKinesis::url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+std::string FakeKinesis::url() const {
+  const bool tls = !service_->options().tlsCertificateFile.empty();
+  return (tls ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_);
+}
 Stats FakeKinesis::stats() const { return service_->stats(); }
 std::vector<StoredRecord> FakeKinesis::records(size_t from, size_t limit) const {
   return service_->records(from, limit);

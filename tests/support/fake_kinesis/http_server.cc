@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <asio.hpp>
+#include <asio/ssl.hpp>
 #include <atomic>
 #include <cctype>
 #include <cstring>
@@ -96,6 +97,7 @@ class HttpServer::Impl : public std::enable_shared_from_this<Impl> {
         acceptRetry_(acceptor_.get_executor()) {}
 
   Status listen(const std::string& host, uint16_t port);
+  Status enableTls(const std::string& certificateFile, const std::string& keyFile);
   uint16_t port() const { return port_.load(); }
   void stop() {
     asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
@@ -107,10 +109,12 @@ class HttpServer::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   const Limits& limits() const { return limits_; }
+  asio::ssl::context* tls() const { return tls_.get(); }
   const Handler& handler() const { return handler_; }
   uint64_t nextRequestId() { return requestIds_.fetch_add(1, std::memory_order_relaxed); }
 
  private:
+  template <typename Stream>
   class Connection;
   void accept();
 
@@ -122,24 +126,42 @@ class HttpServer::Impl : public std::enable_shared_from_this<Impl> {
   std::atomic<uint16_t> port_{0};
   std::atomic<uint64_t> requestIds_{1};
   bool stopped_ = false;
+  std::unique_ptr<asio::ssl::context> tls_;  // set before listen(); null: plain HTTP
 };
 
-// One accepted socket. Owned by the handlers of its pending operations
-// (shared_from_this); it owns a reference to the server so the handler and
-// limits outlive every completion. All its handlers run on its strand.
-class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connection> {
+// One accepted socket, plain (Stream = tcp::socket) or under TLS (Stream =
+// asio::ssl::stream<tcp::socket>). Owned by the handlers of its pending
+// operations (shared_from_this); it owns a reference to the server so the
+// handler and limits outlive every completion. All its handlers run on its
+// strand.
+template <typename Stream>
+class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connection<Stream>> {
  public:
-  Connection(std::shared_ptr<Impl> server, tcp::socket socket)
+  using std::enable_shared_from_this<Connection<Stream>>::shared_from_this;
+
+  template <typename... StreamArgs>
+  explicit Connection(std::shared_ptr<Impl> server, StreamArgs&&... streamArgs)
       : server_(std::move(server)),
-        socket_(std::move(socket)),
+        socket_(std::forward<StreamArgs>(streamArgs)...),
         timer_(socket_.get_executor()),
         delayTimer_(socket_.get_executor()) {}
 
-  // Starts serving on the connection's strand.
+  // Starts serving on the connection's strand (after the TLS handshake).
   void run() {
     asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
       self->grow(kInitialBuffer);
-      self->read();
+      if constexpr (std::is_same_v<Stream, tcp::socket>) {
+        self->read();
+      } else {
+        self->touch();
+        self->socket_.async_handshake(asio::ssl::stream_base::server, [self](const asio::error_code& ec) {
+          if (ec) {
+            self->closeNow();
+            return;
+          }
+          self->read();
+        });
+      }
     });
   }
 
@@ -413,7 +435,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
 
   void drain() {
     asio::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    socket_.lowest_layer().shutdown(tcp::socket::shutdown_send, ignored);
     deadline_ = Clock::now() + kDrainTimeout;
     if (timerRunning_) {
       // Its handler re-arms at the (earlier) drain deadline.
@@ -442,14 +464,16 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     if (closed_) return;
     closed_ = true;
     asio::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    // Under TLS without a close_notify: the fake only ever closes on errors,
+    // timeouts and `Connection: close`, where the client has its answer.
+    socket_.lowest_layer().shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.lowest_layer().close(ignored);
     timer_.cancel();
     delayTimer_.cancel();
   }
 
   std::shared_ptr<Impl> server_;
-  tcp::socket socket_;
+  Stream socket_;
   asio::steady_timer timer_;
   asio::steady_timer delayTimer_;
   Clock::time_point deadline_{};
@@ -508,9 +532,30 @@ void HttpServer::Impl::accept() {
                            }
                            asio::error_code ignored;
                            socket.set_option(tcp::no_delay(true), ignored);
-                           std::make_shared<Connection>(self, std::move(socket))->run();
+                           if (self->tls_) {
+                             std::make_shared<Connection<asio::ssl::stream<tcp::socket>>>(self, std::move(socket),
+                                                                                         *self->tls_)
+                                 ->run();
+                           } else {
+                             std::make_shared<Connection<tcp::socket>>(self, std::move(socket))->run();
+                           }
                            self->accept();
                          });
+}
+
+Status HttpServer::Impl::enableTls(const std::string& certificateFile, const std::string& keyFile) {
+  auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  asio::error_code ec;
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                           asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                           asio::ssl::context::no_tlsv1_1,
+                       ec);
+  if (!ec) context->use_certificate_chain_file(certificateFile, ec);
+  if (ec) return Status::invalidArgument(fmt::format("TLS certificate {}: {}", certificateFile, ec.message()));
+  context->use_private_key_file(keyFile, asio::ssl::context::pem, ec);
+  if (ec) return Status::invalidArgument(fmt::format("TLS key {}: {}", keyFile, ec.message()));
+  tls_ = std::move(context);
+  return Status::ok();
 }
 
 HttpServer::HttpServer(asio::io_context& io, Handler handler, Limits limits)
@@ -519,6 +564,9 @@ HttpServer::HttpServer(asio::io_context& io, Handler handler, Limits limits)
 HttpServer::~HttpServer() { impl_->stop(); }
 
 Status HttpServer::listen(const std::string& host, uint16_t port) { return impl_->listen(host, port); }
+Status HttpServer::enableTls(const std::string& certificateFile, const std::string& keyFile) {
+  return impl_->enableTls(certificateFile, keyFile);
+}
 uint16_t HttpServer::port() const { return impl_->port(); }
 void HttpServer::stop() { impl_->stop(); }
 

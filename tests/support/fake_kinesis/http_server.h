@@ -72,6 +72,9 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
+  // Serves HTTPS (TLS 1.2 or 1.3) with this PEM certificate chain and key
+  // instead of plain HTTP; before listen().
+  Status enableTls(const std::string& certificateFile, const std::string& keyFile);
   // Binds host:port (port 0: an ephemeral one) and starts accepting.
   Status listen(const std::string& host, uint16_t port);
   uint16_t port() const;

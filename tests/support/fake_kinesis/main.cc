@@ -1,6 +1,6 @@
 // kinship-fake-kinesis: the fake Kinesis endpoint as a standalone process, for
 // benchmarks and for tests written in other languages. Prints
-// "fake-kinesis listening on http://127.0.0.1:PORT" once it accepts
+// "fake-kinesis listening on http://127.0.0.1:PORT" (https with TLS) once it accepts
 // connections, serves until SIGTERM or SIGINT, then prints the final stats as
 // one JSON line and exits 0. Exit 2 for bad arguments, 1 if it cannot start.
 
@@ -26,7 +26,8 @@ using namespace kinship::fake;
 
 constexpr std::string_view kUsage = R"(usage: kinship-fake-kinesis [options]
 
-A fake Amazon Kinesis Data Streams endpoint (JSON 1.1 over HTTP/1.1) that
+A fake Amazon Kinesis Data Streams endpoint (JSON 1.1 or CBOR over HTTP/1.1,
+or HTTPS with --tls-cert and --tls-key) that
 enforces per-shard limits and injects faults. Control API under /_fake/.
 
   --host ADDR                 listen address (default 127.0.0.1)
@@ -65,6 +66,8 @@ enforces per-shard limits and injects faults. Control API under /_fake/.
                               "NAME":<unix ns>, add now - that time to the
                               end-to-end latency in /_fake/stats ("latency":
                               count, p50Ms, p90Ms, p99Ms, p999Ms, maxMs, meanMs)
+  --tls-cert FILE             serve HTTPS with this PEM certificate chain ...
+  --tls-key FILE              ... and this PEM private key (both or neither)
   --no-auth                   accept requests without an Authorization header
   --log-level LEVEL           debug, info, warn, error (default warn)
   -h, --help                  this text
@@ -205,6 +208,10 @@ int main(int argc, char** argv) {
       if (options.latencyField.find_first_of("\"\\") != std::string::npos) {
         usageError("--latency-field must not contain '\"' or '\\'");
       }
+    } else if (flag == "--tls-cert") {
+      options.tlsCertificateFile = std::string(value());
+    } else if (flag == "--tls-key") {
+      options.tlsKeyFile = std::string(value());
     } else if (flag == "--no-auth") {
       options.requireAuthorization = false;
     } else if (flag == "--log-level") {
@@ -217,6 +224,7 @@ int main(int argc, char** argv) {
   for (const auto& [error, rate] : faults.requestErrorRates) total += rate;
   if (total > 1.0 + 1e-9) usageError("the per-request error rates add up to more than 1");
   if (uneven && !splits.empty()) usageError("--uneven and --splits exclude each other");
+  if (options.tlsCertificateFile.empty() != options.tlsKeyFile.empty()) usageError("--tls-cert and --tls-key go together");
   if (!splits.empty() && splits.size() + 1 != static_cast<size_t>(shards)) {
     usageError(fmt::format("--splits gives {} split points; {} shards need {}", splits.size(), shards, shards - 1));
   }

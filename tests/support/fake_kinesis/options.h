@@ -62,6 +62,10 @@ struct FakeOptions {
   std::string region = "us-east-1";
   std::string accountId = "123456789012";
   std::chrono::milliseconds idleTimeout{std::chrono::minutes(2)};
+  // HTTPS with this PEM certificate chain and key (both or neither); empty:
+  // plain HTTP.
+  std::string tlsCertificateFile;
+  std::string tlsKeyFile;
 };
 
 // Counts keyed by name; std::less<> so lookups by string_view do not allocate.
