@@ -5,10 +5,13 @@
 # end-to-end latency p50/p99 (line written -> record accepted by the
 # endpoint) at a steady 10,000 lines/s, then one table with the targets.
 #
-#   bash bench/run.sh [--quick] [SCENARIO...]      (default: all, in order)
+#   bash bench/run.sh [--quick] [SCENARIO...]      (default: all, u first)
 #
+#   u  what users run: as d (the disk spool, the default) over HTTPS (the
+#      fake with a self-signed certificate, trusted through ca_file), CBOR
+#   v  as u, with the endpoint answering 25 ms late, as Kinesis does
 #   a  JSON lines (200 B) tailed from the beginning, parser json,
-#      partition_key "{service}-{host}", spool memory
+#      partition_key "{service}-{host}", spool memory, plain HTTP
 #   b  the same lines, parser raw, random keys
 #   c  UDP at a fixed offered rate (100,000 datagrams/s for 10 s), received
 #      and dropped per kinship's /metrics; needs build/kinship-datagram-sender
@@ -55,11 +58,11 @@ for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
     -h|--help) usage; exit 0 ;;
-    a|b|c|d|e) scenarios+=("$arg") ;;
+    u|v|a|b|c|d|e) scenarios+=("$arg") ;;
     *) echo "run.sh: unknown argument \"$arg\" (--quick, a, b, c, d, e; see --help)" >&2; exit 2 ;;
   esac
 done
-((${#scenarios[@]})) || scenarios=(a b c d e)
+((${#scenarios[@]})) || scenarios=(u v a b c d e)
 
 kinship="${KINSHIP_BENCH_KINSHIP:-$repo/build/kinship}"
 fake="$repo/build/kinship-fake-kinesis"
@@ -100,6 +103,9 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# RSA 2048, as AWS's certificates; the handshake happens once per connection.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/tls.key" -out "$work/tls.crt" -days 1 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 || die "openssl could not make a certificate"
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 load() { awk '{ print $1, $2, $3 }' /proc/loadavg; }
@@ -112,19 +118,26 @@ metric() {
     index($0, n) == 1 && (substr($0, length(n) + 1, 1) == "{" || substr($0, length(n) + 1, 1) == " ") &&
     (f == "" || index($0, f)) { s += $NF } END { printf "%d", s }'
 }
+# Scenarios u and v: the fake speaks HTTPS with this certificate (made once
+# per run), and answers this many ms late.
+tls=0 delay_ms=0
+# The fake's control API (over HTTPS when tls=1).
+fake_curl() { curl -s --max-time 5 --cacert "$work/tls.crt" "$@"; }
 # The fake's accepted-record count; empty if it does not answer.
-accepted() { curl -s --max-time 5 "$fake_url/_fake/records?count" | sed -n 's/.*"accepted":\([0-9]*\).*/\1/p' || true; }
+accepted() { fake_curl "$fake_url/_fake/records?count" | sed -n 's/.*"accepted":\([0-9]*\).*/\1/p' || true; }
 
 # start_fake SHARDS unlimited|kinesis: a fresh fake; sets fake_url, fake_pid.
 start_fake() {
-  local limits=()
-  [[ "$2" == unlimited ]] && limits=(--records-per-second 0 --bytes-per-second 0)
-  "$fake" --port 0 --stream bench --shards "$1" "${limits[@]}" --max-stored-records 0 --no-duplicates \
+  local extra=()
+  [[ "$2" == unlimited ]] && extra=(--records-per-second 0 --bytes-per-second 0)
+  ((tls)) && extra+=(--tls-cert "$work/tls.crt" --tls-key "$work/tls.key")
+  ((delay_ms)) && extra+=(--delay-ms "$delay_ms")
+  "$fake" --port 0 --stream bench --shards "$1" "${extra[@]}" --max-stored-records 0 --no-duplicates \
     --latency-field ts >"$work/fake.out" 2>&1 &
   fake_pid=$!
   pids+=("$fake_pid")
   for _ in $(seq 200); do grep -q listening "$work/fake.out" && break; sleep 0.02; done
-  fake_url="$(grep -o -m1 'http://127.0.0.1:[0-9]*' "$work/fake.out" || true)"
+  fake_url="$(grep -o -m1 'https*://127.0.0.1:[0-9]*' "$work/fake.out" || true)"
   [[ -n "$fake_url" ]] || die "the fake did not start: $(cat "$work/fake.out")"
 }
 stop_pid() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
@@ -146,6 +159,7 @@ $2
       region: us-east-1
       endpoint: $fake_url
       protocol: ${KINSHIP_BENCH_PROTOCOL:-cbor}
+$( ((tls)) && echo "      ca_file: $work/tls.crt")
 $4
 admin:
   listen: 127.0.0.1:0
@@ -231,7 +245,7 @@ file_scenario() {
   wait_accepted "$n"
   local stats lat_rss
   lat_rss=$(rss_mib "$kpid")
-  stats="$(curl -s "$fake_url/_fake/stats")"
+  stats="$(fake_curl "$fake_url/_fake/stats")"
   stop_pid "$kpid"
   stop_pid "$fake_pid"
   local lat throttled
@@ -313,6 +327,8 @@ echo "kinship bench: $("$kinship" --version 2>&1 | sed -n 1p), commit $(git -C "
   ((quick)) && echo quick || echo full) run; default linger $linger; protocol ${KINSHIP_BENCH_PROTOCOL:-cbor}"
 for s in "${scenarios[@]}"; do
   case "$s" in
+    u) tls=1 delay_ms=0 file_scenario u json "{service}-{host}" disk "$line_bytes" "" ;;
+    v) tls=1 delay_ms=25 file_scenario v json "{service}-{host}" disk "$line_bytes" "" ;;
     a) file_scenario a json "{service}-{host}" memory "$line_bytes" "" ;;
     b) file_scenario b raw "" memory "$line_bytes" "" ;;
     c) udp_scenario ;;
@@ -336,6 +352,12 @@ target() {
        else echo ">=75% of a's MB/s (run a too)"; fi ;;
     c) echo "received + dropped = sent; drops counted" ;;
     e) echo "no KPL aggregation yet: one Kinesis record per line" ;;
+    u) awk -v r="${row[u]}" 'BEGIN { split(r, f, " ");
+         printf "<=3 CPU-s/GB %s, <=32 MiB %s (issue 19)", (f[3] <= 3 ? "ok" : "MISS"), (f[4] <= 32 ? "ok" : "MISS") }' ;;
+    v) if [[ -n "${row[u]:-}" ]]; then
+         awk -v r="${row[v]}" -v u="${row[u]}" 'BEGIN { split(r, f, " "); split(u, g, " ");
+           printf ">=90%% of u'"'"'s MB/s: %.0f%% %s (issue 17)", 100 * f[2] / g[2], (f[2] >= 0.9 * g[2] ? "ok" : "MISS") }'
+       else echo ">=90% of u's MB/s (run u too)"; fi ;;
     *) echo "-" ;;
   esac
 }
