@@ -43,15 +43,15 @@ KinesisSink::KinesisSink(const sinks::SinkContext& context, KinesisConfig config
       regionLookup_(std::move(regionLookup)),
       makeTransport_(std::move(transport)),
       metrics_(context.metrics, context.pipelineName),
+      limits_{config_.maxBatchRecords, config_.maxBatchBytes, config_.maxRecordSize},
       router_(RouterOptions{config_.orderingPerKey, config_.linger, config_.maxBatchRecords, config_.maxBatchBytes}),
       lister_(streamFieldOf(config_), streamValueOf(config_), config_.shardRefreshInterval),
       policy_(config_.retryBackoffMin, config_.retryBackoffMax),
       sender_(config_.endpoint, config_.region, context.clock) {
-  const RequestLimits limits{config_.maxBatchRecords, config_.maxBatchBytes, config_.maxRecordSize};
   const std::string field = streamFieldOf(config_);
   const std::string value = streamValueOf(config_);
   for (size_t i = 0; i < config_.maxInFlight; ++i) {
-    requests_.push_back(std::make_unique<Request>(RequestBuilder(field, value, config_.protocol, limits)));
+    requests_.push_back(std::make_unique<Request>(RequestBuilder(field, value, config_.protocol, limits_)));
     freeRequests_.push_back(requests_.back().get());
   }
   throttledByLine_.assign(router_.lineCount(), nullptr);
@@ -210,7 +210,6 @@ bool KinesisSink::canAdmit() const {
 }
 
 void KinesisSink::admit(pipeline::BatchPtr batch, Clock::TimePoint now) {
-  const RequestLimits& limits = requests_.front()->builder.limits();
   size_t kept = 0;
   // The batch was filled on another core: its keys are not in this core's
   // cache, and routing reads every one.
@@ -220,11 +219,11 @@ void KinesisSink::admit(pipeline::BatchPtr batch, Clock::TimePoint now) {
   for (uint32_t i = 0; i < size; ++i) {
     if (i + kPrefetchAhead < size) __builtin_prefetch(batch->key(i + kPrefetchAhead).data());
     const size_t bytes = batch->data(i).size() + batch->key(i).size();
-    if (!limits.recordFits(bytes)) {
+    if (!limits_.recordFits(bytes)) {
       metrics_.droppedTooLarge->Increment();
       deadLetter({batch.get(), i, static_cast<uint32_t>(bytes), 0, 0, now, now}, "too_large",
                  fmt::format("{} bytes of data plus partition key, over max_record_size ({})", bytes,
-                             limits.maxRecordSize));
+                             limits_.maxRecordSize));
       acks_.doneAtAdmission(*batch, i);
       continue;
     }

@@ -136,6 +136,7 @@ class KinesisSink final : public sinks::Sink {
   std::unique_ptr<aws::CredentialsProvider> credentials_;
   std::unique_ptr<DeadLetterFile> deadLetterFile_;
   KinesisSinkMetrics metrics_;
+  const RequestLimits limits_;
 
   // The stages.
   ShardRouter router_;
