@@ -1,11 +1,20 @@
 #pragma once
-// Env: the operating-system file calls of the spool, behind an interface so
-// that tests can inject ENOSPC, EIO and short writes (see
-// tests/support/fault_env.h). posixEnv() is the real one.
+// Env: the operating-system file calls of kinship's data (the spool, the
+// file inputs' tailers and checkpoints, the dead-letter file), behind an
+// interface so that tests can inject ENOSPC, EIO and short writes (see
+// tests/support/fault_env.h). posixEnv() is the real one. Directory
+// watching (inotify), globbing and locks stay direct system calls: they
+// move no data.
+//
+// Errors: Status::notFound when a file to open or remove does not exist,
+// Status::ioError for every other failure, with the path and errno text.
 //
 // Threading: one Env is shared by many threads (the spool's writer and
-// reader, ...), so its methods must be thread-safe. A WritableFile,
-// OverwritableFile or ReadableFile is used by one thread at a time.
+// reader, the I/O thread, ...), so its methods must be thread-safe. A
+// WritableFile, OverwritableFile or ReadableFile is used by one thread at a
+// time.
+
+#include <sys/types.h>
 
 #include <cstdint>
 #include <memory>
@@ -42,6 +51,14 @@ class OverwritableFile {
   virtual Status close() = 0;
 };
 
+// What the file system says of an open file.
+struct FileInfo {
+  dev_t device = 0;
+  ino_t inode = 0;
+  uint64_t size = 0;
+  bool regular = false;  // a regular file, not a directory, FIFO or device
+};
+
 // A file read at explicit offsets.
 class ReadableFile {
  public:
@@ -49,7 +66,13 @@ class ReadableFile {
   // Reads up to `n` bytes at `offset` into `scratch`; returns how many were
   // read, fewer than `n` only at the end of the file.
   virtual Result<size_t> read(uint64_t offset, size_t n, char* scratch) = 0;
+  // One read of up to `n` bytes at `offset`: fewer whenever fewer are there
+  // now, 0 at the end. For a file that is still being written (a tailed
+  // log), where read() would ask again for bytes that are not there yet.
+  virtual Result<size_t> readSome(uint64_t offset, size_t n, char* scratch) = 0;
   virtual Result<uint64_t> size() = 0;
+  // Identity, size and type (fstat).
+  virtual Result<FileInfo> info() = 0;
 };
 
 class Env {
@@ -75,5 +98,13 @@ class Env {
 
 // The real operating system. A process-wide instance; thread-safe.
 Env& posixEnv();
+
+// Replaces the file at `path` with `contents` so that a crash leaves the old
+// file or the new one, never a mix: writes `tmpPath` (in the same
+// directory; a leftover is emptied first), fsyncs it, renames it over
+// `path`, fsyncs `directory`. On failure before the rename `tmpPath` is
+// removed and `path` is untouched; the status says which step failed.
+Status replaceFile(Env& env, const std::string& directory, const std::string& path, const std::string& tmpPath,
+                   std::string_view contents);
 
 }  // namespace kinship

@@ -17,7 +17,8 @@ namespace kinship {
 namespace {
 
 Status errnoStatus(std::string_view what, const std::string& path, int err) {
-  return Status::ioError(fmt::format("{} {}: {}", what, path, std::strerror(err)));
+  std::string message = fmt::format("{} {}: {}", what, path, std::strerror(err));
+  return err == ENOENT ? Status::notFound(std::move(message)) : Status::ioError(std::move(message));
 }
 
 class PosixWritableFile final : public WritableFile {
@@ -108,10 +109,22 @@ class PosixReadableFile final : public ReadableFile {
     }
     return done;
   }
+  Result<size_t> readSome(uint64_t offset, size_t n, char* scratch) override {
+    for (;;) {
+      ssize_t r = ::pread(fd_, scratch, n, static_cast<off_t>(offset));
+      if (r >= 0) return static_cast<size_t>(r);
+      if (errno != EINTR) return fail(errnoStatus("pread", path_, errno));
+    }
+  }
   Result<uint64_t> size() override {
     struct stat st;
     if (::fstat(fd_, &st) != 0) return fail(errnoStatus("fstat", path_, errno));
     return static_cast<uint64_t>(st.st_size);
+  }
+  Result<FileInfo> info() override {
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return fail(errnoStatus("fstat", path_, errno));
+    return FileInfo{st.st_dev, st.st_ino, static_cast<uint64_t>(st.st_size), S_ISREG(st.st_mode)};
   }
 
  private:

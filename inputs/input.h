@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
+#include "common/env.h"
 #include "common/status.h"
 #include "pipeline/source_file.h"
 
@@ -38,6 +40,12 @@ struct InputContext {
   // even when its own checkpoint is older (saved on a timer, a crash can
   // leave it behind).
   std::function<std::vector<pipeline::SourcePosition>()> spooledPositions = {};
+  // The seams (never null; tests put a ManualClock or a FaultEnv here):
+  // the time that timeouts and rate-limited warnings are measured in, and
+  // the file system that tailed files and checkpoints are read and written
+  // through. Both must outlive the input.
+  const Clock* clock = &SystemClock::instance();
+  Env* env = &posixEnv();
 };
 
 class Input {

@@ -708,18 +708,10 @@ Status DiskSpool::persistPositions() {
   // Several segments deleted at once need one write, not one each.
   const uint64_t version = positions_.version();
   if (persistedPositionsVersion_ == version) return Status::ok();
-  const std::string tmp = options_.dir + "/" + std::string(format::kPositionsTempFileName);
-  auto f = env_.openWritable(tmp);
-  if (!f) return f.error();
-  // A leftover from a crash may hold bytes: start from empty.
-  Status st = (*f)->truncate(0);
-  if (st) st = (*f)->append(format::encodePositionsFile(positions_.durable()));
   // Durable before the segment whose frames it replaces is unlinked.
-  if (st) st = (*f)->sync();
-  Status closed = (*f)->close();
-  if (st) st = closed;
-  if (st) st = env_.rename(tmp, options_.dir + "/" + std::string(format::kPositionsFileName));
-  if (st) st = env_.syncDir(options_.dir);
+  Status st = replaceFile(env_, options_.dir, options_.dir + "/" + std::string(format::kPositionsFileName),
+                          options_.dir + "/" + std::string(format::kPositionsTempFileName),
+                          format::encodePositionsFile(positions_.durable()));
   if (st) persistedPositionsVersion_ = version;
   return st;
 }

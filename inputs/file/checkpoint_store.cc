@@ -1,14 +1,7 @@
 #include "inputs/file/checkpoint_store.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <simdjson.h>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <string_view>
 
 #include "common/private_files.h"
@@ -19,8 +12,6 @@ namespace {
 
 constexpr int64_t kFormatVersion = 1;
 constexpr char kHexDigits[] = "0123456789abcdef";
-
-std::string errnoText(int err) { return std::strerror(err); }
 
 // JSON string contents for `text`. Paths are bytes, not necessarily UTF-8:
 // a path that is not valid UTF-8 has its high bytes written as \u00XX, which
@@ -69,33 +60,11 @@ bool decodeHex(std::string_view hex, std::string& out) {
   return true;
 }
 
-Status writeAll(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::ioError("cannot write " + path + ": " + errnoText(errno));
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::ok();
-}
-
-// Makes a rename in `directory` durable.
-Status syncDirectory(const std::string& directory) {
-  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::ioError("cannot open directory " + directory + ": " + errnoText(errno));
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return Status::ioError("cannot fsync directory " + directory + ": " + errnoText(err));
-  return Status::ok();
-}
-
 }  // namespace
 
-CheckpointStore::CheckpointStore(std::string directory, const std::string& name)
-    : directory_(std::move(directory)),
+CheckpointStore::CheckpointStore(std::string directory, const std::string& name, Env& env)
+    : env_(env),
+      directory_(std::move(directory)),
       path_(directory_ + "/" + name + ".json"),
       tmpPath_(path_ + ".tmp") {}
 
@@ -107,24 +76,30 @@ Status CheckpointStore::prepare() {
   // than at the first checkpoint, when nobody is watching the start-up.
   // Removing it also clears a leftover of a crash, which may have a wider
   // mode that O_TRUNC would keep and the rename carry to the checkpoint.
-  int fd = ::open(tmpPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, kPrivateFileMode);
-  if (fd < 0) return Status::ioError("cannot write in checkpoint directory " + directory_ + ": " + errnoText(errno));
-  ::close(fd);
-  ::unlink(tmpPath_.c_str());
+  (void)env_.removeFile(tmpPath_);  // absent, usually
+  auto probe = env_.openWritable(tmpPath_);
+  if (!probe) return Status::ioError("cannot write in checkpoint directory " + directory_ + ": " + probe.error().message());
+  (void)(*probe)->close();
+  (void)env_.removeFile(tmpPath_);
   return Status::ok();
 }
 
 Result<std::vector<FileCheckpoint>> CheckpointStore::load() const {
   std::vector<FileCheckpoint> files;
-  struct stat st {};
-  if (::stat(path_.c_str(), &st) != 0) {
-    if (errno == ENOENT) return files;
-    return fail(Status::ioError("cannot read checkpoint file " + path_ + ": " + errnoText(errno)));
-  }
-  simdjson::padded_string text;
-  if (auto error = simdjson::padded_string::load(path_).get(text); error != simdjson::SUCCESS) {
-    return fail(Status::ioError("cannot read checkpoint file " + path_ + ": " + simdjson::error_message(error)));
-  }
+  auto file = env_.openReadable(path_);
+  if (!file && file.error().code() == Status::Code::kNotFound) return files;
+  auto cannotRead = [this](const Status& why) {
+    return fail(Status::ioError("cannot read checkpoint file " + path_ + ": " + why.message()));
+  };
+  if (!file) return cannotRead(file.error());
+  auto size = (*file)->size();
+  if (!size) return cannotRead(size.error());
+  simdjson::padded_string text(static_cast<size_t>(*size));
+  auto read = (*file)->read(0, text.size(), text.data());
+  if (!read) return cannotRead(read.error());
+  // A file cut short meanwhile reads as what it holds now (and then most
+  // likely as corrupt, below).
+  if (*read < text.size()) text = simdjson::padded_string(text.data(), *read);
   auto corrupt = [this](const std::string& why) {
     return fail(Status::corruption("checkpoint file " + path_ + " is not valid: " + why));
   };
@@ -200,21 +175,7 @@ Status CheckpointStore::save(const std::vector<FileCheckpoint>& files) {
   }
   text_.append("\n]}\n");
 
-  int fd = ::open(tmpPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, kPrivateFileMode);
-  if (fd < 0) return Status::ioError("cannot create " + tmpPath_ + ": " + errnoText(errno));
-  Status written = writeAll(fd, text_, tmpPath_);
-  if (written && ::fsync(fd) != 0) written = Status::ioError("cannot fsync " + tmpPath_ + ": " + errnoText(errno));
-  ::close(fd);
-  if (!written) {
-    ::unlink(tmpPath_.c_str());
-    return written;
-  }
-  if (::rename(tmpPath_.c_str(), path_.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmpPath_.c_str());
-    return Status::ioError("cannot rename " + tmpPath_ + " to " + path_ + ": " + errnoText(err));
-  }
-  return syncDirectory(directory_);
+  return replaceFile(env_, directory_, path_, tmpPath_, text_);
 }
 
 }  // namespace kinship::inputs

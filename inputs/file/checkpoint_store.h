@@ -14,11 +14,13 @@
 // files written before it existed load without it (then the fingerprint
 // alone is checked), and older kinship versions ignore it, so the version
 // stays 1.
-// A save replaces the file atomically: write <file>.tmp, fsync, rename over
-// the file, fsync the directory. A crash leaves the old file or the new
+// A save replaces the file atomically (replaceFile, common/env.h): write
+// <file>.tmp, fsync, rename over the file, fsync the directory. A crash leaves the old file or the new
 // one, never a mix; a leftover .tmp is overwritten by the next save and
 // never read. Files are created 0600 and missing directories 0700
-// (common/private_files.h): a fingerprint is the start of a log.
+// (common/private_files.h): a fingerprint is the start of a log. Files are
+// read and written through an Env (tests inject disk faults); creating the
+// directories at start is a direct system call.
 //
 // Threading: not thread-safe; the file input uses it on the I/O thread (and
 // once more from Input::flushCheckpoints()).
@@ -26,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "common/env.h"
 #include "common/status.h"
 #include "inputs/file/file_checkpoint.h"
 
@@ -35,7 +38,8 @@ class CheckpointStore {
  public:
   // `directory`: where checkpoint files live (<data_dir>/checkpoints);
   // `name`: the file's name without ".json" (<pipeline>.<input id>).
-  CheckpointStore(std::string directory, const std::string& name);
+  // `env` must outlive the store.
+  CheckpointStore(std::string directory, const std::string& name, Env& env = posixEnv());
 
   const std::string& directory() const { return directory_; }
   const std::string& path() const { return path_; }
@@ -46,10 +50,12 @@ class CheckpointStore {
   // The saved checkpoints: empty when there is no file yet; an error when
   // it cannot be read or is not a valid checkpoint file.
   Result<std::vector<FileCheckpoint>> load() const;
-  // Replaces the saved checkpoints with `files`.
+  // Replaces the saved checkpoints with `files`. On failure the file saved
+  // before is intact.
   Status save(const std::vector<FileCheckpoint>& files);
 
  private:
+  Env& env_;
   std::string directory_;
   std::string path_;
   std::string tmpPath_;

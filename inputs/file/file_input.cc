@@ -53,11 +53,13 @@ bool hasWildcard(std::string_view s) { return s.find_first_of("*?[") != std::str
 
 FileInput::FileInput(const InputContext& context, FileInputConfig config)
     : io_(context.io),
+      clock_(*context.clock),
+      env_(*context.env),
       pipeline_(context.pipeline),
       id_(context.id),
       config_(std::move(config)),
       acks_(std::make_shared<AckTracker>()),
-      checkpoints_(context.dataDir + "/checkpoints", context.pipeline.name() + "." + context.id),
+      checkpoints_(context.dataDir + "/checkpoints", context.pipeline.name() + "." + context.id, *context.env),
       checkpointTimer_(context.io),
       pollTimer_(context.io),
       flushTimer_(context.io),
@@ -400,7 +402,7 @@ void FileInput::rescan(bool firstScan) {
 void FileInput::follow(const std::string& path, const FileIdentity& identity, bool firstScan, Found found) {
   // Files present at the first start honour start_at; later ones are new
   // and read whole. Either resumes at its position when one fits it.
-  auto tailer = FileTailer::open(path, firstScan && config_.startAtEnd, tailerOptions_);
+  auto tailer = FileTailer::open(env_, path, firstScan && config_.startAtEnd, tailerOptions_);
   if (!tailer) {
     log::warn("file", "{}", tailer.error().message());
     return;
@@ -424,7 +426,7 @@ void FileInput::follow(const std::string& path, const FileIdentity& identity, bo
     file.multiline = std::make_unique<MultilineAssembler>(*config_.multiline->start, config_.multiline->maxSize,
                                                           config_.multiline->timeout, (*tailer)->readOffset());
   }
-  file.lastGrowth = SystemClock::instance().now();
+  file.lastGrowth = clock_.now();
   file.tailer = std::move(*tailer);
   watchLinkTarget(file);
   files_.emplace(identity, std::move(file));
@@ -492,7 +494,7 @@ void FileInput::scheduleRead() {
 
 void FileInput::readPass() {
   if (!running_ || paused_) return;
-  now_ = SystemClock::instance().now();
+  now_ = clock_.now();
   bool moreToRead = false;
   // Files rotated away or deleted are read before the others: a file that
   // now sits at their path holds later lines, so it waits until they are
@@ -557,7 +559,7 @@ void FileInput::flushIdle() {
   // records, and then they are not idle.
   readPass();
   if (!running_ || paused_) return;
-  now_ = SystemClock::instance().now();
+  now_ = clock_.now();
   for (auto& [identity, file] : files_) {
     bool partialDue = file.tailer->holdsPartialLine() && now_ - file.lastGrowth >= config_.partialLineTimeout;
     auto multilineDue = file.multiline ? file.multiline->deadline() : std::nullopt;
@@ -585,8 +587,9 @@ void FileInput::armFlushTimer() {
   if (!next || (flushArmed_ && flushAt_ <= *next)) return;
   flushArmed_ = true;
   flushAt_ = *next;
-  // Replaces a later wait, whose handler then sees operation_aborted.
-  flushTimer_.expires_at(*next);
+  // Replaces a later wait, whose handler then sees operation_aborted. A
+  // wait from now, not a time point: the clock may not be the timer's.
+  flushTimer_.expires_after(*next - clock_.now());
   flushTimer_.async_wait([this, alive = alive_](const asio::error_code& ec) {
     if (ec || !*alive || !running_) return;
     flushArmed_ = false;

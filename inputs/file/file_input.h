@@ -121,6 +121,8 @@ class FileInput final : public Input, private LineReceiver, private RecordReceiv
   void readInotify();
 
   asio::io_context& io_;
+  const Clock& clock_;
+  Env& env_;
   pipeline::Pipeline& pipeline_;
   std::string id_;
   FileInputConfig config_;

@@ -1,11 +1,6 @@
 #include "inputs/file/file_tailer.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 
 #include "common/log.h"
@@ -13,34 +8,27 @@
 
 namespace kinship::inputs {
 
-namespace {
-std::string errnoText(int err) { return std::strerror(err); }
-}  // namespace
-
-Result<std::unique_ptr<FileTailer>> FileTailer::open(const std::string& path, bool startAtEnd,
+Result<std::unique_ptr<FileTailer>> FileTailer::open(Env& env, const std::string& path, bool startAtEnd,
                                                      const Options& options) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail(Status::ioError("cannot open " + path + ": " + errnoText(errno)));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return fail(Status::ioError("cannot stat " + path + ": " + errnoText(err)));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return fail(Status::invalidArgument(path + " is not a regular file"));
-  }
-  uint64_t offset = startAtEnd ? static_cast<uint64_t>(st.st_size) : 0;
-  return std::unique_ptr<FileTailer>(new FileTailer(fd, path, {st.st_dev, st.st_ino}, offset, options));
+  // Env's messages name the call and the path. A missing file is an I/O
+  // error here like any other: the scan that named it raced a rotation.
+  auto file = env.openReadable(path);
+  if (!file) return fail(Status::ioError(file.error().message()));
+  auto info = (*file)->info();
+  if (!info) return fail(info.error());
+  if (!info->regular) return fail(Status::invalidArgument(path + " is not a regular file"));
+  uint64_t offset = startAtEnd ? info->size : 0;
+  return std::unique_ptr<FileTailer>(
+      new FileTailer(std::move(*file), path, {info->device, info->inode}, offset, options));
 }
 
-FileTailer::FileTailer(int fd, std::string path, FileIdentity identity, uint64_t offset, const Options& options)
-    : fd_(fd), path_(std::move(path)), identity_(identity), options_(options), readOffset_(offset) {
+FileTailer::FileTailer(std::unique_ptr<ReadableFile> file, std::string path, FileIdentity identity, uint64_t offset,
+                       const Options& options)
+    : file_(std::move(file)), path_(std::move(path)), identity_(identity), options_(options), readOffset_(offset) {
   buffer_.resize(options_.readBufferSize + pipeline::kParsePadding);
 }
 
-FileTailer::~FileTailer() { ::close(fd_); }
+FileTailer::~FileTailer() = default;
 
 bool FileTailer::checkRewritten() {
   constexpr size_t kHeadBytes = 64;
@@ -74,47 +62,33 @@ void FileTailer::rewind() {
 
 Result<std::string> FileTailer::readHead(size_t maxBytes) const {
   std::string head(maxBytes, '\0');
-  ssize_t n;
-  do {
-    n = ::pread(fd_, head.data(), maxBytes, 0);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return fail(Status::ioError("cannot read " + path_ + ": " + errnoText(errno)));
-  head.resize(static_cast<size_t>(n));
+  auto n = file_->read(0, maxBytes, head.data());
+  if (!n) return fail(n.error());
+  head.resize(*n);
   return head;
 }
 
 Status FileTailer::readBefore(uint64_t end, size_t maxBytes, std::string& out) const {
   const size_t want = static_cast<size_t>(std::min<uint64_t>(maxBytes, end));
   out.resize(want);
-  size_t got = 0;
-  while (got < want) {
-    ssize_t n = ::pread(fd_, out.data() + got, want - got, static_cast<off_t>(end - want + got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      out.clear();
-      return Status::ioError("cannot read " + path_ + ": " + errnoText(errno));
-    }
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
+  auto got = file_->read(end - want, want, out.data());
+  if (!got) {
+    out.clear();
+    return got.error();
   }
-  if (got < want) out.clear();  // shorter than `end` now
+  if (*got < want) out.clear();  // shorter than `end` now
   return Status::ok();
 }
 
-Result<uint64_t> FileTailer::size() const {
-  struct stat st {};
-  if (::fstat(fd_, &st) != 0) return fail(Status::ioError("cannot stat " + path_ + ": " + errnoText(errno)));
-  return static_cast<uint64_t>(st.st_size);
-}
+Result<uint64_t> FileTailer::size() const { return file_->size(); }
 
 void FileTailer::refreshSize() {
   if (auto s = size()) knownSize_ = *s;
 }
 
 Result<FileTailer::ReadOutcome> FileTailer::readBlock(LineReceiver& receiver) {
-  struct stat st {};
-  if (::fstat(fd_, &st) == 0) {
-    knownSize_ = static_cast<uint64_t>(st.st_size);
+  if (auto size = file_->size()) {
+    knownSize_ = *size;
     if (knownSize_ < readOffset_) {
       log::warn("file", "{} shrank from {} to {} bytes (truncated): reading it again from the start", path_,
                 readOffset_, knownSize_);
@@ -132,14 +106,11 @@ Result<FileTailer::ReadOutcome> FileTailer::readBlock(LineReceiver& receiver) {
     buffer_.resize(capacity + pipeline::kParsePadding);
   }
 
-  ssize_t n;
-  do {
-    n = ::pread(fd_, buffer_.data() + pending_, capacity - pending_, static_cast<off_t>(readOffset_));
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return fail(Status::ioError("cannot read " + path_ + ": " + errnoText(errno)));
-  if (n == 0) return ReadOutcome::kEndOfFile;
-  readOffset_ += static_cast<uint64_t>(n);
-  cutLines(static_cast<size_t>(n), receiver);
+  auto n = file_->readSome(readOffset_, capacity - pending_, buffer_.data() + pending_);
+  if (!n) return fail(n.error());
+  if (*n == 0) return ReadOutcome::kEndOfFile;
+  readOffset_ += *n;
+  cutLines(*n, receiver);
   return ReadOutcome::kData;
 }
 

@@ -1,8 +1,10 @@
 #pragma once
 // FileTailer: follows one open file, reading it in large blocks and cutting
 // the blocks into lines in place (no copy, no syscall per line). It keeps
-// the file descriptor, so a file renamed or deleted while open is still read
-// to its end. Not thread-safe: owned by one FileInput on the I/O thread.
+// the file open, so a file renamed or deleted while open is still read to
+// its end. Reads go through an Env (ReadableFile): one virtual call per
+// block, none per line. Not thread-safe: owned by one FileInput on the I/O
+// thread.
 
 #include <sys/types.h>
 
@@ -12,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/env.h"
 #include "common/status.h"
 
 namespace kinship::inputs {
@@ -52,7 +55,9 @@ class FileTailer {
   };
   enum class ReadOutcome { kData, kEndOfFile };
 
-  static Result<std::unique_ptr<FileTailer>> open(const std::string& path, bool startAtEnd, const Options& options);
+  // `env` opens the file; the tailer keeps only what it opened.
+  static Result<std::unique_ptr<FileTailer>> open(Env& env, const std::string& path, bool startAtEnd,
+                                                  const Options& options);
   ~FileTailer();
   FileTailer(const FileTailer&) = delete;
   FileTailer& operator=(const FileTailer&) = delete;
@@ -114,7 +119,8 @@ class FileTailer {
   void setDraining() { draining_ = true; }
 
  private:
-  FileTailer(int fd, std::string path, FileIdentity identity, uint64_t offset, const Options& options);
+  FileTailer(std::unique_ptr<ReadableFile> file, std::string path, FileIdentity identity, uint64_t offset,
+             const Options& options);
   void cutLines(size_t newBytes, LineReceiver& receiver);
   // Passes buffer_[start, end) on as one line (split or dropped when too
   // long); `endOffset` is the file offset after its line ending. Pieces of
@@ -123,7 +129,7 @@ class FileTailer {
   void emitLine(size_t start, size_t end, uint64_t endOffset, uint64_t bufferOffset, LineReceiver& receiver);
   void rewind();
 
-  int fd_;
+  std::unique_ptr<ReadableFile> file_;
   std::string path_;
   FileIdentity identity_;
   Options options_;

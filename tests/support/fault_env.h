@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -49,37 +50,46 @@ class FaultEnv final : public Env {
   }
   void failSync(int err, int count = 1) { set(sync_, err, count); }
   void failTruncate(int err, int count = 1) { set(truncate_, err, count); }
+  // Next reads (read() and readSome()) fail with `err`.
   void failRead(int err, int count = 1) { set(read_, err, count); }
+  // Next fstat()s of open files (size(), info()) fail with `err`.
+  void failStat(int err, int count = 1) { set(stat_, err, count); }
+  void failRename(int err, int count = 1) { set(rename_, err, count); }
+  void failSyncDir(int err, int count = 1) { set(syncDir_, err, count); }
   void failOpenWritable(int err, int count = 1) { set(openWritable_, err, count); }
   void failOpenReadable(int err, int count = 1) { set(openReadable_, err, count); }
   void failRemove(int err, int count = 1) { set(remove_, err, count); }
   void clear() {
     std::lock_guard lock(mu_);
-    append_ = sync_ = truncate_ = read_ = openWritable_ = openReadable_ = remove_ = writeAt_ = Fault{};
+    append_ = sync_ = truncate_ = read_ = stat_ = openWritable_ = openReadable_ = remove_ = writeAt_ = rename_ =
+        syncDir_ = Fault{};
     appendMinBytes_ = 0;
   }
 
   Result<std::unique_ptr<WritableFile>> openWritable(const std::string& path) override {
-    if (int err = take(openWritable_)) return fail(errStatus("open", err));
+    if (int err = take(openWritable_)) return fail(errStatus("open", path, err));
     auto f = base_.openWritable(path);
     if (!f) return f;
-    return std::unique_ptr<WritableFile>(new Writable(*this, std::move(*f)));
+    return std::unique_ptr<WritableFile>(new Writable(*this, std::move(*f), path));
   }
   Result<std::unique_ptr<OverwritableFile>> openOverwritable(const std::string& path) override {
-    if (int err = take(openWritable_)) return fail(errStatus("open", err));
+    if (int err = take(openWritable_)) return fail(errStatus("open", path, err));
     auto f = base_.openOverwritable(path);
     if (!f) return f;
-    return std::unique_ptr<OverwritableFile>(new Overwritable(*this, std::move(*f)));
+    return std::unique_ptr<OverwritableFile>(new Overwritable(*this, std::move(*f), path));
   }
   Result<std::unique_ptr<ReadableFile>> openReadable(const std::string& path) override {
-    if (int err = take(openReadable_)) return fail(errStatus("open", err));
+    if (int err = take(openReadable_)) return fail(errStatus("open", path, err));
     auto f = base_.openReadable(path);
     if (!f) return f;
-    return std::unique_ptr<ReadableFile>(new Readable(*this, std::move(*f)));
+    return std::unique_ptr<ReadableFile>(new Readable(*this, std::move(*f), path));
   }
-  Status rename(const std::string& from, const std::string& to) override { return base_.rename(from, to); }
+  Status rename(const std::string& from, const std::string& to) override {
+    if (int err = take(rename_)) return errStatus("rename", from, err);
+    return base_.rename(from, to);
+  }
   Status removeFile(const std::string& path) override {
-    if (int err = take(remove_)) return errStatus("unlink", err);
+    if (int err = take(remove_)) return errStatus("unlink", path, err);
     return base_.removeFile(path);
   }
   Status truncateFile(const std::string& path, uint64_t size) override { return base_.truncateFile(path, size); }
@@ -87,11 +97,16 @@ class FaultEnv final : public Env {
   Status createDir(const std::string& dir) override { return base_.createDir(dir); }
   Status syncDir(const std::string& dir) override {
     ++dirSyncs;
+    if (int err = take(syncDir_)) return errStatus("fsync", dir, err);
     return base_.syncDir(dir);
   }
 
  private:
-  static Status errStatus(const char* what, int err) { return Status::ioError(std::string(what) + ": " + std::strerror(err)); }
+  // As posixEnv() reports it: the call, the path, errno's text.
+  static Status errStatus(const char* what, const std::string& path, int err) {
+    std::string message = std::string(what) + " " + path + ": " + std::strerror(err);
+    return err == ENOENT ? Status::notFound(std::move(message)) : Status::ioError(std::move(message));
+  }
   void set(Fault& f, int err, int count) {
     std::lock_guard lock(mu_);
     f = {count, err};
@@ -103,7 +118,8 @@ class FaultEnv final : public Env {
 
   class Writable final : public WritableFile {
    public:
-    Writable(FaultEnv& env, std::unique_ptr<WritableFile> f) : env_(env), f_(std::move(f)) {}
+    Writable(FaultEnv& env, std::unique_ptr<WritableFile> f, std::string path)
+        : env_(env), f_(std::move(f)), path_(std::move(path)) {}
     Status append(std::string_view data) override {
       size_t written = 0;
       int err = 0;
@@ -116,17 +132,17 @@ class FaultEnv final : public Env {
       }
       if (err != 0) {
         if (written > 0) (void)f_->append(data.substr(0, written));
-        return errStatus("write", err);
+        return errStatus("write", path_, err);
       }
       return f_->append(data);
     }
     Status sync() override {
       ++env_.fileSyncs;
-      if (int err = env_.take(env_.sync_)) return errStatus("fdatasync", err);
+      if (int err = env_.take(env_.sync_)) return errStatus("fdatasync", path_, err);
       return f_->sync();
     }
     Status truncate(uint64_t size) override {
-      if (int err = env_.take(env_.truncate_)) return errStatus("ftruncate", err);
+      if (int err = env_.take(env_.truncate_)) return errStatus("ftruncate", path_, err);
       return f_->truncate(size);
     }
     Status close() override { return f_->close(); }
@@ -134,11 +150,13 @@ class FaultEnv final : public Env {
    private:
     FaultEnv& env_;
     std::unique_ptr<WritableFile> f_;
+    std::string path_;
   };
 
   class Overwritable final : public OverwritableFile {
    public:
-    Overwritable(FaultEnv& env, std::unique_ptr<OverwritableFile> f) : env_(env), f_(std::move(f)) {}
+    Overwritable(FaultEnv& env, std::unique_ptr<OverwritableFile> f, std::string path)
+        : env_(env), f_(std::move(f)), path_(std::move(path)) {}
     Status writeAt(uint64_t offset, std::string_view data) override {
       size_t written = 0;
       int err = 0;
@@ -151,7 +169,7 @@ class FaultEnv final : public Env {
       }
       if (err != 0) {
         if (written > 0) (void)f_->writeAt(offset, data.substr(0, written));
-        return errStatus("pwrite", err);
+        return errStatus("pwrite", path_, err);
       }
       return f_->writeAt(offset, data);
     }
@@ -160,25 +178,39 @@ class FaultEnv final : public Env {
    private:
     FaultEnv& env_;
     std::unique_ptr<OverwritableFile> f_;
+    std::string path_;
   };
 
   class Readable final : public ReadableFile {
    public:
-    Readable(FaultEnv& env, std::unique_ptr<ReadableFile> f) : env_(env), f_(std::move(f)) {}
+    Readable(FaultEnv& env, std::unique_ptr<ReadableFile> f, std::string path)
+        : env_(env), f_(std::move(f)), path_(std::move(path)) {}
     Result<size_t> read(uint64_t offset, size_t n, char* scratch) override {
-      if (int err = env_.take(env_.read_)) return fail(errStatus("pread", err));
+      if (int err = env_.take(env_.read_)) return fail(errStatus("pread", path_, err));
       return f_->read(offset, n, scratch);
     }
-    Result<uint64_t> size() override { return f_->size(); }
+    Result<size_t> readSome(uint64_t offset, size_t n, char* scratch) override {
+      if (int err = env_.take(env_.read_)) return fail(errStatus("pread", path_, err));
+      return f_->readSome(offset, n, scratch);
+    }
+    Result<uint64_t> size() override {
+      if (int err = env_.take(env_.stat_)) return fail(errStatus("fstat", path_, err));
+      return f_->size();
+    }
+    Result<FileInfo> info() override {
+      if (int err = env_.take(env_.stat_)) return fail(errStatus("fstat", path_, err));
+      return f_->info();
+    }
 
    private:
     FaultEnv& env_;
     std::unique_ptr<ReadableFile> f_;
+    std::string path_;
   };
 
   Env& base_ = posixEnv();
   std::mutex mu_;
-  Fault append_, sync_, truncate_, read_, openWritable_, openReadable_, remove_, writeAt_;
+  Fault append_, sync_, truncate_, read_, stat_, openWritable_, openReadable_, remove_, writeAt_, rename_, syncDir_;
   size_t shortWrite_ = 0;
   size_t tornWrite_ = 0;
   size_t appendMinBytes_ = 0;

@@ -196,7 +196,9 @@ TEST_F(SegmentReaderTest, ReadErrorOnPayload) {
       if (++calls_ == 2) return fail(Status::ioError("pread: Input/output error"));
       return f_->read(offset, n, scratch);
     }
+    Result<size_t> readSome(uint64_t offset, size_t n, char* scratch) override { return f_->readSome(offset, n, scratch); }
     Result<uint64_t> size() override { return f_->size(); }
+    Result<FileInfo> info() override { return f_->info(); }
 
    private:
     std::unique_ptr<ReadableFile> f_;

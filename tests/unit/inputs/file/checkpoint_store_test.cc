@@ -5,15 +5,20 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "tests/support/fault_env.h"
+
 using namespace kinship::inputs;
 using kinship::Status;
+using kinship::testing::FaultEnv;
 
 namespace {
 
@@ -80,6 +85,85 @@ TEST_F(CheckpointStoreTest, RoundTrip) {
   loaded = store.load();
   ASSERT_TRUE(loaded.has_value());
   EXPECT_EQ(loaded->size(), 1u);
+}
+
+// A disk that fills or fails at any step of a save: the save reports it,
+// the file saved before is what a load reads, no temporary file is left,
+// and the next save, on a healthy disk, works.
+TEST_F(CheckpointStoreTest, ASaveThatFailsLeavesThePreviousFileIntact) {
+  struct Fault {
+    const char* what;
+    std::function<void(FaultEnv&)> inject;
+    const char* says;
+  };
+  const std::vector<Fault> faults = {
+      {"full disk partway through the file", [](FaultEnv& env) { env.failAppend(ENOSPC, 20); }, "No space left"},
+      {"fsync of the file", [](FaultEnv& env) { env.failSync(EIO); }, "Input/output error"},
+      {"creating the temporary file", [](FaultEnv& env) { env.failOpenWritable(ENOSPC); }, "No space left"},
+      {"emptying a leftover", [](FaultEnv& env) { env.failTruncate(EIO); }, "Input/output error"},
+      {"rename over the file", [](FaultEnv& env) { env.failRename(EIO); }, "Input/output error"},
+  };
+  auto files = sample();
+  for (const Fault& fault : faults) {
+    SCOPED_TRACE(fault.what);
+    FaultEnv env;
+    CheckpointStore store(dir_, "app.file_0", env);
+    ASSERT_TRUE(store.prepare());
+    ASSERT_TRUE(store.save(files));
+    const std::string before = readFile(store.path());
+
+    fault.inject(env);
+    Status failed = store.save({files[1]});
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.code(), Status::Code::kIoError);
+    EXPECT_NE(failed.message().find(fault.says), std::string::npos) << failed.message();
+    EXPECT_EQ(readFile(store.path()), before);
+    EXPECT_FALSE(std::filesystem::exists(store.path() + ".tmp"));
+    auto loaded = store.load();
+    ASSERT_TRUE(loaded.has_value()) << loaded.error().message();
+    EXPECT_EQ(loaded->size(), files.size());
+
+    ASSERT_TRUE(store.save({files[1]}));
+    loaded = store.load();
+    ASSERT_TRUE(loaded.has_value());
+    ASSERT_EQ(loaded->size(), 1u);
+    EXPECT_EQ((*loaded)[0].fingerprint, "short");
+  }
+}
+
+// The rename is done but the directory's fsync failed: the new file is in
+// place, but a power loss could still bring the old one back, so the save
+// is an error (the file input saves again at its next tick).
+TEST_F(CheckpointStoreTest, AFailedDirectorySyncIsAnError) {
+  FaultEnv env;
+  CheckpointStore store(dir_, "app.file_0", env);
+  ASSERT_TRUE(store.prepare());
+  env.failSyncDir(EIO);
+  Status s = store.save(sample());
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find(dir_), std::string::npos) << s.message();
+  ASSERT_TRUE(store.save(sample()));
+  EXPECT_EQ(env.dirSyncs.load(), 2);
+}
+
+// A checkpoint file that cannot be read is an error (the file input then
+// starts its files as start_at says), not an empty list and not a crash.
+TEST_F(CheckpointStoreTest, AReadErrorIsAnErrorNamingTheFile) {
+  FaultEnv env;
+  CheckpointStore store(dir_, "app.file_0", env);
+  ASSERT_TRUE(store.prepare());
+  ASSERT_TRUE(store.save(sample()));
+  env.failRead(EIO);
+  auto loaded = store.load();
+  ASSERT_FALSE(loaded.has_value());
+  EXPECT_EQ(loaded.error().code(), Status::Code::kIoError);
+  EXPECT_NE(loaded.error().message().find(store.path()), std::string::npos) << loaded.error().message();
+  EXPECT_NE(loaded.error().message().find("Input/output error"), std::string::npos) << loaded.error().message();
+  env.failOpenReadable(EACCES);
+  loaded = store.load();
+  ASSERT_FALSE(loaded.has_value());
+  EXPECT_NE(loaded.error().message().find("Permission denied"), std::string::npos) << loaded.error().message();
+  EXPECT_TRUE(store.load().has_value());
 }
 
 TEST_F(CheckpointStoreTest, PathThatIsNotUtf8StillWritesValidJson) {

@@ -12,6 +12,7 @@
 #include <asio/io_context.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -24,6 +25,7 @@
 #include "inputs/file/checkpoint_store.h"
 #include "inputs/file/file_input_config.h"
 #include "pipeline/pipeline.h"
+#include "tests/support/fault_env.h"
 #include "tests/support/metrics_reader.h"
 
 using namespace kinship::inputs;
@@ -63,6 +65,7 @@ class FileInputTest : public ::testing::Test {
     if (!pipeline_) pipeline_ = std::make_unique<Pipeline>("app", std::nullopt, queueBytes, registry_);
     InputContext context{io_, *pipeline_, registry_, "file_0", dir_ + "/state"};
     context.spooledPositions = [this] { return spooled_; };
+    context.env = &env_;
     input_ = std::make_unique<FileInput>(context, fileInputConfigFrom(s));
     ASSERT_TRUE(input_->start().isOk());
   }
@@ -122,6 +125,8 @@ class FileInputTest : public ::testing::Test {
   }
 
   std::string dir_;
+  // The file system under the input: the real one, with faults on demand.
+  kinship::testing::FaultEnv env_;
   asio::io_context io_;
   prometheus::Registry registry_;
   std::unique_ptr<Pipeline> pipeline_;
@@ -175,6 +180,49 @@ TEST_F(FileInputTest, APartialLineIsNotCheckpointedUntilShipped) {
   start("partial_line_timeout: 1h\n");
   ASSERT_TRUE(runUntil([&] { return records_.size() == 2; }));
   EXPECT_EQ(records_, (Strings{"one", "two"}));
+}
+
+// A checkpoint save on a full or failing disk is counted, leaves the file
+// saved before as it was, and is tried again at the next save even when no
+// acknowledgement came in between.
+TEST_F(FileInputTest, AFailedCheckpointSaveIsCountedAndRetried) {
+  append("a.log", "one\n");
+  start("checkpoint_interval: 1h\n");  // saves only when the test flushes
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 1; }));
+  input_->flushCheckpoints();
+  ASSERT_EQ(checkpointOf("a.log"), 4u);
+  EXPECT_EQ(metric("kinship_input_checkpoint_writes_total"), 1);
+
+  append("a.log", "two\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 2; }));
+  env_.failAppend(ENOSPC, 10);  // the disk fills partway through the new file
+  input_->flushCheckpoints();
+  EXPECT_EQ(metric("kinship_input_checkpoint_errors_total"), 1);
+  EXPECT_EQ(checkpointOf("a.log"), 4u);
+  env_.failSync(EIO);
+  input_->flushCheckpoints();
+  EXPECT_EQ(metric("kinship_input_checkpoint_errors_total"), 2);
+  EXPECT_EQ(checkpointOf("a.log"), 4u);
+  EXPECT_EQ(metric("kinship_input_checkpoint_writes_total"), 1);
+
+  input_->flushCheckpoints();  // the disk is healthy again
+  EXPECT_EQ(checkpointOf("a.log"), 8u);
+  EXPECT_EQ(metric("kinship_input_checkpoint_writes_total"), 2);
+  EXPECT_EQ(metric("kinship_input_checkpoint_errors_total"), 2);
+}
+
+// A read error under a tailed file is logged and the file is read again at
+// the next pass: no line is lost or repeated, and the input keeps running.
+TEST_F(FileInputTest, AReadErrorIsReportedAndReadingCarriesOn) {
+  append("a.log", "one\n");
+  start("");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 1; }));
+  env_.failRead(EIO, 3);
+  append("a.log", "two\nthree\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 3; }));
+  EXPECT_EQ(records_, (Strings{"one", "two", "three"}));
+  stop();
+  EXPECT_EQ(checkpointOf("a.log"), 14u);
 }
 
 TEST_F(FileInputTest, BatchesCarryTheirFileForTheSpool) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "pipeline/pipeline.h"
+#include "tests/support/fault_env.h"
 
 using namespace kinship::inputs;
 using kinship::pipeline::kParsePadding;
@@ -63,7 +64,7 @@ class FileTailerTest : public ::testing::Test {
   }
 
   std::unique_ptr<FileTailer> open(bool startAtEnd, FileTailer::Options options) {
-    auto t = FileTailer::open(path_, startAtEnd, options);
+    auto t = FileTailer::open(kinship::posixEnv(), path_, startAtEnd, options);
     EXPECT_TRUE(t.has_value()) << (t ? "" : t.error().message());
     return t ? std::move(*t) : nullptr;
   }
@@ -370,15 +371,80 @@ TEST_F(FileTailerTest, IdentityAndPath) {
 }
 
 TEST_F(FileTailerTest, OpenErrors) {
-  auto missing = FileTailer::open(dir_ + "/nope.log", false, FileTailer::Options{});
+  auto missing = FileTailer::open(kinship::posixEnv(), dir_ + "/nope.log", false, FileTailer::Options{});
   ASSERT_FALSE(missing.has_value());
   EXPECT_EQ(missing.error().code(), kinship::Status::Code::kIoError);
   EXPECT_NE(missing.error().message().find(dir_ + "/nope.log"), std::string::npos);
 
-  auto directory = FileTailer::open(dir_, false, FileTailer::Options{});
+  auto directory = FileTailer::open(kinship::posixEnv(), dir_, false, FileTailer::Options{});
   ASSERT_FALSE(directory.has_value());
   EXPECT_EQ(directory.error().code(), kinship::Status::Code::kInvalidArgument);
   EXPECT_EQ(directory.error().message(), dir_ + " is not a regular file");
+}
+
+// A failing disk under a tailed file: the read reports the error (the file
+// input logs it and tries again at its next pass), nothing is cut out of a
+// block that was not read, and the next read carries on where it stopped.
+TEST_F(FileTailerTest, AReadErrorIsReportedAndTheNextReadCarriesOn) {
+  write("one\ntwo\nthr");
+  kinship::testing::FaultEnv env;
+  auto opened = FileTailer::open(env, path_, false, small(8));
+  ASSERT_TRUE(opened.has_value()) << opened.error().message();
+  FileTailer& t = **opened;
+  Collector c;
+  ASSERT_TRUE(t.readBlock(c).has_value());
+  EXPECT_EQ(c.lines, (Lines{"one", "two"}));
+
+  env.failRead(EIO);
+  auto failed = t.readBlock(c);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().code(), kinship::Status::Code::kIoError);
+  EXPECT_NE(failed.error().message().find(path_), std::string::npos) << failed.error().message();
+  EXPECT_NE(failed.error().message().find("Input/output error"), std::string::npos) << failed.error().message();
+  EXPECT_EQ(c.lines, (Lines{"one", "two"}));
+  EXPECT_EQ(t.readOffset(), 8u);
+
+  append("ee\n");
+  drain(t, c);
+  EXPECT_EQ(c.lines, (Lines{"one", "two", "three"}));
+  EXPECT_EQ(t.consumedOffset(), 14u);
+}
+
+// What the file input reads beside the blocks (the first bytes, the bytes
+// before a position, the size) reports a failing disk the same way.
+TEST_F(FileTailerTest, HeadTailAndSizeReportReadErrors) {
+  write("one\ntwo\n");
+  kinship::testing::FaultEnv env;
+  auto opened = FileTailer::open(env, path_, false, small(64));
+  ASSERT_TRUE(opened.has_value()) << opened.error().message();
+  FileTailer& t = **opened;
+  env.failRead(EIO);
+  EXPECT_FALSE(t.readHead(64).has_value());
+  env.failRead(EIO);
+  std::string tail = "stale";
+  EXPECT_FALSE(t.readBefore(8, 4, tail));
+  EXPECT_TRUE(tail.empty());
+  env.failStat(EIO);
+  EXPECT_FALSE(t.size().has_value());
+  env.failStat(EIO);
+  Collector c;
+  ASSERT_TRUE(t.readBlock(c).has_value()) << "a failed fstat only leaves the size as it was";
+  EXPECT_EQ(c.lines, (Lines{"one", "two"}));
+  EXPECT_EQ(*t.readHead(64), "one\ntwo\n");
+}
+
+TEST_F(FileTailerTest, OpenThroughAFailingDiskIsAnError) {
+  write("one\n");
+  kinship::testing::FaultEnv env;
+  env.failOpenReadable(EACCES);
+  auto refused = FileTailer::open(env, path_, false, small(64));
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), kinship::Status::Code::kIoError);
+  EXPECT_NE(refused.error().message().find("Permission denied"), std::string::npos);
+  env.failStat(EIO);
+  auto unstated = FileTailer::open(env, path_, false, small(64));
+  ASSERT_FALSE(unstated.has_value());
+  EXPECT_EQ(unstated.error().code(), kinship::Status::Code::kIoError);
 }
 
 TEST_F(FileTailerTest, EmptyFileIsEndOfFile) {
