@@ -75,6 +75,8 @@ Schema pipelineSchema();
 Schema adminSchema();
 Schema logSchema();
 Schema spoolSchema();
+// One entry of a pipeline's `filters` list.
+Schema filterSchema();
 
 // A configuration file is read up to this size; a larger one (or a device
 // such as /dev/zero) is refused rather than read until memory runs out.

@@ -136,6 +136,60 @@ constexpr Option kPipelineOptions[] = {
         .help = "Where records wait for the sink (see the `pipelines.<name>.spool` table): on disk, "
                 "surviving crashes and outages (the default), or only in memory.",
     },
+    {
+        .name = "filters",
+        .type = ValueType::kSection,
+        .help = "A list of filters that keep or drop records before their keys are rendered (see the "
+                "`pipelines.<name>.filters[]` table), in order; the first that drops a record is counted "
+                "in kinship_pipeline_filtered_total{filter}. Absent: every record is shipped.",
+    },
+};
+
+constexpr Option kFilterOptions[] = {
+    {
+        .name = "name",
+        .type = ValueType::kString,
+        .required = true,
+        .nonEmpty = true,
+        .help = "The filter's name: the `filter` label of kinship_pipeline_filtered_total. Unique in its pipeline.",
+    },
+    {
+        .name = "action",
+        .type = ValueType::kEnum,
+        .defaultValue = "drop",
+        .choices = "drop|keep",
+        .help = "`drop`: drop the records that meet the condition; `keep`: drop those that do not (a record "
+                "lacking the field does not meet it).",
+    },
+    {
+        .name = "field",
+        .type = ValueType::kString,
+        .nonEmpty = true,
+        .help = "The field tested, as in templates (`level`, `http.status`, `sd.origin@1.tenant`); the input's "
+                "`parser` must give fields. Absent: the whole line (with `equals` or `matches`) or `level` (with "
+                "`level_at_least`).",
+    },
+    {
+        .name = "equals",
+        .type = ValueType::kString,
+        .help = "Condition: the value is exactly this text. One of `equals`, `matches` and `level_at_least`.",
+    },
+    {
+        .name = "matches",
+        .type = ValueType::kString,
+        .nonEmpty = true,
+        .help = "Condition: the value holds a match of this RE2 expression (anchor it with `^` and `$` for a "
+                "whole match; single-quote it in YAML).",
+    },
+    {
+        .name = "level_at_least",
+        .type = ValueType::kEnum,
+        .choices = "trace|debug|info|notice|warn|warning|error|err|crit|critical|alert|emerg|fatal",
+        .help = "Condition: the value is a log level at or above this one. Levels, case-insensitive: trace < "
+                "debug < info < notice < warn, warning < error, err < crit, critical < alert < emerg, "
+                "emergency, fatal, panic; also pino's and bunyan's numbers (10 trace ... 60 fatal). A value "
+                "that is not a level does not meet it.",
+    },
 };
 
 constexpr Option kSpoolOptions[] = {
@@ -231,5 +285,6 @@ Schema pipelineSchema() { return kPipelineOptions; }
 Schema adminSchema() { return kAdminOptions; }
 Schema logSchema() { return kLogOptions; }
 Schema spoolSchema() { return kSpoolOptions; }
+Schema filterSchema() { return kFilterOptions; }
 
 }  // namespace kinship::config

@@ -696,6 +696,18 @@ Section Section::nested(std::string_view name, Schema schema) const {
   return validate(getNode(name), schema, file_, pathOf(name), env_);
 }
 
+std::vector<Section> Section::nestedList(std::string_view name, Schema schema) const {
+  std::vector<Section> items;
+  if (!has(name)) return items;
+  const YAML::Node& list = getNode(name);
+  if (!list.IsSequence()) fail(name, "expected a list of maps");
+  size_t index = 0;
+  for (const YAML::Node& item : list) {
+    items.push_back(validate(item, schema, file_, fmt::format("{}[{}]", pathOf(name), index++), env_));
+  }
+  return items;
+}
+
 Location Section::locationOf(std::string_view name) const {
   auto it = values_.find(name);
   if (it == values_.end() || !it->second->set) return location_;

@@ -135,6 +135,10 @@ class Section {
   // kSection holding a map of options: that map validated against `schema`
   // with this section's file and environment (throws ConfigError).
   Section nested(std::string_view name, Schema schema) const;
+  // The same for a kSection option holding a list of maps, each validated
+  // against `schema` ("filters[2].equals" in errors); throws ConfigError when
+  // it is not a list. Absent: empty.
+  std::vector<Section> nestedList(std::string_view name, Schema schema) const;
 
   // Where the option was written; the section's own location when it was not.
   Location locationOf(std::string_view name) const;

@@ -39,6 +39,7 @@ void printSchema(const kinship::daemon::PluginRegistry& plugins) {
   std::cout << "## `log`\n\n" << schemaToMarkdown(logSchema()) << "\n";
   std::cout << "## `pipelines.<name>`\n\n" << schemaToMarkdown(pipelineSchema()) << "\n";
   std::cout << "## `pipelines.<name>.spool`\n\n" << schemaToMarkdown(spoolSchema()) << "\n";
+  std::cout << "## `pipelines.<name>.filters[]`\n\n" << schemaToMarkdown(filterSchema()) << "\n";
   for (const auto& type : plugins.inputTypes()) {
     std::cout << "## Input `type: " << type << "`\n\n" << schemaToMarkdown(*plugins.inputSchema(type)) << "\n";
   }

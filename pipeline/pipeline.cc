@@ -34,8 +34,20 @@ Pipeline::Pipeline(std::string name, std::optional<KeyTemplate> key, size_t queu
     : Pipeline(std::move(name), defaultRules(std::move(key), std::move(explicitHashKey)), queueCapacityBytes,
                registry) {}
 
-Pipeline::Pipeline(std::string name, KeyRules keys, size_t queueCapacityBytes, prometheus::Registry& registry)
-    : name_(std::move(name)), keys_(std::move(keys), randomSeed()), queue_(queueCapacityBytes) {
+Pipeline::Pipeline(std::string name, KeyRules keys, size_t queueCapacityBytes, prometheus::Registry& registry,
+                   RecordFilters filters)
+    : name_(std::move(name)),
+      keys_(std::move(keys), randomSeed()),
+      filters_(std::move(filters)),
+      filtered_(filters_.size(), 0),
+      queue_(queueCapacityBytes) {
+  auto& filtered = prometheus::BuildCounter()
+                       .Name("kinship_pipeline_filtered_total")
+                       .Help("Records dropped by the pipeline's filters, by the filter that dropped them")
+                       .Register(registry);
+  for (size_t i = 0; i < filters_.size(); ++i) {
+    filteredCounters_.push_back(&filtered.Add({{"pipeline", name_}, {"filter", filters_[i].name}}));
+  }
   auto& randomKeys = prometheus::BuildCounter()
                          .Name("kinship_pipeline_random_keys_total")
                          .Help("Records that got a random partition key, by reason: not_json (the line did not "
@@ -141,10 +153,16 @@ std::pair<const RecordFields*, KeyMiss> Pipeline::parse(std::string_view line, c
 }
 
 void Pipeline::addLine(std::string_view line, const Parser& parser, RecordBatch& batch) {
-  // Parse at most once, and only when a template reads fields.
+  // Parse at most once, and only when a template or a filter reads fields.
   std::pair<const RecordFields*, KeyMiss> fields{&kNoFields, KeyMiss::kNoTemplate};
   std::optional<JsonFields> json;
-  if (keys_.needsFields()) fields = parse(line, parser, json);
+  if (keys_.needsFields() || filters_.needsFields()) fields = parse(line, parser, json);
+  if (!filters_.empty()) {
+    if (auto dropped = filters_.dropping(line, *fields.first, filterScratch_)) {
+      ++filtered_[*dropped];
+      return;
+    }
+  }
   std::string_view key = keys_.partitionKey(*fields.first, fields.second, line);
   std::string_view explicitHashKey = keys_.explicitHashKey(*fields.first, fields.second, line);
   batch.append(line, key, explicitHashKey);
@@ -167,11 +185,18 @@ void Pipeline::publishCounts() {
   }
   add(explicitHashKeyInvalidCounter_, counts.withoutExplicitHashKey);
   add(keysOverLimitCounter_, counts.partitionKeysOverLimit);
+  for (size_t i = 0; i < filtered_.size(); ++i) {
+    add(filteredCounters_[i], filtered_[i]);
+    filtered_[i] = 0;
+  }
 }
 
 void Pipeline::submit(BatchPtr batch) {
   publishCounts();
-  if (batch->empty()) return;
+  if (batch->empty()) {
+    batch->notifyAcknowledged();
+    return;
+  }
   recordsCounter_->Increment(static_cast<double>(batch->size()));
   bytesCounter_->Increment(static_cast<double>(batch->limitBytes()));
   queue_.push(std::move(batch));

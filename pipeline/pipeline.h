@@ -21,6 +21,7 @@
 #include "pipeline/logfmt_parser.h"
 #include "pipeline/syslog_parser.h"
 #include "pipeline/parser.h"
+#include "pipeline/record_filter.h"
 #include "pipeline/record_keys.h"
 #include "pipeline/regex_parser.h"
 
@@ -39,8 +40,10 @@ inline constexpr size_t kParsePadding = simdjson::SIMDJSON_PADDING;
 
 class Pipeline {
  public:
-  // See KeyRules: how partition keys and explicit hash keys are made.
-  Pipeline(std::string name, KeyRules keys, size_t queueCapacityBytes, prometheus::Registry& registry);
+  // See KeyRules: how partition keys and explicit hash keys are made;
+  // RecordFilters: which records are dropped before that.
+  Pipeline(std::string name, KeyRules keys, size_t queueCapacityBytes, prometheus::Registry& registry,
+           RecordFilters filters = {});
   // `key` absent: every record gets a random key.
   // `explicitHashKey` absent: no record carries an ExplicitHashKey (Kinesis
   // hashes the partition key). Present: each record whose rendering is a
@@ -53,11 +56,12 @@ class Pipeline {
   const std::string& name() const { return name_; }
   BatchQueue& queue() { return queue_; }
 
-  // Appends `line` (without its line ending) to `batch` as one record: its
-  // data is the line as given, whatever the parser makes of it. The line is
-  // parsed only when a template names fields; a line that does not parse
-  // is counted (kinship_pipeline_parse_failures_total) and keyed as a line
-  // without fields.
+  // Appends `line` (without its line ending) to `batch` as one record,
+  // unless a filter drops it (counted in kinship_pipeline_filtered_total):
+  // its data is the line as given, whatever the parser makes of it. The
+  // line is parsed only when a template or a filter names fields; a line
+  // that does not parse is counted (kinship_pipeline_parse_failures_total)
+  // and keyed as a line without fields.
   // Precondition: kParsePadding bytes after line.end() are readable.
   void addLine(std::string_view line, const Parser& parser, RecordBatch& batch);
 
@@ -66,7 +70,9 @@ class Pipeline {
   uint64_t recordsQueued() const;
 
   // Queues a filled batch for the sink and publishes the counters gathered
-  // since the last submit (so the hot path never touches an atomic).
+  // since the last submit (so the hot path never touches an atomic). A
+  // batch left empty (its every line filtered out) is acknowledged to its
+  // source at once: nothing of it needs delivering.
   void submit(BatchPtr batch);
 
  private:
@@ -78,6 +84,10 @@ class Pipeline {
 
   std::string name_;
   RecordKeys keys_;
+  RecordFilters filters_;
+  std::string filterScratch_;
+  std::vector<uint64_t> filtered_;                  // by filter, counted locally
+  std::vector<prometheus::Counter*> filteredCounters_;
   BatchQueue queue_;
   simdjson::dom::parser parser_;
   LogfmtParser logfmt_;

@@ -7,6 +7,7 @@ namespace kinship::pipeline {
 PipelineSettings pipelineSettingsFrom(const config::Section& options) {
   PipelineSettings settings;
   settings.keys = keyRulesFrom(options);
+  settings.filters = recordFiltersFrom(options);
   settings.queueCapacityBytes = options.getSize("queue_size");
   return settings;
 }
@@ -14,7 +15,7 @@ PipelineSettings pipelineSettingsFrom(const config::Section& options) {
 std::unique_ptr<Pipeline> buildPipeline(std::string name, PipelineSettings settings,
                                         prometheus::Registry& registry) {
   return std::make_unique<Pipeline>(std::move(name), std::move(settings.keys), settings.queueCapacityBytes,
-                                    registry);
+                                    registry, std::move(settings.filters));
 }
 
 }  // namespace kinship::pipeline

@@ -30,6 +30,7 @@ namespace kinship::pipeline {
 // pipelineSchema()).
 struct PipelineSettings {
   KeyRules keys;                  // partition_key, explicit_hash_key and their fallbacks
+  RecordFilters filters;          // filters
   size_t queueCapacityBytes = 0;  // queue_size
 };
 

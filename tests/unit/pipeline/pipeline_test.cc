@@ -611,6 +611,56 @@ TEST_F(PipelineTest, TheSyslogParserNamesFieldsAndCountsFailures) {
   EXPECT_EQ(failures("bad_structured_data"), 1);
 }
 
+// An input's acknowledgements, counted.
+class CountingAcks final : public AckReceiver {
+ public:
+  void acknowledged(uint64_t, uint64_t endOffset) override { acked.push_back(endOffset); }
+  std::vector<uint64_t> acked;
+};
+
+TEST_F(PipelineTest, FiltersDropRecordsBeforeKeysAndCountThem) {
+  KeyRules keys;
+  keys.partitionKey.keyTemplate = *KeyTemplate::compile("{service}");
+  std::vector<RecordFilter> list(2);
+  list[0].name = "no-health";
+  list[0].field = *FieldPath::parse("path");
+  list[0].equals = "/health";
+  list[1].name = "warn-and-up";
+  list[1].keep = true;
+  list[1].field = *FieldPath::parse("level");
+  list[1].condition = RecordFilter::Condition::kLevelAtLeast;
+  list[1].level = *logLevelRank("warn");
+  Pipeline p("filtered", std::move(keys), 1 << 20, registry, RecordFilters(std::move(list)));
+  BatchPtr batch = p.queue().acquire();
+  for (std::string line : {R"({"service":"a","path":"/health","level":"error"})",
+                           R"({"service":"b","path":"/x","level":"error"})", R"({"service":"c","level":"info"})",
+                           "not json at all", R"({"service":"d","level":"WARN"})"}) {
+    PaddedLine padded(line);
+    p.addLine(padded.view(), Parser::kJson, *batch);
+  }
+  ASSERT_EQ(batch->size(), 2u);
+  EXPECT_EQ(batch->key(0), "b");
+  EXPECT_EQ(batch->key(1), "d");
+  p.submit(std::move(batch));
+  auto filtered = [&](const std::string& filter) {
+    return counterValue(registry, "kinship_pipeline_filtered_total", {{"pipeline", "filtered"}, {"filter", filter}});
+  };
+  EXPECT_EQ(filtered("no-health"), 1);
+  EXPECT_EQ(filtered("warn-and-up"), 2);  // info, and the line without fields
+  EXPECT_EQ(counterValue(registry, "kinship_pipeline_records_total", {{"pipeline", "filtered"}}), 2);
+
+  // A batch whose every line is dropped is acknowledged to its source at
+  // once (its file's checkpoint must not wait for it forever).
+  auto acks = std::make_shared<CountingAcks>();
+  BatchPtr empty = p.queue().acquire();
+  PaddedLine health(R"({"service":"a","path":"/health","level":"error"})");
+  p.addLine(health.view(), Parser::kJson, *empty);
+  empty->setSource(acks, 1, 4242);
+  p.submit(std::move(empty));
+  EXPECT_EQ(acks->acked, std::vector<uint64_t>{4242});
+  EXPECT_EQ(filtered("no-health"), 2);
+}
+
 TEST_F(PipelineTest, LinesAreNotParsedWhenNoTemplateNamesFields) {
   Pipeline p("lit", templateOf("fixed"), 1 << 20, registry);
   BatchPtr batch = addOne(p, "free text", Parser::kLogfmt);
