@@ -52,11 +52,19 @@ function framesOf(file) {
         const n = varint(buf, at);
         at.pos += n;
       };
+      // Layout 2 starts with a 0 byte and the layout (2); layout 1 with the
+      // input id's length, never 0.
+      const layout2 = buf[at.pos] === 0;
+      if (layout2) {
+        assert.equal(buf[at.pos + 1], 2, 'source position layout');
+        at.pos += 2;
+      }
       skipString();  // input id
       at.pos += 16;  // device, inode
       skipString();  // first bytes
       skipString();  // path
       at.pos += 8;  // offset
+      if (layout2) skipString();  // the bytes before the offset
     }
     at.pos += 8;  // payload: u64 append time, then varint count
     const count = varint(buf, at);
