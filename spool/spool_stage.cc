@@ -21,7 +21,7 @@ constexpr auto kMetricsInterval = std::chrono::milliseconds(500);
 // How long the writer waits for the reader to drop the oldest segment.
 constexpr auto kDropWait = std::chrono::seconds(2);
 
-using SteadyTime = std::chrono::steady_clock::time_point;
+using TimePoint = Clock::TimePoint;
 
 }  // namespace
 
@@ -80,14 +80,15 @@ SpoolStage::SpoolStage(SpoolConfig config, pipeline::BatchQueue& input, size_t r
                        prometheus::Registry& registry, const std::string& pipelineName)
     : config_(std::move(config)),
       pipelineName_(pipelineName),
+      clock_(config_.options.clock != nullptr ? *config_.options.clock : SystemClock::instance()),
       input_(input),
       output_(readAheadBytes),
       metrics_(registry, pipelineName),
       ackForwarder_(std::make_shared<AckForwarder>(this)) {}
 
 SpoolStage::~SpoolStage() {
-  if (writer_.joinable()) finishWriting(std::chrono::steady_clock::now());
-  if (reader_.joinable()) finishReading(std::chrono::steady_clock::now());
+  if (writer_.joinable()) finishWriting(clock_.now());
+  if (reader_.joinable()) finishReading(clock_.now());
   ackForwarder_->detach();
   if (spool_) close();
 }
@@ -106,7 +107,7 @@ Status SpoolStage::start() {
   ackForwarder_->setSpool(spool_.get());
   publishMetrics();
   output_.addSpaceCallback([this] { readerWake_.notify_one(); });
-  lastSync_ = lastMetrics_ = std::chrono::steady_clock::now();
+  lastSync_ = lastMetrics_ = clock_.now();
   writer_ = std::thread([this] {
     setCurrentThreadName("spool-writer");
     writerHeartbeat_.start();
@@ -120,6 +121,15 @@ Status SpoolStage::start() {
     readerHeartbeat_.retire();
   });
   return Status::ok();
+}
+
+void SpoolStage::observeTurns(std::function<void()> writer, std::function<void()> reader) {
+  onWriterTurn_ = std::move(writer);
+  onReaderTurn_ = std::move(reader);
+}
+
+std::chrono::steady_clock::time_point SpoolStage::steadyDeadline(TimePoint until) const {
+  return std::chrono::steady_clock::now() + (until - clock_.now());
 }
 
 std::string SpoolStage::notReadyReason() const {
@@ -146,9 +156,10 @@ void SpoolStage::writerLoop() {
   const bool interval = config_.options.fsync == FsyncPolicy::kInterval;
   for (;;) {
     writerHeartbeat_.beat();
-    SteadyTime now = std::chrono::steady_clock::now();
+    if (onWriterTurn_) onWriterTurn_();
+    TimePoint now = clock_.now();
     bool finishing;
-    SteadyTime deadline;
+    TimePoint deadline;
     {
       std::lock_guard lock(mu_);
       finishing = writerFinishing_;
@@ -157,9 +168,9 @@ void SpoolStage::writerLoop() {
     if (finishing && now >= deadline) break;
 
     if (!held) {
-      SteadyTime until = now + kTick;
+      TimePoint until = now + kTick;
       if (interval && !awaitingSync_.empty()) until = std::min(until, lastSync_ + config_.options.fsyncInterval);
-      held = input_.popUntil(until);
+      held = input_.popUntil(steadyDeadline(until));
     }
     if (held) {
       AppendOutcome outcome = appendOne(held);
@@ -167,12 +178,12 @@ void SpoolStage::writerLoop() {
         std::unique_lock lock(mu_);
         auto retry = writeProblem_.empty() ? std::chrono::duration_cast<std::chrono::milliseconds>(kFullRetry)
                                            : std::chrono::duration_cast<std::chrono::milliseconds>(kFailureRetry);
-        writerWake_.wait_until(lock, std::min(std::chrono::steady_clock::now() + retry, writerDeadline_));
+        writerWake_.wait_until(lock, steadyDeadline(std::min(clock_.now() + retry, writerDeadline_)));
       }
     }
 
     if (!held) clearFullIfRoom();
-    now = std::chrono::steady_clock::now();
+    now = clock_.now();
     if (!awaitingSync_.empty() && (!interval || now - lastSync_ >= config_.options.fsyncInterval)) {
       syncAndAcknowledge();
     }
@@ -244,11 +255,11 @@ void SpoolStage::syncAndAcknowledge() {
       // The batches stay unacknowledged (their lines are read again after a
       // restart) until an fsync succeeds.
       setWriteProblem(fmt::format("spool {}: fsync failed: {}", config_.options.dir, st.message()));
-      lastSync_ = std::chrono::steady_clock::now();
+      lastSync_ = clock_.now();
       return;
     }
   }
-  lastSync_ = std::chrono::steady_clock::now();
+  lastSync_ = clock_.now();
   acknowledgeDurable();
 }
 
@@ -319,17 +330,18 @@ void SpoolStage::clearFullIfRoom() {
 }
 
 void SpoolStage::publishMetrics() {
-  lastMetrics_ = std::chrono::steady_clock::now();
-  metrics_.publish(spool_->stats(), std::chrono::system_clock::now());
+  lastMetrics_ = clock_.now();
+  metrics_.publish(spool_->stats(), clock_.wallNow());
 }
 
 // ---- reader thread -------------------------------------------------------
 
 void SpoolStage::readerLoop() {
   bool caughtUp = false;
-  SteadyTime retryReadAt{};
+  TimePoint retryReadAt{};
   for (;;) {
     readerHeartbeat_.beat();
+    if (onReaderTurn_) onReaderTurn_();
     applySinkAcks();
     bool drop;
     {
@@ -351,17 +363,17 @@ void SpoolStage::readerLoop() {
     }
     {
       std::unique_lock lock(mu_);
-      SteadyTime now = std::chrono::steady_clock::now();
+      TimePoint now = clock_.now();
       if (readerFinishing_ && (now >= readerDeadline_ || (caughtUp && writerDone_ && !appended_))) break;
       // Acks that arrived meanwhile are applied on the next turn; they never
       // hold reading back.
       bool canRead = !dropRequested_ && now >= retryReadAt && (!caughtUp || appended_) && !output_.full();
       if (!canRead) {
         if (sinkAcks_.empty() && !dropRequested_) {
-          SteadyTime until = std::min(now + std::chrono::duration_cast<std::chrono::milliseconds>(kTick),
+          TimePoint until = std::min(now + std::chrono::duration_cast<std::chrono::milliseconds>(kTick),
                                       readerDeadline_);
           if (retryReadAt > now) until = std::min(until, retryReadAt);
-          readerWake_.wait_until(lock, until);
+          readerWake_.wait_until(lock, steadyDeadline(until));
         }
         continue;
       }
@@ -378,7 +390,7 @@ void SpoolStage::readerLoop() {
         readProblem_ = problem;
       }
       if (first) log::error(kComponent, "pipeline {}: {}; retrying every second", pipelineName_, problem);
-      retryReadAt = std::chrono::steady_clock::now() + kFailureRetry;
+      retryReadAt = clock_.now() + kFailureRetry;
       caughtUp = false;
       continue;
     }
@@ -416,7 +428,7 @@ void SpoolStage::applySinkAcks() {
 
 // ---- shutdown ------------------------------------------------------------
 
-void SpoolStage::finishWriting(SteadyTime deadline) {
+void SpoolStage::finishWriting(TimePoint deadline) {
   {
     std::lock_guard lock(mu_);
     writerFinishing_ = true;
@@ -427,7 +439,7 @@ void SpoolStage::finishWriting(SteadyTime deadline) {
   if (writer_.joinable()) writer_.join();
 }
 
-void SpoolStage::finishReading(SteadyTime deadline) {
+void SpoolStage::finishReading(TimePoint deadline) {
   {
     std::lock_guard lock(mu_);
     readerFinishing_ = true;

@@ -21,18 +21,24 @@
 // ready and retries every second; a failing read is retried likewise. What
 // was appended is never given up by the stage.
 //
+// Time comes from config.options.clock (the system clock when null): fsync
+// intervals, retry and metric periods and shutdown deadlines are read on
+// it; the threads' waits are real, at most kTick (100 ms) between looks.
+//
 // Threading: start(), notReadyReason(), the finish*() calls and close() run
 // on the daemon's main thread; the stage runs one writer and one reader
 // thread between start() and finishReading()/finishWriting().
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/heartbeat.h"
 #include "pipeline/batch_queue.h"
 #include "spool/spool.h"
@@ -53,6 +59,11 @@ class SpoolStage {
 
   pipeline::BatchQueue& output() { return output_; }
 
+  // Tests: `writer` and `reader` are called by those threads at the start
+  // of every turn of their loops, so a test can wait for "the writer has
+  // tried again" instead of sleeping. Before start() only.
+  void observeTurns(std::function<void()> writer, std::function<void()> reader);
+
   // Opens (and recovers) the spool, then starts both threads. An error here
   // is fatal at startup (say, a directory that cannot be created).
   Status start();
@@ -64,11 +75,12 @@ class SpoolStage {
   // 1. Appends what the pipeline queue still holds (until `deadline`; the
   //    rest is simply not acknowledged, so file inputs read it again after a
   //    restart), fsyncs, acknowledges the inputs, stops the writer.
-  void finishWriting(std::chrono::steady_clock::time_point deadline);
+  //    Deadlines are on the stage's clock.
+  void finishWriting(Clock::TimePoint deadline);
   // 2. Hands the sink the frames not yet read, until caught up or until
   //    `deadline`, then stops the reader. What the sink does not deliver
   //    stays in the spool for the next start.
-  void finishReading(std::chrono::steady_clock::time_point deadline);
+  void finishReading(Clock::TimePoint deadline);
   // 3. After the sink has stopped: applies its last acknowledgements and
   //    closes the spool (recording the acknowledgement floor).
   void close();
@@ -97,9 +109,12 @@ class SpoolStage {
   void setFull(bool full);
   void clearFullIfRoom();
   void publishMetrics();
+  // A deadline on the stage's clock as one for the real waits.
+  std::chrono::steady_clock::time_point steadyDeadline(Clock::TimePoint until) const;
 
   const SpoolConfig config_;
   const std::string pipelineName_;
+  const Clock& clock_;
   pipeline::BatchQueue& input_;
   pipeline::BatchQueue output_;
   SpoolMetrics metrics_;
@@ -115,8 +130,8 @@ class SpoolStage {
   bool readerFinishing_ = false;
   bool appended_ = false;  // the writer appended since the reader last caught up
   bool dropRequested_ = false;
-  std::chrono::steady_clock::time_point writerDeadline_ = std::chrono::steady_clock::time_point::max();
-  std::chrono::steady_clock::time_point readerDeadline_ = std::chrono::steady_clock::time_point::max();
+  Clock::TimePoint writerDeadline_ = Clock::TimePoint::max();
+  Clock::TimePoint readerDeadline_ = Clock::TimePoint::max();
   std::vector<FrameId> sinkAcks_;  // from the sink's thread, applied by the reader
   std::vector<FrameId> applying_;  // reader thread: swapped with sinkAcks_ (keeps both capacities)
   std::string writeProblem_;       // not empty while appends fail
@@ -125,10 +140,12 @@ class SpoolStage {
 
   // Writer thread only.
   std::vector<pipeline::BatchSource> awaitingSync_;
-  std::chrono::steady_clock::time_point lastSync_;
-  std::chrono::steady_clock::time_point lastMetrics_;
+  Clock::TimePoint lastSync_;
+  Clock::TimePoint lastMetrics_;
   uint64_t droppedSinceLog_ = 0;
 
+  std::function<void()> onWriterTurn_;
+  std::function<void()> onReaderTurn_;
   Heartbeat writerHeartbeat_;
   Heartbeat readerHeartbeat_;
   std::thread writer_;

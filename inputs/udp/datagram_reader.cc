@@ -39,6 +39,7 @@ std::string_view stripOneNewline(std::string_view d) {
 
 DatagramReader::DatagramReader(const InputContext& context, Options options)
     : io_(context.io),
+      clock_(*context.clock),
       pipeline_(context.pipeline),
       options_(std::move(options)),
       socket_(context.io),
@@ -283,7 +284,7 @@ void DatagramReader::addKernelDrops(uint32_t total) {
   if (delta == 0 || delta >= (1u << 31)) return;
   kernelDropsSeen_ = total;
   droppedKernel_->Increment(static_cast<double>(delta));
-  auto now = std::chrono::steady_clock::now();
+  auto now = clock_.now();
   if (now - lastWarning_ >= kWarningInterval) {
     lastWarning_ = now;
     log::warn(options_.component,
@@ -295,7 +296,7 @@ void DatagramReader::addKernelDrops(uint32_t total) {
 
 void DatagramReader::finishWake() {
   if (droppedOversize_.pending() != 0) {
-    auto now = std::chrono::steady_clock::now();
+    auto now = clock_.now();
     if (now - lastWarning_ >= kWarningInterval) {
       lastWarning_ = now;
       log::warn(options_.component, "{}: dropped {} datagrams longer than {} bytes ({})", options_.name,

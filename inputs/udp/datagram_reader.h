@@ -31,6 +31,7 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "inputs/input.h"
 #include "inputs/input_metrics.h"
@@ -96,6 +97,7 @@ class DatagramReader {
   void retryLater();
 
   asio::io_context& io_;
+  const Clock& clock_;  // paces the warnings
   pipeline::Pipeline& pipeline_;
   Options options_;
   asio::generic::datagram_protocol::socket socket_;
@@ -115,7 +117,7 @@ class DatagramReader {
   bool memInfoWorks_ = true;       // false once SO_MEMINFO failed (a kernel before 4.6)
   bool droppingForQueue_ = false;  // between the first queue_full drop and the next record kept
   uint64_t droppedThisEpisode_ = 0;
-  std::chrono::steady_clock::time_point lastWarning_{};
+  Clock::TimePoint lastWarning_{};
 
   PendingCount records_;
   PendingCount bytes_;

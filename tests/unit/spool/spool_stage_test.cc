@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <set>
@@ -19,6 +20,8 @@
 
 #include "../../support/metrics_reader.h"
 #include "tests/support/fault_env.h"
+#include "tests/support/manual_clock.h"
+#include "tests/support/progress.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/spool/test_batches.h"
 
@@ -33,16 +36,58 @@ using test::batchNumber;
 using test::makeBatch;
 using ::testing::HasSubstr;
 
+// Wakes the tests' waits: the stage's threads at every turn of their loops
+// (startObserved), the fake input at every acknowledgement, the fake sink
+// at every batch.
+kinship::testing::Progress& progress() {
+  static kinship::testing::Progress p;
+  return p;
+}
+std::atomic<uint64_t> writerTurns{0};
+std::atomic<uint64_t> readerTurns{0};
+
+Status startObserved(SpoolStage& stage) {
+  stage.observeTurns(
+      [] {
+        ++writerTurns;
+        progress().notify();
+      },
+      [] {
+        ++readerTurns;
+        progress().notify();
+      });
+  return stage.start();
+}
+
+template <typename Pred>
+bool eventually(Pred pred) {
+  return progress().waitUntil(pred);
+}
+
+// Waits until the writer (reader) has begun `n` more turns of its loop:
+// whatever it could do meanwhile, it has done.
+bool writerTurnsPass(uint64_t n) {
+  const uint64_t from = writerTurns;
+  return eventually([&] { return writerTurns >= from + n; });
+}
+bool readerTurnsPass(uint64_t n) {
+  const uint64_t from = readerTurns;
+  return eventually([&] { return readerTurns >= from + n; });
+}
+
 // Records which batches (by source id) were acknowledged to the input, and
 // how many fsyncs had happened when each was.
 class RecordingInput final : public pipeline::AckReceiver {
  public:
   explicit RecordingInput(FaultEnv* env = nullptr) : env_(env) {}
   void acknowledged(uint64_t sourceId, uint64_t endOffset) override {
-    std::lock_guard lock(mu_);
-    acked_.insert(sourceId);
-    lastOffset_ = endOffset;
-    if (env_ != nullptr) syncsAtAck_.push_back(env_->fileSyncs.load());
+    {
+      std::lock_guard lock(mu_);
+      acked_.insert(sourceId);
+      lastOffset_ = endOffset;
+      if (env_ != nullptr) syncsAtAck_.push_back(env_->fileSyncs.load());
+    }
+    progress().notify();
   }
   size_t count() const {
     std::lock_guard lock(mu_);
@@ -73,11 +118,21 @@ class TestSink {
   }
   ~TestSink() { stop(); }
   void stop() {
-    stop_ = true;
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    wake_.notify_all();
     if (thread_.joinable()) thread_.join();
   }
   void setHolding(bool holding) { holding_ = holding; }
-  void setPopping(bool popping) { popping_ = popping; }
+  void setPopping(bool popping) {
+    {
+      std::lock_guard lock(mu_);
+      popping_ = popping;
+    }
+    wake_.notify_all();
+  }
   void releaseHeld() {
     std::lock_guard lock(mu_);
     for (auto& b : held_) b->notifyAcknowledged();
@@ -105,19 +160,23 @@ class TestSink {
   void run() {
     while (!stop_) {
       if (!popping_) {
-        std::this_thread::sleep_for(5ms);
+        std::unique_lock lock(mu_);
+        wake_.wait(lock, [this] { return popping_ || stop_; });
         continue;
       }
       auto batch = queue_.popUntil(std::chrono::steady_clock::now() + 20ms);
       if (!batch) continue;
-      std::lock_guard lock(mu_);
-      seen_.push_back(batchNumber(*batch));
-      records_ += batch->size();
-      if (holding_) {
-        held_.push_back(std::move(batch));
-      } else {
-        batch->notifyAcknowledged();
+      {
+        std::lock_guard lock(mu_);
+        seen_.push_back(batchNumber(*batch));
+        records_ += batch->size();
+        if (holding_) {
+          held_.push_back(std::move(batch));
+        } else {
+          batch->notifyAcknowledged();
+        }
       }
+      progress().notify();
     }
   }
 
@@ -127,20 +186,11 @@ class TestSink {
   std::atomic<bool> holding_{false};
   std::atomic<bool> popping_{true};
   mutable std::mutex mu_;
+  std::condition_variable wake_;  // popping_ or stop_ changed
   std::vector<int> seen_;
   size_t records_ = 0;
   std::deque<pipeline::BatchPtr> held_;
 };
-
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 10s) {
-  auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return pred();
-}
 
 SpoolConfig configFor(const std::string& dir, FaultEnv* env, FsyncPolicy fsync = FsyncPolicy::kNever) {
   SpoolConfig c;
@@ -172,7 +222,7 @@ TEST(SpoolStage, DeliversEveryBatchInOrderAndAcknowledgesTheInputs) {
   pipeline::BatchQueue input(1 << 20);
   auto source = std::make_shared<RecordingInput>();
   SpoolStage stage(configFor(dir.path(), &env), input, 256 << 10, registry, "app");
-  ASSERT_TRUE(stage.start().isOk());
+  ASSERT_TRUE(startObserved(stage).isOk());
   TestSink sink(stage.output());
   for (int n = 0; n < 500; ++n) pushBatch(input, source, n);
   ASSERT_TRUE(eventually([&] { return sink.batchesSeen().size() == 500; }));
@@ -199,12 +249,36 @@ TEST(SpoolStage, IntervalPolicyAcknowledgesInputsOnlyAfterAnFsync) {
   SpoolConfig config = configFor(dir.path(), &env, FsyncPolicy::kInterval);
   config.options.fsyncInterval = 100ms;
   SpoolStage stage(config, input, 256 << 10, registry, "app");
-  ASSERT_TRUE(stage.start().isOk());
+  ASSERT_TRUE(startObserved(stage).isOk());
   TestSink sink(stage.output());
   for (int n = 0; n < 50; ++n) pushBatch(input, source, n);
   ASSERT_TRUE(eventually([&] { return source->count() == 50; }));
   for (int syncs : source->syncsAtAck()) EXPECT_GE(syncs, 1);
   EXPECT_GE(metric(registry, "kinship_spool_fsync_seconds"), 1);  // histogram: its sample count
+}
+
+// The fsync interval is measured on the stage's clock: however often the
+// writer turns, appended batches wait for the clock to pass it, then are
+// fsynced and acknowledged to their input.
+TEST(SpoolStage, IntervalFsyncWaitsForTheStagesClock) {
+  TempDir dir;
+  FaultEnv env;
+  kinship::testing::ManualClock clock;
+  prometheus::Registry registry;
+  pipeline::BatchQueue input(1 << 20);
+  auto source = std::make_shared<RecordingInput>(&env);
+  SpoolConfig config = configFor(dir.path(), &env, FsyncPolicy::kInterval);
+  config.options.fsyncInterval = 1h;
+  config.options.clock = &clock;
+  SpoolStage stage(config, input, 256 << 10, registry, "app");
+  ASSERT_TRUE(startObserved(stage).isOk());
+  for (int n = 0; n < 5; ++n) pushBatch(input, source, n);
+  ASSERT_TRUE(eventually([&] { return input.queuedBatches() == 0; }));
+  ASSERT_TRUE(writerTurnsPass(3));
+  EXPECT_EQ(source->count(), 0u);
+  clock.advance(1h);
+  ASSERT_TRUE(eventually([&] { return source->count() == 5; }));
+  for (int syncs : source->syncsAtAck()) EXPECT_GE(syncs, 1);
 }
 
 TEST(SpoolStage, AlwaysPolicyAcknowledgesAfterTheFrameIsSynced) {
@@ -214,7 +288,7 @@ TEST(SpoolStage, AlwaysPolicyAcknowledgesAfterTheFrameIsSynced) {
   pipeline::BatchQueue input(1 << 20);
   auto source = std::make_shared<RecordingInput>(&env);
   SpoolStage stage(configFor(dir.path(), &env, FsyncPolicy::kAlways), input, 256 << 10, registry, "app");
-  ASSERT_TRUE(stage.start().isOk());
+  ASSERT_TRUE(startObserved(stage).isOk());
   for (int n = 0; n < 20; ++n) pushBatch(input, source, n);
   ASSERT_TRUE(eventually([&] { return source->count() == 20; }));
   auto syncs = source->syncsAtAck();
@@ -228,7 +302,7 @@ TEST(SpoolStage, DiskFailurePausesInputsReportsNotReadyAndRecovers) {
   pipeline::BatchQueue input(64 << 10);
   auto source = std::make_shared<RecordingInput>();
   SpoolStage stage(configFor(dir.path(), &env), input, 64 << 10, registry, "app");
-  ASSERT_TRUE(stage.start().isOk());
+  ASSERT_TRUE(startObserved(stage).isOk());
   TestSink sink(stage.output());
   for (int n = 0; n < 10; ++n) pushBatch(input, source, n);
   ASSERT_TRUE(eventually([&] { return sink.batchesSeen().size() == 10 && source->count() == 10; }));
@@ -242,7 +316,7 @@ TEST(SpoolStage, DiskFailurePausesInputsReportsNotReadyAndRecovers) {
   // The stage holds the batch it could not write; an input tops the queue
   // up once more, and then it stays full: inputs stay paused.
   while (!input.full()) pushBatch(input, source, n++, 10, 1000);
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(writerTurnsPass(2));  // the writer has tried again and failed again
   EXPECT_TRUE(input.full());
   EXPECT_EQ(source->count(), 10u);         // nothing acknowledged that is not on disk
   EXPECT_EQ(sink.batchesSeen().size(), 10u);
@@ -268,20 +342,20 @@ TEST(SpoolStage, FullSpoolBlocksUntilTheSinkFreesSpace) {
   config.options.maxTotalBytes = 2 << 20;
   config.options.segmentBytes = 256 << 10;
   SpoolStage stage(config, input, 64 << 10, registry, "app");
-  ASSERT_TRUE(stage.start().isOk());
+  ASSERT_TRUE(startObserved(stage).isOk());
   TestSink sink(stage.output());
   sink.setHolding(true);  // an outage: nothing is acknowledged
   int n = 0;
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (stage.notReadyReason().empty() && std::chrono::steady_clock::now() < deadline) {
+  // An input that tops the queue up whenever the writer took from it.
+  EXPECT_TRUE(eventually([&] {
     if (!input.full()) pushBatch(input, source, n++, 10, 1000);
-    std::this_thread::sleep_for(1ms);
-  }
+    return !stage.notReadyReason().empty();
+  }));
   ASSERT_THAT(stage.notReadyReason(), HasSubstr("is full"));
   EXPECT_LE(stage.stats().bytes, 2u << 20);
   EXPECT_EQ(metric(registry, "kinship_spool_full"), 1);
   while (!input.full()) pushBatch(input, source, n++, 10, 1000);
-  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(writerTurnsPass(2));  // the writer has tried again, and the spool is still full
   EXPECT_TRUE(input.full());
   sink.setHolding(false);
   sink.releaseHeld();
@@ -311,12 +385,12 @@ DropRun runDropPolicy(WhenFull policy) {
   config.options.segmentBytes = 256 << 10;
   config.whenFull = policy;
   SpoolStage stage(config, input, 64 << 10, registry, "app");
-  EXPECT_TRUE(stage.start().isOk());
+  EXPECT_TRUE(startObserved(stage).isOk());
   TestSink sink(stage.output());
   sink.setPopping(false);  // an outage before anything was read
   DropRun run;
   for (int n = 0; n < 600; ++n) {  // ~6 MB into a 2 MiB spool
-    while (input.full()) std::this_thread::sleep_for(1ms);
+    EXPECT_TRUE(eventually([&] { return !input.full(); }));
     pushBatch(input, source, n, 10, 1000);
     run.pushed += 10;
   }
@@ -358,7 +432,7 @@ TEST(SpoolStage, ABatchLargerThanTheSpoolIsDroppedAndCounted) {
   config.options.maxTotalBytes = 8 << 10;
   config.options.segmentBytes = 2 << 10;
   SpoolStage stage(config, input, 64 << 10, registry, "app");
-  ASSERT_TRUE(stage.start().isOk());
+  ASSERT_TRUE(startObserved(stage).isOk());
   TestSink sink(stage.output());
   pushBatch(input, source, 0, 20, 1000);  // ~20 KB: can never fit in 8 KiB
   pushBatch(input, source, 1);            // small: goes through
@@ -376,7 +450,7 @@ TEST(SpoolStage, ReadFailureReportsNotReadyAndIsRetried) {
   pipeline::BatchQueue input(1 << 20);
   auto source = std::make_shared<RecordingInput>();
   SpoolStage stage(configFor(dir.path(), &env), input, 64 << 10, registry, "app");
-  ASSERT_TRUE(stage.start().isOk());
+  ASSERT_TRUE(startObserved(stage).isOk());
   TestSink sink(stage.output());
   env.failRead(EIO, -1);
   for (int n = 0; n < 5; ++n) pushBatch(input, source, n);
@@ -397,7 +471,7 @@ TEST(SpoolStage, WhatTheSinkDidNotAcknowledgeIsDeliveredAfterARestart) {
     prometheus::Registry registry;
     pipeline::BatchQueue input(1 << 20);
     SpoolStage stage(configFor(dir.path(), nullptr, FsyncPolicy::kInterval), input, 256 << 10, registry, "app");
-    ASSERT_TRUE(stage.start().isOk());
+    ASSERT_TRUE(startObserved(stage).isOk());
     TestSink sink(stage.output());
     for (int n = 0; n < 40; ++n) pushBatch(input, source, n);
     ASSERT_TRUE(eventually([&] { return sink.batchesSeen().size() == 40; }));
@@ -412,10 +486,13 @@ TEST(SpoolStage, WhatTheSinkDidNotAcknowledgeIsDeliveredAfterARestart) {
   prometheus::Registry registry;
   pipeline::BatchQueue input(1 << 20);
   SpoolStage stage(configFor(dir.path(), nullptr), input, 256 << 10, registry, "app");
-  ASSERT_TRUE(stage.start().isOk());
+  ASSERT_TRUE(startObserved(stage).isOk());
   TestSink sink(stage.output());
   ASSERT_TRUE(eventually([&] { return sink.batchesSeen().size() == 60; }));
-  std::this_thread::sleep_for(100ms);
+  // The reader has looked for more since: had there been a 61st frame, it
+  // would have been read.
+  ASSERT_TRUE(readerTurnsPass(2));
+  EXPECT_EQ(stage.stats().deliveredFramesTotal, 60u);
   std::vector<int> expected;
   for (int n = 40; n < 100; ++n) expected.push_back(n);
   EXPECT_EQ(sink.batchesSeen(), expected);
@@ -428,7 +505,7 @@ TEST(SpoolStage, RecordsTheSinkAnsweredAreNotDeliveredAgainAfterARestart) {
     prometheus::Registry registry;
     pipeline::BatchQueue input(1 << 20);
     SpoolStage stage(configFor(dir.path(), nullptr), input, 256 << 10, registry, "app");
-    ASSERT_TRUE(stage.start().isOk());
+    ASSERT_TRUE(startObserved(stage).isOk());
     TestSink sink(stage.output());
     sink.setHolding(true);
     for (int n = 0; n < 2; ++n) pushBatch(input, source, n, 10);
@@ -442,10 +519,11 @@ TEST(SpoolStage, RecordsTheSinkAnsweredAreNotDeliveredAgainAfterARestart) {
   prometheus::Registry registry;
   pipeline::BatchQueue input(1 << 20);
   SpoolStage stage(configFor(dir.path(), nullptr), input, 256 << 10, registry, "app");
-  ASSERT_TRUE(stage.start().isOk());
+  ASSERT_TRUE(startObserved(stage).isOk());
   TestSink sink(stage.output());
   ASSERT_TRUE(eventually([&] { return sink.batchesSeen().size() == 2; }));
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(readerTurnsPass(2));  // and has looked for more since
+  EXPECT_EQ(stage.stats().deliveredFramesTotal, 2u);
   EXPECT_EQ(sink.recordsSeen(), 12u);  // 6 of each batch's 10
 }
 
@@ -503,7 +581,7 @@ TEST(SpoolStage, DirectoriesThatExistKeepTheirMode) {
   prometheus::Registry registry;
   pipeline::BatchQueue input(1 << 20);
   SpoolStage stage(configFor(dataDir + "/spool/app", nullptr), input, 256 << 10, registry, "app");
-  ASSERT_TRUE(stage.start().isOk());
+  ASSERT_TRUE(startObserved(stage).isOk());
   stage.finishWriting(std::chrono::steady_clock::now() + 1s);
   stage.finishReading(std::chrono::steady_clock::now() + 1s);
   stage.close();
