@@ -23,7 +23,10 @@ class Heartbeat {
 
   // The thread begins its loop (also a first beat).
   void start() { beat(); }
-  void beat() { lastNs_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed); }
+  void beat() { beatAt(std::chrono::steady_clock::now()); }
+  // A beat at `t` (steady_clock): beat() with the time given, so that tests
+  // place beats at exact instants.
+  void beatAt(TimePoint t) { lastNs_.store(t.time_since_epoch().count(), std::memory_order_relaxed); }
   // The thread has left its loop: no longer watched.
   void retire() { lastNs_.store(kNotWatched, std::memory_order_relaxed); }
 

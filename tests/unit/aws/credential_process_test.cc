@@ -2,14 +2,17 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <thread>
 
 namespace kinship::aws {
 namespace {
@@ -150,18 +153,19 @@ TEST(CredentialProcess, ACommandPastTheTimeoutIsKilledWithWhatItStarted) {
 
   // The script wrote the pid long before the timeout (2 s for a fork and an
   // echo). The background sleep was in the command's process group: it got
-  // SIGKILL too. Wait (bounded) for it to die rather than assume it has.
+  // SIGKILL too. Wait for it to end rather than assume it has: a pidfd turns
+  // readable when its process ends (a bounded wait; the sleep would take 60 s).
   std::string pid;
   std::ifstream(pidFile) >> pid;
   ASSERT_FALSE(pid.empty());
   bool dead = false;
-  for (int i = 0; i < 1000 && !dead; ++i) {
-    std::ifstream stat("/proc/" + pid + "/stat");
-    std::string line;
-    std::getline(stat, line);
-    const auto close = line.rfind(')');
-    dead = !stat.good() || line.empty() || (close != std::string::npos && line.substr(close + 2, 1) == "Z");
-    if (!dead) std::this_thread::sleep_for(10ms);
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, std::stoi(pid), 0));
+  if (pidfd < 0) {
+    dead = errno == ESRCH;  // already ended and reaped
+  } else {
+    pollfd ended{pidfd, POLLIN, 0};
+    dead = ::poll(&ended, 1, 30'000) == 1;
+    ::close(pidfd);
   }
   EXPECT_TRUE(dead) << "the sleep the command started is still running: " << pid;
 }

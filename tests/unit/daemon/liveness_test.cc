@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <thread>
 #include <vector>
 
 namespace kinship::daemon {
@@ -10,7 +9,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Heartbeats record real time; the tests age them by passing a later `now`.
+// Beats are placed at exact instants (beatAt); the tests age them by
+// passing a later `now`.
+const Heartbeat::TimePoint kT0 = Heartbeat::TimePoint(std::chrono::hours(1));
 
 TEST(LivenessTest, NothingIsStuckWhileEveryThreadBeatsWithinTheLimit) {
   Heartbeat loop, sink;
@@ -23,8 +24,9 @@ TEST(LivenessTest, NothingIsStuckWhileEveryThreadBeatsWithinTheLimit) {
 TEST(LivenessTest, OnlyTheThreadSilentOverTheLimitIsNamed) {
   Heartbeat sink, loop;
   sink.start();
-  std::this_thread::sleep_for(20ms);
   loop.start();
+  sink.beatAt(kT0);
+  loop.beatAt(kT0 + 20ms);
   std::vector<WatchedThread> threads{{"the event loop", &loop}, {"pipeline app: sink thread", &sink}};
   // The sink has been silent 10 ms over the limit; the loop 10 ms under it.
   auto now = *sink.lastBeat() + 30s + 10ms;
@@ -34,18 +36,19 @@ TEST(LivenessTest, OnlyTheThreadSilentOverTheLimitIsNamed) {
   EXPECT_EQ(stall->silentFor, 30010ms);
   EXPECT_EQ(stall->describe(), "pipeline app: sink thread has not turned for 30.0 s");
 
-  sink.beat();
+  sink.beatAt(now);
   EXPECT_FALSE(findStall(threads, now, 30s)) << "a beat clears it";
 }
 
 TEST(LivenessTest, TheLongestSilentThreadIsNamedFirst) {
   Heartbeat writer, reader;
   writer.start();
-  std::this_thread::sleep_for(5ms);
   reader.start();
+  writer.beatAt(kT0);
+  reader.beatAt(kT0 + 5ms);
   std::vector<WatchedThread> threads{{"pipeline app: spool reader thread", &reader},
                                      {"pipeline app: spool writer thread", &writer}};
-  auto stall = findStall(threads, std::chrono::steady_clock::now() + 60s, 1s);
+  auto stall = findStall(threads, kT0 + 60s, 1s);
   ASSERT_TRUE(stall);
   EXPECT_EQ(stall->name, "pipeline app: spool writer thread");
 }

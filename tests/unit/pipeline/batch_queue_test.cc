@@ -1,9 +1,11 @@
 #include "pipeline/batch_queue.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <future>
 #include <set>
 #include <string>
@@ -21,6 +23,24 @@ BatchPtr batchOf(BatchQueue& q, size_t bytes, char fill = 'x') {
   b->append(std::string(bytes - 1, fill), "k");
   EXPECT_EQ(b->bytes(), bytes);
   return b;
+}
+
+// Waits until thread `tid` sleeps in the kernel (state S in /proc). Called
+// once the thread has said it is about to call popUntil(): from there the
+// only place it can sleep is the queue's wait. Spins with yield, never
+// sleeps; `guard` only keeps a broken run from hanging.
+bool waitUntilAsleep(pid_t tid, std::chrono::seconds guard = 30s) {
+  const std::string path = "/proc/self/task/" + std::to_string(tid) + "/stat";
+  const auto giveUpAt = Clock::now() + guard;
+  while (Clock::now() < giveUpAt) {
+    std::ifstream stat(path);
+    std::string line;
+    std::getline(stat, line);
+    const auto close = line.rfind(')');
+    if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'S') return true;
+    std::this_thread::yield();
+  }
+  return false;
 }
 
 }  // namespace
@@ -145,15 +165,14 @@ TEST(BatchQueue, PastDeadlineStillReturnsAQueuedBatch) {
 
 TEST(BatchQueue, PushWakesAWaitingConsumer) {
   BatchQueue q(100);
-  std::promise<void> waiting;
+  std::promise<pid_t> waiting;
   std::string got;
   std::thread consumer([&] {
-    waiting.set_value();
+    waiting.set_value(::gettid());
     BatchPtr b = q.popUntil(Clock::now() + 30s);
     if (b) got = std::string(b->data(0));
   });
-  waiting.get_future().wait();
-  std::this_thread::sleep_for(10ms);  // let it block in popUntil
+  EXPECT_TRUE(waitUntilAsleep(waiting.get_future().get()));  // blocked in popUntil
   auto start = Clock::now();
   q.push(batchOf(q, 4, 'p'));
   consumer.join();
@@ -163,15 +182,14 @@ TEST(BatchQueue, PushWakesAWaitingConsumer) {
 
 TEST(BatchQueue, CloseWakesAWaitingConsumer) {
   BatchQueue q(100);
-  std::promise<void> waiting;
+  std::promise<pid_t> waiting;
   std::atomic<bool> returnedNull{false};
   std::thread consumer([&] {
-    waiting.set_value();
+    waiting.set_value(::gettid());
     BatchPtr b = q.popUntil(Clock::now() + 30s);
     returnedNull = (b == nullptr);
   });
-  waiting.get_future().wait();
-  std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(waitUntilAsleep(waiting.get_future().get()));  // blocked in popUntil
   auto start = Clock::now();
   EXPECT_FALSE(q.closed());
   q.close();
