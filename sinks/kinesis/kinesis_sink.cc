@@ -185,7 +185,9 @@ void KinesisSink::waitForWork() {
   const auto now = context_.clock.now();
   const auto wait = std::max(Clock::TimePoint::duration::zero(), wakeAt_ - now);
   if (sender_.inFlight() > 0) {
-    sender_.poll(std::chrono::duration_cast<std::chrono::milliseconds>(wait), completed_);
+    // Rounded up: a wait cut to 0 ms would turn the loop again without
+    // waiting, until the instant came.
+    sender_.poll(std::chrono::ceil<std::chrono::milliseconds>(wait), completed_);
     return;
   }
   pipeline::BatchQueue& queue = context_.queue;
