@@ -43,6 +43,7 @@ TEST(ParserOption, Kinds) {
   EXPECT_EQ(parserFrom(section("parser: raw")), Parser::kRaw);
   EXPECT_EQ(parserFrom(section("parser: json")), Parser::kJson);
   EXPECT_EQ(parserFrom(section("parser: logfmt")), Parser::kLogfmt);
+  EXPECT_EQ(parserFrom(section("parser: syslog")), Parser::kSyslog);
   Parser regex = parserFrom(section(R"(
 parser: regex
 pattern: '^(?P<level>\w+) (?P<msg>.*)$'
@@ -59,7 +60,7 @@ TEST(ParserOption, Errors) {
   EXPECT_THAT(errorOf("parser: regex\npattern: ''"), HasSubstr("pattern"));
   EXPECT_THAT(errorOf("parser: json\npattern: '(?P<a>x)'"), HasSubstr("`pattern` applies to parser: regex only"));
   EXPECT_THAT(errorOf("pattern: '(?P<a>x)'"), HasSubstr("`pattern` applies to parser: regex only"));
-  EXPECT_THAT(errorOf("parser: syslog"), HasSubstr("parser"));
+  EXPECT_THAT(errorOf("parser: xml"), HasSubstr("parser"));
 }
 
 TEST(ParserOption, EveryInputTakesBoth) {
