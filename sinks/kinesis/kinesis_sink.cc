@@ -43,6 +43,7 @@ KinesisSink::KinesisSink(const sinks::SinkContext& context, KinesisConfig config
       regionLookup_(std::move(regionLookup)),
       makeTransport_(std::move(transport)),
       metrics_(context.metrics, context.pipelineName),
+      health_(context.pipelineName, metrics_.state),
       limits_{config_.maxBatchRecords, config_.maxBatchBytes, config_.maxRecordSize},
       router_(RouterOptions{config_.orderingPerKey, config_.linger, config_.maxBatchRecords, config_.maxBatchBytes}),
       lister_(streamFieldOf(config_), streamValueOf(config_), config_.shardRefreshInterval),
@@ -113,11 +114,6 @@ void KinesisSink::stop(std::chrono::steady_clock::time_point deadline) {
   context_.queue.close();
   sender_.wakeup();
   if (thread_.joinable()) thread_.join();
-}
-
-std::string KinesisSink::notReadyReason() const {
-  std::lock_guard lock(stateMutex_);
-  return notReadyReason_;
 }
 
 void KinesisSink::run() {
@@ -373,11 +369,13 @@ void KinesisSink::complete(Request& request, const Answer& answer, Clock::TimePo
   records.clear();
   freeRequests_.push_back(&request);
 
+  if (verdict.refreshCredentials) credentials_->refreshSoon();
+  if (verdict.holdAll.count() > 0) sendNotBefore_ = now + verdict.holdAll;
   switch (verdict.health) {
     case SendVerdict::Health::kUnchanged: break;
-    case SendVerdict::Health::kOk: onRequestSucceeded(); break;
+    case SendVerdict::Health::kOk: health_.succeeded(sender_.url()); break;
     case SendVerdict::Health::kRetrying:
-    case SendVerdict::Health::kPaused: onRequestFailed(verdict, answer, now); break;
+    case SendVerdict::Health::kPaused: health_.failed(verdict, answer, sender_.url(), router_.pendingRecords()); break;
   }
 }
 
@@ -437,38 +435,6 @@ void KinesisSink::deadLetter(const PendingRecord& p, std::string_view reason, st
   metrics_.deadLetter(reason);
   log::warn(kComponent, "record with partition key '{}' can never be sent ({}: {}): written to {}", key, reason,
             detail, config_.deadLetterPath);
-}
-
-void KinesisSink::onRequestFailed(const SendVerdict& verdict, const Answer& answer, Clock::TimePoint now) {
-  const bool paused = verdict.health == SendVerdict::Health::kPaused;
-  if (verdict.refreshCredentials) credentials_->refreshSoon();
-  if (verdict.holdAll.count() > 0) sendNotBefore_ = now + verdict.holdAll;
-  metrics_.state->Set(static_cast<double>(paused ? SinkState::kPaused : SinkState::kRetrying));
-  std::lock_guard lock(stateMutex_);
-  if (answer.error.label != lastErrorType_) {
-    lastErrorType_ = answer.error.label;
-    log::error(kComponent, "PutRecords to {} failed ({}): {}; keeping {} records; {}", sender_.url(),
-               answer.error.label, answer.detail, router_.pendingRecords(),
-               paused ? fmt::format("this needs attention: sending paused, a probe every {} ms", verdict.holdAll.count())
-               : verdict.holdAll.count() > 0 ? fmt::format("all sending waits {} ms", verdict.holdAll.count())
-                                             : std::string("each record is retried after its own backoff"));
-  }
-  if (paused) {
-    notReadyReason_ = "kinesis sink of pipeline " + context_.pipelineName + ": " + answer.error.label;
-    // Our own message, naming the credentials provider and its error (never
-    // a secret); other details quote the endpoint's answer and stay in the log.
-    if (answer.kind == Answer::Kind::kNotSent) notReadyReason_ += ": " + answer.detail;
-  }
-}
-
-void KinesisSink::onRequestSucceeded() {
-  metrics_.state->Set(static_cast<double>(SinkState::kOk));
-  std::lock_guard lock(stateMutex_);
-  if (!lastErrorType_.empty()) {
-    log::info(kComponent, "PutRecords to {} works again (after {})", sender_.url(), lastErrorType_);
-    lastErrorType_.clear();
-  }
-  notReadyReason_.clear();
 }
 
 void KinesisSink::finish() {

@@ -11,7 +11,8 @@
 //         -> RetryPolicy (answer -> each record's fate: accepted, retry
 //            after a delay, throttled, split, dead letter, paused)
 //         -> RecordAcks (record done, settle, batch acknowledged)
-//   ShardLister keeps the shard map current; KinesisSinkMetrics holds the
+//   ShardLister keeps the shard map current; SinkHealth says what /readyz
+//   and kinship_sink_state say; KinesisSinkMetrics holds the
 //   kinship_sink_* series.
 //
 // Requests are sent when full (max_batch_records, max_batch_bytes of data
@@ -53,6 +54,7 @@
 #include "sinks/kinesis/retry_policy.h"
 #include "sinks/kinesis/shard_lister.h"
 #include "sinks/kinesis/shard_router.h"
+#include "sinks/kinesis/sink_health.h"
 #include "sinks/sink.h"
 
 namespace kinship::kinesis {
@@ -80,7 +82,7 @@ class KinesisSink final : public sinks::Sink {
   Status start() override;
   void stop(std::chrono::steady_clock::time_point deadline) override;
   const Heartbeat* heartbeat() const override { return &heartbeat_; }
-  std::string notReadyReason() const override;
+  std::string notReadyReason() const override { return health_.notReadyReason(); }
 
   // What start() does but start the thread: asks the metadata service for
   // the region when the config has none (a failure fails, with the reason),
@@ -124,8 +126,6 @@ class KinesisSink final : public sinks::Sink {
   void onListStep(ShardLister::Step step, Clock::TimePoint now);
   void applyShardMap(ShardMap map, Clock::TimePoint now);
   void deadLetter(const PendingRecord& p, std::string_view reason, std::string_view detail);
-  void onRequestFailed(const SendVerdict& verdict, const Answer& answer, Clock::TimePoint now);
-  void onRequestSucceeded();
   void finish();
 
   sinks::SinkContext context_;
@@ -136,6 +136,7 @@ class KinesisSink final : public sinks::Sink {
   std::unique_ptr<aws::CredentialsProvider> credentials_;
   std::unique_ptr<DeadLetterFile> deadLetterFile_;
   KinesisSinkMetrics metrics_;
+  SinkHealth health_;
   const RequestLimits limits_;
 
   // The stages.
@@ -171,10 +172,6 @@ class KinesisSink final : public sinks::Sink {
   std::condition_variable stopSignal_;
   bool stopping_ = false;
   Clock::TimePoint stopDeadline_{};
-
-  mutable std::mutex stateMutex_;
-  std::string notReadyReason_;
-  std::string lastErrorType_;
 };
 
 }  // namespace kinship::kinesis
