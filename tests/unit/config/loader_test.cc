@@ -762,11 +762,12 @@ TEST(DaemonSchemaTest, TablesHaveTheDocumentedOptions) {
   EXPECT_THAT(names(globalSchema()), ElementsAre("data_dir", "shutdown_timeout", "stall_timeout", "pipelines", "admin", "log"));
   EXPECT_THAT(names(pipelineSchema()), ElementsAre("inputs", "sink", "partition_key", "partition_key_fallback",
                                                   "partition_key_overflow", "explicit_hash_key",
-                                                  "explicit_hash_key_fallback", "queue_size", "spool"));
+                                                  "explicit_hash_key_fallback", "queue_size", "spool", "filters"));
   EXPECT_THAT(names(adminSchema()), ElementsAre("listen"));
   EXPECT_THAT(names(logSchema()), ElementsAre("level", "format"));
   EXPECT_THAT(names(spoolSchema()), ElementsAre("mode", "dir", "max_size", "segment_size", "fsync", "when_full"));
-  for (Schema schema : {globalSchema(), pipelineSchema(), adminSchema(), logSchema(), spoolSchema()}) {
+  EXPECT_THAT(names(filterSchema()), ElementsAre("name", "action", "field", "equals", "matches", "level_at_least"));
+  for (Schema schema : {globalSchema(), pipelineSchema(), adminSchema(), logSchema(), spoolSchema(), filterSchema()}) {
     for (const Option& option : schema) EXPECT_FALSE(option.help.empty()) << option.name;
   }
 }
