@@ -1,6 +1,7 @@
 #include "pipeline/pipeline_builder.h"
 
 #include "config/schema.h"
+#include "pipeline/record_filter_options.h"
 
 namespace kinship::pipeline {
 

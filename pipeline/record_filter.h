@@ -16,7 +16,7 @@
 // the numbers of pino and bunyan (10 trace, 20 debug, 30 info, 40 warn,
 // 50 error, 60 fatal). Anything else is not a level.
 //
-// Built once at startup (throws config::ConfigError naming the option);
+// Built once at startup (from the options: record_filter_options.h);
 // immutable afterwards and used on the pipeline's thread with a scratch
 // string of its own, so testing allocates nothing per record.
 
@@ -32,10 +32,6 @@
 
 namespace re2 {
 class RE2;
-}
-
-namespace kinship::config {
-class Section;
 }
 
 namespace kinship::pipeline {
@@ -75,8 +71,5 @@ class RecordFilters {
   std::vector<RecordFilter> filters_;
   bool needsFields_ = false;
 };
-
-// The `filters` option of a pipeline (a list of maps; absent: none).
-RecordFilters recordFiltersFrom(const config::Section& pipelineOptions);
 
 }  // namespace kinship::pipeline

@@ -3,7 +3,7 @@
 # build-fuzz/, and runs each for a bounded time over a scratch copy of its
 # seed corpus (tests/fuzz/corpus/<target>/; new inputs are never written
 # into the repository).
-#   scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 13, or $KINSHIP_FUZZ_SECONDS)
+#   scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 10, or $KINSHIP_FUZZ_SECONDS)
 # Prints one line per target; exits non-zero if a target does not build or
 # finds a crash, a sanitizer report, a leak, a timeout or an out-of-memory.
 # A failing input is kept in build-fuzz/artifacts/ to reproduce with
@@ -12,18 +12,19 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# 13 s for each of seven targets, two at a time on CI's two cores: the fuzz
-# step takes about 50 s.
-seconds="${1:-${KINSHIP_FUZZ_SECONDS:-13}}"
+# 10 s for each of eight targets, two at a time on CI's two cores: the fuzz
+# step takes about 40 s plus the build.
+seconds="${1:-${KINSHIP_FUZZ_SECONDS:-10}}"
 dir="$repo/build-fuzz"
 artifacts="$dir/artifacts"
 
 # Target and the longest input it is given: answers and templates need a
 # few records' worth, the expander a long config value.
 targets=(put_records_response_fuzz error_type_fuzz key_template_fuzz logfmt_fuzz regex_fuzz syslog_fuzz
-         substitute_env_fuzz)
+         record_filter_fuzz substitute_env_fuzz)
 declare -A max_len=([put_records_response_fuzz]=8192 [error_type_fuzz]=4096 [key_template_fuzz]=4096
-                    [logfmt_fuzz]=4096 [regex_fuzz]=4096 [syslog_fuzz]=4096 [substitute_env_fuzz]=4096)
+                    [logfmt_fuzz]=4096 [regex_fuzz]=4096 [syslog_fuzz]=4096 [record_filter_fuzz]=4096
+                    [substitute_env_fuzz]=4096)
 
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT

@@ -171,6 +171,17 @@ def syslog_seeds():
     }
 
 
+def record_filter_seeds():
+    return {
+        "health": b"path=/health level=error",
+        "quiet": b"path=/x level=info msg=ok",
+        "loud_bot": b'path=/x level=WARN ua="Googlebot/2.1"',
+        "pino": b"level=50 msg=failed",
+        "no_level": b"path=/x",
+        "free_text": b"GET / by a crawler",
+    }
+
+
 def substitute_env_seeds():
     return {
         "plain": b"no variables here",
@@ -194,6 +205,7 @@ def main():
         "logfmt_fuzz": logfmt_seeds(),
         "regex_fuzz": regex_seeds(),
         "syslog_fuzz": syslog_seeds(),
+        "record_filter_fuzz": record_filter_seeds(),
         "substitute_env_fuzz": substitute_env_seeds(),
     }
     for target, seeds in targets.items():

@@ -3,6 +3,7 @@
 // name the offending option.
 
 #include "pipeline/record_filter.h"
+#include "pipeline/record_filter_options.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
