@@ -9,7 +9,7 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "inputs/socket_address.h"
+#include "common/host_port.h"
 
 namespace kinship::sender {
 
@@ -76,8 +76,7 @@ carries "error" and the exact count sent before it); 2 for bad arguments.
 
 std::string SenderOptions::targetText() const {
   if (kind == Kind::kUnix) return "unix:" + path;
-  if (host.find(':') != std::string::npos) return fmt::format("udp:[{}]:{}", host, port);
-  return fmt::format("udp:{}:{}", host, port);
+  return "udp:" + formatHostPort(host, port);
 }
 
 size_t minimumDatagramSize(uint64_t seq, std::string_view tag, bool newline) {
@@ -116,7 +115,7 @@ Result<SenderOptions> parseSenderArgs(std::span<const char* const> args) {
         }
         o.path = std::string(value);
       } else {
-        auto address = inputs::parseHostPort(value);
+        auto address = parseHostPort(value);
         if (!address) return fail(usage("--udp: " + address.error().message()));
         if (address->port == 0) return fail(usage("--udp: the port must not be 0"));
         o.host = address->host;
