@@ -8,7 +8,8 @@
 # SPOOL disk puts the disk spool (fsync every 1s) between pipeline and sink.
 # KINSHIP_WRAP, if set, prefixes the kinship command (e.g. "strace -f -c -o
 # FILE"); the CPU and RSS printed are then the wrapper's.
-# Needs build/kinship and build/kinship-fake-kinesis (bash scripts/build.sh release).
+# Needs build/kinship and build/kinship-fake-kinesis (bash scripts/build.sh release);
+# KINSHIP_BENCH_KINSHIP runs another kinship binary (to compare commits).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,7 +18,7 @@ line_bytes="${2:-200}"
 pacing="${3:-false}"
 spool="${4:-memory}"
 protocol="${5:-cbor}"
-kinship="$repo/build/kinship"
+kinship="${KINSHIP_BENCH_KINSHIP:-$repo/build/kinship}"
 fake="$repo/build/kinship-fake-kinesis"
 for b in "$kinship" "$fake"; do
   [[ -x "$b" ]] || { echo "sink_throughput.sh: $b missing: run bash scripts/build.sh release" >&2; exit 1; }
