@@ -21,5 +21,10 @@ case "$mode" in
 esac
 
 echo "build.sh: $mode -> ${dir#"$repo"/}"
+# One build of a directory at a time: two makes in one tree (two terminals,
+# an editor's build on save) corrupt each other's objects.
+mkdir -p "$dir"
+exec 9>"$dir/.build.lock"
+flock 9
 cmake -S "$repo" -B "$dir" "${flags[@]}" "$@"
 cmake --build "$dir" -j"$(nproc)"
