@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything kinship needs to build and test on Debian 12:
-# the Debian packages (compiler, libraries, Node.js) and kinesalite (npm) in
+# the Debian packages (compiler, libraries, Node.js) and kinesalite and aws-kinesis-agg (npm) in
 # <repo>/.deps/node. Idempotent and quick when everything is already there.
 # Runs as root (or with sudo available), never reads stdin.
 set -euo pipefail
@@ -8,6 +8,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 deps_node="$repo/.deps/node"
 kinesalite_version="3.3.3"
+kinesis_agg_version="4.2.8"
 
 export DEBIAN_FRONTEND=noninteractive
 
@@ -28,6 +29,9 @@ packages=(
   # scripts/fuzz.sh: clang 14 and its libFuzzer and sanitizer runtimes
   # (libclang-rt-14-dev is only a recommendation of clang-14).
   clang libclang-rt-14-dev
+  # The sink's unit tests read KPL aggregated records back with libprotobuf
+  # (tests/support/kpl_decoder.h); kinship itself does not link it.
+  libprotobuf-dev
 )
 
 as_root() {
@@ -71,6 +75,17 @@ if [[ ! -f "$deps_node/node_modules/kinesalite/package.json" ]]; then
   (cd "$deps_node" && npm install --no-audit --no-fund --save-exact --loglevel=error \
       "kinesalite@$kinesalite_version" </dev/null)
   did+=("npm: kinesalite@$kinesalite_version")
+fi
+
+# tests/integration/kpl_aggregation: an independent deaggregator (awslabs'
+# kinesis-aggregation for Node.js) unpacks what kinship aggregated.
+if [[ ! -f "$deps_node/node_modules/aws-kinesis-agg/package.json" ]]; then
+  echo "install.sh: installing aws-kinesis-agg@$kinesis_agg_version into $deps_node"
+  mkdir -p "$deps_node"
+  [[ -f "$deps_node/package.json" ]] || printf '{\n  "name": "kinship-test-deps",\n  "private": true\n}\n' >"$deps_node/package.json"
+  (cd "$deps_node" && npm install --no-audit --no-fund --save-exact --loglevel=error \
+      "aws-kinesis-agg@$kinesis_agg_version" </dev/null)
+  did+=("npm: aws-kinesis-agg@$kinesis_agg_version")
 fi
 
 if ((${#did[@]} > 0)); then

@@ -170,6 +170,23 @@ const Option kKinesisOptions[] = {
              "were read, through partial failures and retries: a request never carries two records of one key, "
              "and a key's next record waits until the previous one is accepted (so each key gets one record per "
              "round trip; use keys with many distinct values)."},
+    {.name = "aggregation",
+     .type = ValueType::kEnum,
+     .defaultValue = "none",
+     .choices = "none|kpl",
+     .help = "`none`: each record is one Kinesis record. `kpl`: records bound for the same shard are packed "
+             "into aggregated records in the Kinesis Producer Library's format, each keeping its own partition "
+             "key, so that small records are no longer held to a shard's 1,000 records/s; consumers must "
+             "deaggregate them (the KCL, the Lambda deaggregation modules and Firehose do). Needs "
+             "kinesis:ListShards (also with `pacing: false`); without a shard map records go unaggregated. "
+             "Records wait up to `linger` for others to join them."},
+    {.name = "aggregation_max_size",
+     .type = ValueType::kSize,
+     .minValue = 1 * kKiB,
+     .maxValue = 10 * kMiB,
+     .help = "With `aggregation: kpl`: largest aggregated record, data plus partition key. Default: the "
+             "record size limit (`max_record_size`), which also caps it. Smaller aggregates reach consumers "
+             "sooner but use more of a shard's records/s."},
     {.name = "dead_letter_path",
      .type = ValueType::kString,
      .nonEmpty = true,
@@ -344,6 +361,11 @@ KinesisConfig kinesisConfigFrom(const config::Section& section, const config::En
   c.shardCapacityPercent = static_cast<int>(section.getInt("shard_capacity_percent"));
   c.shardRefreshInterval = section.getDuration("shard_refresh_interval");
   c.orderingPerKey = section.getString("ordering") == "per_key";
+  c.aggregate = section.getString("aggregation") == "kpl";
+  if (section.has("aggregation_max_size")) {
+    if (!c.aggregate) section.fail("aggregation_max_size", "is only used with aggregation: kpl, which is not set");
+    c.aggregationMaxSize = section.getSize("aggregation_max_size");
+  }
   if (section.has("dead_letter_path")) {
     c.deadLetterPath = section.getString("dead_letter_path");
     checkDeadLetterPath(section, c.deadLetterPath);

@@ -46,6 +46,10 @@ struct KinesisConfig {
   // per_key: records of one partition key reach the stream in the order
   // read, at the cost of one record per key per round trip.
   bool orderingPerKey = false;
+  // aggregation: kpl (kpl_aggregator.h), with aggregated records of at most
+  // aggregationMaxSize bytes of data plus key (0: the record size limit).
+  bool aggregate = false;
+  size_t aggregationMaxSize = 0;
   std::string deadLetterPath;  // empty: dead letters are only counted and logged
   uint64_t deadLetterMaxSize = 100 * 1024 * 1024;
 };

@@ -31,8 +31,22 @@ prometheus::Histogram* histogram(prometheus::Registry& r, const char* name, cons
 KinesisSinkMetrics::KinesisSinkMetrics(prometheus::Registry& r, const std::string& pipelineName)
     : pipeline(pipelineName) {
   const Labels l{{"pipeline", pipeline}};
-  recordsSent = counter(r, "kinship_sink_records_sent_total", "Records Kinesis accepted", l);
-  bytesSent = counter(r, "kinship_sink_bytes_sent_total", "Bytes of data and partition keys Kinesis accepted", l);
+  recordsSent = counter(r, "kinship_sink_records_sent_total",
+                        "Records Kinesis accepted (with aggregation: kpl, each record inside an aggregated record)", l);
+  bytesSent = counter(r, "kinship_sink_bytes_sent_total",
+                      "Bytes of data and partition keys of the records Kinesis accepted (as records_sent counts them)",
+                      l);
+  kinesisRecordsSent = counter(r, "kinship_sink_kinesis_records_sent_total",
+                               "Kinesis records accepted: an aggregated record counts once (without aggregation, "
+                               "equal to kinship_sink_records_sent_total)",
+                               l);
+  aggregatedRecordsSent = counter(r, "kinship_sink_aggregated_records_total",
+                                  "Aggregated records (aggregation: kpl) Kinesis accepted, each carrying two records "
+                                  "or more",
+                                  l);
+  aggregatedUserRecords = histogram(r, "kinship_sink_aggregated_user_records",
+                                    "Records per aggregated record Kinesis accepted (aggregation: kpl)", l,
+                                    Buckets{2, 5, 10, 50, 100, 500, 1000, 5000, 10000, 65535});
   auto& recordsFailed =
       counters(r, "kinship_sink_records_failed_total",
                "Records a PutRecords answer marked as failed, by error_code "

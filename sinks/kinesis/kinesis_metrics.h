@@ -34,6 +34,11 @@ struct KinesisSinkMetrics {
   std::string pipeline;
   prometheus::Counter* recordsSent;
   prometheus::Counter* bytesSent;
+  // aggregation: kpl. recordsSent and bytesSent count user records; these
+  // the Kinesis records that carried them.
+  prometheus::Counter* kinesisRecordsSent;
+  prometheus::Counter* aggregatedRecordsSent;
+  prometheus::Histogram* aggregatedUserRecords;
   prometheus::Counter* failedByError[4] = {};  // by RecordError
   prometheus::Counter* recordsRetried;
   prometheus::Counter* requestsOk;

@@ -26,6 +26,14 @@ std::string streamValueOf(const KinesisConfig& c) { return c.streamArn.empty() ?
 
 double secondsOf(Clock::TimePoint::duration d) { return std::chrono::duration<double>(d).count(); }
 
+// Pacing and aggregation work per shard: both need the shard map.
+bool needsShardMap(const KinesisConfig& c) { return c.pacing || c.aggregate; }
+
+RouterOptions routerOptionsOf(const KinesisConfig& c) {
+  return {c.orderingPerKey, c.linger, c.maxBatchRecords, c.maxBatchBytes, c.pacing, c.aggregate,
+          c.aggregationMaxSize};
+}
+
 }  // namespace
 
 KinesisSink::KinesisSink(const sinks::SinkContext& context, KinesisConfig config,
@@ -45,7 +53,7 @@ KinesisSink::KinesisSink(const sinks::SinkContext& context, KinesisConfig config
       metrics_(context.metrics, context.pipelineName),
       health_(context.pipelineName, metrics_.state),
       limits_{config_.maxBatchRecords, config_.maxBatchBytes, config_.maxRecordSize},
-      router_(RouterOptions{config_.orderingPerKey, config_.linger, config_.maxBatchRecords, config_.maxBatchBytes}),
+      router_(routerOptionsOf(config_)),
       lister_(streamFieldOf(config_), streamValueOf(config_), config_.shardRefreshInterval),
       policy_(config_.retryBackoffMin, config_.retryBackoffMax),
       sender_(config_.endpoint, config_.region, context.clock) {
@@ -89,7 +97,9 @@ Status KinesisSink::open() {
   }
   const aws::HttpOptions options{config_.connectTimeout, config_.requestTimeout, config_.caFile};
   sender_.open(*credentials_, makeTransport_ ? makeTransport_(options) : std::make_unique<aws::CurlHttpTransport>(options));
-  if (config_.pacing) lister_.refreshAt(context_.clock.now());
+  if (needsShardMap(config_)) lister_.refreshAt(context_.clock.now());
+  // Aggregation needs the shards: records wait for the first listing.
+  router_.awaitShardMap(config_.aggregate);
   return Status::ok();
 }
 
@@ -153,7 +163,7 @@ bool KinesisSink::turn() {
   // recorded as done stays within max_in_flight requests.
   acks_.settle();
 
-  if (config_.pacing && !stoppingSnapshot_ && lister_.due(now)) startListShards(now);
+  if (needsShardMap(config_) && !stoppingSnapshot_ && lister_.due(now)) startListShards(now);
   while (sendReady(now)) {
   }
   metrics_.pendingRecords->Set(static_cast<double>(router_.pendingRecords()));
@@ -169,7 +179,9 @@ bool KinesisSink::turn() {
     wakeAt_ = std::min(nextEvent(now), now + kMaxPollWait);
   } else if (pending == 0) {
     wakeAt_ = now + kIdleWait;
-    if (config_.pacing && !lister_.listing()) wakeAt_ = std::min(wakeAt_, std::max(now, lister_.nextRefresh()));
+    if (needsShardMap(config_) && !lister_.listing()) {
+      wakeAt_ = std::min(wakeAt_, std::max(now, lister_.nextRefresh()));
+    }
   } else {
     wakeAt_ = nextEvent(now);
   }
@@ -219,7 +231,7 @@ void KinesisSink::admit(pipeline::BatchPtr batch, Clock::TimePoint now) {
     const size_t bytes = batch->data(i).size() + batch->key(i).size();
     if (!limits_.recordFits(bytes)) {
       metrics_.droppedTooLarge->Increment();
-      deadLetter({batch.get(), i, static_cast<uint32_t>(bytes), 0, 0, now, now}, "too_large",
+      deadLetter({batch.get(), i, static_cast<uint32_t>(bytes), 0, 0, 0, now, now}, "too_large",
                  fmt::format("{} bytes of data plus partition key, over max_record_size ({})", bytes,
                              limits_.maxRecordSize));
       acks_.doneAtAdmission(*batch, i);
@@ -238,7 +250,7 @@ Clock::TimePoint KinesisSink::nextEvent(Clock::TimePoint now) {
   };
   consider(sendNotBefore_);
   consider(lastSendStart_ + minSendInterval_);
-  if (config_.pacing && !lister_.listing()) consider(lister_.nextRefresh());
+  if (needsShardMap(config_) && !lister_.listing()) consider(lister_.nextRefresh());
   // Never spin: something due now that could not go waits a little.
   return std::max(next, now + std::chrono::milliseconds(1));
 }
@@ -257,7 +269,7 @@ bool KinesisSink::sendReady(Clock::TimePoint now) {
   if (!split) {
     lastSendStart_ = now;
     lastRequestFull_ = full || request.builder.full();
-    metrics_.recordsPerRequest->Observe(static_cast<double>(request.records.size()));
+    metrics_.recordsPerRequest->Observe(static_cast<double>(request.builder.records()));
     metrics_.bytesPerRequest->Observe(static_cast<double>(request.builder.bytes()));
     auto oldest = request.records.front().record.arrival;
     for (const TakenRecord& t : request.records) oldest = std::min(oldest, t.record.arrival);
@@ -285,7 +297,7 @@ void KinesisSink::completed(aws::HttpRequest* http, Clock::TimePoint now) {
     if (&request->http != http) continue;
     request->inFlight = false;
     metrics_.requestSeconds->Observe(secondsOf(now - request->sentAt));
-    complete(*request, readAnswer(request->http, response_, request->records.size()), now);
+    complete(*request, readAnswer(request->http, response_, request->builder.records()), now);
     return;
   }
 }
@@ -294,35 +306,50 @@ void KinesisSink::complete(Request& request, const Answer& answer, Clock::TimePo
   const SendVerdict verdict = policy_.afterAnswer(answer);
   std::vector<TakenRecord>& records = request.records;
   const size_t count = records.size();
+  const size_t kinesisCount = request.builder.records();
   const bool perRecord = answer.kind == Answer::Kind::kRecords;
   size_t accepted = 0;
   size_t acceptedBytes = 0;
   size_t retried = 0;
   bool split = false;
+  // The user records of an aggregated record (aggregation: kpl) are next to
+  // each other and share its position (slot) in the request, and its fate:
+  // decided at the first of them, until spanEnd.
+  RecordFate fate{Fate::kRetry, 0, {}, {}};
+  size_t spanEnd = 0;
   for (size_t i = 0; i < count; ++i) {
     const TakenRecord& t = records[i];
-    const RecordFate fate = policy_.decide(answer, i, count, t.record.attempts);
+    const bool first = i == spanEnd;
+    if (first) {
+      for (spanEnd = i + 1; spanEnd < count && records[spanEnd].slot == t.slot;) ++spanEnd;
+      fate = policy_.decide(answer, t.slot, count, t.record.attempts);
+    }
     switch (fate.fate) {
       case Fate::kAccepted: {
         ++accepted;
         acceptedBytes += t.record.bytes;
-        if (ShardPacer* pacer = router_.pacer(t.line, request.generation)) pacer->onAccepted(now);
+        if (first) {
+          if (ShardPacer* pacer = router_.pacer(t.line, request.generation)) pacer->onAccepted(now);
+          countKinesisRecord(spanEnd - i);
+        }
         router_.release(t.record);
         acks_.done(t.record);
         break;
       }
       case Fate::kThrottled:
-        if (ShardPacer* pacer = router_.pacer(t.line, request.generation)) {
+        if (ShardPacer* pacer = first ? router_.pacer(t.line, request.generation) : nullptr) {
           pacer->onThrottled(now);
           if (throttledByLine_[t.line]) throttledByLine_[t.line]->Increment();
         }
         [[fallthrough]];
       case Fate::kRetry:
       case Fate::kPaused: {
-        if (perRecord) metrics_.failed((*answer.results)[i])->Increment();
+        if (perRecord && first) metrics_.failed((*answer.results)[t.slot])->Increment();
         PendingRecord again = t.record;
         again.attempts = fate.attempts;
         again.notBefore = now + fate.delay;
+        // An aggregated record is retried whole (ShardRouter).
+        again.group = static_cast<uint16_t>(first && spanEnd - i > 1 ? spanEnd - i : 0);
         router_.retry(again, t.line, request.generation);
         ++retried;
         break;
@@ -360,8 +387,14 @@ void KinesisSink::complete(Request& request, const Answer& answer, Clock::TimePo
   }
   if (split) {
     log::warn(kComponent, "PutRecords with {} records refused ({}): splitting it to find the record(s) at fault",
-              count, answer.error.label);
-    const auto half = static_cast<std::ptrdiff_t>(count / 2);
+              kinesisCount, answer.error.label);
+    // In halves of its Kinesis records; an aggregated record refused alone,
+    // in halves of its user records.
+    size_t cut = count / 2;
+    if (kinesisCount > 1) {
+      for (cut = 0; records[cut].slot < kinesisCount / 2;) ++cut;
+    }
+    const auto half = static_cast<std::ptrdiff_t>(cut);
     router_.split(std::vector<TakenRecord>(records.begin() + half, records.end()));
     records.resize(static_cast<size_t>(half));
     router_.split(std::move(records));
@@ -377,6 +410,13 @@ void KinesisSink::complete(Request& request, const Answer& answer, Clock::TimePo
     case SendVerdict::Health::kRetrying:
     case SendVerdict::Health::kPaused: health_.failed(verdict, answer, sender_.url(), router_.pendingRecords()); break;
   }
+}
+
+void KinesisSink::countKinesisRecord(size_t userRecords) {
+  metrics_.kinesisRecordsSent->Increment();
+  if (userRecords < 2) return;
+  metrics_.aggregatedRecordsSent->Increment();
+  metrics_.aggregatedUserRecords->Observe(static_cast<double>(userRecords));
 }
 
 void KinesisSink::startListShards(Clock::TimePoint now) {
@@ -397,7 +437,10 @@ void KinesisSink::onListStep(ShardLister::Step step, Clock::TimePoint now) {
   switch (step.kind) {
     case ShardLister::Step::Kind::kNextPage: sendListPage(now); return;
     case ShardLister::Step::Kind::kMap: applyShardMap(std::move(step.map), now); return;
-    case ShardLister::Step::Kind::kFailed: metrics_.requestError(step.errorLabel); return;
+    case ShardLister::Step::Kind::kFailed:
+      metrics_.requestError(step.errorLabel);
+      router_.awaitShardMap(false);  // aggregation: records go unaggregated meanwhile
+      return;
   }
 }
 
@@ -406,15 +449,19 @@ void KinesisSink::applyShardMap(ShardMap map, Clock::TimePoint now) {
   const double share = config_.shardCapacityPercent / 100.0;
   const PacingLimits limits{config_.shardRecordsPerSecond * share, config_.shardBytesPerSecond * share, 1.0 - share};
   router_.applyShardMap(std::move(map), limits, now);
+  router_.awaitShardMap(false);
   throttledByLine_.assign(router_.lineCount(), nullptr);
   for (uint32_t line = 0; line < router_.lineCount(); ++line) {
     if (!router_.shardId(line).empty()) throttledByLine_[line] = metrics_.throttledOn(router_.shardId(line));
   }
-  minSendInterval_ = std::chrono::milliseconds(static_cast<int64_t>(1000 * limits.burstSeconds));
+  if (config_.pacing) minSendInterval_ = std::chrono::milliseconds(static_cast<int64_t>(1000 * limits.burstSeconds));
   metrics_.shards->Set(static_cast<double>(router_.shardCount()));
-  if (first) {
+  if (first && config_.pacing) {
     log::info(kComponent, "stream {} has {} open shards; pacing each at {} records/s and {} bytes/s",
               streamValueOf(config_), router_.shardCount(), limits.recordsPerSecond, limits.bytesPerSecond);
+  } else if (first) {
+    log::info(kComponent, "stream {} has {} open shards; aggregating records for each", streamValueOf(config_),
+              router_.shardCount());
   }
 }
 

@@ -19,6 +19,10 @@ struct PendingRecord {
                    // answers need not touch the batch's index again
   uint64_t seq;    // admission order, kept across retries
   uint16_t attempts;
+  // aggregation: kpl. On the first user record of an aggregated record that
+  // is retried whole, how many user records (this one and those after it)
+  // go again as one aggregated record; 0 otherwise.
+  uint16_t group;
   Clock::TimePoint arrival;
   Clock::TimePoint notBefore;  // a retry waits until then
 
@@ -28,10 +32,14 @@ struct PendingRecord {
 };
 
 // A record taken into a request, with the shard line it came from (an index
-// into the ShardRouter's lines of the shard map it was taken under).
+// into the ShardRouter's lines of the shard map it was taken under) and the
+// position of the Kinesis record that carries it in the request: its own
+// position, or under aggregation that of its aggregated record, shared by
+// the user records in it (which are next to each other in the request).
 struct TakenRecord {
   PendingRecord record;
   uint32_t line;
+  uint32_t slot;
 };
 
 }  // namespace kinship::kinesis

@@ -49,11 +49,19 @@ class RequestBuilder {
     ++records_;
     bytes_ += p.bytes;
   }
+  // Adds a Kinesis record that is not one user record (an aggregated
+  // record: kpl_aggregator.h); call after checking that it fits.
+  void addKinesisRecord(std::string_view data, std::string_view partitionKey, std::string_view explicitHashKey) {
+    encoder_.add(data, partitionKey, explicitHashKey);
+    ++records_;
+    bytes_ += data.size() + partitionKey.size();
+  }
   // No other record can join: the record count is at its limit.
   bool full() const { return records_ >= limits_.maxRecords; }
   // Closes the body; it stays valid until the next begin().
   std::string_view finish() { return encoder_.finish(); }
 
+  // Kinesis records, and their bytes of data plus keys.
   size_t records() const { return records_; }
   size_t bytes() const { return bytes_; }
   const RequestLimits& limits() const { return limits_; }

@@ -5,7 +5,23 @@
 
 namespace kinship::kinesis {
 
-ShardRouter::ShardRouter(const RouterOptions& options) : options_(options) {
+namespace {
+
+bool sameShards(const ShardMap& a, const ShardMap& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const ShardRange& x = a.shard(i);
+    const ShardRange& y = b.shard(i);
+    if (x.shardId != y.shardId || x.startingHashKey != y.startingHashKey || x.endingHashKey != y.endingHashKey) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+ShardRouter::ShardRouter(const RouterOptions& options) : options_(options), packer_(options.aggregateMaxSize) {
   lines_.emplace_back();  // the single unpaced line, until a shard map arrives
 }
 
@@ -27,14 +43,20 @@ void ShardRouter::route(const PendingRecord& p) {
 }
 
 void ShardRouter::putBack(const PendingRecord& p, uint32_t line) {
-  if (line >= lines_.size()) line = lineFor(p);
-  lines_[line].retries.push_back(p);
+  if (line < lines_.size()) {
+    lines_[line].retries.push_back(p);
+  } else {
+    // Routed afresh (the shard map changed): re-packed for its new shard.
+    PendingRecord again = p;
+    again.group = 0;
+    lines_[lineFor(again)].retries.push_back(again);
+  }
   ++pendingRecords_;
   pendingBytes_ += p.bytes;
 }
 
 void ShardRouter::admit(pipeline::RecordBatch* batch, uint32_t index, uint32_t bytes, Clock::TimePoint now) {
-  route({batch, index, bytes, nextSeq_++, 0, now, now});
+  route({batch, index, bytes, nextSeq_++, 0, 0, now, now});
 }
 
 void ShardRouter::retry(const PendingRecord& p, uint32_t line, uint64_t generation) {
@@ -51,6 +73,7 @@ void ShardRouter::split(std::vector<TakenRecord> group) {
 
 bool ShardRouter::due(Clock::TimePoint now, bool flush) const {
   if (pendingRecords_ == 0) return false;
+  if (awaitingShardMap_ && !flush) return false;
   if (flush || !splitGroups_.empty() || pendingRecords_ >= options_.dueRecords ||
       pendingBytes_ >= options_.dueBytes) {
     return true;
@@ -69,8 +92,8 @@ bool ShardRouter::fill(RequestBuilder& request, std::vector<TakenRecord>& taken,
     // its shards were charged then.
     taken = std::move(splitGroups_.front());
     splitGroups_.pop_front();
+    fillSplitGroup(request, taken);
     for (const TakenRecord& t : taken) {
-      request.add(t.record);
       --pendingRecords_;
       pendingBytes_ -= t.record.bytes;
     }
@@ -78,17 +101,161 @@ bool ShardRouter::fill(RequestBuilder& request, std::vector<TakenRecord>& taken,
   }
   bool full = false;
   const size_t lineCount = lines_.size();
-  // Due retries first; then new records, oldest first across lines (under
-  // per_key ordering, line by line, skipping busy keys).
-  for (size_t k = 0; k < lineCount && !full; ++k) {
-    full = takeFromLine(request, taken, static_cast<uint32_t>((nextLine_ + k) % lineCount), now,
-                        options_.orderingPerKey);
+  if (options_.aggregate && !shardMap_.empty()) {
+    full = fillAggregated(request, taken, now);
+  } else {
+    // Due retries first; then new records, oldest first across lines (under
+    // per_key ordering, line by line, skipping busy keys).
+    for (size_t k = 0; k < lineCount && !full; ++k) {
+      full = takeFromLine(request, taken, static_cast<uint32_t>((nextLine_ + k) % lineCount), now,
+                          options_.orderingPerKey);
+    }
+    if (!full && !options_.orderingPerKey) full = takeInAdmissionOrder(request, taken, now);
   }
-  if (!full && !options_.orderingPerKey) full = takeInAdmissionOrder(request, taken, now);
   nextLine_ = lineCount == 0 ? 0 : (nextLine_ + 1) % lineCount;
   pendingRecords_ -= taken.size();
-  pendingBytes_ -= request.bytes();
+  // User records' bytes: an aggregated request's bytes() are its Kinesis records'.
+  for (const TakenRecord& t : taken) pendingBytes_ -= t.record.bytes;
   return full;
+}
+
+void ShardRouter::fillSplitGroup(RequestBuilder& request, std::vector<TakenRecord>& group) {
+  // Sent as it is: it was within the limits when it was first filled, and
+  // its shards were charged then. User records that shared an aggregated
+  // record (a slot) share one again.
+  for (size_t i = 0; i < group.size();) {
+    size_t end = i + 1;
+    while (end < group.size() && group[end].slot == group[i].slot) ++end;
+    if (end - i == 1) {
+      group[i].slot = static_cast<uint32_t>(request.records());
+      request.add(group[i].record);
+      i = end;
+      continue;
+    }
+    const uint32_t line = shardMap_.empty() ? UINT32_MAX : lineFor(group[i].record);
+    packer_.open(line < lines_.size() ? std::string_view(lines_[line].startingHashKey) : std::string_view());
+    for (; i < end; ++i) {
+      if (packer_.add(group[i].record, request) != KplPacker::Added::kAdded) {
+        // Only if the limits changed since: the rest goes in another.
+        packer_.close(request);
+        if (packer_.add(group[i].record, request) != KplPacker::Added::kAdded) {
+          group[i].slot = static_cast<uint32_t>(request.records());
+          request.add(group[i].record);
+          continue;
+        }
+      }
+      group[i].slot = static_cast<uint32_t>(request.records());
+    }
+    packer_.close(request);
+  }
+}
+
+bool ShardRouter::fillAggregated(RequestBuilder& request, std::vector<TakenRecord>& taken, Clock::TimePoint now) {
+  const size_t lineCount = lines_.size();
+  // Due retries first, from a line that turns, so no shard's always go last.
+  for (size_t k = 0; k < lineCount; ++k) {
+    const auto li = static_cast<uint32_t>((nextLine_ + k) % lineCount);
+    if (packLine(request, taken, li, now, /*retries=*/true) == TakeOutcome::kRequestFull) return true;
+  }
+  // Then new records, line after line, the line with the oldest first.
+  std::vector<std::pair<uint64_t, uint32_t>>& order = lineFronts_;
+  order.clear();
+  for (uint32_t li = 0; li < lineCount; ++li) {
+    if (!lines_[li].records.empty()) order.emplace_back(lines_[li].records.front().seq, li);
+  }
+  std::sort(order.begin(), order.end());
+  for (const auto& front : order) {
+    if (packLine(request, taken, front.second, now, /*retries=*/false) == TakeOutcome::kRequestFull) return true;
+  }
+  return false;
+}
+
+bool ShardRouter::openPacked(RequestBuilder& request, uint32_t li, Clock::TimePoint now, TakeOutcome& refused) {
+  if (request.full()) {
+    refused = TakeOutcome::kRequestFull;
+    return false;
+  }
+  Line& line = lines_[li];
+  if (line.pacer && !line.pacer->ready(now)) {
+    refused = TakeOutcome::kShardOutOfTokens;
+    return false;
+  }
+  packer_.open(line.startingHashKey);
+  return true;
+}
+
+void ShardRouter::closePacked(RequestBuilder& request, uint32_t li) {
+  const size_t bytes = packer_.close(request);
+  // One Kinesis record, however many user records it carries.
+  if (bytes != 0 && lines_[li].pacer) lines_[li].pacer->take(1, bytes);
+}
+
+ShardRouter::TakeOutcome ShardRouter::packLine(RequestBuilder& request, std::vector<TakenRecord>& taken, uint32_t li,
+                                               Clock::TimePoint now, bool retries) {
+  RingQueue<PendingRecord>& queue = retries ? lines_[li].retries : lines_[li].records;
+  // per_key: skip past records whose key is busy, within a bounded scan.
+  constexpr size_t kMaxScan = 4096;
+  size_t skipped = 0;
+  bool open = false;
+  TakeOutcome refused = TakeOutcome::kTaken;
+  for (size_t i = 0; i < queue.size();) {
+    const PendingRecord& p = queue[i];
+    if (retries && p.notBefore > now) break;
+    if (retries && p.group > 1) {
+      // A retried aggregated record goes again whole, as a Kinesis record of its own.
+      if (open) {
+        closePacked(request, li);
+        open = false;
+      }
+      if (!openPacked(request, li, now, refused)) return refused;
+      const size_t n = std::min<size_t>(p.group, queue.size());
+      KplPacker::Added added = KplPacker::Added::kAdded;
+      for (size_t k = 0; k < n && added == KplPacker::Added::kAdded; ++k) added = packer_.add(queue[k], request);
+      if (added == KplPacker::Added::kRequestFull) {
+        packer_.open({});  // nothing taken: it waits for the next request
+        return TakeOutcome::kRequestFull;
+      }
+      if (added == KplPacker::Added::kRecordFull) {
+        // The record limit shrank since: re-packed like any retries.
+        packer_.open({});
+        queue[0].group = 0;
+        continue;
+      }
+      const auto slot = static_cast<uint32_t>(request.records());
+      for (size_t k = 0; k < n; ++k) {
+        taken.push_back({queue.front(), li, slot});
+        queue.pop_front();
+      }
+      closePacked(request, li);
+      continue;
+    }
+    if (!retries && options_.orderingPerKey && busyKeys_.contains(keyIdentity(p))) {
+      if (++skipped >= kMaxScan) break;
+      ++i;
+      continue;
+    }
+    if (!open) {
+      if (!openPacked(request, li, now, refused)) return refused;
+      open = true;
+    }
+    switch (packer_.add(p, request)) {
+      case KplPacker::Added::kAdded:
+        // A retry keeps the mark its first attempt took.
+        if (options_.orderingPerKey && !retries) ++busyKeys_[keyIdentity(p)];
+        taken.push_back({p, li, static_cast<uint32_t>(request.records())});
+        queue.erase(i);
+        break;
+      case KplPacker::Added::kRecordFull:
+        closePacked(request, li);
+        open = false;
+        break;
+      case KplPacker::Added::kRequestFull:
+        closePacked(request, li);
+        return TakeOutcome::kRequestFull;
+    }
+  }
+  if (open) closePacked(request, li);
+  return TakeOutcome::kTaken;
 }
 
 uint64_t ShardRouter::keyIdentity(const PendingRecord& p) const { return std::hash<std::string_view>{}(p.key()); }
@@ -109,8 +276,8 @@ ShardRouter::TakeOutcome ShardRouter::take(RequestBuilder& request, std::vector<
   }
   // A retry keeps the mark its first attempt took.
   if (options_.orderingPerKey && !retry) ++busyKeys_[keyIdentity(p)];
+  taken.push_back({p, li, static_cast<uint32_t>(request.records())});
   request.add(p);
-  taken.push_back({p, li});
   return TakeOutcome::kTaken;
 }
 
@@ -204,16 +371,20 @@ bool ShardRouter::knowsShard(std::string_view shardId) const {
 }
 
 void ShardRouter::applyShardMap(ShardMap map, const PacingLimits& limits, Clock::TimePoint now) {
+  // A listing that finds the map as it was changes nothing, so what was
+  // taken under it stays on its lines (a retried aggregate goes whole).
+  if (!shardMap_.empty() && sameShards(shardMap_, map)) return;
   std::vector<Line> old = std::move(lines_);
   lines_.clear();
   for (size_t i = 0; i < map.size(); ++i) {
     Line line;
     line.shardId = map.shard(i).shardId;
+    line.startingHashKey = formatHashKey(map.shard(i).startingHashKey);
     // A shard that stays keeps what it learnt about throttling.
     for (auto& o : old) {
       if (o.shardId == line.shardId && o.pacer) line.pacer = std::move(o.pacer);
     }
-    if (!line.pacer) line.pacer = std::make_unique<ShardPacer>(limits, now);
+    if (!line.pacer && options_.pacing) line.pacer = std::make_unique<ShardPacer>(limits, now);
     lines_.push_back(std::move(line));
   }
   if (lines_.empty()) lines_.emplace_back();

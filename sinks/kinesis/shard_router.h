@@ -19,6 +19,17 @@
 // Without a shard map (pacing off, or ListShards denied) there is one
 // unpaced line.
 //
+// With aggregation (kpl), fill() packs each shard line's records into
+// aggregated records (KplPacker), one line after the other, the line with
+// the oldest record first: an aggregate is written into the request whole,
+// so its records cannot be merged with other lines'. Each aggregated record
+// carries the shard's starting hash key as its explicit hash key and is
+// paced as one record of its size. A retried aggregated record goes again
+// whole (PendingRecord::group), unless the shard map changed since: then
+// its records are routed again and re-packed for their new shards. Until a
+// shard map is known there are no shards to aggregate for: records go as
+// they are (awaitShardMap holds them while the first listing runs).
+//
 // Not thread-safe: the sink's sender thread.
 
 #include <chrono>
@@ -34,6 +45,7 @@
 #include "common/clock.h"
 #include "common/ring_queue.h"
 #include "sinks/kinesis/hash_key.h"
+#include "sinks/kinesis/kpl_aggregator.h"
 #include "sinks/kinesis/pending_record.h"
 #include "sinks/kinesis/request_builder.h"
 #include "sinks/kinesis/shard_map.h"
@@ -49,6 +61,12 @@ struct RouterOptions {
   // keys, wait (the request limits).
   size_t dueRecords = 500;
   size_t dueBytes = 5 * 1024 * 1024;
+  // Shard lines get a ShardPacer (else they are unpaced).
+  bool pacing = true;
+  // aggregation: kpl, with aggregated records of at most this many bytes
+  // (data plus partition key; 0: the request's record limit).
+  bool aggregate = false;
+  size_t aggregateMaxSize = 0;
 };
 
 class ShardRouter {
@@ -71,6 +89,9 @@ class ShardRouter {
   // oldest new record has lingered, a retry is due, a split group waits, or
   // `flush` (shutting down).
   bool due(Clock::TimePoint now, bool flush) const;
+  // While true, nothing is due but a flush: the first shard map is being
+  // listed, and records wait for it to be aggregated.
+  void awaitShardMap(bool wait) { awaitingShardMap_ = wait; }
   // Fills `request` (begun, empty) and `taken`: a split group if one waits,
   // else due retries and new records (see above). Returns true when the
   // request was filled to its limits. Charges each shard's pacer.
@@ -113,6 +134,7 @@ class ShardRouter {
  private:
   struct Line {
     std::string shardId;          // empty for the single unpaced line
+    std::string startingHashKey;  // decimal; the explicit hash key of its aggregated records
     RingQueue<PendingRecord> records;  // new records, in admission order
     RingQueue<PendingRecord> retries;  // each after its own backoff
     std::unique_ptr<ShardPacer> pacer;  // null when unpaced
@@ -129,6 +151,13 @@ class ShardRouter {
   bool takeFromLine(RequestBuilder& request, std::vector<TakenRecord>& taken, uint32_t li, Clock::TimePoint now,
                     bool newRecords);
   bool takeInAdmissionOrder(RequestBuilder& request, std::vector<TakenRecord>& taken, Clock::TimePoint now);
+  // aggregation: kpl.
+  bool fillAggregated(RequestBuilder& request, std::vector<TakenRecord>& taken, Clock::TimePoint now);
+  TakeOutcome packLine(RequestBuilder& request, std::vector<TakenRecord>& taken, uint32_t li, Clock::TimePoint now,
+                       bool retries);
+  bool openPacked(RequestBuilder& request, uint32_t li, Clock::TimePoint now, TakeOutcome& refused);
+  void closePacked(RequestBuilder& request, uint32_t li);
+  void fillSplitGroup(RequestBuilder& request, std::vector<TakenRecord>& taken);
 
   RouterOptions options_;
   PartitionKeyHasher hasher_;
@@ -141,6 +170,8 @@ class ShardRouter {
   // request is filled; kept to reuse its memory.
   std::vector<std::pair<uint64_t, uint32_t>> lineFronts_;
   std::deque<std::vector<TakenRecord>> splitGroups_;
+  KplPacker packer_;
+  bool awaitingShardMap_ = false;
   // per_key: keys (by a 64-bit hash; a collision only serializes two keys)
   // with a record in flight or waiting to be retried.
   std::unordered_map<uint64_t, uint32_t> busyKeys_;

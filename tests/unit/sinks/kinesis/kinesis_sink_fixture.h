@@ -202,6 +202,11 @@ class ScriptedKinesis {
     std::lock_guard lock(mutex_);
     filter_ = std::move(filter);
   }
+  // ListShards is answered with `reply` instead of the shard map.
+  void setListShardsReply(HttpReply reply) {
+    std::lock_guard lock(mutex_);
+    listShardsReply_ = std::move(reply);
+  }
   void setAcceptedShardId(std::string id) {
     std::lock_guard lock(mutex_);
     acceptedShardId_ = std::move(id);
@@ -234,7 +239,7 @@ class ScriptedKinesis {
     std::lock_guard lock(mutex_);
     if (request.headers.count("x-amz-target") && request.headers.at("x-amz-target").ends_with(".ListShards")) {
       ++listShardsCalls_;
-      return HttpReply{200, listShardsAnswer_};
+      return listShardsReply_ ? *listShardsReply_ : HttpReply{200, listShardsAnswer_};
     }
     if (filter_) {
       if (auto reply = filter_(request)) {
@@ -298,6 +303,7 @@ class ScriptedKinesis {
   std::function<std::optional<HttpReply>(const HttpRequest&)> filter_;
   size_t filtered_ = 0;
   size_t listShardsCalls_ = 0;
+  std::optional<HttpReply> listShardsReply_;
   std::string acceptedShardId_ = "shardId-000000000000";
   // Two shards splitting the hash-key space in halves.
   std::string listShardsAnswer_ =

@@ -31,7 +31,7 @@ class RecordAcksTest : public ::testing::Test {
     b->setSource(source, id, id * 100);
     return b;
   }
-  static PendingRecord record(pipeline::RecordBatch* b, uint32_t index) { return {b, index, 3, index, 0, {}, {}}; }
+  static PendingRecord record(pipeline::RecordBatch* b, uint32_t index) { return {b, index, 3, index, 0, 0, {}, {}}; }
 
   pipeline::BatchQueue queue_{1 << 20};
   RecordAcks acks_;

@@ -15,7 +15,7 @@ class RequestBuilderTest : public ::testing::Test {
   PendingRecord record(const std::string& data, const std::string& key) {
     batch_.append(data, key);
     const auto index = static_cast<uint32_t>(batch_.size() - 1);
-    return {&batch_, index, static_cast<uint32_t>(data.size() + key.size()), index, 0, {}, {}};
+    return {&batch_, index, static_cast<uint32_t>(data.size() + key.size()), index, 0, 0, {}, {}};
   }
 
   pipeline::RecordBatch batch_;
