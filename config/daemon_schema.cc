@@ -88,8 +88,8 @@ constexpr Option kPipelineOptions[] = {
         .type = ValueType::kString,
         .defaultValue = "random",
         .help = "The key of a record whose `partition_key` gives none (see above): `random` (32 random hex "
-                "digits), `hash` (the MD5 of the record's data in 32 hex digits: equal lines share a "
-                "shard), or `constant:TEXT` (that text, 1 to 256 characters). Counted in "
+                "digits), `hash` (the MD5 of the line as read, whatever the `encoding`, in 32 hex "
+                "digits: equal lines share a shard), or `constant:TEXT` (that text, 1 to 256 characters). Counted in "
                 "kinship_pipeline_key_fallbacks_total.",
     },
     {
@@ -142,6 +142,44 @@ constexpr Option kPipelineOptions[] = {
         .help = "A list of filters that keep or drop records before their keys are rendered (see the "
                 "`pipelines.<name>.filters[]` table), in order; the first that drops a record is counted "
                 "in kinship_pipeline_filtered_total{filter}. Absent: every record is shipped.",
+    },
+    {
+        .name = "add_fields",
+        .type = ValueType::kStringMap,
+        .help = "Fields added to every record, name to text, such as `{cluster: prod, pod: \"${POD_NAME}\"}` "
+                "(`${NAME}` and `${NAME:-default}` are read from the environment at startup, e.g. the "
+                "Kubernetes downward API's POD_NAME, POD_NAMESPACE, NODE_NAME). Templates and filters read "
+                "them as `{cluster}`, over a parsed field of the same name; `encoding: json` writes them. A "
+                "name is one template step: no `.`, `[`, `]`, `|`, `{`, `}` or `'`.",
+    },
+    {
+        .name = "add_metadata",
+        .type = ValueType::kStringMap,
+        .help = "Fields added to every record, name to what it holds: `hostname` (the host's name, read at "
+                "startup; a pod's name in Kubernetes), `source` (the file's path, the UDP sender's ip:port, "
+                "the unix socket's path), `ingest_time` (when the pipeline took the line, RFC 3339 UTC with "
+                "milliseconds), `record_id` (32 hex digits, the same each time the record is delivered, so "
+                "consumers can drop redeliveries; for files made from the file's identity and the record's "
+                "offset, so a re-read after a crash gives it again), `line_hash` (32 hex digits of the "
+                "line's 128-bit XXH3: equal lines, equal values). Written after `add_fields`, same names.",
+    },
+    {
+        .name = "encoding",
+        .type = ValueType::kEnum,
+        .defaultValue = "raw",
+        .choices = "raw|json",
+        .help = "The bytes each record ships (and the spool stores): `raw`, the line as read; `json`, one "
+                "JSON object of the parsed fields then the added ones (a line that did not parse, or parser "
+                "raw: `{\"message\": LINE}` and the added fields), keys in a stable order, text that is not "
+                "UTF-8 replaced with U+FFFD (counted in kinship_pipeline_invalid_utf8_total). A record over the "
+                "stream's record size once encoded is a dead letter, as any.",
+    },
+    {
+        .name = "trailing_newline",
+        .type = ValueType::kBool,
+        .defaultValue = "false",
+        .help = "End each record's data with a newline (`\\n`), for consumers that split a stream of records "
+                "on it (Firehose to S3, a file of dumped records).",
     },
 };
 

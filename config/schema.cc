@@ -27,6 +27,7 @@ struct ParsedValue {
   uint64_t size = 0;
   std::vector<std::string> list;
   std::vector<std::pair<std::string, std::string>> map;
+  std::vector<Location> mapKeyLocations;  // kStringMap: where each key was written
   YAML::Node node;
 };
 
@@ -295,6 +296,7 @@ void convertNode(const Option& option, const YAML::Node& node, const Location& w
         std::string value =
             scalarText(entry.second, valueLocation(entry.second, file, keyWhere), keyPath, "a string", env);
         out.map.emplace_back(std::move(key), std::move(value));
+        out.mapKeyLocations.push_back(keyWhere);
       }
       return;
     }
@@ -721,6 +723,18 @@ std::string Section::pathOf(std::string_view name) const {
 
 void Section::fail(std::string_view name, std::string_view message) const {
   throw ConfigError(locationOf(name), pathOf(name), message);
+}
+
+void Section::failEntry(std::string_view name, std::string_view key, std::string_view message) const {
+  const ParsedValue& value = checked(lookup(name), name, {ValueType::kStringMap});
+  Location where = locationOf(name);
+  for (size_t i = 0; i < value.map.size() && i < value.mapKeyLocations.size(); ++i) {
+    if (value.map[i].first == key) {
+      where = value.mapKeyLocations[i];
+      break;
+    }
+  }
+  throw ConfigError(where, fmt::format("{}.{}", pathOf(name), key), message);
 }
 
 // --- Docs ----------------------------------------------------------------

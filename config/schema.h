@@ -148,6 +148,9 @@ class Section {
 
   // Throws a ConfigError at the option (for checks the schema cannot express).
   [[noreturn]] void fail(std::string_view name, std::string_view message) const;
+  // The same for one entry of a kStringMap option: at the line of its key,
+  // named "option.key".
+  [[noreturn]] void failEntry(std::string_view name, std::string_view key, std::string_view message) const;
 
  private:
   struct Value;

@@ -14,6 +14,11 @@ class JsonFields final : public RecordFields {
   // `root` must outlive this object (it lives in the parser that made it).
   explicit JsonFields(simdjson::dom::element root) : root_(root) {}
   bool appendValue(const FieldPath& path, std::string& out) const override;
+  // The object's members in the line's order, values as parsed (numbers in
+  // their shortest form, a double always with a point or an exponent);
+  // hidden names left out.
+  bool writeJson(JsonWriter& out) const override;
+  simdjson::dom::element root() const { return root_; }
 
  private:
   simdjson::dom::element root_;

@@ -1,5 +1,7 @@
 #include "pipeline/logfmt_parser.h"
 
+#include "pipeline/json_writer.h"
+
 namespace kinship::pipeline {
 
 namespace {
@@ -56,6 +58,25 @@ bool LogfmtParser::appendValue(const FieldPath& path, std::string& out) const {
     return true;
   }
   return false;
+}
+
+bool LogfmtParser::writeJson(JsonWriter& out) const {
+  // Repeats as written: keys that differ only in bytes that are not UTF-8
+  // come out the same.
+  keys_.assign(pairs_.size(), [this](size_t i) { return pairs_[i].key; });
+  markRepeats(pairs_.size(), [this](size_t i) { return keys_[i]; }, order_, repeated_);
+  for (size_t i = 0; i < pairs_.size(); ++i) {
+    const Pair& pair = pairs_[i];
+    if (repeated_[i] || !out.key(pair.key)) continue;
+    if (pair.quoted) {
+      std::string& value = out.valueBuffer();
+      appendLogfmtUnescaped(pair.value, value);
+      out.string(value);
+    } else {
+      out.string(pair.value);
+    }
+  }
+  return true;
 }
 
 void appendLogfmtUnescaped(std::string_view quoted, std::string& out) {

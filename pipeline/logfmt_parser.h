@@ -13,11 +13,13 @@
 // kept with its backslash). A line needs one key=value pair to count as
 // logfmt, so free text is a failure rather than a row of flags.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "pipeline/json_writer.h"
 #include "pipeline/parser.h"
 #include "pipeline/record_fields.h"
 
@@ -32,6 +34,9 @@ class LogfmtParser final : public RecordFields {
   // The value of the first pair whose key is `path.text` (logfmt keys are
   // flat: "http.status" is one key).
   bool appendValue(const FieldPath& path, std::string& out) const override;
+  // The pairs in the line's order, each key once (the first, as in
+  // templates); values are strings, unescaped (a flag's is "").
+  bool writeJson(JsonWriter& out) const override;
 
   struct Pair {
     std::string_view key;
@@ -42,6 +47,10 @@ class LogfmtParser final : public RecordFields {
 
  private:
   std::vector<Pair> pairs_;
+  // writeJson()'s buffers, kept for the next line.
+  mutable WrittenKeys keys_;
+  mutable std::vector<uint32_t> order_;
+  mutable std::vector<uint8_t> repeated_;
 };
 
 // Appends a quoted logfmt value's text (between its quotes) unescaped.

@@ -35,10 +35,14 @@ Pipeline::Pipeline(std::string name, std::optional<KeyTemplate> key, size_t queu
                registry) {}
 
 Pipeline::Pipeline(std::string name, KeyRules keys, size_t queueCapacityBytes, prometheus::Registry& registry,
-                   RecordFilters filters)
+                   RecordFilters filters, std::vector<AddedField> addedFields, EncodingOptions encoding,
+                   const Clock& clock)
     : name_(std::move(name)),
       keys_(std::move(keys), randomSeed()),
       filters_(std::move(filters)),
+      enrichment_(std::move(addedFields), clock, randomSeed()),
+      encoder_(encoding, enrichment_),
+      needsFields_(keys_.needsFields() || filters_.needsFields() || encoder_.needsFields()),
       filtered_(filters_.size(), 0),
       queue_(queueCapacityBytes) {
   auto& filtered = prometheus::BuildCounter()
@@ -106,6 +110,12 @@ Pipeline::Pipeline(std::string name, KeyRules keys, size_t queueCapacityBytes, p
                                      "hashed as partition_key_overflow says")
                                .Register(registry)
                                .Add({{"pipeline", name_}});
+  invalidUtf8Counter_ = &prometheus::BuildCounter()
+                            .Name("kinship_pipeline_invalid_utf8_total")
+                            .Help("Records whose json encoding replaced bytes that are not UTF-8 (in the line, a "
+                                  "field or an added source) with U+FFFD, so that the record is valid JSON")
+                            .Register(registry)
+                            .Add({{"pipeline", name_}});
   recordsCounter_ = &prometheus::BuildCounter()
                          .Name("kinship_pipeline_records_total")
                          .Help("Records built by the pipeline and queued for the sink")
@@ -152,20 +162,37 @@ std::pair<const RecordFields*, KeyMiss> Pipeline::parse(std::string_view line, c
   return {&kNoFields, parser.kind() == ParserKind::kJson ? KeyMiss::kNotJson : KeyMiss::kNotParsed};
 }
 
-void Pipeline::addLine(std::string_view line, const Parser& parser, RecordBatch& batch) {
-  // Parse at most once, and only when a template or a filter reads fields.
-  std::pair<const RecordFields*, KeyMiss> fields{&kNoFields, KeyMiss::kNoTemplate};
+void Pipeline::addLine(std::string_view line, const Parser& parser, RecordBatch& batch, const RecordOrigin& origin) {
+  // Parse at most once, and only when a template, a filter or the encoding
+  // reads fields.
+  std::pair<const RecordFields*, KeyMiss> parsed{&kNoFields, KeyMiss::kNoTemplate};
   std::optional<JsonFields> json;
-  if (keys_.needsFields() || filters_.needsFields()) fields = parse(line, parser, json);
+  if (needsFields_) parsed = parse(line, parser, json);
+  const RecordFields* fields = parsed.first;
+  std::optional<EnrichedFields> enriched;
+  if (!enrichment_.empty()) {
+    enrichment_.begin(line, origin);
+    fields = &enriched.emplace(enrichment_, *parsed.first);
+  }
   if (!filters_.empty()) {
-    if (auto dropped = filters_.dropping(line, *fields.first, filterScratch_)) {
+    if (auto dropped = filters_.dropping(line, *fields, filterScratch_)) {
       ++filtered_[*dropped];
       return;
     }
   }
-  std::string_view key = keys_.partitionKey(*fields.first, fields.second, line);
-  std::string_view explicitHashKey = keys_.explicitHashKey(*fields.first, fields.second, line);
-  batch.append(line, key, explicitHashKey);
+  // The hash fallback hashes the line, whatever the encoding makes of it:
+  // equal lines share a shard even with per-record added fields.
+  std::string_view key = keys_.partitionKey(*fields, parsed.second, line);
+  std::string_view explicitHashKey = keys_.explicitHashKey(*fields, parsed.second, line);
+  if (encoder_.copiesLine()) {
+    batch.append(line, key, explicitHashKey);
+    return;
+  }
+  std::string& data = batch.dataBuffer();
+  const size_t start = data.size();
+  const RecordFields* found = parsed.first == &kNoFields ? nullptr : parsed.first;
+  if (encoder_.encode(line, found, json ? &*json : nullptr, enrichment_, data)) ++invalidUtf8_;
+  batch.appendWritten(start, key, explicitHashKey);
 }
 
 uint64_t Pipeline::recordsQueued() const { return static_cast<uint64_t>(recordsCounter_->Value()); }
@@ -185,6 +212,8 @@ void Pipeline::publishCounts() {
   }
   add(explicitHashKeyInvalidCounter_, counts.withoutExplicitHashKey);
   add(keysOverLimitCounter_, counts.partitionKeysOverLimit);
+  add(invalidUtf8Counter_, invalidUtf8_);
+  invalidUtf8_ = 0;
   for (size_t i = 0; i < filtered_.size(); ++i) {
     add(filteredCounters_[i], filtered_[i]);
     filtered_[i] = 0;

@@ -1,7 +1,8 @@
 #pragma once
-// Pipeline: turns lines into records (parse → key) and hands batches to the
-// pipeline's BatchQueue. One per configured pipeline; inputs call it on the
-// I/O thread only (not thread-safe). No I/O of its own.
+// Pipeline: turns lines into records (parse → enrich → filter → key →
+// encode) and hands batches to the pipeline's BatchQueue. One per
+// configured pipeline; inputs call it on the I/O thread only (not
+// thread-safe). No I/O of its own.
 
 #include <array>
 #include <cstdint>
@@ -13,6 +14,8 @@
 
 #include <simdjson.h>
 
+#include "common/clock.h"
+#include "pipeline/added_fields.h"
 #include "pipeline/batch_queue.h"
 #include "pipeline/explicit_hash_key.h"
 #include "pipeline/json_fields.h"
@@ -21,8 +24,10 @@
 #include "pipeline/logfmt_parser.h"
 #include "pipeline/syslog_parser.h"
 #include "pipeline/parser.h"
+#include "pipeline/record_encoder.h"
 #include "pipeline/record_filter.h"
 #include "pipeline/record_keys.h"
+#include "pipeline/record_origin.h"
 #include "pipeline/regex_parser.h"
 
 namespace prometheus {
@@ -41,9 +46,12 @@ inline constexpr size_t kParsePadding = simdjson::SIMDJSON_PADDING;
 class Pipeline {
  public:
   // See KeyRules: how partition keys and explicit hash keys are made;
-  // RecordFilters: which records are dropped before that.
+  // RecordFilters: which records are dropped before that; AddedField: the
+  // fields added to every record (read from `clock`); EncodingOptions: the
+  // bytes each record ships.
   Pipeline(std::string name, KeyRules keys, size_t queueCapacityBytes, prometheus::Registry& registry,
-           RecordFilters filters = {});
+           RecordFilters filters = {}, std::vector<AddedField> addedFields = {}, EncodingOptions encoding = {},
+           const Clock& clock = SystemClock::instance());
   // `key` absent: every record gets a random key.
   // `explicitHashKey` absent: no record carries an ExplicitHashKey (Kinesis
   // hashes the partition key). Present: each record whose rendering is a
@@ -57,13 +65,21 @@ class Pipeline {
   BatchQueue& queue() { return queue_; }
 
   // Appends `line` (without its line ending) to `batch` as one record,
-  // unless a filter drops it (counted in kinship_pipeline_filtered_total):
-  // its data is the line as given, whatever the parser makes of it. The
-  // line is parsed only when a template or a filter names fields; a line
-  // that does not parse is counted (kinship_pipeline_parse_failures_total)
-  // and keyed as a line without fields.
+  // unless a filter drops it (counted in kinship_pipeline_filtered_total).
+  // Its data is the line as given (encoding raw) or what the encoder makes
+  // of the record (see record_encoder.h). The line is parsed only when a
+  // template, a filter or the json encoding reads fields; a line that does
+  // not parse is counted (kinship_pipeline_parse_failures_total) and keyed
+  // as a line without fields. The added fields (added_fields.h) lie over
+  // the parsed ones; `origin` is where the line came from, for those that
+  // read it.
   // Precondition: kParsePadding bytes after line.end() are readable.
-  void addLine(std::string_view line, const Parser& parser, RecordBatch& batch);
+  void addLine(std::string_view line, const Parser& parser, RecordBatch& batch,
+               const RecordOrigin& origin = RecordOrigin{});
+
+  // An added field reads the record's source: inputs that would have to
+  // format it for each record (a UDP sender's address) do so only then.
+  bool wantsSource() const { return enrichment_.wantsSource(); }
 
   // Records queued for the sink so far (kinship_pipeline_records_total).
   // Any thread.
@@ -85,6 +101,10 @@ class Pipeline {
   std::string name_;
   RecordKeys keys_;
   RecordFilters filters_;
+  Enrichment enrichment_;
+  RecordEncoder encoder_;
+  bool needsFields_;
+  uint64_t invalidUtf8_ = 0;  // counted locally
   std::string filterScratch_;
   std::vector<uint64_t> filtered_;                  // by filter, counted locally
   std::vector<prometheus::Counter*> filteredCounters_;
@@ -103,6 +123,7 @@ class Pipeline {
   std::array<std::array<prometheus::Counter*, kParseFailureCount>, kParserKindCount> parseFailureCounters_{};
   prometheus::Counter* explicitHashKeyInvalidCounter_;
   prometheus::Counter* keysOverLimitCounter_;
+  prometheus::Counter* invalidUtf8Counter_;
   prometheus::Counter* recordsCounter_;
   prometheus::Counter* bytesCounter_;
 };

@@ -1,6 +1,7 @@
 #include "pipeline/pipeline_builder.h"
 
 #include "config/schema.h"
+#include "pipeline/enrichment_options.h"
 #include "pipeline/record_filter_options.h"
 
 namespace kinship::pipeline {
@@ -9,6 +10,8 @@ PipelineSettings pipelineSettingsFrom(const config::Section& options) {
   PipelineSettings settings;
   settings.keys = keyRulesFrom(options);
   settings.filters = recordFiltersFrom(options);
+  settings.addedFields = addedFieldsFrom(options, hostName());
+  settings.encoding = encodingOptionsFrom(options);
   settings.queueCapacityBytes = options.getSize("queue_size");
   return settings;
 }
@@ -16,7 +19,8 @@ PipelineSettings pipelineSettingsFrom(const config::Section& options) {
 std::unique_ptr<Pipeline> buildPipeline(std::string name, PipelineSettings settings,
                                         prometheus::Registry& registry) {
   return std::make_unique<Pipeline>(std::move(name), std::move(settings.keys), settings.queueCapacityBytes,
-                                    registry, std::move(settings.filters));
+                                    registry, std::move(settings.filters), std::move(settings.addedFields),
+                                    settings.encoding);
 }
 
 }  // namespace kinship::pipeline

@@ -1,6 +1,7 @@
 #pragma once
 // Building a Pipeline from its configured options: the key templates are
-// compiled and the fallbacks checked (KeyRules), the queue sized. The daemon
+// compiled and the fallbacks checked (KeyRules), the filters, added fields
+// and encoding read, the queue sized. The daemon
 // hands over a pipeline's option section and gets a Pipeline back, so it
 // knows neither templates nor key rules.
 //
@@ -12,7 +13,9 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "pipeline/added_fields.h"
 #include "pipeline/key_rules.h"
 #include "pipeline/pipeline.h"
 
@@ -29,12 +32,15 @@ namespace kinship::pipeline {
 // What a pipeline is built from, read from its options (config's
 // pipelineSchema()).
 struct PipelineSettings {
-  KeyRules keys;                  // partition_key, explicit_hash_key and their fallbacks
-  RecordFilters filters;          // filters
-  size_t queueCapacityBytes = 0;  // queue_size
+  KeyRules keys;                       // partition_key, explicit_hash_key and their fallbacks
+  RecordFilters filters;               // filters
+  std::vector<AddedField> addedFields;  // add_fields, add_metadata
+  EncodingOptions encoding;            // encoding, trailing_newline
+  size_t queueCapacityBytes = 0;       // queue_size
 };
 
-// Reads and checks the options; compiles the templates.
+// Reads and checks the options; compiles the templates. An `add_metadata`
+// hostname is read here, once.
 PipelineSettings pipelineSettingsFrom(const config::Section& pipelineOptions);
 
 // The pipeline named `name`, its metrics registered in `registry` (which

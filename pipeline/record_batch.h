@@ -72,10 +72,21 @@ class RecordBatch {
   // has checked it is what Kinesis accepts (see canonicalExplicitHashKey() in
   // pipeline.h).
   void append(std::string_view data, std::string_view key, std::string_view explicitHashKey) {
-    Entry e;
-    e.dataOffset = static_cast<uint32_t>(buffer_.size());
-    e.dataSize = static_cast<uint32_t>(data.size());
+    const size_t dataOffset = buffer_.size();
     buffer_.append(data);
+    appendWritten(dataOffset, key, explicitHashKey);
+  }
+
+  // For a record whose data the caller writes into the batch itself (an
+  // encoder), with no copy: take `start = dataBuffer().size()`, append the
+  // data to dataBuffer() (appending only), then call appendWritten(start,
+  // key, explicitHashKey). `key` and `explicitHashKey` must not point into
+  // the buffer.
+  std::string& dataBuffer() { return buffer_; }
+  void appendWritten(size_t dataOffset, std::string_view key, std::string_view explicitHashKey) {
+    Entry e;
+    e.dataOffset = static_cast<uint32_t>(dataOffset);
+    e.dataSize = static_cast<uint32_t>(buffer_.size() - dataOffset);
     e.keyOffset = static_cast<uint32_t>(buffer_.size());
     e.keySize = static_cast<uint32_t>(key.size());
     buffer_.append(key);

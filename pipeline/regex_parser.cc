@@ -1,5 +1,7 @@
 #include "pipeline/regex_parser.h"
 
+#include "pipeline/json_writer.h"
+
 namespace kinship::pipeline {
 
 namespace {
@@ -47,6 +49,27 @@ bool RegexMatcher::appendValue(const FieldPath& path, std::string& out) const {
     return true;
   }
   return false;
+}
+
+}  // namespace kinship::pipeline
+
+namespace kinship::pipeline {
+
+bool RegexMatcher::writeJson(JsonWriter& out) const {
+  if (pattern_ == nullptr) return false;
+  const auto& groups = pattern_->groups();
+  auto matched = [this](int group) { return submatches_[static_cast<size_t>(group)].data() != nullptr; };
+  for (size_t i = 0; i < groups.size(); ++i) {
+    const auto& [name, group] = groups[i];
+    if (!matched(group)) continue;
+    // The pattern bounds the groups: comparing with each earlier one is cheap.
+    bool written = false;
+    for (size_t j = 0; j < i && !written; ++j) written = groups[j].first == name && matched(groups[j].second);
+    if (written || !out.key(name)) continue;
+    const re2::StringPiece& text = submatches_[static_cast<size_t>(group)];
+    out.string(std::string_view(text.data(), text.size()));
+  }
+  return true;
 }
 
 }  // namespace kinship::pipeline

@@ -46,6 +46,9 @@ class RegexMatcher final : public RecordFields {
   // The text of the named group `path.text` (of the first that took part
   // in the match, when several share the name); false when none did.
   bool appendValue(const FieldPath& path, std::string& out) const override;
+  // The named groups that took part in the match, in group order, as
+  // strings; a name shared by groups once, with the first that matched.
+  bool writeJson(JsonWriter& out) const override;
 
  private:
   const RegexPattern* pattern_ = nullptr;

@@ -1,7 +1,11 @@
 #include "pipeline/syslog_parser.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
+#include <tuple>
+
+#include "pipeline/json_writer.h"
 
 namespace kinship::pipeline {
 namespace {
@@ -247,6 +251,64 @@ bool SyslogParser::appendValue(const FieldPath& path, std::string& out) const {
   if (name == "msgid") return appendIfPresent(header_.msgid, out);
   if (name == "message") return appendIfPresent(header_.message, out);
   return false;
+}
+
+bool SyslogParser::writeJson(JsonWriter& out) const {
+  const int priority = header_.priority;
+  auto number = [&out](std::string_view name, int value) {
+    if (!out.key(name)) return;
+    char digits[8];
+    auto end = std::to_chars(digits, digits + sizeof(digits), value).ptr;
+    out.literal(std::string_view(digits, static_cast<size_t>(end - digits)));
+  };
+  auto text = [&out](std::string_view name, std::string_view value) {
+    if (!value.empty() && out.key(name)) out.string(value);
+  };
+  if (priority >= 0) {
+    number("pri", priority);
+    number("facility", priority / 8);
+    number("severity", priority % 8);
+    text("facility_name", syslogFacilityName(priority / 8));
+    text("severity_name", syslogSeverityName(priority % 8));
+  }
+  text("version", header_.version);
+  text("timestamp", header_.timestamp);
+  text("hostname", header_.hostname);
+  text("appname", header_.appname);
+  text("procid", header_.procid);
+  text("msgid", header_.msgid);
+  text("message", header_.message);
+  if (params_.empty() || !out.key("sd")) return true;
+  // Sorted by SD-ID, name and position: each element's parameters
+  // together, and the first of a repeated one first. (IDs and names are
+  // printable ASCII, isSdNameByte(): written as they are.)
+  order_.resize(params_.size());
+  for (size_t i = 0; i < order_.size(); ++i) order_[i] = static_cast<uint32_t>(i);
+  std::sort(order_.begin(), order_.end(), [this](uint32_t a, uint32_t b) {
+    const Param& x = params_[a];
+    const Param& y = params_[b];
+    return std::tie(x.id, x.name, a) < std::tie(y.id, y.name, b);
+  });
+  out.beginObject();
+  const Param* previous = nullptr;
+  for (uint32_t i : order_) {
+    const Param& param = params_[i];
+    const bool sameId = previous != nullptr && previous->id == param.id;
+    if (sameId && previous->name == param.name) continue;
+    if (!sameId) {
+      if (previous != nullptr) out.endObject();
+      out.key(param.id);
+      out.beginObject();
+    }
+    previous = &param;
+    out.key(param.name);
+    std::string& value = out.valueBuffer();
+    appendSyslogParamUnescaped(param.value, value);
+    out.string(value);
+  }
+  out.endObject();
+  out.endObject();
+  return true;
 }
 
 void appendSyslogParamUnescaped(std::string_view quoted, std::string& out) {

@@ -27,6 +27,7 @@
 //                                 (`{sd.exampleSDID@32473.iut}`); the first
 //                                 when a message repeats one
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +45,11 @@ class SyslogParser final : public RecordFields {
   std::optional<ParseFailure> parse(std::string_view line);
 
   bool appendValue(const FieldPath& path, std::string& out) const override;
+  // The header's fields in the order of the list above (pri, facility and
+  // severity as numbers, the others as strings), then the structured data
+  // as "sd": {SD-ID: {PARAM-NAME: value}} with IDs and names sorted, each
+  // once (the first, as in templates).
+  bool writeJson(JsonWriter& out) const override;
 
   struct Header {
     int priority = -1;  // -1: none (a line without `<PRI>`)
@@ -66,6 +72,7 @@ class SyslogParser final : public RecordFields {
 
   Header header_;
   std::vector<Param> params_;
+  mutable std::vector<uint32_t> order_;  // writeJson()'s, kept for the next line
 };
 
 // Appends a structured-data value (between its quotes) unescaped.

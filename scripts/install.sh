@@ -16,6 +16,8 @@ packages=(
   g++ cmake make pkg-config git ca-certificates
   libasio-dev libyaml-cpp-dev libcurl4-openssl-dev libssl-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev googletest libsimdjson-dev libre2-dev libsystemd-dev libfmt-dev libisal-dev libcbor-dev libpugixml-dev
+  # pipeline/added_fields.cc: xxHash (XXH3), used header-only (no library at run time)
+  libxxhash-dev
   curl
   # tests/integration/tls_endpoint and bench/run.sh make self-signed
   # certificates for the fake endpoint's HTTPS.

@@ -644,7 +644,14 @@ void FileInput::onLine(std::string_view line, uint64_t endOffset) {
 void FileInput::onRecord(std::string_view record, uint64_t endOffset) {
   ++records_;
   bytes_ += record.size();
-  pipeline_.addLine(record, config_.parser, *batch_);
+  const FileTailer& tailer = *current_->tailer;
+  const FileIdentity identity = tailer.identity();
+  const pipeline::RecordOrigin origin{.source = tailer.path(),
+                                      .hasPosition = true,
+                                      .device = static_cast<uint64_t>(identity.device),
+                                      .inode = static_cast<uint64_t>(identity.inode),
+                                      .endOffset = endOffset};
+  pipeline_.addLine(record, config_.parser, *batch_, origin);
   // Only complete records move the offset a batch acknowledges: never past
   // a partial line or a record still being joined.
   batchSource_ = current_->tailer->sourceId();

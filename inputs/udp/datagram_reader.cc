@@ -1,6 +1,8 @@
 #include "inputs/udp/datagram_reader.h"
 
+#include <arpa/inet.h>
 #include <linux/sock_diag.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -9,6 +11,7 @@
 #include <asio/post.hpp>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 #include "common/log.h"
@@ -80,6 +83,7 @@ Status DatagramReader::start(int fd, int family) {
   iovecs_.resize(count);
   controls_.resize(count);
   headers_.resize(count);
+  if (options_.senderAsSource && pipeline_.wantsSource()) senders_.resize(count);
   for (size_t i = 0; i < count; ++i) {
     iovecs_[i].iov_base = slots_.get() + i * stride_;
     iovecs_[i].iov_len = options_.bufferSize;
@@ -119,6 +123,10 @@ void DatagramReader::drain() {
       h = msghdr{};
       h.msg_iov = &iovecs_[i];
       h.msg_iovlen = 1;
+      if (!senders_.empty()) {
+        h.msg_name = &senders_[i];
+        h.msg_namelen = sizeof(senders_[i]);
+      }
       if (options_.countKernelDrops) {
         h.msg_control = controls_[i].bytes;
         h.msg_controllen = sizeof(controls_[i].bytes);
@@ -168,11 +176,46 @@ void DatagramReader::handleReceived(int count) {
       droppedOversize_.add();
       continue;
     }
-    handleDatagram(std::string_view(slots_.get() + static_cast<size_t>(i) * stride_, headers_[i].msg_len), queueFull);
+    const pipeline::RecordOrigin origin{.source = senders_.empty() ? std::string_view(options_.source)
+                                                                   : senderOf(static_cast<size_t>(i))};
+    handleDatagram(std::string_view(slots_.get() + static_cast<size_t>(i) * stride_, headers_[i].msg_len), queueFull,
+                   origin);
   }
 }
 
-void DatagramReader::handleDatagram(std::string_view datagram, bool& queueFull) {
+std::string_view DatagramReader::senderOf(size_t i) {
+  const msghdr& h = headers_[i].msg_hdr;
+  if (h.msg_namelen == lastSenderLength_ && std::memcmp(&senders_[i], &lastSender_, h.msg_namelen) == 0) {
+    return sender_;
+  }
+  lastSenderLength_ = h.msg_namelen;
+  std::memcpy(&lastSender_, &senders_[i], h.msg_namelen);
+  sender_.clear();
+  char host[INET6_ADDRSTRLEN] = {};
+  uint16_t port = 0;
+  if (senders_[i].ss_family == AF_INET) {
+    const auto& a = reinterpret_cast<const sockaddr_in&>(senders_[i]);
+    ::inet_ntop(AF_INET, &a.sin_addr, host, sizeof(host));
+    sender_ += host;
+    port = ntohs(a.sin_port);
+  } else if (senders_[i].ss_family == AF_INET6) {
+    const auto& a = reinterpret_cast<const sockaddr_in6&>(senders_[i]);
+    ::inet_ntop(AF_INET6, &a.sin6_addr, host, sizeof(host));
+    sender_ += '[';
+    sender_ += host;
+    sender_ += ']';
+    port = ntohs(a.sin6_port);
+  } else {
+    return sender_;  // unknown: no source
+  }
+  char digits[8];
+  auto end = std::to_chars(digits, digits + sizeof(digits), port).ptr;
+  sender_ += ':';
+  sender_.append(digits, end);
+  return sender_;
+}
+
+void DatagramReader::handleDatagram(std::string_view datagram, bool& queueFull, const pipeline::RecordOrigin& origin) {
   // Classify first, so each datagram lands in exactly one count.
   if (options_.framing == Framing::kStripNewline) datagram = stripOneNewline(datagram);
   if (options_.framing == Framing::kSplitLines) {
@@ -214,7 +257,7 @@ void DatagramReader::handleDatagram(std::string_view datagram, bool& queueFull) 
   if (options_.framing != Framing::kSplitLines) {
     records_.add();
     bytes_.add(datagram.size());
-    pipeline_.addLine(datagram, options_.parser, *batch_);
+    pipeline_.addLine(datagram, options_.parser, *batch_, origin);
   } else {
     size_t emptyLinesHeld = 0;  // shipped only if a non-empty line follows
     while (!datagram.empty()) {
@@ -228,11 +271,11 @@ void DatagramReader::handleDatagram(std::string_view datagram, bool& queueFull) 
       }
       for (; emptyLinesHeld > 0; --emptyLinesHeld) {
         records_.add();
-        pipeline_.addLine(std::string_view(line.data(), 0), options_.parser, *batch_);
+        pipeline_.addLine(std::string_view(line.data(), 0), options_.parser, *batch_, origin);
       }
       records_.add();
       bytes_.add(line.size());
-      pipeline_.addLine(line, options_.parser, *batch_);
+      pipeline_.addLine(line, options_.parser, *batch_, origin);
     }
   }
   if (batch_->bytes() >= kBatchFlushBytes) {

@@ -64,6 +64,11 @@ class DatagramReader {
     // end of every wake-up (SO_MEMINFO), and from the SO_RXQ_OVFL value on
     // each datagram when the socket has that option set.
     bool countKernelDrops = false;
+    // What the pipeline's `source` field says of each record: this text
+    // (a unix socket's path), or, with senderAsSource, the sender's
+    // address ("ip:port"), formatted only when the pipeline reads it.
+    std::string source;
+    bool senderAsSource = false;
     std::string component = "udp";  // for log lines
     std::string name;               // "udp_0 on 127.0.0.1:5514", for log lines
   };
@@ -88,7 +93,10 @@ class DatagramReader {
   void waitReadable();
   void drain();
   void handleReceived(int count);
-  void handleDatagram(std::string_view datagram, bool& queueFull);
+  void handleDatagram(std::string_view datagram, bool& queueFull, const pipeline::RecordOrigin& origin);
+  // The sender of datagram `i` as "ip:port" ("[::1]:5514"), in sender_;
+  // formatted again only when it differs from the previous datagram's.
+  std::string_view senderOf(size_t i);
   void noteKernelDrops(msghdr& header);
   void pollKernelDrops();
   void addKernelDrops(uint32_t total);
@@ -111,6 +119,10 @@ class DatagramReader {
   std::vector<iovec> iovecs_;
   std::vector<Control> controls_;
   std::vector<mmsghdr> headers_;
+  std::vector<sockaddr_storage> senders_;  // per slot; empty unless the pipeline reads senders
+  sockaddr_storage lastSender_{};
+  socklen_t lastSenderLength_ = 0;
+  std::string sender_;
   pipeline::BatchPtr batch_;
 
   uint32_t kernelDropsSeen_ = 0;   // the socket's cumulative drop counter, last value read

@@ -23,6 +23,7 @@ DatagramReader::Options readerOptions(const std::string& id, const UdpInputConfi
   o.batchDatagrams = config.batchDatagrams;
   o.oversizeReason = "truncated";
   o.countKernelDrops = true;
+  o.senderAsSource = true;
   o.component = "udp";
   o.name = "udp input " + id + " on " + config.listenText;
   return o;

@@ -29,6 +29,7 @@ DatagramReader::Options readerOptions(const std::string& name, const UnixInputCo
   // A Unix datagram sender blocks (or gets EAGAIN) when the socket is full:
   // the kernel drops nothing to count.
   o.countKernelDrops = false;
+  o.source = config.path;
   o.component = "unix";
   o.name = name;
   return o;

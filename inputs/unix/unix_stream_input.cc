@@ -243,7 +243,7 @@ void UnixStreamInput::resume() {
 void UnixStreamInput::onLine(std::string_view line) {
   records_.add();
   bytes_.add(line.size());
-  pipeline_.addLine(line, config_.parser, *batch_);
+  pipeline_.addLine(line, config_.parser, *batch_, pipeline::RecordOrigin{.source = config_.path});
 }
 
 void UnixStreamInput::onLineTooLong(uint64_t bytes) {

@@ -182,6 +182,23 @@ def record_filter_seeds():
     }
 
 
+def record_encoder_seeds():
+    # First byte: the parser (0 json, 1 logfmt, 2 syslog, 3 none), plus 4
+    # when the source is the line too; the rest: the line.
+    return {
+        "json_splice": b"\x00" + b'{"a":1,"n":{"k":[1,2.5,null]},"s":"caf\u00e9"}',
+        "json_hidden": b"\x00" + b'{"host":"h","level":"info","b":1.0,"big":18446744073709551615}',
+        "json_empty": b"\x04" + b"{ }",
+        "json_invalid": b"\x00" + b'{"a":',
+        "logfmt_repeats": b"\x01" + b'level=info msg="say \\"hi\\"" level=warn host=x flag',
+        "logfmt_bad_utf8": b"\x05" + b"k\xff=v\xc3 x=\xe2\x82",
+        "syslog_sd": b"\x02" + b'<165>1 2003-10-11T22:14:15.003Z host app - ID47 [z@1 b="2" a="x\\"y"][a@1 k="v"][z@1 b="d"] msg',
+        "syslog_3164": b"\x06" + b"<13>Oct 11 22:14:15 host su[12]: hello",
+        "raw_controls": b"\x03" + b"tab\there \x01 \x7f \xc2\x9b quote\" back\\",
+        "raw_invalid": b"\x07" + b"\xed\xa0\x80 \xf4\x90\x80\x80 \xc0\xaf",
+    }
+
+
 def substitute_env_seeds():
     return {
         "plain": b"no variables here",
@@ -207,6 +224,7 @@ def main():
         "syslog_fuzz": syslog_seeds(),
         "record_filter_fuzz": record_filter_seeds(),
         "substitute_env_fuzz": substitute_env_seeds(),
+        "record_encoder_fuzz": record_encoder_seeds(),
     }
     for target, seeds in targets.items():
         directory = os.path.join(HERE, "corpus", target)

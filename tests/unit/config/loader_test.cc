@@ -762,7 +762,8 @@ TEST(DaemonSchemaTest, TablesHaveTheDocumentedOptions) {
   EXPECT_THAT(names(globalSchema()), ElementsAre("data_dir", "shutdown_timeout", "stall_timeout", "pipelines", "admin", "log"));
   EXPECT_THAT(names(pipelineSchema()), ElementsAre("inputs", "sink", "partition_key", "partition_key_fallback",
                                                   "partition_key_overflow", "explicit_hash_key",
-                                                  "explicit_hash_key_fallback", "queue_size", "spool", "filters"));
+                                                  "explicit_hash_key_fallback", "queue_size", "spool", "filters",
+                                                  "add_fields", "add_metadata", "encoding", "trailing_newline"));
   EXPECT_THAT(names(adminSchema()), ElementsAre("listen"));
   EXPECT_THAT(names(logSchema()), ElementsAre("level", "format"));
   EXPECT_THAT(names(spoolSchema()), ElementsAre("mode", "dir", "max_size", "segment_size", "fsync", "when_full"));

@@ -525,6 +525,23 @@ TEST(SectionTest, FailPointsAtTheOption) {
   }
 }
 
+TEST(SectionTest, FailEntryPointsAtTheMapKey) {
+  Section s = check("stream: demo\nlabels:\n  team: core\n  tier: web\n");
+  try {
+    s.failEntry("labels", "tier", "not a tier");
+    FAIL() << "failEntry() returned";
+  } catch (const ConfigError& e) {
+    EXPECT_STREQ(e.what(), "t.yaml:4:3: sink.labels.tier: not a tier");
+  }
+  // A key the map does not have: the option's line.
+  try {
+    s.failEntry("labels", "zone", "missing");
+    FAIL() << "failEntry() returned";
+  } catch (const ConfigError& e) {
+    EXPECT_STREQ(e.what(), "t.yaml:3:3: sink.labels.zone: missing");
+  }
+}
+
 TEST(SectionTest, SectionValuesAreNotSubstituted) {
   // The owner validates a section itself, and substitutes then.
   Section s = check("stream: demo\ntls: {ca: '${CA_FILE}'}\n");

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "pipeline/enrichment_options.h"
 
 namespace kinship::pipeline {
 namespace {
@@ -97,6 +98,36 @@ TEST(BuildPipeline, RegistersItsMetricsUnderItsName) {
     }
   }
   EXPECT_TRUE(found);
+}
+
+TEST(PipelineSettingsFrom, ReadsAddedFieldsAndEncoding) {
+  PipelineSettings settings = pipelineSettingsFrom(pipelineOptions(
+      "add_fields: {cluster: prod}\nadd_metadata: {host: hostname, at: ingest_time}\nencoding: json\n"
+      "trailing_newline: true\n"));
+  ASSERT_EQ(settings.addedFields.size(), 3u);
+  EXPECT_EQ(settings.addedFields[0].text, "prod");
+  EXPECT_EQ(settings.addedFields[1].name, "host");
+  EXPECT_EQ(settings.addedFields[1].text, hostName());
+  EXPECT_EQ(settings.addedFields[2].kind, AddedField::Kind::kIngestTime);
+  EXPECT_EQ(settings.encoding.encoding, Encoding::kJson);
+  EXPECT_TRUE(settings.encoding.trailingNewline);
+  EXPECT_THAT(errorOf("add_metadata: {host: nodename}\n"),
+              HasSubstr("t.yaml:3:16: pipelines.app.add_metadata.host: unknown metadata \"nodename\""));
+}
+
+TEST(BuildPipeline, AddsFieldsAndEncodes) {
+  prometheus::Registry registry;
+  auto p = buildPipeline("app",
+                         pipelineSettingsFrom(pipelineOptions("partition_key: \"{cluster}-{a}\"\n"
+                                                              "add_fields: {cluster: prod}\nencoding: json\n")),
+                         registry);
+  BatchPtr batch = p->queue().acquire();
+  const std::string line = R"({"a":1})";
+  std::string padded = line + std::string(kParsePadding, ' ');
+  p->addLine(std::string_view(padded.data(), line.size()), Parser::kJson, *batch);
+  ASSERT_EQ(batch->size(), 1u);
+  EXPECT_EQ(batch->key(0), "prod-1");
+  EXPECT_EQ(batch->data(0), R"({"a":1,"cluster":"prod"})");
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <set>
 #include <string>
 
+#include "tests/support/manual_clock.h"
+
 using namespace kinship::pipeline;
 
 namespace {
@@ -669,4 +671,112 @@ TEST_F(PipelineTest, LinesAreNotParsedWhenNoTemplateNamesFields) {
   EXPECT_EQ(counterValue(registry, "kinship_pipeline_parse_failures_total",
                          {{"pipeline", "lit"}, {"parser", "logfmt"}, {"reason", "no_pairs"}}),
             0);
+}
+
+// ------------------------------------------------ enrichment and encoding
+
+AddedField addedText(std::string name, std::string value) {
+  return {.name = std::move(name), .kind = AddedField::Kind::kText, .text = std::move(value)};
+}
+AddedField addedOf(std::string name, AddedField::Kind kind) { return {.name = std::move(name), .kind = kind, .text = {}}; }
+
+TEST_F(PipelineTest, AddedFieldsServeKeysAndFilters) {
+  KeyRules keys;
+  keys.partitionKey.keyTemplate = *KeyTemplate::compile("{cluster}/{file}/{level}");
+  std::vector<RecordFilter> list(1);
+  list[0].name = "only-prod";
+  list[0].keep = true;
+  list[0].field = *FieldPath::parse("cluster");
+  list[0].equals = "prod";
+  Pipeline p("enriched", std::move(keys), 1 << 20, registry, RecordFilters(std::move(list)),
+             {addedText("cluster", "prod"), addedOf("file", AddedField::Kind::kSource)});
+  BatchPtr batch = p.queue().acquire();
+  const RecordOrigin origin{.source = "/var/log/a.log", .hasPosition = true, .device = 1, .inode = 2, .endOffset = 30};
+  // The line's own `cluster` is hidden by the added one, in the key and the filter.
+  PaddedLine line("level=warn cluster=dev msg=x");
+  p.addLine(line.view(), Parser::kLogfmt, *batch, origin);
+  ASSERT_EQ(batch->size(), 1u);
+  EXPECT_EQ(batch->key(0), "prod//var/log/a.log/warn");
+  EXPECT_EQ(batch->data(0), line.text());  // encoding raw: the line as read
+}
+
+TEST_F(PipelineTest, AddedFieldsKeyRawLines) {
+  // A raw parser has no fields, but the added ones are there.
+  KeyRules keys;
+  keys.partitionKey.keyTemplate = *KeyTemplate::compile("{id}");
+  Pipeline p("ids", std::move(keys), 1 << 20, registry, {}, {addedOf("id", AddedField::Kind::kRecordId)});
+  const RecordOrigin origin{.source = "/a", .hasPosition = true, .device = 1, .inode = 2, .endOffset = 30};
+  BatchPtr batch = p.queue().acquire();
+  PaddedLine line("free text");
+  p.addLine(line.view(), Parser::kRaw, *batch, origin);
+  p.addLine(line.view(), Parser::kRaw, *batch, origin);
+  ASSERT_EQ(batch->size(), 2u);
+  EXPECT_EQ(batch->key(0).size(), 32u);
+  EXPECT_EQ(batch->key(0), batch->key(1));  // same file, offset and bytes: same id
+  p.submit(std::move(batch));
+  EXPECT_EQ(randomKeys(registry, "ids", "no_template"), 0);
+}
+
+TEST_F(PipelineTest, JsonEncodingWritesParsedAndAddedFieldsIntoTheBatch) {
+  kinship::testing::ManualClock clock;
+  KeyRules keys;
+  keys.partitionKey.keyTemplate = *KeyTemplate::compile("{pod}");
+  Pipeline enc("enc", std::move(keys), 1 << 20, registry, {},
+               {addedText("pod", "web-1"), addedOf("at", AddedField::Kind::kIngestTime)},
+               {.encoding = Encoding::kJson, .trailingNewline = true}, clock);
+  BatchPtr batch = enc.queue().acquire();
+  for (std::string text : {R"({"service":"api","n":1})", "level=info msg=\"a b\"", "not logfmt"}) {
+    PaddedLine line(text);
+    enc.addLine(line.view(), text.front() == '{' ? Parser::kJson : Parser::kLogfmt, *batch);
+  }
+  ASSERT_EQ(batch->size(), 3u);
+  EXPECT_EQ(batch->data(0), "{\"service\":\"api\",\"n\":1,\"pod\":\"web-1\",\"at\":\"2023-11-14T22:13:20.000Z\"}\n");
+  EXPECT_EQ(batch->data(1),
+            "{\"level\":\"info\",\"msg\":\"a b\",\"pod\":\"web-1\",\"at\":\"2023-11-14T22:13:20.000Z\"}\n");
+  EXPECT_EQ(batch->data(2), "{\"message\":\"not logfmt\",\"pod\":\"web-1\",\"at\":\"2023-11-14T22:13:20.000Z\"}\n");
+  for (size_t i = 0; i < batch->size(); ++i) EXPECT_EQ(batch->key(i), "web-1") << i;
+  // What the queue and the sink count is the encoded bytes.
+  size_t bytes = 0;
+  for (size_t i = 0; i < batch->size(); ++i) bytes += batch->data(i).size() + batch->key(i).size();
+  EXPECT_EQ(batch->limitBytes(), bytes);
+  enc.submit(std::move(batch));
+  EXPECT_EQ(counterValue(registry, "kinship_pipeline_bytes_total", {{"pipeline", "enc"}}), static_cast<double>(bytes));
+  EXPECT_EQ(counterValue(registry, "kinship_pipeline_parse_failures_total",
+                         {{"pipeline", "enc"}, {"parser", "logfmt"}, {"reason", "no_pairs"}}),
+            1);
+}
+
+TEST_F(PipelineTest, TheHashFallbackHashesTheLineWhateverTheEncoding) {
+  KeyRules keys;
+  keys.partitionKey.fallback = KeyFallback::kHash;
+  Pipeline p("h", std::move(keys), 1 << 20, registry, {}, {addedOf("at", AddedField::Kind::kIngestTime)},
+             {.encoding = Encoding::kJson});
+  BatchPtr batch = addOne(p, "hello", Parser::kRaw);
+  EXPECT_EQ(batch->key(0), "5d41402abc4b2a76b9719d911017c592");  // MD5("hello")
+  EXPECT_NE(batch->data(0), "hello");
+}
+
+TEST_F(PipelineTest, InvalidUtf8InJsonEncodingIsCounted) {
+  Pipeline p("utf", KeyRules{}, 1 << 20, registry, {}, {}, {.encoding = Encoding::kJson});
+  BatchPtr batch = p.queue().acquire();
+  for (std::string text : {"ok", "bad \xFF", "bad \xC3 again"}) {
+    PaddedLine line(text);
+    p.addLine(line.view(), Parser::kRaw, *batch);
+  }
+  EXPECT_EQ(batch->data(1), "{\"message\":\"bad \xEF\xBF\xBD\"}");
+  p.submit(std::move(batch));
+  EXPECT_EQ(counterValue(registry, "kinship_pipeline_invalid_utf8_total", {{"pipeline", "utf"}}), 2);
+}
+
+TEST_F(PipelineTest, WantsSourceOnlyWithASourceField) {
+  Pipeline plain("a", KeyRules{}, 1 << 20, registry);
+  EXPECT_FALSE(plain.wantsSource());
+  Pipeline sourced("b", KeyRules{}, 1 << 20, registry, {}, {addedOf("from", AddedField::Kind::kSource)});
+  EXPECT_TRUE(sourced.wantsSource());
+}
+
+TEST_F(PipelineTest, RawEncodingWithANewline) {
+  Pipeline p("nl", KeyRules{}, 1 << 20, registry, {}, {}, {.trailingNewline = true});
+  BatchPtr batch = addOne(p, "a line", Parser::kRaw);
+  EXPECT_EQ(batch->data(0), "a line\n");
 }

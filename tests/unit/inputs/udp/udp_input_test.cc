@@ -78,6 +78,15 @@ class Sender {
   }
   ~Sender() { ::close(fd_); }
 
+  // The port the kernel bound the sender to (after its first send).
+  uint16_t localPort() const {
+    sockaddr_storage local{};
+    socklen_t length = sizeof(local);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &length);
+    return ntohs(local.ss_family == AF_INET ? reinterpret_cast<const sockaddr_in&>(local).sin_port
+                                            : reinterpret_cast<const sockaddr_in6&>(local).sin6_port);
+  }
+
   void send(std::string_view datagram) {
     ssize_t n =
         ::sendto(fd_, datagram.data(), datagram.size(), 0, reinterpret_cast<const sockaddr*>(&address_), length_);
@@ -107,7 +116,10 @@ class UdpInputTest : public ::testing::Test {
   // Starts an input on a fresh pipeline whose queue holds `queueBytes`.
   ::testing::AssertionResult start(UdpInputConfig c, size_t queueBytes = 8 * 1024 * 1024,
                                    std::optional<KeyTemplate> key = std::nullopt) {
-    pipeline_ = std::make_unique<Pipeline>("app", std::move(key), queueBytes, registry_);
+    return start(std::move(c), std::make_unique<Pipeline>("app", std::move(key), queueBytes, registry_));
+  }
+  ::testing::AssertionResult start(UdpInputConfig c, std::unique_ptr<Pipeline> pipeline) {
+    pipeline_ = std::move(pipeline);
     input_ = std::make_unique<UdpInput>(InputContext{io_, *pipeline_, registry_, "udp_0", "/tmp"}, std::move(c));
     auto s = input_->start();
     if (!s) return ::testing::AssertionFailure() << s.message();
@@ -491,4 +503,27 @@ TEST_F(UdpInputTest, MetricsCarryPipelineAndInputLabels) {
   }
   EXPECT_EQ(received(), 0);
   EXPECT_EQ(metric("kinship_input_bytes_total"), 0);
+}
+
+TEST_F(UdpInputTest, TheSendersAddressIsTheRecordsSource) {
+  using namespace kinship::pipeline;
+  KeyRules keys;
+  keys.partitionKey.keyTemplate = *KeyTemplate::compile("{from}");
+  auto pipeline = std::make_unique<Pipeline>(
+      "app", std::move(keys), 8 * 1024 * 1024, registry_, RecordFilters{},
+      std::vector<AddedField>{{.name = "from", .kind = AddedField::Kind::kSource, .text = {}}},
+      EncodingOptions{.encoding = Encoding::kJson});
+  ASSERT_TRUE(start(config(), std::move(pipeline)));
+  Sender one(AF_INET, input_->localPort());
+  Sender two(AF_INET, input_->localPort());
+  one.send("a");
+  two.send("b");
+  one.send("c");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 3; }));
+  const std::string first = "127.0.0.1:" + std::to_string(one.localPort());
+  const std::string second = "127.0.0.1:" + std::to_string(two.localPort());
+  EXPECT_EQ(records_, (Records{R"({"message":"a","from":")" + first + R"("})",
+                               R"({"message":"b","from":")" + second + R"("})",
+                               R"({"message":"c","from":")" + first + R"("})"}));
+  EXPECT_EQ(keys_, (Records{first, second, first}));
 }

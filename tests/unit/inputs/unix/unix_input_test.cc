@@ -720,3 +720,27 @@ TEST_F(UnixInputTest, StopLeavesAReplacedPathAlone) {
   input_->stop();
   EXPECT_TRUE(std::filesystem::is_regular_file(path_));
 }
+
+// --- the record's source ---------------------------------------------------
+
+TEST_F(UnixInputTest, TheSocketsPathIsTheRecordsSourceInBothModes) {
+  using namespace kinship::pipeline;
+  for (auto mode : {UnixInputConfig::Mode::kStream, UnixInputConfig::Mode::kDatagram}) {
+    SCOPED_TRACE(mode == UnixInputConfig::Mode::kStream ? "stream" : "datagram");
+    if (input_) input_->stop();
+    input_.reset();  // before the pipeline it feeds
+    records_.clear();
+    pipeline_ = std::make_unique<Pipeline>(
+        "app", KeyRules{}, 8 * 1024 * 1024, registry_, RecordFilters{},
+        std::vector<AddedField>{{.name = "sock", .kind = AddedField::Kind::kSource, .text = {}}},
+        EncodingOptions{.encoding = Encoding::kJson});
+    ASSERT_TRUE(start(config(mode)));
+    if (mode == UnixInputConfig::Mode::kStream) {
+      sendAll(connectStream(), "hello\n");
+    } else {
+      sendDatagram("hello\n");
+    }
+    ASSERT_TRUE(runUntil([&] { return records_.size() == 1; }));
+    EXPECT_EQ(records_[0], R"({"message":"hello","sock":")" + path_ + R"("})");
+  }
+}
