@@ -29,6 +29,11 @@ double secondsOf(Clock::TimePoint::duration d) { return std::chrono::duration<do
 // Pacing and aggregation work per shard: both need the shard map.
 bool needsShardMap(const KinesisConfig& c) { return c.pacing || c.aggregate; }
 
+// What a request carries: max_batch_records, or aggregated as many records as
+// fit max_batch_bytes, counted at 64 bytes each (which bounds what the sink
+// holds per record when they are smaller).
+size_t recordsPerRequest(const KinesisConfig& c) { return c.aggregate ? c.maxBatchBytes / 64 : c.maxBatchRecords; }
+
 RouterOptions routerOptionsOf(const KinesisConfig& c) {
   return {c.orderingPerKey, c.linger, c.maxBatchRecords, c.maxBatchBytes, c.pacing, c.aggregate,
           c.aggregationMaxSize};
@@ -215,7 +220,7 @@ void KinesisSink::sleepUntil(Clock::TimePoint until) {
 }
 
 bool KinesisSink::canAdmit() const {
-  return router_.pendingRecords() < 2 * config_.maxBatchRecords * config_.maxInFlight &&
+  return router_.pendingRecords() < 2 * recordsPerRequest(config_) * config_.maxInFlight &&
          router_.pendingBytes() < 2 * config_.maxBatchBytes;
 }
 

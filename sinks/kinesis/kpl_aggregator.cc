@@ -145,14 +145,15 @@ std::string_view KplAggregator::finish() {
   return out_;
 }
 
-void KplPacker::open(std::string_view shardHashKey) {
+void KplPacker::open(std::string_view shardHashKey, size_t cap) {
   shardHashKey_ = shardHashKey;
+  cap_ = cap;
   count_ = 0;
 }
 
 size_t KplPacker::limitIn(const RequestBuilder& request) const {
   const size_t recordLimit = request.limits().maxRecordSize;
-  return maxSize_ == 0 ? recordLimit : std::min(maxSize_, recordLimit);
+  return std::min(cap_, maxSize_ == 0 ? recordLimit : std::min(maxSize_, recordLimit));
 }
 
 KplPacker::Added KplPacker::add(const PendingRecord& p, const RequestBuilder& request) {

@@ -90,8 +90,9 @@ class KplPacker {
 
   // Starts a Kinesis record for the shard whose hash-key range starts at
   // `shardHashKey` (decimal; it must outlive the record; empty: none, and
-  // an aggregate lands where its partition key hashes).
-  void open(std::string_view shardHashKey);
+  // an aggregate lands where its partition key hashes), of at most `cap`
+  // bytes if it is aggregated (a paced shard's burst: see ShardRouter).
+  void open(std::string_view shardHashKey, size_t cap = SIZE_MAX);
 
   enum class Added {
     kAdded,
@@ -111,6 +112,7 @@ class KplPacker {
 
  private:
   size_t maxSize_;
+  size_t cap_ = SIZE_MAX;
   std::string_view shardHashKey_;
   PendingRecord first_{};  // sent as it is when alone; its key is the aggregate's
   size_t count_ = 0;

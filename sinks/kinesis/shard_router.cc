@@ -180,7 +180,7 @@ bool ShardRouter::openPacked(RequestBuilder& request, uint32_t li, Clock::TimePo
     refused = TakeOutcome::kShardOutOfTokens;
     return false;
   }
-  packer_.open(line.startingHashKey);
+  packer_.open(line.startingHashKey, line.pacer ? pacedAggregateMax_ : SIZE_MAX);
   return true;
 }
 
@@ -371,6 +371,11 @@ bool ShardRouter::knowsShard(std::string_view shardId) const {
 }
 
 void ShardRouter::applyShardMap(ShardMap map, const PacingLimits& limits, Clock::TimePoint now) {
+  // A paced shard's aggregates stay within its burst (but at least four
+  // times the bytes per record at which its two limits meet, so that the
+  // records/s limit does not bind first).
+  pacedAggregateMax_ = static_cast<size_t>(std::max(limits.bytesPerSecond * limits.burstSeconds,
+                                                    4 * limits.bytesPerSecond / limits.recordsPerSecond));
   // A listing that finds the map as it was changes nothing, so what was
   // taken under it stays on its lines (a retried aggregate goes whole).
   if (!shardMap_.empty() && sameShards(shardMap_, map)) return;

@@ -342,6 +342,24 @@ TEST_F(KinesisSinkAggregationTest, BytesPacingCountsTheAggregatesBytes) {
   EXPECT_LT(seconds, static_cast<double>(bytes) / (2 * 20 * 1024) * 1.5 + 1);
 }
 
+TEST_F(KinesisSinkAggregationTest, OnAPacedShardAnAggregateStaysWithinThePacersBurst) {
+  // A pacer may go into debt by one record: aggregates of a whole second
+  // would overrun the shard's sliding second.
+  ScriptedKinesis kinesis;
+  auto config = aggregatingConfig(kinesis);
+  config.pacing = true;  // 95%: 50 KB of burst, of 1 MiB/s
+  auto sink = startSink(config);
+  push(20000, 1000, 100);
+  ASSERT_TRUE(runUntil([&] { return metric("kinship_sink_records_sent_total") >= 20000; }));
+  stopSink(*sink);
+  const double burst = 1024 * 1024 * 0.95 * 0.05;
+  size_t largest = 0;
+  for (const SentRecord& r : kinesis.accepted()) largest = std::max(largest, r.data.size() + r.key.size());
+  EXPECT_LE(static_cast<double>(largest), burst);
+  EXPECT_GT(static_cast<double>(largest), burst - 200);
+  EXPECT_EQ(byKey(acceptedUserRecords(kinesis)), pushedByKey(20000, 100));
+}
+
 // A source that keeps progress inside batches (as the disk spool does).
 class RecordedProgress final : public pipeline::AckReceiver {
  public:
