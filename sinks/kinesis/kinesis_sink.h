@@ -4,7 +4,8 @@
 // (docs/ARCHITECTURE.md, "The Kinesis sink's stages"):
 //
 //   queue -> ShardRouter (admission, routing to shard lines, per_key busy
-//            keys; each shard paced by its ShardPacer)
+//            keys; each shard paced by its ShardPacer; with aggregation:
+//            kpl, KplPacker packs each shard's records into aggregates)
 //         -> RequestBuilder (encoder + the 500-record / 5 MiB / record-size
 //            limits)
 //         -> RequestSender (SigV4, the HttpTransport)
