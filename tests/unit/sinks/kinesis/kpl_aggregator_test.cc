@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -117,15 +118,17 @@ TEST_F(KplAggregatorTest, ABadChecksumOrATruncatedMessageIsRefusedByTheDecoder) 
 
 class KplPackerTest : public ::testing::Test {
  protected:
+  // Each in a batch of its own: the packer keeps views of the keys, and a
+  // batch that grows moves them (the sink's batches are complete when admitted).
   PendingRecord record(const std::string& data, const std::string& key) {
-    batch_.append(data, key);
-    const auto index = static_cast<uint32_t>(batch_.size() - 1);
-    return {&batch_, index, static_cast<uint32_t>(data.size() + key.size()), index, 0, 0, {}, {}};
+    pipeline::RecordBatch& batch = batches_.emplace_back();
+    batch.append(data, key);
+    return {&batch, 0, static_cast<uint32_t>(data.size() + key.size()), batches_.size(), 0, 0, {}, {}};
   }
   // The Kinesis records of a JSON PutRecords body: data, key, explicit hash key.
   static std::vector<UserRecord> kinesisRecords(std::string_view body);
 
-  pipeline::RecordBatch batch_;
+  std::deque<pipeline::RecordBatch> batches_;
   KplDecoder decoder_;
 };
 
