@@ -291,3 +291,27 @@ TEST(KinesisConfig, SchemaBounds) {
   EXPECT_THAT(errorOf("stream: s\nregion: us-east-1\nlinger: 0\n"), HasSubstr("pipelines.app.sink.linger"));
   EXPECT_EQ(errorOf("stream: s\nregion: us-east-1\n"), "<no error>");
 }
+
+TEST(KinesisConfig, AggregationIsOffByDefaultAndItsSizeFollowsTheRecordLimit) {
+  KinesisConfig plain = configOf("stream: s\nregion: us-east-1\n");
+  EXPECT_FALSE(plain.aggregate);
+  EXPECT_EQ(plain.aggregationMaxSize, 0u);  // the record size limit
+  EXPECT_EQ(plain.aggregate, KinesisConfig{}.aggregate);
+  KinesisConfig kpl = configOf("stream: s\nregion: us-east-1\naggregation: kpl\n");
+  EXPECT_TRUE(kpl.aggregate);
+  EXPECT_EQ(kpl.aggregationMaxSize, 0u);
+  KinesisConfig sized = configOf("stream: s\nregion: us-east-1\naggregation: kpl\naggregation_max_size: 256KiB\n");
+  EXPECT_EQ(sized.aggregationMaxSize, 256u * 1024);
+}
+
+TEST(KinesisConfig, AggregationOptionsAreChecked) {
+  EXPECT_THAT(errorOf("stream: s\nregion: us-east-1\naggregation: zip\n"),
+              HasSubstr("pipelines.app.sink.aggregation"));
+  EXPECT_THAT(errorOf("stream: s\nregion: us-east-1\naggregation: kpl\naggregation_max_size: 512\n"),
+              HasSubstr("pipelines.app.sink.aggregation_max_size"));
+  EXPECT_THAT(errorOf("stream: s\nregion: us-east-1\naggregation: kpl\naggregation_max_size: 11MiB\n"),
+              HasSubstr("pipelines.app.sink.aggregation_max_size"));
+  // A size without aggregation would silently do nothing.
+  EXPECT_THAT(errorOf("stream: s\nregion: us-east-1\naggregation_max_size: 64KiB\n"),
+              HasSubstr("is only used with aggregation: kpl"));
+}
