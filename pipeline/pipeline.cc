@@ -78,20 +78,13 @@ Pipeline::Pipeline(std::string name, KeyRules keys, size_t queueCapacityBytes, p
   }
   auto& parseFailures = prometheus::BuildCounter()
                             .Name("kinship_pipeline_parse_failures_total")
-                            .Help("Lines the input's parser could not read, by parser and reason (json: "
-                                  "invalid_json, not_an_object; logfmt: no_pairs, unterminated_quote, malformed; "
-                                  "regex: no_match; syslog: no_header, bad_priority, bad_structured_data). "
-                                  "They are shipped unchanged, keyed as lines without fields. "
-                                  "Lines are parsed only when a template names fields")
+                            .Help("Lines the input's parser could not read, by parser and reason (" +
+                                  parserFailuresText() +
+                                  "). They are shipped as read, keyed as lines without fields. "
+                                  "Lines are parsed only when a template names fields (the container "
+                                  "formats cri and docker always are)")
                             .Register(registry);
-  const std::pair<ParserKind, ParseFailure> failures[] = {
-      {ParserKind::kJson, ParseFailure::kInvalidJson},         {ParserKind::kJson, ParseFailure::kNotAnObject},
-      {ParserKind::kLogfmt, ParseFailure::kNoPairs},           {ParserKind::kLogfmt, ParseFailure::kUnterminatedQuote},
-      {ParserKind::kLogfmt, ParseFailure::kMalformed},         {ParserKind::kRegex, ParseFailure::kNoMatch},
-      {ParserKind::kSyslog, ParseFailure::kNoSyslogHeader},    {ParserKind::kSyslog, ParseFailure::kBadPriority},
-      {ParserKind::kSyslog, ParseFailure::kBadStructuredData},
-  };
-  for (const auto& [kind, failure] : failures) {
+  for (const auto& [kind, failure] : parserFailures()) {
     parseFailureCounters_[static_cast<size_t>(kind)][static_cast<size_t>(failure)] = &parseFailures.Add(
         {{"pipeline", name_}, {"parser", std::string(parserName(kind))}, {"reason", std::string(parseFailureName(failure))}});
   }
@@ -132,9 +125,20 @@ Pipeline::Pipeline(std::string name, KeyRules keys, size_t queueCapacityBytes, p
 Pipeline::~Pipeline() = default;
 
 std::pair<const RecordFields*, KeyMiss> Pipeline::parse(std::string_view line, const Parser& parser,
-                                                       std::optional<JsonFields>& json) {
+                                                       std::optional<JsonFields>& json,
+                                                       const ContainerLine* container) {
   std::optional<ParseFailure> failure;
   switch (parser.kind()) {
+    case ParserKind::kCri:
+    case ParserKind::kDocker: {
+      // The input unwrapped the application's line: read it with the inner
+      // parser, under the runtime's time and stream.
+      auto inner = parse(line, parser.inner(), json);
+      if (container == nullptr) return inner;
+      container_.reset(*container, line, *inner.first, inner.first != &kNoFields);
+      // Even a raw inner parser leaves fields (time, stream) to miss.
+      return {&container_, inner.second == KeyMiss::kNoTemplate ? KeyMiss::kMissingField : inner.second};
+    }
     case ParserKind::kRaw:
       return {&kNoFields, KeyMiss::kNoTemplate};
     case ParserKind::kJson: {
@@ -162,12 +166,20 @@ std::pair<const RecordFields*, KeyMiss> Pipeline::parse(std::string_view line, c
   return {&kNoFields, parser.kind() == ParserKind::kJson ? KeyMiss::kNotJson : KeyMiss::kNotParsed};
 }
 
-void Pipeline::addLine(std::string_view line, const Parser& parser, RecordBatch& batch, const RecordOrigin& origin) {
+void Pipeline::addLine(std::string_view line, const Parser& parser, RecordBatch& batch,
+                       const RecordOrigin& origin, const ContainerLine* container) {
   // Parse at most once, and only when a template, a filter or the encoding
   // reads fields.
   std::pair<const RecordFields*, KeyMiss> parsed{&kNoFields, KeyMiss::kNoTemplate};
   std::optional<JsonFields> json;
-  if (needsFields_) parsed = parse(line, parser, json);
+  if (container != nullptr && container->failure) {
+    // Not of the container format: the whole line as read, without fields;
+    // counted whether or not fields are read.
+    ++parseFailures_[static_cast<size_t>(parser.kind())][static_cast<size_t>(*container->failure)];
+    parsed = {&kNoFields, KeyMiss::kNotParsed};
+  } else if (needsFields_) {
+    parsed = parse(line, parser, json, container);
+  }
   const RecordFields* fields = parsed.first;
   std::optional<EnrichedFields> enriched;
   if (!enrichment_.empty()) {
@@ -191,7 +203,9 @@ void Pipeline::addLine(std::string_view line, const Parser& parser, RecordBatch&
   std::string& data = batch.dataBuffer();
   const size_t start = data.size();
   const RecordFields* found = parsed.first == &kNoFields ? nullptr : parsed.first;
-  if (encoder_.encode(line, found, json ? &*json : nullptr, enrichment_, data)) ++invalidUtf8_;
+  // A container's JSON line is not the record's whole object (see ContainerFields).
+  const JsonFields* object = json && found != &container_ ? &*json : nullptr;
+  if (encoder_.encode(line, found, object, enrichment_, data)) ++invalidUtf8_;
   batch.appendWritten(start, key, explicitHashKey);
 }
 

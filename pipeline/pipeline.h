@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "pipeline/added_fields.h"
 #include "pipeline/batch_queue.h"
+#include "pipeline/container_log.h"
 #include "pipeline/explicit_hash_key.h"
 #include "pipeline/json_fields.h"
 #include "pipeline/key_rules.h"
@@ -73,9 +74,17 @@ class Pipeline {
   // as a line without fields. The added fields (added_fields.h) lie over
   // the parsed ones; `origin` is where the line came from, for those that
   // read it.
+  // `container`: for a container log format (parser cri or docker), what
+  // the runtime wrote around `line`, the application's line the input
+  // unwrapped (see pipeline/container_log.h): its time and stream are fields
+  // beside the inner parser's; or why `line` (then the whole line as read)
+  // was not of the format, counted here whether or not fields are read.
   // Precondition: kParsePadding bytes after line.end() are readable.
   void addLine(std::string_view line, const Parser& parser, RecordBatch& batch,
-               const RecordOrigin& origin = RecordOrigin{});
+               const RecordOrigin& origin = RecordOrigin{}, const ContainerLine* container = nullptr);
+  void addLine(std::string_view line, const Parser& parser, RecordBatch& batch, const ContainerLine* container) {
+    addLine(line, parser, batch, RecordOrigin{}, container);
+  }
 
   // An added field reads the record's source: inputs that would have to
   // format it for each record (a UDP sender's address) do so only then.
@@ -96,7 +105,8 @@ class Pipeline {
   // Parses `line` with `parser`; returns its fields (NoFields after a
   // failure, which is counted) and why a template may miss a field there.
   std::pair<const RecordFields*, KeyMiss> parse(std::string_view line, const Parser& parser,
-                                                std::optional<JsonFields>& json);
+                                                std::optional<JsonFields>& json,
+                                                const ContainerLine* container = nullptr);
 
   std::string name_;
   RecordKeys keys_;
@@ -113,6 +123,7 @@ class Pipeline {
   LogfmtParser logfmt_;
   SyslogParser syslog_;
   RegexMatcher regex_;
+  ContainerFields container_;
   // Parse failures by [parser kind][reason], counted locally.
   std::array<std::array<uint64_t, kParseFailureCount>, kParserKindCount> parseFailures_{};
 

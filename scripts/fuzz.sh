@@ -12,19 +12,21 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# 10 s for each of nine targets, two at a time on CI's two cores: the fuzz
-# step takes about 50 s plus the build.
+# 10 s for each of eleven targets, two at a time on CI's two cores: the fuzz
+# step takes about 60 s plus the build.
 seconds="${1:-${KINSHIP_FUZZ_SECONDS:-10}}"
 dir="$repo/build-fuzz"
 artifacts="$dir/artifacts"
 
 # Target and the longest input it is given: answers and templates need a
-# few records' worth, the expander a long config value.
+# few records' worth, the expander a long config value, a container log
+# several lines and a framed stream several frames.
 targets=(put_records_response_fuzz error_type_fuzz key_template_fuzz logfmt_fuzz regex_fuzz syslog_fuzz
-         record_filter_fuzz substitute_env_fuzz record_encoder_fuzz)
+         record_filter_fuzz substitute_env_fuzz record_encoder_fuzz container_log_fuzz octet_frame_fuzz)
 declare -A max_len=([put_records_response_fuzz]=8192 [error_type_fuzz]=4096 [key_template_fuzz]=4096
                     [logfmt_fuzz]=4096 [regex_fuzz]=4096 [syslog_fuzz]=4096 [record_filter_fuzz]=4096
-                    [substitute_env_fuzz]=4096 [record_encoder_fuzz]=4096)
+                    [substitute_env_fuzz]=4096 [record_encoder_fuzz]=4096 [container_log_fuzz]=4096
+                    [octet_frame_fuzz]=4096)
 
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT

@@ -70,6 +70,9 @@ FileInput::FileInput(const InputContext& context, FileInputConfig config)
   tailerOptions_.readBufferSize = config_.readBufferSize;
   tailerOptions_.maxLineSize = config_.maxLineSize;
   tailerOptions_.longLines = config_.longLines;
+  if (config_.parser.isContainer()) {
+    containerReader_ = std::make_unique<pipeline::ContainerLogReader>(config_.parser.kind());
+  }
   prometheus::Labels labels = inputLabels(context);
   recordsCounter_ = &inputRecordsCounter(context.metrics, labels);
   bytesCounter_ = &inputBytesCounter(context.metrics, labels);
@@ -292,6 +295,7 @@ void FileInput::closeFile(FollowedFile& file) {
   // joined are complete now.
   beginFile(file);
   file.tailer->flushPartialLine(*this);
+  if (file.container) file.container->flush(*this);
   if (file.multiline) file.multiline->flush(*this);
   current_ = nullptr;
   // The batch in hand must not outlive its file's bookkeeping unsent.
@@ -422,6 +426,10 @@ void FileInput::follow(const std::string& path, const FileIdentity& identity, bo
   checkpointsDirty_ = true;
   log::info("file", "following {} from offset {}", path, (*tailer)->readOffset());
   FollowedFile file;
+  if (containerReader_) {
+    file.container = std::make_unique<ContainerLogAssembler>(
+        *containerReader_, config_.maxLineSize, config_.longLines, config_.partialLineTimeout, (*tailer)->readOffset());
+  }
   if (config_.multiline) {
     file.multiline = std::make_unique<MultilineAssembler>(*config_.multiline->start, config_.multiline->maxSize,
                                                           config_.multiline->timeout, (*tailer)->readOffset());
@@ -562,10 +570,12 @@ void FileInput::flushIdle() {
   now_ = clock_.now();
   for (auto& [identity, file] : files_) {
     bool partialDue = file.tailer->holdsPartialLine() && now_ - file.lastGrowth >= config_.partialLineTimeout;
+    auto containerDue = file.container ? file.container->deadline() : std::nullopt;
     auto multilineDue = file.multiline ? file.multiline->deadline() : std::nullopt;
-    if (!partialDue && !(multilineDue && *multilineDue <= now_)) continue;
+    if (!partialDue && !(containerDue && *containerDue <= now_) && !(multilineDue && *multilineDue <= now_)) continue;
     beginFile(file);
     if (partialDue) file.tailer->flushPartialLine(*this);
+    if (file.container) file.container->flushIfIdle(now_, *this);
     if (file.multiline) file.multiline->flushIfIdle(now_, *this);
   }
   current_ = nullptr;
@@ -580,8 +590,9 @@ void FileInput::armFlushTimer() {
       Clock::TimePoint due = file.lastGrowth + config_.partialLineTimeout;
       if (!next || due < *next) next = due;
     }
-    if (file.multiline) {
-      if (auto due = file.multiline->deadline(); due && (!next || *due < *next)) next = due;
+    for (auto due : {file.container ? file.container->deadline() : std::nullopt,
+                     file.multiline ? file.multiline->deadline() : std::nullopt}) {
+      if (due && (!next || *due < *next)) next = due;
     }
   }
   if (!next || (flushArmed_ && flushAt_ <= *next)) return;
@@ -633,15 +644,35 @@ void FileInput::submitBatch() {
 }
 
 void FileInput::onLine(std::string_view line, uint64_t endOffset) {
-  if (current_->multiline) {
+  if (current_->container) {
+    // The pieces of a line long_lines: split cut are read as lines of their
+    // own: the runtime's pieces are far shorter than max_line_size.
+    current_->container->addLine(line, endOffset, now_, *this);
+  } else if (current_->multiline) {
     current_->multiline->addLine(line, endOffset, now_, *this, current_->continuesLine);
   } else {
-    onRecord(line, endOffset);
+    onRecord(line, endOffset, nullptr);
   }
   current_->continuesLine = false;
 }
 
-void FileInput::onRecord(std::string_view record, uint64_t endOffset) {
+void FileInput::onContainerRecord(std::string_view log, uint64_t endOffset, const pipeline::ContainerLine& container) {
+  if (current_->multiline) {
+    current_->multiline->addLine(log, endOffset, now_, *this, /*continuesLine=*/false, &container);
+  } else {
+    onRecord(log, endOffset, &container);
+  }
+}
+
+void FileInput::onContainerLineSplit() { linesSplit_.add(); }
+
+void FileInput::onContainerLineTooLong(uint64_t bytes) {
+  tooLongCounter_->Increment();
+  log::warn("file", "dropped a line of {} bytes or more in {}: its pieces joined are longer than max_line_size ({} "
+            "bytes)", bytes, current_->tailer->path(), config_.maxLineSize);
+}
+
+void FileInput::onRecord(std::string_view record, uint64_t endOffset, const pipeline::ContainerLine* container) {
   ++records_;
   bytes_ += record.size();
   const FileTailer& tailer = *current_->tailer;
@@ -651,7 +682,7 @@ void FileInput::onRecord(std::string_view record, uint64_t endOffset) {
                                       .device = static_cast<uint64_t>(identity.device),
                                       .inode = static_cast<uint64_t>(identity.inode),
                                       .endOffset = endOffset};
-  pipeline_.addLine(record, config_.parser, *batch_, origin);
+  pipeline_.addLine(record, config_.parser, *batch_, origin, container);
   // Only complete records move the offset a batch acknowledges: never past
   // a partial line or a record still being joined.
   batchSource_ = current_->tailer->sourceId();
@@ -670,6 +701,7 @@ void FileInput::onRewind() {
   current_->continuesLine = false;
   // Truncated (and maybe rewritten): its first bytes may differ now.
   current_->sourceFile.reset();
+  if (current_->container) current_->container->rewind(0, *this);
   if (current_->multiline) current_->multiline->rewind(0, *this);
 }
 

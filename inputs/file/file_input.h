@@ -5,7 +5,9 @@
 // directories inotify cannot watch), follows renamed and deleted files to
 // their end, restarts truncated ones, and pauses while its pipeline's queue
 // is full. Lines become records one by
-// one, or joined by a MultilineAssembler; an unfinished last line is shipped
+// one, or joined by a MultilineAssembler; the lines of container log files
+// (parser cri or docker) are first unwrapped, and the pieces the runtime
+// cut joined, by a ContainerLogAssembler; an unfinished last line is shipped
 // once it has not grown for partial_line_timeout, and when its file is
 // closed. Keeps per-file checkpoints that advance only as the sink
 // acknowledges batches (each batch holds records of one file and carries
@@ -28,6 +30,7 @@
 
 #include "inputs/file/ack_tracker.h"
 #include "inputs/file/checkpoint_store.h"
+#include "inputs/file/container_log_assembler.h"
 #include "inputs/file/file_input_config.h"
 #include "inputs/file/file_tailer.h"
 #include "inputs/file/multiline_assembler.h"
@@ -42,7 +45,10 @@ class Gauge;
 
 namespace kinship::inputs {
 
-class FileInput final : public Input, private LineReceiver, private RecordReceiver {
+class FileInput final : public Input,
+                        private LineReceiver,
+                        private RecordReceiver,
+                        private ContainerRecordReceiver {
  public:
   FileInput(const InputContext& context, FileInputConfig config);
   ~FileInput() override;
@@ -61,7 +67,8 @@ class FileInput final : public Input, private LineReceiver, private RecordReceiv
   // A followed file: its tailer and what turns its lines into records.
   struct FollowedFile {
     std::unique_ptr<FileTailer> tailer;
-    std::unique_ptr<MultilineAssembler> multiline;  // null: each line is a record
+    std::unique_ptr<ContainerLogAssembler> container;  // parser cri or docker only
+    std::unique_ptr<MultilineAssembler> multiline;     // null: each line is a record
     Clock::TimePoint lastGrowth;                     // when a read last gave bytes
     // Its last line was a piece of a split line: the next one continues it.
     bool continuesLine = false;
@@ -78,8 +85,12 @@ class FileInput final : public Input, private LineReceiver, private RecordReceiv
   void onLineSplit() override;
   void onRewind() override;
   // RecordReceiver (lines, or what the multiline assembler joined).
-  void onRecord(std::string_view record, uint64_t endOffset) override;
+  void onRecord(std::string_view record, uint64_t endOffset, const pipeline::ContainerLine* container) override;
   void onRecordCut() override;
+  // ContainerRecordReceiver (the application's lines of a container log).
+  void onContainerRecord(std::string_view log, uint64_t endOffset, const pipeline::ContainerLine& container) override;
+  void onContainerLineSplit() override;
+  void onContainerLineTooLong(uint64_t bytes) override;
 
   void loadCheckpoints();
   void loadSpooledPositions();
@@ -128,6 +139,9 @@ class FileInput final : public Input, private LineReceiver, private RecordReceiv
   FileInputConfig config_;
   FileTailer::Options tailerOptions_;
 
+  // Reads the lines of container log files (parser cri or docker; null
+  // for the others), for every file of the input.
+  std::unique_ptr<pipeline::ContainerLogReader> containerReader_;
   std::map<FileIdentity, FollowedFile, IdentityLess> files_;
   // The file being read or flushed, and the time of this pass.
   FollowedFile* current_ = nullptr;

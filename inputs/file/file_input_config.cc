@@ -34,7 +34,8 @@ const Option kFileInputOptions[] = {
      .choices = "beginning|end",
      .help = "Where to start in files that already exist when kinship starts: `beginning` ships their "
              "whole content, `end` only what is appended from now on."},
-    kParserOption,
+    kFileParserOption,
+    kInnerParserOption,
     kPatternOption,
     {.name = "poll_interval",
      .type = ValueType::kDuration,
@@ -68,7 +69,8 @@ const Option kFileInputOptions[] = {
      .minValue = 1,
      .maxValue = 10 * kMiB,
      .help = "Longest line kept whole, in bytes without the line ending. The default is Kinesis's 1 MiB record "
-             "limit less 1 KiB of room for the partition key. What happens to longer lines: see `long_lines`."},
+             "limit less 1 KiB of room for the partition key. With `parser: cri` or `docker`, also the longest "
+             "application line joined from the runtime's pieces. What happens to longer lines: see `long_lines`."},
     {.name = "long_lines",
      .type = ValueType::kEnum,
      .defaultValue = "drop",
@@ -85,7 +87,9 @@ const Option kFileInputOptions[] = {
      .maxValue = 60 * 60 * kSecond,
      .help = "A last line without a newline that has not grown for this long is shipped as a record (a newline "
              "written later just ends it). It is also shipped when its file is closed after rotation or deletion. "
-             "Until then it is held, and checkpoints stay before it."},
+             "Until then it is held, and checkpoints stay before it. With `parser: cri` or `docker`, an "
+             "application line the runtime cut whose next piece has not come for this long is shipped as far as "
+             "it came, in the same way."},
     {.name = "multiline",
      .type = ValueType::kSection,
      .help = "Joins lines into multiline records, such as stack traces: a map with `start` (required: an RE2 "
@@ -143,7 +147,7 @@ FileInputConfig fileInputConfigFrom(const config::Section& section) {
     if (p.empty()) section.fail("paths", "a path is empty");
   }
   c.startAtEnd = section.getString("start_at") == "end";
-  c.parser = parserFrom(section);
+  c.parser = fileParserFrom(section);
   c.pollInterval = section.getDuration("poll_interval");
   c.checkpointInterval = section.getDuration("checkpoint_interval");
   c.readBufferSize = section.getSize("read_buffer_size");

@@ -18,7 +18,7 @@ MultilineAssembler::MultilineAssembler(const re2::RE2& start, size_t maxSize, st
     : start_(start), maxSize_(maxSize), timeout_(timeout), lineStart_(offset) {}
 
 void MultilineAssembler::addLine(std::string_view line, uint64_t endOffset, TimePoint now, RecordReceiver& out,
-                                 bool continuesLine) {
+                                 bool continuesLine, const pipeline::ContainerLine* container) {
   lastLineAt_ = now;
   if (continuesLine && holding_) {
     if (length_ + line.size() <= maxSize_) {
@@ -27,12 +27,12 @@ void MultilineAssembler::addLine(std::string_view line, uint64_t endOffset, Time
     } else {
       flush(out);
       out.onRecordCut();
-      begin(line, endOffset, out);
+      begin(line, endOffset, out, container);
     }
   } else if (re2::RE2::PartialMatch(line, start_)) {
     flush(out);
     seenStart_ = true;
-    begin(line, endOffset, out);
+    begin(line, endOffset, out, container);
   } else if (holding_) {
     if (length_ + 1 + line.size() <= maxSize_) {
       append("\n");
@@ -41,23 +41,24 @@ void MultilineAssembler::addLine(std::string_view line, uint64_t endOffset, Time
     } else {
       flush(out);
       out.onRecordCut();
-      begin(line, endOffset, out);
+      begin(line, endOffset, out, container);
     }
   } else if (!seenStart_) {
-    out.onRecord(line, endOffset);
+    out.onRecord(line, endOffset, container);
   } else {
     // The rest of a record that went out at max_size or on its timeout.
-    begin(line, endOffset, out);
+    begin(line, endOffset, out, container);
   }
   lineStart_ = endOffset;
 }
 
-void MultilineAssembler::begin(std::string_view line, uint64_t endOffset, RecordReceiver& out) {
+void MultilineAssembler::begin(std::string_view line, uint64_t endOffset, RecordReceiver& out,
+                               const pipeline::ContainerLine* container) {
   while (line.size() > maxSize_) {
     length_ = 0;
     append(line.substr(0, maxSize_));
     // Part of a line only: the checkpoint must stay at the line's start.
-    out.onRecord(std::string_view(buffer_.data(), length_), lineStart_);
+    out.onRecord(std::string_view(buffer_.data(), length_), lineStart_, container);
     out.onRecordCut();
     line.remove_prefix(maxSize_);
   }
@@ -65,6 +66,8 @@ void MultilineAssembler::begin(std::string_view line, uint64_t endOffset, Record
   append(line);
   holding_ = true;
   endOffset_ = endOffset;
+  hasContainer_ = container != nullptr;
+  if (hasContainer_) container_.assign(*container);
 }
 
 void MultilineAssembler::append(std::string_view bytes) {
@@ -81,7 +84,8 @@ void MultilineAssembler::flush(RecordReceiver& out) {
   if (!holding_) return;
   holding_ = false;
   if (buffer_.empty()) append({});  // an empty start line: still room for the padding
-  out.onRecord(std::string_view(buffer_.data(), length_), endOffset_);
+  const pipeline::ContainerLine container = container_.view();
+  out.onRecord(std::string_view(buffer_.data(), length_), endOffset_, hasContainer_ ? &container : nullptr);
   length_ = 0;
 }
 

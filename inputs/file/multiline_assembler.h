@@ -9,6 +9,11 @@
 // is closed (flush). Lines before the file's first start line are records
 // of their own.
 //
+// For a container log file (parser cri or docker) the lines are the
+// application's, unwrapped, and each comes with its runtime's time and
+// stream (a pipeline::ContainerLine); a record carries those of its first
+// line.
+//
 // Each record carries the file offset just past its last line, so a file's
 // checkpoint never passes a record still being assembled: a restart reads
 // such a record again from its first line. (The pieces of one line longer
@@ -24,6 +29,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "pipeline/container_log.h"
 
 namespace re2 {
 class RE2;
@@ -37,8 +43,10 @@ class RecordReceiver {
   virtual ~RecordReceiver() = default;
   // The bytes after `record` stay readable for pipeline::kParsePadding
   // bytes; valid only during the call. `endOffset`: where a restart resumes
-  // once the record is delivered.
-  virtual void onRecord(std::string_view record, uint64_t endOffset) = 0;
+  // once the record is delivered. `container`: for a container log file,
+  // the runtime's time and stream of the record's first line (valid during
+  // the call); null for other files.
+  virtual void onRecord(std::string_view record, uint64_t endOffset, const pipeline::ContainerLine* container) = 0;
   // The record just passed on was cut at max_size; the next one continues it.
   virtual void onRecordCut() = 0;
 };
@@ -54,9 +62,10 @@ class MultilineAssembler {
   // `line` and `endOffset` as LineReceiver::onLine gives them.
   // `continuesLine`: the line is the next piece of a line that long_lines:
   // split cut, so it is joined to the record without a "\n" and never
-  // starts one.
+  // starts one. `container`: the line's runtime time and stream (container
+  // log files only), kept for the record it begins.
   void addLine(std::string_view line, uint64_t endOffset, TimePoint now, RecordReceiver& out,
-               bool continuesLine = false);
+               bool continuesLine = false, const pipeline::ContainerLine* container = nullptr);
   // Passes the record being assembled on, if any.
   void flush(RecordReceiver& out);
   // Flushes when no line came for `timeout`; true when it did.
@@ -70,7 +79,7 @@ class MultilineAssembler {
 
  private:
   // Starts a record with `line` (in max_size pieces when it is longer).
-  void begin(std::string_view line, uint64_t endOffset, RecordReceiver& out);
+  void begin(std::string_view line, uint64_t endOffset, RecordReceiver& out, const pipeline::ContainerLine* container);
   void append(std::string_view bytes);
 
   const re2::RE2& start_;
@@ -83,6 +92,9 @@ class MultilineAssembler {
   uint64_t endOffset_ = 0;    // past the held record's last line
   uint64_t lineStart_ = 0;    // past the last line seen: where the next one starts
   bool seenStart_ = false;
+  // The held record's first line's container fields, when it has them.
+  bool hasContainer_ = false;
+  pipeline::HeldContainerLine container_;
   TimePoint lastLineAt_{};
 };
 

@@ -68,7 +68,7 @@ void LineBuffer::reportSkipped(LineHandler& handler, uint64_t bytes) const {
   }
 }
 
-void LineBuffer::commit(size_t n, LineHandler& handler) {
+Status LineBuffer::commit(size_t n, LineHandler& handler) {
   char* base = buffer_.data();
   const size_t end = pending_ + n;
   size_t lineStart = 0;
@@ -79,7 +79,7 @@ void LineBuffer::commit(size_t n, LineHandler& handler) {
     if (nl == nullptr) {
       skipped_ += end - pending_;
       pending_ = 0;
-      return;
+      return Status::ok();
     }
     const size_t nlPos = static_cast<size_t>(nl - base);
     skipped_ += nlPos - pending_;
@@ -110,9 +110,10 @@ void LineBuffer::commit(size_t n, LineHandler& handler) {
     buffer_.resize(initialCapacity_ + padding_);
     buffer_.shrink_to_fit();
   }
+  return Status::ok();
 }
 
-void LineBuffer::finish(LineHandler& handler) {
+Status LineBuffer::finish(LineHandler& handler) {
   if (skipping_) {
     reportSkipped(handler, skipped_ + pending_);
   } else if (pending_ > maxLineSize_) {
@@ -123,6 +124,7 @@ void LineBuffer::finish(LineHandler& handler) {
   skipping_ = false;
   skipped_ = 0;
   pending_ = 0;
+  return Status::ok();
 }
 
 }  // namespace kinship::inputs

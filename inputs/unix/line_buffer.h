@@ -13,43 +13,31 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <span>
-#include <string_view>
 #include <vector>
+
+#include "inputs/unix/stream_framer.h"
 
 namespace kinship::inputs {
 
-class LineHandler {
- public:
-  virtual ~LineHandler() = default;
-  // `line` has no line ending; pipeline::kParsePadding bytes after it are
-  // readable. Valid only during the call.
-  virtual void onLine(std::string_view line) = 0;
-  // A line longer than the limit was dropped; `bytes` is how much of it was seen.
-  virtual void onLineTooLong(uint64_t bytes) = 0;
-  // A line was dropped because holding more of it would have taken more
-  // memory than writable() was allowed; `bytes` is how much of it was seen.
-  virtual void onLineOverBudget(uint64_t bytes) = 0;
-};
-
-class LineBuffer {
+class LineBuffer final : public StreamFramer {
  public:
   LineBuffer(size_t initialCapacity, size_t maxLineSize);
 
   // Where to receive next; never empty. May grow the buffer by at most
   // `maxGrowth` bytes when a pending line fills it; past the limit, or when
   // the growth would be larger, starts skipping that line instead.
-  std::span<char> writable(size_t maxGrowth = SIZE_MAX);
+  std::span<char> writable(size_t maxGrowth = SIZE_MAX) override;
   // `n` bytes were received into writable(): hands out each complete line.
-  void commit(size_t n, LineHandler& handler);
+  // Never fails: any byte can be in a line.
+  Status commit(size_t n, LineHandler& handler) override;
   // The peer closed: hands out the last line, unterminated, if there is one.
-  void finish(LineHandler& handler);
+  Status finish(LineHandler& handler) override;
 
   size_t pendingBytes() const { return pending_; }
   size_t capacity() const { return buffer_.size() - padding_; }
   // Memory the buffer holds (capacity, padding and any slack).
-  size_t allocatedBytes() const { return buffer_.capacity(); }
+  size_t allocatedBytes() const override { return buffer_.capacity(); }
 
  private:
   const size_t initialCapacity_;

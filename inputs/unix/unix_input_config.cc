@@ -29,10 +29,23 @@ const Option kUnixInputOptions[] = {
      .defaultValue = "stream",
      .choices = "stream|datagram",
      .help = "`stream`: clients connect and write newline-delimited lines (a last line without newline "
-             "counts when the client closes); reading pauses while the pipeline queue is full. `datagram`: "
+             "counts when the client closes), or octet-counted frames (see `framing`); reading pauses while the "
+             "pipeline queue is full. `datagram`: "
              "each datagram is one record, less one trailing newline, like /dev/log; datagrams that arrive "
              "while the queue is full are dropped and counted in "
              "kinship_input_dropped_total{reason=\"queue_full\"}."},
+    {.name = "framing",
+     .type = ValueType::kEnum,
+     .defaultValue = "newline",
+     .choices = "newline|octet_counted",
+     .help = "Stream mode: how records are told apart. `newline`: each line is a record. `octet_counted` (RFC "
+             "6587, as rsyslog's omfwd with TCP_Framing=\"octet-counted\" and syslog-ng send syslog): each record "
+             "is `<length> <message>`, the length in decimal bytes, so a message may hold newlines; newlines "
+             "between frames are skipped and one at the end of a message is left out. A frame over "
+             "`max_line_size` is skipped and counted in kinship_input_dropped_total{reason=\"line_too_long\"}, "
+             "and the connection goes on; a length that is not a number (where the next frame starts is then "
+             "unknown) or a frame cut short by the client closing is counted in "
+             "kinship_input_dropped_total{reason=\"bad_frame\"}, logged, and the connection closed."},
     kParserOption,
     kPatternOption,
     {.name = "socket_mode",
@@ -88,6 +101,11 @@ UnixInputConfig unixInputConfigFrom(const config::Section& section) {
   }
   c.mode = section.getString("mode") == "datagram" ? UnixInputConfig::Mode::kDatagram : UnixInputConfig::Mode::kStream;
   c.parser = parserFrom(section);
+  c.framing = section.getString("framing") == "octet_counted" ? UnixInputConfig::Framing::kOctetCounted
+                                                                : UnixInputConfig::Framing::kNewline;
+  if (c.mode == UnixInputConfig::Mode::kDatagram && section.isSet("framing")) {
+    section.fail("framing", "`framing` applies to mode: stream only (a datagram is one record)");
+  }
 
   std::string modeText = section.getString("socket_mode");
   bool octal = !modeText.empty() && modeText.size() <= 4 && modeText.find_first_not_of("01234567") == std::string::npos;

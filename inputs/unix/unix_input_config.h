@@ -18,9 +18,11 @@ inline constexpr size_t kStreamReadBufferSize = 64 * 1024;
 
 struct UnixInputConfig {
   enum class Mode { kStream, kDatagram };
+  enum class Framing { kNewline, kOctetCounted };
 
   std::string path;
   Mode mode = Mode::kStream;
+  Framing framing = Framing::kNewline;  // stream mode
   pipeline::Parser parser = pipeline::Parser::kRaw;
   mode_t socketMode = 0660;
   std::optional<std::string> socketGroup;  // looked up at start

@@ -36,6 +36,7 @@ UnixStreamInput::UnixStreamInput(const InputContext& context, UnixInputConfig co
       bytes_(inputBytesCounter(context.metrics, inputLabels(context))),
       tooLong_(inputDroppedCounter(context.metrics, inputLabels(context), "line_too_long")),
       overBudget_(inputDroppedCounter(context.metrics, inputLabels(context), "buffer_limit")),
+      badFrames_(inputDroppedCounter(context.metrics, inputLabels(context), "bad_frame")),
       rejected_(&inputConnectionsRejectedCounter(context.metrics, inputLabels(context))),
       connectionsGauge_(&inputConnectionsGauge(context.metrics, inputLabels(context))) {}
 
@@ -92,7 +93,7 @@ void UnixStreamInput::stop() {
   for (auto& [id, connection] : connections_) {
     if (!batch_) batch_ = pipeline_.queue().acquire();
     current_ = connection.get();
-    connection->lines.finish(*this);
+    if (Status s = connection->framer->finish(*this); !s) onBadFraming(*connection, s);
     connection->socket.close(ignored);
   }
   current_ = nullptr;
@@ -142,9 +143,15 @@ void UnixStreamInput::onAccepted(asio::local::stream_protocol::socket socket) {
     socket.close(ignored);
     return;
   }
-  auto connection = std::make_shared<Connection>(std::move(socket), kStreamReadBufferSize, config_.maxLineSize);
+  std::unique_ptr<StreamFramer> framer;
+  if (config_.framing == UnixInputConfig::Framing::kOctetCounted) {
+    framer = std::make_unique<OctetFrameBuffer>(kStreamReadBufferSize, config_.maxLineSize);
+  } else {
+    framer = std::make_unique<LineBuffer>(kStreamReadBufferSize, config_.maxLineSize);
+  }
+  auto connection = std::make_shared<Connection>(std::move(socket), std::move(framer));
   connection->id = nextConnectionId_++;
-  buffered_ += connection->lines.allocatedBytes();
+  buffered_ += connection->framer->allocatedBytes();
   connections_.emplace(connection->id, connection);
   connectionsGauge_->Set(static_cast<double>(connections_.size()));
   if (paused_) {
@@ -156,10 +163,10 @@ void UnixStreamInput::onAccepted(asio::local::stream_protocol::socket socket) {
 
 void UnixStreamInput::read(const ConnectionPtr& connection) {
   // No read is pending on this connection, so its buffer may move or shrink.
-  LineBuffer& lines = connection->lines;
-  const size_t before = lines.allocatedBytes();
-  auto room = lines.writable(config_.maxBufferSize > buffered_ ? config_.maxBufferSize - buffered_ : 0);
-  buffered_ = buffered_ - before + lines.allocatedBytes();
+  StreamFramer& framer = *connection->framer;
+  const size_t before = framer.allocatedBytes();
+  auto room = framer.writable(config_.maxBufferSize > buffered_ ? config_.maxBufferSize - buffered_ : 0);
+  buffered_ = buffered_ - before + framer.allocatedBytes();
   connection->socket.async_read_some(asio::buffer(room.data(), room.size()),
                                      [this, alive = alive_, connection](const asio::error_code& ec, size_t n) {
                                        if (*alive) onRead(connection, ec, n);
@@ -170,15 +177,22 @@ void UnixStreamInput::onRead(const ConnectionPtr& connection, const asio::error_
   if (!running_ || ec == asio::error::operation_aborted) return;
   if (!batch_) batch_ = pipeline_.queue().acquire();
   current_ = connection.get();
-  const size_t before = connection->lines.allocatedBytes();
-  if (n > 0) connection->lines.commit(n, *this);
+  StreamFramer& framer = *connection->framer;
+  const size_t before = framer.allocatedBytes();
+  bool closing = static_cast<bool>(ec);
+  if (n > 0) {
+    if (Status s = framer.commit(n, *this); !s) {
+      onBadFraming(*connection, s);
+      closing = true;
+    }
+  }
   if (ec) {
     if (ec != asio::error::eof) {
       log::debug("unix", "{}: connection {} failed: {}", name_, connection->id, ec.message());
     }
-    connection->lines.finish(*this);
+    if (Status s = framer.finish(*this); !s) onBadFraming(*connection, s);
   }
-  buffered_ = buffered_ - before + connection->lines.allocatedBytes();
+  buffered_ = buffered_ - before + framer.allocatedBytes();
   current_ = nullptr;
 
   if (batch_->bytes() >= kBatchFlushBytes) {
@@ -186,7 +200,7 @@ void UnixStreamInput::onRead(const ConnectionPtr& connection, const asio::error_
   } else {
     scheduleFlush();
   }
-  if (ec) {
+  if (closing) {
     close(connection);
   } else if (paused_) {
     connection->waitingForRoom = true;
@@ -198,7 +212,7 @@ void UnixStreamInput::onRead(const ConnectionPtr& connection, const asio::error_
 void UnixStreamInput::close(const ConnectionPtr& connection) {
   asio::error_code ignored;
   connection->socket.close(ignored);
-  if (connections_.erase(connection->id) != 0) buffered_ -= connection->lines.allocatedBytes();
+  if (connections_.erase(connection->id) != 0) buffered_ -= connection->framer->allocatedBytes();
   connectionsGauge_->Set(static_cast<double>(connections_.size()));
 }
 
@@ -219,6 +233,7 @@ void UnixStreamInput::flush() {
   bytes_.publish();
   tooLong_.publish();
   overBudget_.publish();
+  badFrames_.publish();
   if (batch_ && !batch_->empty()) pipeline_.submit(std::move(batch_));
   if (running_ && !paused_ && pipeline_.queue().full()) pause();
 }
@@ -244,6 +259,16 @@ void UnixStreamInput::onLine(std::string_view line) {
   records_.add();
   bytes_.add(line.size());
   pipeline_.addLine(line, config_.parser, *batch_, pipeline::RecordOrigin{.source = config_.path});
+}
+
+void UnixStreamInput::onBadFraming(const Connection& connection, const Status& why) {
+  badFrames_.add();
+  // One per connection (it is closed), and of a burst of such clients the
+  // first in the log is enough: the counter has the rest.
+  if (badFrameDrops_++ % 1000 == 0) {
+    log::warn("unix", "{}: closed connection {}: its octet-counted frames cannot be read any further: {} ({} so far)",
+              name_, connection.id, why.message(), badFrameDrops_);
+  }
 }
 
 void UnixStreamInput::onLineTooLong(uint64_t bytes) {

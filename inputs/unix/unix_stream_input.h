@@ -1,9 +1,11 @@
 #pragma once
 // UnixStreamInput: a Unix stream socket that local clients connect to and
-// write newline-delimited records on, many clients at once. Each
-// connection is cut into lines on its own (see LineBuffer), so lines from
-// different clients never mix; a client's last line without a newline
-// counts when it closes. While the pipeline's queue is full the input stops
+// write records on, many clients at once: newline-delimited lines, or
+// octet-counted frames (`framing`). Each connection is cut into records on
+// its own (see LineBuffer, OctetFrameBuffer), so records from different
+// clients never mix; a client's last line without a newline counts when it
+// closes. A connection whose frames cannot be told apart any more (a length
+// that is not a number) is closed, counted and logged. While the pipeline's queue is full the input stops
 // reading every connection (clients block in write(), nothing is lost) and
 // resumes once the queue has room. The connections' receive buffers
 // together stay within max_buffer_size: a connection is refused, or a line
@@ -21,6 +23,7 @@
 #include "inputs/input.h"
 #include "inputs/input_metrics.h"
 #include "inputs/unix/line_buffer.h"
+#include "inputs/unix/octet_frame_buffer.h"
 #include "inputs/unix/unix_input_config.h"
 #include "inputs/unix/unix_socket_file.h"
 #include "pipeline/pipeline.h"
@@ -45,10 +48,10 @@ class UnixStreamInput final : public Input, private LineHandler {
 
  private:
   struct Connection {
-    Connection(asio::local::stream_protocol::socket s, size_t bufferSize, size_t maxLineSize)
-        : socket(std::move(s)), lines(bufferSize, maxLineSize) {}
+    Connection(asio::local::stream_protocol::socket s, std::unique_ptr<StreamFramer> f)
+        : socket(std::move(s)), framer(std::move(f)) {}
     asio::local::stream_protocol::socket socket;
-    LineBuffer lines;
+    std::unique_ptr<StreamFramer> framer;  // LineBuffer or OctetFrameBuffer
     uint64_t id = 0;
     bool waitingForRoom = false;  // read not restarted because the input is paused
     bool warnedTooLong = false;
@@ -60,6 +63,8 @@ class UnixStreamInput final : public Input, private LineHandler {
   void read(const ConnectionPtr& connection);
   void onRead(const ConnectionPtr& connection, const asio::error_code& ec, size_t n);
   void close(const ConnectionPtr& connection);
+  // The connection's records cannot be cut out any more: counted, logged.
+  void onBadFraming(const Connection& connection, const Status& why);
   void scheduleFlush();
   void flush();
   void pause();
@@ -79,7 +84,7 @@ class UnixStreamInput final : public Input, private LineHandler {
   std::map<uint64_t, ConnectionPtr> connections_;
   uint64_t nextConnectionId_ = 0;
   Connection* current_ = nullptr;  // whose lines onLine() is receiving, for messages
-  size_t buffered_ = 0;            // sum of the connections' LineBuffer::allocatedBytes()
+  size_t buffered_ = 0;            // sum of the connections' StreamFramer::allocatedBytes()
   pipeline::BatchPtr batch_;
   bool running_ = false;
   bool paused_ = false;
@@ -91,7 +96,9 @@ class UnixStreamInput final : public Input, private LineHandler {
   PendingCount bytes_;
   PendingCount tooLong_;
   PendingCount overBudget_;
+  PendingCount badFrames_;
   uint64_t overBudgetDrops_ = 0;  // for the log; overBudget_ counts them too
+  uint64_t badFrameDrops_ = 0;   // for the log; badFrames_ counts them too
   prometheus::Counter* rejected_;
   prometheus::Gauge* connectionsGauge_;
 };

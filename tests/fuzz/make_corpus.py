@@ -214,6 +214,63 @@ def substitute_env_seeds():
     }
 
 
+def container_log_seeds():
+    # First byte: bit 0 docker (else CRI), bits 1-6 the largest joined line
+    # less one, bit 7 long_lines drop (else split), bits 3-4 also the seconds
+    # between lines; the rest: the file's lines.
+    def control(docker, max_size, drop=False):
+        return bytes([(1 if docker else 0) | ((max_size - 1) << 1) | (128 if drop else 0)])
+
+    t = "2023-10-06T00:17:09.669794202Z"
+    cri = "\n".join([
+        t + ' stdout F {"level":"info","msg":"started"}',
+        t + " stdout P Exception in thread main ",
+        t + " stderr F E1006 12:00:00 panic: runtime error",
+        t + " stdout P java.lang.RuntimeException: ",
+        t + " stdout F boom",
+        "2023-10-06T02:17:10.113242941+02:00 stdout F crio offset",
+        t + " stdout F ",
+        t + " stdout P:x more tags",
+        "a line that is not CRI",
+        t + " stdin F bad stream",
+    ]).encode()
+    docker = b"\n".join([
+        b'{"log":"2023/10/06 00:17:09 [notice] 1#1: using the \\"epoll\\" event method\\n","stream":"stderr","time":"2023-10-06T00:17:09.669794202Z"}',
+        b'{"log":"{\\"msg\\":\\"caf\\u00e9 \\u003cb\\u003e ","stream":"stdout","time":"2023-10-06T00:17:10.1Z"}',
+        b'{"log":"\\ud83d\\ude00\\"}\\r\\n","stream":"stdout","time":"2023-10-06T00:17:10.2Z"}',
+        "{\"log\":\"\u65e5\u672c\u8a9e\\n\",\"stream\":\"stdout\",\"time\":\"t\"}".encode(),
+        b'{"time":"t","attrs":{"tag":"web"},"stream":"stdout","log":"x\\n"}',
+        b'{"log":5}',
+        b'["log"]',
+        b"not json",
+    ])
+    return {
+        "cri_split_64": control(False, 64) + cri,
+        "cri_drop_16": control(False, 16, drop=True) + cri,
+        "cri_split_8": control(False, 8) + cri,
+        "docker_split_64": control(True, 64) + docker,
+        "docker_drop_12": control(True, 12, drop=True) + docker,
+    }
+
+
+def octet_frame_seeds():
+    # First byte: low nibble the largest frame (1 + 17n bytes), high nibble
+    # the read size (1 + 5n bytes); the rest: the stream.
+    def frame(message):
+        return str(len(message)).encode() + b" " + message
+
+    rfc5424 = b'<165>1 2003-10-11T22:14:15.003Z host evntslog - ID47 [exampleSDID@32473 iut="3"] event'
+    return {
+        "rsyslog": b"\xff" + frame(b"<34>1 2003-10-11T22:14:15.003Z mymachine su - ID47 - 'su root' failed") + frame(rfc5424),
+        "newlines": b"\x3f" + frame(b"trace\n\tat a.B(B.java:1)\n") + b"\n" + frame(b"crlf\r\n") + b"\r\n0 ",
+        "too_long": b"\x01" + frame(b"x" * 40) + frame(b"ok"),
+        "not_framed": b"\xf5" + b"<34>Oct 11 22:14:15 host su: newline framing\n",
+        "bad_lengths": b"\x55" + b"007 abcdefg",
+        "many_digits": b"\x55" + b"12345678901 x",
+        "cut_short": b"\x2f" + frame(b"whole") + b"20 only ten",
+    }
+
+
 def main():
     targets = {
         "put_records_response_fuzz": put_records_seeds(),
@@ -225,6 +282,8 @@ def main():
         "record_filter_fuzz": record_filter_seeds(),
         "substitute_env_fuzz": substitute_env_seeds(),
         "record_encoder_fuzz": record_encoder_seeds(),
+        "container_log_fuzz": container_log_seeds(),
+        "octet_frame_fuzz": octet_frame_seeds(),
     }
     for target, seeds in targets.items():
         directory = os.path.join(HERE, "corpus", target)

@@ -13,6 +13,7 @@
 using kinship::config::ConfigError;
 using kinship::config::Schema;
 using kinship::config::Section;
+using kinship::inputs::fileParserFrom;
 using kinship::inputs::parserFrom;
 using kinship::pipeline::Parser;
 using kinship::pipeline::ParserKind;
@@ -73,4 +74,53 @@ TEST(ParserOption, EveryInputTakesBoth) {
     }
     EXPECT_TRUE(parser && pattern);
   }
+}
+
+namespace {
+
+constexpr kinship::config::Option kFileOptions[] = {kinship::inputs::kFileParserOption,
+                                                    kinship::inputs::kInnerParserOption,
+                                                    kinship::inputs::kPatternOption};
+
+std::string fileErrorOf(const std::string& yaml) {
+  try {
+    fileParserFrom(section(yaml, kFileOptions));
+    return "<ok>";
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+}
+
+}  // namespace
+
+TEST(ParserOption, ContainerFormatsWithTheirInnerParser) {
+  using kinship::pipeline::ParserKind;
+  EXPECT_EQ(fileParserFrom(section("parser: cri", kFileOptions)), Parser::container(ParserKind::kCri, Parser::kRaw));
+  EXPECT_EQ(fileParserFrom(section("parser: docker", kFileOptions)),
+            Parser::container(ParserKind::kDocker, Parser::kRaw));
+  EXPECT_EQ(fileParserFrom(section("parser: cri\ninner_parser: json", kFileOptions)),
+            Parser::container(ParserKind::kCri, Parser::kJson));
+  EXPECT_EQ(fileParserFrom(section("parser: docker\ninner_parser: logfmt", kFileOptions)),
+            Parser::container(ParserKind::kDocker, Parser::kLogfmt));
+  EXPECT_EQ(fileParserFrom(section("parser: cri\ninner_parser: syslog", kFileOptions)),
+            Parser::container(ParserKind::kCri, Parser::kSyslog));
+  Parser regex = fileParserFrom(section("parser: cri\ninner_parser: regex\npattern: '^(?P<level>\\w+) '", kFileOptions));
+  EXPECT_EQ(regex.kind(), ParserKind::kCri);
+  EXPECT_EQ(regex.inner().kind(), ParserKind::kRegex);
+  ASSERT_NE(regex.inner().pattern(), nullptr);
+  // The plain parsers read the same in the file input's variant.
+  EXPECT_EQ(fileParserFrom(section("parser: json", kFileOptions)), Parser::kJson);
+}
+
+TEST(ParserOption, ContainerErrors) {
+  EXPECT_THAT(fileErrorOf("parser: json\ninner_parser: json"),
+              HasSubstr("`inner_parser` applies to parser: cri and docker only"));
+  EXPECT_THAT(fileErrorOf("inner_parser: raw"), HasSubstr("`inner_parser` applies to parser: cri and docker only"));
+  EXPECT_THAT(fileErrorOf("parser: cri\ninner_parser: regex"), HasSubstr("inner_parser: regex needs a `pattern`"));
+  EXPECT_THAT(fileErrorOf("parser: docker\npattern: '(?P<a>x)'"),
+              HasSubstr("`pattern` applies to inner_parser: regex only"));
+  EXPECT_THAT(fileErrorOf("parser: cri\ninner_parser: cri"), HasSubstr("inner_parser"));
+  // The socket inputs do not read container log files.
+  EXPECT_THAT(errorOf("parser: cri"), HasSubstr("parser"));
+  EXPECT_THAT(errorOf("parser: docker"), HasSubstr("parser"));
 }

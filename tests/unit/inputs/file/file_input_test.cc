@@ -85,7 +85,10 @@ class FileInputTest : public ::testing::Test {
   // Pops what is queued, keeps its records, and acknowledges it as a sink would.
   void takeRecords() {
     while (auto batch = pipeline_->queue().tryPop()) {
-      for (size_t i = 0; i < batch->size(); ++i) records_.emplace_back(batch->data(i));
+      for (size_t i = 0; i < batch->size(); ++i) {
+        records_.emplace_back(batch->data(i));
+        keys_.emplace_back(batch->key(i));
+      }
       if (const kinship::pipeline::SourceFile* file = batch->sourceFile()) {
         batchPositions_.push_back({*file, batch->endOffset(), std::string(batch->sourceTail())});
       }
@@ -132,6 +135,7 @@ class FileInputTest : public ::testing::Test {
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<FileInput> input_;
   Strings records_;
+  Strings keys_;  // each record's partition key
   // What the pipeline's disk spool says it holds, as the input sees it at start.
   std::vector<kinship::pipeline::SourcePosition> spooled_;
   // The source files of the batches taken, in order.
@@ -610,4 +614,110 @@ TEST_F(FileInputTest, PartialLineTimeoutDoesNotEndALineBeingDropped) {
   runFor(100ms);
   EXPECT_EQ(records_, (Strings{"ok", "next"}));
   EXPECT_EQ(metric("kinship_input_dropped_total", {{"reason", "line_too_long"}}), 1);
+}
+
+namespace {
+
+// A pipeline whose partition key is `key`, its fallback "none".
+std::unique_ptr<Pipeline> pipelineKeyedBy(const std::string& key, prometheus::Registry& registry) {
+  kinship::pipeline::KeyRules rules;
+  rules.partitionKey.keyTemplate = *kinship::pipeline::KeyTemplate::compile(key);
+  rules.partitionKey.fallback = kinship::pipeline::KeyFallback::kConstant;
+  rules.partitionKey.constant = "none";
+  return std::make_unique<Pipeline>("app", std::move(rules), 64 * 1024 * 1024, registry);
+}
+
+}  // namespace
+
+// A containerd log file of a pod: the application's lines, joined where the
+// runtime cut them (P ... F), stdout and stderr apart; keys from the
+// runtime's stream and the application's JSON; a line that is not CRI
+// shipped whole and counted.
+TEST_F(FileInputTest, CriLinesShipTheApplicationsLinesWithTheRuntimesFields) {
+  pipeline_ = pipelineKeyedBy("{stream}:{level|'-'}", registry_);
+  append("a.log",
+         "2023-10-06T00:17:09.669794202Z stdout F {\"level\":\"info\",\"msg\":\"started\"}\n"
+         "2023-10-06T00:17:09.700000000Z stdout P {\"level\":\"error\",\"msg\":\"a long \n"
+         "2023-10-06T00:17:09.700000001Z stderr F panic: runtime error\n"
+         "2023-10-06T00:17:09.700000002Z stdout F line\"}\n"
+         "written by something else\n"
+         "2023-10-06T00:17:09.800000000Z stdout F \n");
+  start("parser: cri\ninner_parser: json\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 5; }));
+  EXPECT_EQ(records_, (Strings{R"({"level":"info","msg":"started"})", "panic: runtime error",
+                               R"({"level":"error","msg":"a long line"})", "written by something else", ""}));
+  EXPECT_EQ(keys_, (Strings{"stdout:info", "stderr:-", "stdout:error", "none", "stdout:-"}));
+  EXPECT_EQ(metricValue(registry_, "kinship_pipeline_parse_failures_total",
+                        {{"parser", "cri"}, {"reason", "bad_time"}}),
+            1);
+  EXPECT_EQ(metricValue(registry_, "kinship_pipeline_parse_failures_total",
+                        {{"parser", "json"}, {"reason", "invalid_json"}}),
+            2);  // the panic line and the empty one are not JSON
+}
+
+TEST_F(FileInputTest, DockerJsonFileLinesAreUnescapedAndJoined) {
+  pipeline_ = pipelineKeyedBy("{stream}", registry_);
+  append("a.log",
+         R"({"log":"caf\u00e9 \u003cb\u003e \"quoted\"\n","stream":"stdout","time":"2023-10-06T00:17:09.1Z"})" "\n"
+         R"({"log":"first half, ","stream":"stderr","time":"2023-10-06T00:17:09.2Z"})" "\n"
+         R"({"log":"second half\n","stream":"stderr","time":"2023-10-06T00:17:09.3Z"})" "\n");
+  start("parser: docker\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 2; }));
+  EXPECT_EQ(records_, (Strings{"caf\xc3\xa9 <b> \"quoted\"", "first half, second half"}));
+  EXPECT_EQ(keys_, (Strings{"stdout", "stderr"}));
+}
+
+// The checkpoint stays before a line whose pieces are still coming: a
+// restart reads it again and ships it whole.
+TEST_F(FileInputTest, CriRestartReadsAHalfJoinedLineAgainWhole) {
+  const std::string first = "2023-10-06T00:17:09Z stdout F one\n";
+  append("a.log", first + "2023-10-06T00:17:09Z stdout P tw\n");
+  start("parser: cri\npartial_line_timeout: 1h\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 1; }));
+  runFor(50ms);
+  stop();
+  EXPECT_EQ(checkpointOf("a.log"), first.size());
+
+  append("a.log", "2023-10-06T00:17:09Z stdout F o\n");
+  start("parser: cri\npartial_line_timeout: 1h\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 2; }));
+  EXPECT_EQ(records_, (Strings{"one", "two"}));
+}
+
+TEST_F(FileInputTest, CriPieceWhoseRestNeverComesIsShippedOnPartialLineTimeout) {
+  append("a.log", "2023-10-06T00:17:09Z stdout P the runtime died\n");
+  start("parser: cri\npartial_line_timeout: 100ms\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 1; }));
+  EXPECT_EQ(records_, Strings{"the runtime died"});
+}
+
+TEST_F(FileInputTest, CriLineJoinedPastMaxLineSizeIsDroppedAndCounted) {
+  append("a.log",
+         "2023-10-06T00:17:09Z stdout P 0123456789abcde\n"
+         "2023-10-06T00:17:09Z stdout P 0123456789abcde\n"
+         "2023-10-06T00:17:09Z stdout P 0123456789abcde\n"
+         "2023-10-06T00:17:09Z stdout F 0123456789abcde\n"
+         "2023-10-06T00:17:09Z stdout F next\n");
+  // Each line fits (46 bytes), the application's line joined (60) does not.
+  start("parser: cri\nmax_line_size: 50\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 1; }));
+  EXPECT_EQ(records_, Strings{"next"});
+  EXPECT_EQ(metric("kinship_input_dropped_total", {{"reason", "line_too_long"}}), 1);
+}
+
+// multiline joins the application's lines, unwrapped; the record keeps its
+// first line's runtime fields.
+TEST_F(FileInputTest, MultilineJoinsTheUnwrappedLinesOfACriFile) {
+  pipeline_ = pipelineKeyedBy("{time}", registry_);
+  append("a.log",
+         "2023-10-06T00:17:09.1Z stdout F 2024-05-01 ERROR failed\n"
+         "2023-10-06T00:17:09.2Z stdout F java.lang.RuntimeException: boom\n"
+         "2023-10-06T00:17:09.3Z stdout P \tat a.B.c(B.ja\n"
+         "2023-10-06T00:17:09.4Z stdout F va:1)\n"
+         "2023-10-06T00:17:09.5Z stdout F 2024-05-01 INFO next\n");
+  start("parser: cri\nmultiline: { start: '^\\d{4}-', timeout: 50ms }\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 2; }));
+  EXPECT_EQ(records_, (Strings{"2024-05-01 ERROR failed\njava.lang.RuntimeException: boom\n\tat a.B.c(B.java:1)",
+                               "2024-05-01 INFO next"}));
+  EXPECT_EQ(keys_, (Strings{"2023-10-06T00:17:09.1Z", "2023-10-06T00:17:09.5Z"}));
 }

@@ -21,7 +21,7 @@ struct Records : RecordReceiver {
   int cuts = 0;
   unsigned paddingSum = 0;
 
-  void onRecord(std::string_view record, uint64_t endOffset) override {
+  void onRecord(std::string_view record, uint64_t endOffset, const kinship::pipeline::ContainerLine*) override {
     records.emplace_back(record);
     endOffsets.push_back(endOffset);
     // The padding after the record must be readable (ASan checks).

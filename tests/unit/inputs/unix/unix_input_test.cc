@@ -744,3 +744,83 @@ TEST_F(UnixInputTest, TheSocketsPathIsTheRecordsSourceInBothModes) {
     EXPECT_EQ(records_[0], R"({"message":"hello","sock":")" + path_ + R"("})");
   }
 }
+
+// --- octet-counted framing ---------------------------------------------------
+
+TEST(UnixInputConfig, Framing) {
+  EXPECT_EQ(configOf("path: /x").framing, UnixInputConfig::Framing::kNewline);
+  EXPECT_EQ(configOf("path: /x\nframing: octet_counted").framing, UnixInputConfig::Framing::kOctetCounted);
+  EXPECT_EQ(configOf("path: /x\nframing: newline").framing, UnixInputConfig::Framing::kNewline);
+  EXPECT_THAT(configErrorOf("path: /x\nframing: lf"), HasSubstr("framing"));
+  EXPECT_THAT(configErrorOf("path: /x\nmode: datagram\nframing: octet_counted"),
+              HasSubstr("`framing` applies to mode: stream only"));
+}
+
+namespace {
+
+std::string frameOf(const std::string& message) { return std::to_string(message.size()) + " " + message; }
+
+}  // namespace
+
+// rsyslog forwarding with TCP_Framing="octet-counted": messages that hold
+// newlines stay whole, whatever the writes cut.
+TEST_F(UnixInputTest, OctetCountedFramesKeepTheirNewlines) {
+  auto c = config();
+  c.framing = UnixInputConfig::Framing::kOctetCounted;
+  ASSERT_TRUE(start(c));
+  int a = connectStream();
+  int b = connectStream();
+  const std::string trace = "<11>1 2024-05-01T12:00:00Z web-1 app 42 - - boom\n\tat a.B.c(B.java:1)\n\tat d.E.f(E.java:2)";
+  const std::string data = frameOf(trace) + frameOf("<14>1 - - - - - - second");
+  sendAll(a, data.substr(0, 10));
+  sendAll(b, frameOf("from b"));
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 1; }));
+  sendAll(a, data.substr(10));
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 3; }));
+  EXPECT_EQ(records_, (Records{"from b", trace, "<14>1 - - - - - - second"}));
+}
+
+TEST_F(UnixInputTest, AnOversizedFrameIsSkippedAndTheConnectionGoesOn) {
+  auto c = config();
+  c.framing = UnixInputConfig::Framing::kOctetCounted;
+  c.maxLineSize = 100;
+  ASSERT_TRUE(start(c));
+  int fd = connectStream();
+  sendAll(fd, frameOf("before") + frameOf(std::string(200 * 1024, 'x')) + frameOf("after"));
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 2; }));
+  EXPECT_EQ(records_, (Records{"before", "after"}));
+  EXPECT_EQ(dropped("line_too_long"), 1);
+  EXPECT_EQ(metric("kinship_input_connections"), 1);
+}
+
+// A client that writes newline-delimited lines to an octet-counted socket
+// (or garbage): where its next frame starts is unknown, so its connection
+// is closed and counted; the other clients go on.
+TEST_F(UnixInputTest, ABadFrameLengthClosesThatConnectionOnly) {
+  auto c = config();
+  c.framing = UnixInputConfig::Framing::kOctetCounted;
+  ASSERT_TRUE(start(c));
+  int good = connectStream();
+  int bad = connectStream();
+  sendAll(bad, frameOf("first") + "<34>Oct 11 22:14:15 host su: not framed\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 1 && metric("kinship_input_connections") == 1; }));
+  EXPECT_EQ(dropped("bad_frame"), 1);
+  char byte;
+  EXPECT_EQ(::recv(bad, &byte, 1, 0), 0);  // closed by the input
+  sendAll(good, frameOf("still here"));
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 2; }));
+  EXPECT_EQ(records_, (Records{"first", "still here"}));
+}
+
+TEST_F(UnixInputTest, AFrameCutShortByTheClientClosingIsCounted) {
+  auto c = config();
+  c.framing = UnixInputConfig::Framing::kOctetCounted;
+  ASSERT_TRUE(start(c));
+  int fd = connectStream();
+  sendAll(fd, frameOf("whole") + "100 cut short");
+  closeClient(fd);
+  ASSERT_TRUE(runUntil([&] { return metric("kinship_input_connections") == 0 && records_.size() == 1; }));
+  runUntil([&] { return dropped("bad_frame") == 1; }, 1s);
+  EXPECT_EQ(records_, Records{"whole"});
+  EXPECT_EQ(dropped("bad_frame"), 1);
+}
