@@ -305,6 +305,39 @@ TEST_F(KinesisSinkAggregationTest, AnAggregateRefusedAsInvalidIsSplitDownToTheRe
   std::filesystem::remove_all(dirTemplate);
 }
 
+TEST_F(KinesisSinkAggregationTest, ARefusedRequestIsSplitByItsAggregatesWhichGoAgainAsTheyWere) {
+  ScriptedKinesis kinesis({}, [](size_t, const std::vector<SentRecord>& records) -> std::optional<HttpReply> {
+    for (const auto& r : records) {
+      if (r.data.find("BAD") != std::string::npos) {
+        return HttpReply{400, R"({"__type":"ValidationException","message":"bad"})"};
+      }
+    }
+    return std::nullopt;
+  });
+  auto sink = startSink(aggregatingConfig(kinesis));
+  auto batch = queue_.acquire();
+  for (int i = 0; i < 40; ++i) batch->append(i == 11 ? "BAD" : "r" + std::to_string(i), "k" + std::to_string(i % 7));
+  queue_.push(std::move(batch));
+  ASSERT_TRUE(runUntil([&] { return metric("kinship_sink_records_sent_total") >= 39; }));
+  stopSink(*sink);
+
+  const auto requests = kinesis.requests();
+  ASSERT_GE(requests.size(), 3u);
+  ASSERT_EQ(requests[0].size(), 2u);  // one aggregate per shard, one of them with BAD
+  const size_t clean = requests[0][0].data.find("BAD") == std::string::npos ? 0 : 1;
+  // The halves are its two aggregates, sent as they were: the clean one byte for byte.
+  bool resent = false;
+  for (size_t r = 1; r < requests.size(); ++r) {
+    resent = resent || (requests[r].size() == 1 && requests[r][0].data == requests[0][clean].data);
+  }
+  EXPECT_TRUE(resent);
+  std::set<std::string> delivered;
+  for (const UserRecord& u : acceptedUserRecords(kinesis)) delivered.insert(u.data);
+  EXPECT_EQ(delivered.size(), 39u);
+  EXPECT_FALSE(delivered.contains("BAD"));
+  EXPECT_EQ(metric("kinship_sink_records_dropped_total", {{"reason", "invalid"}}), 1);
+}
+
 TEST_F(KinesisSinkAggregationTest, PacingCountsAnAggregatedRecordAsOneRecordOfItsSize) {
   ScriptedKinesis kinesis;
   auto config = aggregatingConfig(kinesis);

@@ -232,3 +232,28 @@ TEST_F(KplPackerTest, ARecordLargerThanTheAggregateLimitStillGoesAloneAsItIs) {
 
 }  // namespace
 }  // namespace kinship::kinesis
+
+namespace kinship::kinesis {
+namespace {
+
+TEST(KplPackerCount, AnAggregateHoldsAtMostKMaxRecordsRecords) {
+  // A retried aggregate is remembered by its count in 16 bits.
+  pipeline::RecordBatch batch;
+  const size_t count = KplAggregator::kMaxRecords + 1;
+  for (size_t i = 0; i < count; ++i) batch.append("x", "k");  // all appended before any view is taken
+  RequestBuilder request("StreamName", "s", WireProtocol::kJson, {500, 5 * 1024 * 1024, 1024 * 1024});
+  KplPacker packer(0);
+  request.begin();
+  packer.open("0");
+  size_t added = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    if (packer.add({&batch, i, 2, i, 0, 0, {}, {}}, request) != KplPacker::Added::kAdded) break;
+    ++added;
+  }
+  EXPECT_EQ(added, KplAggregator::kMaxRecords);
+  EXPECT_LT(packer.close(request), 1024u * 1024);  // the count bound, not the size
+  EXPECT_EQ(request.records(), 1u);
+}
+
+}  // namespace
+}  // namespace kinship::kinesis
