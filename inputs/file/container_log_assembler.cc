@@ -9,6 +9,16 @@ namespace kinship::inputs {
 
 namespace {
 constexpr size_t kInitialBuffer = 4096;
+// A buffer grown for a long line is given back once that line is shipped:
+// a node follows a file per container, and each stream's buffer would
+// otherwise keep the size of its longest line for good.
+constexpr size_t kShrinkAbove = 256 * 1024;
+
+void giveBack(std::vector<char>& buffer) {
+  if (buffer.size() <= kShrinkAbove) return;
+  buffer.clear();
+  buffer.shrink_to_fit();
+}
 }  // namespace
 
 ContainerLogAssembler::ContainerLogAssembler(pipeline::ContainerLogReader& reader, size_t maxSize,
@@ -43,6 +53,7 @@ void ContainerLogAssembler::ship(Stream& s, ContainerRecordReceiver& out) {
   if (s.buffer.empty()) append(s, {});  // an empty line: still room for the padding
   out.onContainerRecord(std::string_view(s.buffer.data(), s.length), safeOffset(lineStart_), s.line.view());
   s.length = 0;
+  giveBack(s.buffer);
 }
 
 void ContainerLogAssembler::addLine(std::string_view line, uint64_t endOffset, TimePoint now,
@@ -82,6 +93,7 @@ void ContainerLogAssembler::addLine(std::string_view line, uint64_t endOffset, T
       s.holding = false;
       s.length = 0;
       s.dropping = entry.partial;  // skip its further pieces; s.start stays where the line began
+      giveBack(s.buffer);
       out.onContainerLineTooLong(seen);
       return;
     }
@@ -130,6 +142,12 @@ std::optional<ContainerLogAssembler::TimePoint> ContainerLogAssembler::deadline(
     if (!next || due < *next) next = due;
   }
   return next;
+}
+
+size_t ContainerLogAssembler::allocatedBytes() const {
+  size_t bytes = 0;
+  for (const Stream& s : streams_) bytes += s.buffer.capacity();
+  return bytes;
 }
 
 bool ContainerLogAssembler::holdsLine() const {

@@ -24,7 +24,8 @@
 // The offsets handed out never go back.
 //
 // Not thread-safe: one per followed file, on the I/O thread. Its buffers
-// grow up to maxSize (plus the parser's padding); no allocation per line.
+// grow up to maxSize (plus the parser's padding) and are given back after a
+// line over 256 KiB; no allocation per line otherwise.
 
 #include <array>
 #include <chrono>
@@ -76,6 +77,9 @@ class ContainerLogAssembler {
   // When flushIfIdle() will next act; nullopt while nothing is held or dropped.
   std::optional<TimePoint> deadline() const;
   bool holdsLine() const;
+  // Memory its buffers hold: up to maxSize (plus padding) per stream while a
+  // long line is joined, back to at most 256 KiB each once it is shipped.
+  size_t allocatedBytes() const;
 
   // The file was truncated: what is held goes out, and reading starts
   // again at `offset`.

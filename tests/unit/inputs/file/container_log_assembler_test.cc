@@ -262,3 +262,19 @@ TEST_F(ContainerLogAssemblerTest, OffsetsNeverGoBack) {
   }
   EXPECT_EQ(last, offset_);
 }
+
+// A long line's buffer is given back once it is shipped (or dropped): a
+// node follows a file per container.
+TEST_F(ContainerLogAssemblerTest, ALongLinesBufferIsGivenBack) {
+  for (LongLines longLines : {LongLines::kSplit, LongLines::kDrop}) {
+    auto a = make(ParserKind::kCri, 1 << 20, longLines);
+    const std::string piece(300 * 1024, 'p');
+    feed(a, {cri("stdout", "P", piece), cri("stdout", "P", piece)});
+    EXPECT_GE(a.allocatedBytes(), 600u * 1024u);
+    feed(a, {cri("stdout", "P", piece), cri("stdout", "F", "end")});
+    EXPECT_LT(a.allocatedBytes(), 64u * 1024u);
+    feed(a, {cri("stdout", "P", "small "), cri("stdout", "F", "one")});
+    EXPECT_LT(a.allocatedBytes(), 64u * 1024u);
+  }
+  EXPECT_EQ(out_.records.back().log, "small one");
+}
