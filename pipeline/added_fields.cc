@@ -41,7 +41,10 @@ bool isAddedFieldName(std::string_view name) {
 
 Enrichment::Enrichment(std::vector<AddedField> fields, const Clock& clock, uint64_t instance)
     : fields_(std::move(fields)), clock_(clock), instance_(instance) {
-  for (const AddedField& field : fields_) wantsSource_ = wantsSource_ || field.kind == AddedField::Kind::kSource;
+  for (const AddedField& field : fields_) {
+    wantsSource_ = wantsSource_ || field.kind == AddedField::Kind::kSource;
+    wantsOrigin_ = wantsOrigin_ || field.kind == AddedField::Kind::kSource || field.kind == AddedField::Kind::kRecordId;
+  }
 }
 
 std::optional<size_t> Enrichment::find(std::string_view name) const {

@@ -63,6 +63,8 @@ class Enrichment {
   const std::vector<AddedField>& fields() const { return fields_; }
   // Some field is a `source`: inputs that must format it (UDP peers) do.
   bool wantsSource() const { return wantsSource_; }
+  // Some field reads the record's origin (`source`, `record_id`).
+  bool wantsOrigin() const { return wantsOrigin_; }
   // The index of the field named `name`, or nothing.
   std::optional<size_t> find(std::string_view name) const;
   // Whether field `i` has a value for the current record (all but a
@@ -105,6 +107,7 @@ class Enrichment {
   uint64_t instance_;
   uint64_t sequence_ = 0;
   bool wantsSource_ = false;
+  bool wantsOrigin_ = false;
 
   std::string_view line_;
   const RecordOrigin* origin_ = nullptr;

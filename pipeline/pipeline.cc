@@ -43,6 +43,7 @@ Pipeline::Pipeline(std::string name, KeyRules keys, size_t queueCapacityBytes, p
       enrichment_(std::move(addedFields), clock, randomSeed()),
       encoder_(encoding, enrichment_),
       needsFields_(keys_.needsFields() || filters_.needsFields() || encoder_.needsFields()),
+      shaped_(!enrichment_.empty() || !encoder_.copiesLine()),
       filtered_(filters_.size(), 0),
       queue_(queueCapacityBytes) {
   auto& filtered = prometheus::BuildCounter()
@@ -180,6 +181,23 @@ void Pipeline::addLine(std::string_view line, const Parser& parser, RecordBatch&
   } else if (needsFields_) {
     parsed = parse(line, parser, json, container);
   }
+  if (shaped_) {
+    addShaped(line, parsed, json, batch, origin);
+    return;
+  }
+  if (!filters_.empty()) {
+    if (auto dropped = filters_.dropping(line, *parsed.first, filterScratch_)) {
+      ++filtered_[*dropped];
+      return;
+    }
+  }
+  std::string_view key = keys_.partitionKey(*parsed.first, parsed.second, line);
+  std::string_view explicitHashKey = keys_.explicitHashKey(*parsed.first, parsed.second, line);
+  batch.append(line, key, explicitHashKey);
+}
+
+void Pipeline::addShaped(std::string_view line, std::pair<const RecordFields*, KeyMiss> parsed,
+                         const std::optional<JsonFields>& json, RecordBatch& batch, const RecordOrigin& origin) {
   const RecordFields* fields = parsed.first;
   std::optional<EnrichedFields> enriched;
   if (!enrichment_.empty()) {

@@ -89,6 +89,9 @@ class Pipeline {
   // An added field reads the record's source: inputs that would have to
   // format it for each record (a UDP sender's address) do so only then.
   bool wantsSource() const { return enrichment_.wantsSource(); }
+  // An added field reads the record's origin (its source or position): an
+  // input may pass kNoOrigin otherwise, saving the default path the work.
+  bool wantsOrigin() const { return enrichment_.wantsOrigin(); }
 
   // Records queued for the sink so far (kinship_pipeline_records_total).
   // Any thread.
@@ -102,6 +105,10 @@ class Pipeline {
 
  private:
   void publishCounts();
+  // addLine() once the line is parsed, for a pipeline that adds fields or
+  // encodes.
+  void addShaped(std::string_view line, std::pair<const RecordFields*, KeyMiss> parsed,
+                 const std::optional<JsonFields>& json, RecordBatch& batch, const RecordOrigin& origin);
   // Parses `line` with `parser`; returns its fields (NoFields after a
   // failure, which is counted) and why a template may miss a field there.
   std::pair<const RecordFields*, KeyMiss> parse(std::string_view line, const Parser& parser,
@@ -114,6 +121,9 @@ class Pipeline {
   Enrichment enrichment_;
   RecordEncoder encoder_;
   bool needsFields_;
+  // Fields are added or the data encoded: addShaped() makes the record (the
+  // other records take the plain path, as before either existed).
+  bool shaped_;
   uint64_t invalidUtf8_ = 0;  // counted locally
   std::string filterScratch_;
   std::vector<uint64_t> filtered_;                  // by filter, counted locally

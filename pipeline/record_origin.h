@@ -29,4 +29,7 @@ struct RecordOrigin {
   uint64_t endOffset = 0;
 };
 
+// For a pipeline that reads no origin (Pipeline::wantsOrigin()).
+inline constexpr RecordOrigin kNoOrigin{};
+
 }  // namespace kinship::pipeline

@@ -675,14 +675,18 @@ void FileInput::onContainerLineTooLong(uint64_t bytes) {
 void FileInput::onRecord(std::string_view record, uint64_t endOffset, const pipeline::ContainerLine* container) {
   ++records_;
   bytes_ += record.size();
-  const FileTailer& tailer = *current_->tailer;
-  const FileIdentity identity = tailer.identity();
-  const pipeline::RecordOrigin origin{.source = tailer.path(),
-                                      .hasPosition = true,
-                                      .device = static_cast<uint64_t>(identity.device),
-                                      .inode = static_cast<uint64_t>(identity.inode),
-                                      .endOffset = endOffset};
-  pipeline_.addLine(record, config_.parser, *batch_, origin, container);
+  if (pipeline_.wantsOrigin()) {
+    const FileTailer& tailer = *current_->tailer;
+    const FileIdentity identity = tailer.identity();
+    const pipeline::RecordOrigin origin{.source = tailer.path(),
+                                        .hasPosition = true,
+                                        .device = static_cast<uint64_t>(identity.device),
+                                        .inode = static_cast<uint64_t>(identity.inode),
+                                        .endOffset = endOffset};
+    pipeline_.addLine(record, config_.parser, *batch_, origin, container);
+  } else {
+    pipeline_.addLine(record, config_.parser, *batch_, pipeline::kNoOrigin, container);
+  }
   // Only complete records move the offset a batch acknowledges: never past
   // a partial line or a record still being joined.
   batchSource_ = current_->tailer->sourceId();

@@ -768,11 +768,21 @@ TEST_F(PipelineTest, InvalidUtf8InJsonEncodingIsCounted) {
   EXPECT_EQ(counterValue(registry, "kinship_pipeline_invalid_utf8_total", {{"pipeline", "utf"}}), 2);
 }
 
-TEST_F(PipelineTest, WantsSourceOnlyWithASourceField) {
+TEST_F(PipelineTest, WantsSourceAndOriginOnlyWhenAFieldReadsThem) {
   Pipeline plain("a", KeyRules{}, 1 << 20, registry);
   EXPECT_FALSE(plain.wantsSource());
   Pipeline sourced("b", KeyRules{}, 1 << 20, registry, {}, {addedOf("from", AddedField::Kind::kSource)});
   EXPECT_TRUE(sourced.wantsSource());
+  EXPECT_TRUE(sourced.wantsOrigin());
+  // An input passes kNoOrigin to pipelines that read none of it.
+  EXPECT_FALSE(plain.wantsOrigin());
+  Pipeline timed("c", KeyRules{}, 1 << 20, registry, {},
+                 {addedText("t", "x"), addedOf("at", AddedField::Kind::kIngestTime),
+                  addedOf("h", AddedField::Kind::kLineHash)});
+  EXPECT_FALSE(timed.wantsOrigin());
+  Pipeline ids("d", KeyRules{}, 1 << 20, registry, {}, {addedOf("id", AddedField::Kind::kRecordId)});
+  EXPECT_TRUE(ids.wantsOrigin());
+  EXPECT_FALSE(ids.wantsSource());
 }
 
 TEST_F(PipelineTest, RawEncodingWithANewline) {
