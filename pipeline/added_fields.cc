@@ -42,12 +42,13 @@ bool isAddedFieldName(std::string_view name) {
 Enrichment::Enrichment(std::vector<AddedField> fields, const Clock& clock, uint64_t instance)
     : fields_(std::move(fields)), clock_(clock), instance_(instance) {
   for (const AddedField& field : fields_) {
+    signatures_ |= signatureBit(field.name);
     wantsSource_ = wantsSource_ || field.kind == AddedField::Kind::kSource;
     wantsOrigin_ = wantsOrigin_ || field.kind == AddedField::Kind::kSource || field.kind == AddedField::Kind::kRecordId;
   }
 }
 
-std::optional<size_t> Enrichment::find(std::string_view name) const {
+std::optional<size_t> Enrichment::scan(std::string_view name) const {
   for (size_t i = 0; i < fields_.size(); ++i) {
     if (fields_[i].name == name) return i;
   }

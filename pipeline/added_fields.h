@@ -65,8 +65,13 @@ class Enrichment {
   bool wantsSource() const { return wantsSource_; }
   // Some field reads the record's origin (`source`, `record_id`).
   bool wantsOrigin() const { return wantsOrigin_; }
-  // The index of the field named `name`, or nothing.
-  std::optional<size_t> find(std::string_view name) const;
+  // The index of the field named `name`, or nothing. Asked for every
+  // top-level name of a JSON line and every field a template or filter
+  // reads, most of which are not added fields: those are told at once.
+  std::optional<size_t> find(std::string_view name) const {
+    if ((signatures_ & signatureBit(name)) == 0) return std::nullopt;
+    return scan(name);
+  }
   // Whether field `i` has a value for the current record (all but a
   // `source` the input did not give have one).
   bool hasValue(size_t i) const {
@@ -101,6 +106,13 @@ class Enrichment {
  private:
   std::string_view ingestTime();
   std::string_view lineHash();
+  // One bit of 64 for a name, of its length and first byte (which a
+  // record's names and the added ones rarely share both).
+  static uint64_t signatureBit(std::string_view name) {
+    const size_t first = name.empty() ? 0 : static_cast<unsigned char>(name[0]);
+    return uint64_t{1} << ((name.size() * 31 + first) & 63);
+  }
+  std::optional<size_t> scan(std::string_view name) const;
 
   std::vector<AddedField> fields_;
   const Clock& clock_;
@@ -108,6 +120,7 @@ class Enrichment {
   uint64_t sequence_ = 0;
   bool wantsSource_ = false;
   bool wantsOrigin_ = false;
+  uint64_t signatures_ = 0;  // the names' signatureBit()s
 
   std::string_view line_;
   const RecordOrigin* origin_ = nullptr;

@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <cstring>
+
 #include "common/json_escape.h"
 #include "pipeline/added_fields.h"
 
@@ -10,6 +12,20 @@ namespace kinship::pipeline {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
+// Whether every byte is below 0x80, eight at a time: most values are
+// short and ASCII, and simdjson's validator costs more to start than that.
+bool isAscii(std::string_view text) {
+  uint64_t high = 0;
+  size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    high |= word;
+  }
+  for (; i < text.size(); ++i) high |= static_cast<unsigned char>(text[i]);
+  return (high & 0x8080808080808080ull) == 0;
+}
 
 bool inRange(unsigned char c, unsigned char low, unsigned char high) { return c >= low && c <= high; }
 
@@ -69,7 +85,7 @@ bool appendValidUtf8(std::string_view text, std::string& out) {
 }
 
 void WrittenKeys::append(std::string_view key) {
-  if (simdjson::validate_utf8(key.data(), key.size())) {
+  if (isAscii(key) || simdjson::validate_utf8(key.data(), key.size())) {
     text_ += key;
   } else {
     appendValidUtf8(key, text_);
@@ -134,7 +150,7 @@ void JsonWriter::escapedMember(std::string_view member) {
 void JsonWriter::string(std::string_view text) {
   separate();
   out_ += '"';
-  if (simdjson::validate_utf8(text.data(), text.size())) {
+  if (isAscii(text) || simdjson::validate_utf8(text.data(), text.size())) {
     appendJsonEscaped(out_, text);
   } else {
     scratch_.clear();
@@ -142,6 +158,13 @@ void JsonWriter::string(std::string_view text) {
     appendJsonEscaped(out_, scratch_);
     replaced_ = true;
   }
+  out_ += '"';
+}
+
+void JsonWriter::plainString(std::string_view text) {
+  separate();
+  out_ += '"';
+  out_ += text;
   out_ += '"';
 }
 

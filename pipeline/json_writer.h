@@ -48,6 +48,9 @@ class JsonWriter {
   void escapedMember(std::string_view member);
   // A string value (escaped; not UTF-8 made UTF-8).
   void string(std::string_view text);
+  // A string value the caller vouches needs no escaping (hex digits, a
+  // timestamp).
+  void plainString(std::string_view text);
   // A value already written as JSON (a number, true, false, null, or what
   // the caller vouches for).
   void literal(std::string_view json);

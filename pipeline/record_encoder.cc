@@ -87,7 +87,9 @@ void RecordEncoder::writeAdded(JsonWriter& writer, Enrichment& enrichment, bool 
     writer.escapedKey(members_[i]);
     std::string& value = writer.valueBuffer();
     enrichment.appendValue(i, value);
-    writer.string(value);
+    // A time and hex digits need no escaping; a source (a path) may.
+    if (added[i].kind == AddedField::Kind::kSource) writer.string(value);
+    else writer.plainString(value);
   }
 }
 
