@@ -4,6 +4,9 @@
 # about LINE_BYTES bytes from the beginning, twice:
 #   json: parser: json, partition_key "{service}-{host}" (parse + key template)
 #   raw:  parser: raw, no partition_key (a random key per record)
+#   enriched: as json, with add_fields (2), add_metadata (hostname, source,
+#         ingest_time, record_id) and encoding: json with a trailing newline:
+#         the pipeline's enrichment and encoding cost; not run by default
 #   multiline: as raw, with `multiline` whose start pattern matches every
 #         line (each line is still a record: the cost of the pattern match
 #         and of the copy into the record buffer); not run by default
@@ -44,8 +47,13 @@ run() {
   case "$mode" in
     json) parser=json; key_line='    partition_key: "{service}-{host}"' ;;
     raw) parser=raw; key_line='' ;;
+    enriched) parser=json; key_line='    partition_key: "{service}-{host}"
+    add_fields: { cluster: bench, pod: bench-pod }
+    add_metadata: { node: hostname, file: source, at: ingest_time, id: record_id }
+    encoding: json
+    trailing_newline: true' ;;
     multiline) parser=raw; key_line="        multiline: { start: '^\\{\"seq\":', timeout: 10ms }" ;;
-    *) echo "file_tail.sh: unknown mode $mode (json, raw, multiline)" >&2; exit 2 ;;
+    *) echo "file_tail.sh: unknown mode $mode (json, raw, enriched, multiline)" >&2; exit 2 ;;
   esac
   rm -rf "$work/state"
   cat >"$work/kinship.yaml" <<YAML

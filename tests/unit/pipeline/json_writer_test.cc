@@ -79,6 +79,22 @@ TEST(JsonWriter, EscapesNamesAndStringsAndMakesThemUtf8) {
   EXPECT_TRUE(w.replacedInvalidUtf8());
 }
 
+TEST(JsonWriter, KeepsUtf8AndWritesPlainStringsAsGiven) {
+  std::string out, scratch, value;
+  JsonWriter w(out, scratch, value, nullptr);
+  w.beginArray();
+  w.string("caf\xC3\xA9 \xF0\x9F\x98\x80 and a longer ASCII tail");  // valid UTF-8 past the ASCII check
+  w.string("all ascii, more than eight bytes");
+  w.plainString("2026-05-01T12:34:56.789Z");
+  w.endArray();
+  EXPECT_EQ(out, "[\"caf\xC3\xA9 \xF0\x9F\x98\x80 and a longer ASCII tail\",\"all ascii, more than eight bytes\","
+                 "\"2026-05-01T12:34:56.789Z\"]");
+  EXPECT_FALSE(w.replacedInvalidUtf8());
+  // Invalid bytes after eight ASCII ones are still found.
+  w.string("12345678\xFF");
+  EXPECT_TRUE(w.replacedInvalidUtf8());
+}
+
 TEST(JsonWriter, ContinuesAnObjectTheCallerOpened) {
   std::string out = R"({"a":1)";
   std::string scratch, value;
