@@ -120,10 +120,27 @@ const Option kKinesisOptions[] = {
              "https://sts.<region>.amazonaws.com."},
     {.name = "max_in_flight",
      .type = ValueType::kInt,
-     .defaultValue = "4",
+     .defaultValue = "64",
      .minValue = 1,
-     .maxValue = 64,
-     .help = "PutRecords requests in flight at once, over kept-alive connections."},
+     .maxValue = 256,
+     .help = "Most PutRecords requests in flight at once, over kept-alive connections. With `concurrency: "
+             "adaptive` the number in flight moves below this with what the endpoint sustains; with `fixed` "
+             "it is this."},
+    {.name = "concurrency",
+     .type = ValueType::kEnum,
+     .defaultValue = "adaptive",
+     .choices = "adaptive|fixed",
+     .help = "`adaptive`: requests in flight start at 4 and, while they are all busy and answers stay near "
+             "the fastest seen, double per round trip until the first setback, then grow by one; they shrink "
+             "by a tenth on throttling, 5xx, timeouts or answers slowing down (kinship_sink_concurrency_limit). "
+             "`fixed`: always `max_in_flight`."},
+    {.name = "max_in_flight_bytes",
+     .type = ValueType::kSize,
+     .defaultValue = "8MiB",
+     .minValue = 64 * kKiB,
+     .maxValue = 1024 * kMiB,
+     .help = "Encoded PutRecords bodies in flight at once; a request starts only while less is in flight "
+             "(so at most this plus one request). Bounds the sink's memory whatever the concurrency."},
     {.name = "protocol",
      .type = ValueType::kEnum,
      .defaultValue = "cbor",
@@ -354,6 +371,8 @@ KinesisConfig kinesisConfigFrom(const config::Section& section, const config::En
   }
   if (section.has("ca_file")) c.caFile = section.getString("ca_file");
   c.maxInFlight = static_cast<size_t>(section.getInt("max_in_flight"));
+  c.adaptiveConcurrency = section.getString("concurrency") == "adaptive";
+  c.maxInFlightBytes = section.getSize("max_in_flight_bytes");
   c.protocol = section.getString("protocol") == "json" ? WireProtocol::kJson : WireProtocol::kCbor;
   c.pacing = section.getBool("pacing");
   c.shardRecordsPerSecond = static_cast<double>(section.getInt("shard_records_per_second"));

@@ -37,7 +37,9 @@ struct KinesisConfig {
   // Where the credentials come from (profile, role_arn, ...).
   aws::CredentialsOptions credentials;
   WireProtocol protocol = WireProtocol::kCbor;  // of PutRecords; ListShards is always JSON
-  size_t maxInFlight = 4;
+  size_t maxInFlight = 64;
+  bool adaptiveConcurrency = true;  // concurrency: adaptive (else fixed at maxInFlight)
+  size_t maxInFlightBytes = 8 * 1024 * 1024;
   bool pacing = true;
   double shardRecordsPerSecond = 1000;
   double shardBytesPerSecond = 1024 * 1024;

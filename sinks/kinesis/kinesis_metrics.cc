@@ -96,6 +96,11 @@ KinesisSinkMetrics::KinesisSinkMetrics(prometheus::Registry& r, const std::strin
   pendingRecords = gauge(r, "kinship_sink_pending_records",
                          "Records the sink holds, waiting to be sent or retried (not counting those in flight)", l);
   requestsInFlight = gauge(r, "kinship_sink_requests_in_flight", "PutRecords requests sent and not yet answered", l);
+  concurrencyLimit = gauge(r, "kinship_sink_concurrency_limit",
+                           "PutRecords requests that may be in flight now (concurrency: adaptive moves it up to "
+                           "max_in_flight)",
+                           l);
+  bytesInFlight = gauge(r, "kinship_sink_bytes_in_flight", "Encoded PutRecords bodies sent and not yet answered", l);
   shards = gauge(r, "kinship_sink_shards", "Open shards the sink paces (0: no shard map, sending unpaced)", l);
   state = gauge(r, "kinship_sink_state",
                 "0 ok, 1 retrying after request errors, 2 paused on an error that needs an operator "

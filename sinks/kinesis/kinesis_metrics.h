@@ -57,6 +57,8 @@ struct KinesisSinkMetrics {
   prometheus::Histogram* waitSeconds;
   prometheus::Gauge* pendingRecords;
   prometheus::Gauge* requestsInFlight;
+  prometheus::Gauge* concurrencyLimit;
+  prometheus::Gauge* bytesInFlight;
   prometheus::Gauge* shards;
   prometheus::Gauge* state;  // SinkState
 };

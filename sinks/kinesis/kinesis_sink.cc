@@ -20,6 +20,9 @@ constexpr std::string_view kListShards = "Kinesis_20131202.ListShards";
 // While requests are in flight, new batches are picked up at least this often.
 constexpr auto kMaxPollWait = std::chrono::milliseconds(10);
 constexpr auto kIdleWait = std::chrono::milliseconds(100);
+// Where adaptive concurrency starts: what max_in_flight's default was
+// before it adapted.
+constexpr size_t kInitialConcurrency = 4;
 
 std::string streamFieldOf(const KinesisConfig& c) { return c.streamArn.empty() ? "StreamName" : "StreamARN"; }
 std::string streamValueOf(const KinesisConfig& c) { return c.streamArn.empty() ? c.stream : c.streamArn; }
@@ -61,13 +64,10 @@ KinesisSink::KinesisSink(const sinks::SinkContext& context, KinesisConfig config
       router_(routerOptionsOf(config_)),
       lister_(streamFieldOf(config_), streamValueOf(config_), config_.shardRefreshInterval),
       policy_(config_.retryBackoffMin, config_.retryBackoffMax),
-      sender_(config_.endpoint, config_.region, context.clock) {
-  const std::string field = streamFieldOf(config_);
-  const std::string value = streamValueOf(config_);
-  for (size_t i = 0; i < config_.maxInFlight; ++i) {
-    requests_.push_back(std::make_unique<Request>(RequestBuilder(field, value, config_.protocol, limits_)));
-    freeRequests_.push_back(requests_.back().get());
-  }
+      sender_(config_.endpoint, config_.region, context.clock),
+      concurrency_({config_.maxInFlight, config_.adaptiveConcurrency, kInitialConcurrency}, context.clock.now()) {
+  requests_.reserve(config_.maxInFlight);
+  freeRequests_.reserve(config_.maxInFlight);
   throttledByLine_.assign(router_.lineCount(), nullptr);
 }
 
@@ -172,7 +172,9 @@ bool KinesisSink::turn() {
   while (sendReady(now)) {
   }
   metrics_.pendingRecords->Set(static_cast<double>(router_.pendingRecords()));
-  metrics_.requestsInFlight->Set(static_cast<double>(config_.maxInFlight - freeRequests_.size()));
+  metrics_.requestsInFlight->Set(static_cast<double>(requestsInFlight()));
+  metrics_.bytesInFlight->Set(static_cast<double>(bytesInFlight_));
+  metrics_.concurrencyLimit->Set(static_cast<double>(concurrency_.limit()));
 
   const bool inFlight = sender_.inFlight() > 0;
   const size_t pending = router_.pendingRecords();
@@ -220,7 +222,7 @@ void KinesisSink::sleepUntil(Clock::TimePoint until) {
 }
 
 bool KinesisSink::canAdmit() const {
-  return router_.pendingRecords() < 2 * recordsPerRequest(config_) * config_.maxInFlight &&
+  return router_.pendingRecords() < 2 * recordsPerRequest(config_) * concurrency_.limit() &&
          router_.pendingBytes() < 2 * config_.maxBatchBytes;
 }
 
@@ -261,11 +263,17 @@ Clock::TimePoint KinesisSink::nextEvent(Clock::TimePoint now) {
 }
 
 bool KinesisSink::sendReady(Clock::TimePoint now) {
-  if (freeRequests_.empty() || now < sendNotBefore_ || !router_.due(now, stoppingSnapshot_)) return false;
+  if (requestsInFlight() >= concurrency_.limit() || bytesInFlight_ >= config_.maxInFlightBytes) return false;
+  if (now < sendNotBefore_ || !router_.due(now, stoppingSnapshot_)) return false;
   // Halves of a refused request go as they are, as soon as a slot is free.
   const bool split = router_.splitWaiting();
   if (!split && !lastRequestFull_ && now < lastSendStart_ + minSendInterval_) return false;
 
+  if (freeRequests_.empty()) {
+    requests_.push_back(std::make_unique<Request>(
+        RequestBuilder(streamFieldOf(config_), streamValueOf(config_), config_.protocol, limits_)));
+    freeRequests_.push_back(requests_.back().get());
+  }
   Request& request = *freeRequests_.back();
   request.builder.begin();
   const bool full = router_.fill(request.builder, request.records, now);
@@ -289,6 +297,8 @@ bool KinesisSink::sendReady(Clock::TimePoint now) {
     return true;
   }
   request.inFlight = true;
+  bytesInFlight_ += request.http.body.size();
+  concurrency_.onSent(requestsInFlight());
   return true;
 }
 
@@ -301,10 +311,34 @@ void KinesisSink::completed(aws::HttpRequest* http, Clock::TimePoint now) {
   for (auto& request : requests_) {
     if (&request->http != http) continue;
     request->inFlight = false;
+    bytesInFlight_ -= request->http.body.size();
     metrics_.requestSeconds->Observe(secondsOf(now - request->sentAt));
-    complete(*request, readAnswer(request->http, response_, request->builder.records()), now);
+    const size_t records = request->builder.records();  // Kinesis records: the answer's
+    const Answer answer = readAnswer(request->http, response_, records);
+    if (auto signal = loadSignal(answer, records)) concurrency_.onAnswer(now, now - request->sentAt, *signal);
+    complete(*request, answer, now);
     return;
   }
+}
+
+std::optional<ConcurrencyController::Signal> KinesisSink::loadSignal(const Answer& answer, size_t records) {
+  using Signal = ConcurrencyController::Signal;
+  switch (answer.kind) {
+    case Answer::Kind::kNotSent: return std::nullopt;
+    case Answer::Kind::kRecords: {
+      const auto& results = *answer.results;
+      const bool allThrottled = records != 0 && !results.empty() &&
+                                std::all_of(results.begin(), results.end(),
+                                            [](RecordError e) { return e == RecordError::kThrottled; });
+      return allThrottled ? Signal::kBackPressure : Signal::kOk;
+    }
+    case Answer::Kind::kFailed:
+      if (answer.error.action == ErrorAction::kRetry || answer.error.action == ErrorAction::kThrottle) {
+        return Signal::kBackPressure;
+      }
+      return std::nullopt;
+  }
+  return std::nullopt;
 }
 
 void KinesisSink::complete(Request& request, const Answer& answer, Clock::TimePoint now) {
@@ -497,6 +531,7 @@ void KinesisSink::finish() {
     if (!request->inFlight) continue;
     sender_.cancel(request->http);
     request->inFlight = false;
+    bytesInFlight_ -= request->http.body.size();
     undelivered += request->records.size();
   }
   if (listInFlight_) sender_.cancel(listRequest_);

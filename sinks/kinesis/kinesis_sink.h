@@ -17,8 +17,9 @@
 //   kinship_sink_* series.
 //
 // Requests are sent when full (max_batch_records, max_batch_bytes of data
-// plus keys) or when the oldest record has lingered; up to max_in_flight
-// run at once. Only the records an answer marks as failed are retried,
+// plus keys) or when the oldest record has lingered; as many run at once as
+// the ConcurrencyController allows (at most max_in_flight) while their
+// bodies stay under max_in_flight_bytes. Only the records an answer marks as failed are retried,
 // after their own backoff; nothing is dropped because retries ran out.
 // Errors that retrying cannot fix pause sending (the data stays), turn
 // notReadyReason() non-empty, and are probed at retry_backoff_max until a
@@ -38,6 +39,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,6 +47,7 @@
 #include "aws/credentials_provider.h"
 #include "aws/http_transport.h"
 #include "pipeline/batch_queue.h"
+#include "sinks/kinesis/concurrency_controller.h"
 #include "sinks/kinesis/dead_letter_file.h"
 #include "sinks/kinesis/kinesis_config.h"
 #include "sinks/kinesis/kinesis_metrics.h"
@@ -120,6 +123,10 @@ class KinesisSink final : public sinks::Sink {
   bool sendReady(Clock::TimePoint now);
   Clock::TimePoint nextEvent(Clock::TimePoint now);
   void completed(aws::HttpRequest* http, Clock::TimePoint now);
+  // What an answer says of the endpoint's load, for the ConcurrencyController;
+  // empty when it says nothing (refused as invalid, access denied).
+  static std::optional<ConcurrencyController::Signal> loadSignal(const Answer& answer, size_t records);
+  size_t requestsInFlight() const { return requests_.size() - freeRequests_.size(); }
   // Applies `answer` to each record of the request and to sending as a whole.
   void complete(Request& request, const Answer& answer, Clock::TimePoint now);
   // A Kinesis record accepted, carrying `userRecords` (more than one: aggregated).
@@ -148,10 +155,14 @@ class KinesisSink final : public sinks::Sink {
   RetryPolicy policy_;
   RequestSender sender_;
   RecordAcks acks_;
+  ConcurrencyController concurrency_;
   PutRecordsResponse response_;
 
+  // Made as the concurrency first needs them (each keeps its buffers), up
+  // to max_in_flight.
   std::vector<std::unique_ptr<Request>> requests_;
   std::vector<Request*> freeRequests_;
+  size_t bytesInFlight_ = 0;  // bodies of the requests in flight
   aws::HttpRequest listRequest_;  // ListShards, one page at a time
   bool listInFlight_ = false;
   std::vector<aws::HttpRequest*> completed_;

@@ -13,7 +13,8 @@
 //    used to grow by the whole file at each restart: 5x after five), and
 //    all that was shipped is the file plus a bounded number per kill;
 //  - each kill's duplicates are at most what the sink had sent and not yet
-//    seen answered: max_in_flight (4) requests of max_batch_records (500).
+//    seen answered: max_in_flight (4 here, set so the bound is tight; the
+//    default is 64) requests of max_batch_records (500).
 //    The spool records each record as done when its answer is processed,
 //    before more requests go out, so nothing answered is sent again.
 //
@@ -32,7 +33,7 @@ import { metric } from '../support/metrics.mjs';
 
 const LINES = 200_000;
 const KILLS = 5;
-// The in-flight window: max_in_flight x max_batch_records (the defaults).
+// The in-flight window: max_in_flight x max_batch_records (as configured below).
 // Before record-level acknowledgements a kill re-sent whole 2,000-record
 // frames: 2,300–4,400 per kill (with 1 MiB frames, 2,400–12,400).
 const IN_FLIGHT_WINDOW = 4 * 500;
@@ -70,6 +71,7 @@ pipelines:
       region: us-east-1
       endpoint: ${fake.url}
       pacing: ${pacing}
+      max_in_flight: 4
 admin:
   listen: 127.0.0.1:${port}
 `);

@@ -10,7 +10,8 @@
 //    handed to the sink, or read but not yet checkpointed — never something
 //    delivered and recorded long before;
 //  - no kill causes more duplicates than the sink's in-flight window
-//    (max_in_flight x max_batch_records: 4 x 500): what was answered before
+//    (max_in_flight x max_batch_records: 4 x 500, max_in_flight set below so
+//    the bound is tight): what was answered before
 //    the kill is recorded in the spool, record by record, and not sent again.
 // Figures (duplicates per kill, the oldest duplicate's age) are printed.
 //
@@ -71,6 +72,7 @@ pipelines:
       region: us-east-1
       endpoint: ${fake.url}
       pacing: false
+      max_in_flight: 4
 admin:
   listen: ""
 `);

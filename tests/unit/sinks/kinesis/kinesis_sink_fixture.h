@@ -144,10 +144,12 @@ class ScriptedKinesis {
     }
     request.body = std::string(sent.body);
     std::optional<ScriptedReply> timing;
+    std::chrono::milliseconds latency{0};
     {
       std::lock_guard lock(mutex_);
       timing = std::move(next_);
       next_.reset();
+      latency = latency_;
     }
     if (timing && (timing->unanswered || timing->failure != aws::TransportFailure::kNone)) {
       // It never reached the scripts: counted as sent, nothing accepted.
@@ -159,8 +161,14 @@ class ScriptedKinesis {
     HttpReply reply = handle(request);
     ScriptedReply scripted{reply.status, std::move(reply.body)};
     if (reply.closeConnection) scripted.failure = aws::TransportFailure::kReset;
-    if (timing) scripted.latency = timing->latency;
+    scripted.latency = timing ? timing->latency : latency;
     return scripted;
+  }
+  // Every PutRecords request not scripted by delayNext() is answered this
+  // long after it went out (0: at once).
+  void answerAfter(std::chrono::milliseconds latency) {
+    std::lock_guard lock(mutex_);
+    latency_ = latency;
   }
   // The next PutRecords request is answered with this latency (its records
   // scripted as usual), or not at all, or fails below HTTP (then nothing of
@@ -317,6 +325,7 @@ class ScriptedKinesis {
   std::vector<std::vector<SentRecord>> requests_;
   std::vector<HttpRequest> raw_;
   std::optional<ScriptedReply> next_;
+  std::chrono::milliseconds latency_{0};
 };
 
 class KinesisSinkTest : public ::testing::Test {

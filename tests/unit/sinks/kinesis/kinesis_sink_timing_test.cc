@@ -242,5 +242,86 @@ TEST_F(KinesisSinkTest, OnItsOwnThreadOnTheSystemClockItDeliversEverythingAndSto
   EXPECT_FALSE(sink->heartbeat()->lastBeat().has_value()) << "the thread has left its loop";
 }
 
+// Requests in flight at each instant, from when they went out, all
+// answered `roundTrip` later: the most at once, and how many went out
+// before the first answer came.
+struct InFlightProfile {
+  size_t most = 0;
+  size_t beforeFirstAnswer = 0;
+};
+InFlightProfile inFlightProfile(const std::vector<ScriptedTransport::Sent>& sent, Clock::TimePoint::duration roundTrip) {
+  InFlightProfile profile;
+  for (size_t i = 0; i < sent.size(); ++i) {
+    size_t atOnce = 0;
+    for (size_t j = 0; j <= i; ++j) {
+      if (sent[j].at + roundTrip > sent[i].at) ++atOnce;
+    }
+    profile.most = std::max(profile.most, atOnce);
+    if (!sent.empty() && sent[i].at < sent.front().at + roundTrip) ++profile.beforeFirstAnswer;
+  }
+  return profile;
+}
+
+TEST_F(KinesisSinkTest, AdaptiveConcurrencyStartsAtFourAndGrowsWhileRequestsWaitOnTheNetwork) {
+  ScriptedKinesis kinesis;
+  kinesis.answerAfter(25ms);
+  auto config = configFor(kinesis);
+  config.pacing = false;
+  config.maxBatchRecords = 10;
+  auto sink = startSink(config);
+  push(20000, 500);
+  ASSERT_TRUE(runUntilAccepted(kinesis, 20000));
+  const InFlightProfile profile = inFlightProfile(transport_->sent(), 25ms);
+  EXPECT_EQ(profile.beforeFirstAnswer, 4u);
+  EXPECT_GE(profile.most, 32u);
+  EXPECT_LE(profile.most, 64u);
+  EXPECT_EQ(metric("kinship_sink_concurrency_limit"), static_cast<double>(profile.most));
+  stopSink(*sink);
+  EXPECT_EQ(kinesis.acceptedCount(), 20000u);
+}
+
+TEST_F(KinesisSinkTest, FixedConcurrencyIsMaxInFlightFromTheStart) {
+  ScriptedKinesis kinesis;
+  kinesis.answerAfter(25ms);
+  auto config = configFor(kinesis);
+  config.pacing = false;
+  config.maxBatchRecords = 10;
+  config.maxInFlight = 8;
+  config.adaptiveConcurrency = false;
+  auto sink = startSink(config);
+  push(2000, 500);
+  ASSERT_TRUE(runUntilAccepted(kinesis, 2000));
+  const InFlightProfile profile = inFlightProfile(transport_->sent(), 25ms);
+  EXPECT_EQ(profile.beforeFirstAnswer, 8u);
+  EXPECT_EQ(profile.most, 8u);
+  stopSink(*sink);
+}
+
+TEST_F(KinesisSinkTest, BytesInFlightStayUnderMaxInFlightBytesPlusOneRequest) {
+  ScriptedKinesis kinesis;
+  kinesis.answerAfter(25ms);
+  auto config = configFor(kinesis);
+  config.pacing = false;
+  config.maxBatchRecords = 10;
+  config.maxInFlightBytes = 64 * 1024;
+  auto sink = startSink(config);
+  push(4000, 500, 1000);  // 10 records of 1,000 bytes: about 10 KB a request
+  ASSERT_TRUE(runUntilAccepted(kinesis, 4000));
+  const auto sent = transport_->sent();
+  size_t most = 0;
+  size_t largest = 0;
+  for (size_t i = 0; i < sent.size(); ++i) {
+    size_t bytes = 0;
+    for (size_t j = 0; j <= i; ++j) {
+      if (sent[j].at + 25ms > sent[i].at) bytes += sent[j].body.size();
+    }
+    most = std::max(most, bytes);
+    largest = std::max(largest, sent[i].body.size());
+  }
+  EXPECT_LT(most, config.maxInFlightBytes + largest);
+  EXPECT_GE(most, config.maxInFlightBytes / 2);  // it did fill up
+  stopSink(*sink);
+}
+
 }  // namespace
 }  // namespace kinship::kinesis

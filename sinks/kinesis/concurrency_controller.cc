@@ -1,0 +1,75 @@
+#include "sinks/kinesis/concurrency_controller.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace kinship::kinesis {
+
+ConcurrencyController::ConcurrencyController(const ConcurrencyOptions& options, Clock::TimePoint now)
+    : max_(std::max<size_t>(1, options.max)),
+      adaptive_(options.adaptive),
+      limit_(static_cast<double>(adaptive_ ? std::clamp<size_t>(options.initial, 1, max_) : max_)),
+      periodStart_(now),
+      windowStart_(now) {}
+
+void ConcurrencyController::onSent(size_t inFlight) {
+  if (inFlight >= limit()) windowLimitReached_ = true;
+}
+
+ConcurrencyController::Duration ConcurrencyController::roundTripFloor() const {
+  const Duration floor = std::min(floorCurrent_, floorPrevious_);
+  return floor == Duration::max() ? Duration::zero() : floor;
+}
+
+void ConcurrencyController::onAnswer(Clock::TimePoint now, Duration roundTrip, Signal signal) {
+  if (!adaptive_) return;
+  const Clock::TimePoint sentAt = now - roundTrip;
+  if (signal == Signal::kBackPressure) {
+    // One cut per overload: the answers to what was already in flight
+    // when it came report the same overload.
+    if (sentAt >= lastCut_) cut(now);
+    return;
+  }
+
+  if (now - periodStart_ >= kFloorPeriod) {
+    floorPrevious_ = floorCurrent_;
+    floorCurrent_ = Duration::max();
+    periodStart_ = now;
+  }
+  floorCurrent_ = std::min(floorCurrent_, roundTrip);
+  smoothedRoundTrip_ = smoothedRoundTrip_ == Duration::zero() ? roundTrip : (3 * smoothedRoundTrip_ + roundTrip) / 4;
+  // Answers to requests sent before the last cut report the load that cut
+  // was for.
+  if (sentAt < lastCut_) return;
+  windowSum_ += roundTrip;
+  ++windowAnswers_;
+
+  if (now - windowStart_ < std::max(kMinWindow, smoothedRoundTrip_) || windowAnswers_ == 0) return;
+  const Duration mean = windowSum_ / static_cast<int64_t>(windowAnswers_);
+  const auto allowed = std::chrono::duration_cast<Duration>(roundTripFloor() * kLatencyRatio) + kLatencySlack;
+  if (mean > allowed) {
+    cut(now);
+    return;
+  }
+  if (windowLimitReached_) {
+    const double grown = slowStart_ ? 2 * std::floor(limit_) : std::floor(limit_) + 1;
+    limit_ = std::min(static_cast<double>(max_), grown);
+  }
+  startWindow(now);
+}
+
+void ConcurrencyController::cut(Clock::TimePoint now) {
+  limit_ = std::max(1.0, limit_ * kDecrease);
+  slowStart_ = false;
+  lastCut_ = now;
+  startWindow(now);
+}
+
+void ConcurrencyController::startWindow(Clock::TimePoint now) {
+  windowStart_ = now;
+  windowSum_ = Duration::zero();
+  windowAnswers_ = 0;
+  windowLimitReached_ = false;
+}
+
+}  // namespace kinship::kinesis

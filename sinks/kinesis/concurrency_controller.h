@@ -1,0 +1,103 @@
+#pragma once
+// ConcurrencyController: how many PutRecords requests the sink may have in
+// flight (adaptive request concurrency). Real Kinesis answers in tens of
+// milliseconds, so a fixed handful of requests in flight caps throughput
+// far below what one core can encode; many requests at once against an
+// endpoint that is struggling only add to its trouble. The limit moves like
+// a TCP congestion window, one decision per window of about one round trip
+// (judged by the answers that came in it):
+//
+//   - a window with back-pressure (a request-level throttle, a 5xx, a
+//     timeout or a reset, or an answer whose every record was throttled):
+//     the limit is multiplied by 0.9 (not below 1);
+//   - a window whose answers took longer than the round-trip floor allows
+//     (floor x 1.25 + 5 ms: the floor is the fastest answer of the last
+//     minute or so): the same cut, since queues are building somewhere;
+//   - otherwise, if the limit was reached during the window: +1 (x2 until
+//     the first cut, as TCP's slow start: a 1,000,000-line backlog behind a
+//     25 ms endpoint is shipped in about two seconds, and growing by one
+//     per round trip from 4 to 30 would take a third of them).
+//
+// So the limit grows only while it binds and answers stay near the floor,
+// and a lone sink against a slow endpoint settles where more requests no
+// longer bring more throughput. Never above `max` (max_in_flight); with
+// `adaptive` off the limit is `max`, always.
+//
+// Answers that say nothing about the endpoint's load (a request refused as
+// invalid, access denied, no credentials) are left out.
+//
+// Not thread-safe: the sink's sender thread.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "common/clock.h"
+
+namespace kinship::kinesis {
+
+struct ConcurrencyOptions {
+  size_t max = 64;
+  bool adaptive = true;
+  size_t initial = 4;  // where an adaptive limit starts (at most max)
+};
+
+class ConcurrencyController {
+ public:
+  using Duration = Clock::TimePoint::duration;
+
+  enum class Signal : uint8_t {
+    kOk,            // answered record by record (some records may have failed)
+    kBackPressure,  // the endpoint is overloaded or unreachable: see above
+  };
+
+  // Multiplier of a cut.
+  static constexpr double kDecrease = 0.9;
+  // An answer is "near the floor" while it takes at most floor x kLatencyRatio + kLatencySlack.
+  static constexpr double kLatencyRatio = 1.25;
+  static constexpr Duration kLatencySlack = std::chrono::milliseconds(5);
+  // The floor forgets answers older than two of these periods.
+  static constexpr Duration kFloorPeriod = std::chrono::seconds(30);
+  // Windows are at least this long, so a local endpoint answering in
+  // microseconds does not make a decision per answer.
+  static constexpr Duration kMinWindow = std::chrono::milliseconds(5);
+
+  ConcurrencyController(const ConcurrencyOptions& options, Clock::TimePoint now);
+
+  // Requests that may be in flight now.
+  size_t limit() const { return static_cast<size_t>(limit_); }
+  size_t max() const { return max_; }
+
+  // A request was sent; `inFlight` counts it.
+  void onSent(size_t inFlight);
+  // A request was answered after `roundTrip`.
+  void onAnswer(Clock::TimePoint now, Duration roundTrip, Signal signal);
+
+  // The fastest answer the floor remembers (zero before any).
+  Duration roundTripFloor() const;
+
+ private:
+  void cut(Clock::TimePoint now);
+  void startWindow(Clock::TimePoint now);
+
+  const size_t max_;
+  const bool adaptive_;
+  double limit_;
+  bool slowStart_ = true;
+
+  // The floor: the fastest answer of the current period and of the last.
+  Duration floorCurrent_ = Duration::max();
+  Duration floorPrevious_ = Duration::max();
+  Clock::TimePoint periodStart_;
+
+  // Answers to requests sent before the last cut report the load that cut
+  // was for: they count for no decision.
+  Clock::TimePoint lastCut_{};
+  // The window being observed.
+  Clock::TimePoint windowStart_;
+  Duration windowSum_{0};
+  size_t windowAnswers_ = 0;
+  bool windowLimitReached_ = false;
+  Duration smoothedRoundTrip_{0};
+};
+
+}  // namespace kinship::kinesis

@@ -1,0 +1,221 @@
+// ConcurrencyController on a hand-driven clock: growth while the limit binds
+// and answers stay near the floor, cuts on back-pressure and on rising
+// latency (once per overload), the bounds, and convergence against a
+// simulated endpoint that serves a fixed number of requests at once.
+
+#include "sinks/kinesis/concurrency_controller.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <deque>
+#include <vector>
+
+namespace kinship::kinesis {
+namespace {
+
+using namespace std::chrono_literals;
+using TimePoint = Clock::TimePoint;
+using Signal = ConcurrencyController::Signal;
+
+// Fills the limit, then answers every request after `roundTrip`, `windows` times.
+void fullWindows(ConcurrencyController& c, TimePoint& now, int windows, Clock::TimePoint::duration roundTrip,
+                 Signal signal = Signal::kOk) {
+  for (int w = 0; w < windows; ++w) {
+    const size_t n = c.limit();
+    for (size_t i = 1; i <= n; ++i) c.onSent(i);
+    now += roundTrip;
+    for (size_t i = 0; i < n; ++i) c.onAnswer(now, roundTrip, signal);
+  }
+}
+
+TEST(ConcurrencyController, FixedIsAlwaysTheMaximum) {
+  TimePoint now{};
+  ConcurrencyController c({.max = 16, .adaptive = false, .initial = 4}, now);
+  EXPECT_EQ(c.limit(), 16u);
+  fullWindows(c, now, 5, 25ms, Signal::kBackPressure);
+  EXPECT_EQ(c.limit(), 16u);
+}
+
+TEST(ConcurrencyController, DoublesPerWindowUntilTheFirstCutThenGrowsByOne) {
+  TimePoint now{};
+  ConcurrencyController c({.max = 64, .adaptive = true, .initial = 4}, now);
+  EXPECT_EQ(c.limit(), 4u);
+  fullWindows(c, now, 3, 25ms);
+  EXPECT_EQ(c.limit(), 32u);
+  EXPECT_EQ(c.roundTripFloor(), 25ms);
+  fullWindows(c, now, 1, 25ms, Signal::kBackPressure);
+  EXPECT_EQ(c.limit(), 28u);  // 32 x 0.9
+  fullWindows(c, now, 5, 25ms);
+  EXPECT_EQ(c.limit(), 33u);
+}
+
+// Slow start over, as after any overload.
+void pastSlowStart(ConcurrencyController& c, TimePoint& now) {
+  c.onSent(1);
+  now += 25ms;
+  c.onAnswer(now, 25ms, Signal::kBackPressure);
+}
+
+TEST(ConcurrencyController, DoesNotGrowWhenTheLimitDoesNotBind) {
+  TimePoint now{};
+  ConcurrencyController c({.max = 64, .adaptive = true, .initial = 4}, now);
+  for (int w = 0; w < 20; ++w) {
+    c.onSent(1);
+    c.onSent(2);
+    now += 25ms;
+    c.onAnswer(now, 25ms, Signal::kOk);
+    c.onAnswer(now, 25ms, Signal::kOk);
+  }
+  EXPECT_EQ(c.limit(), 4u);
+}
+
+TEST(ConcurrencyController, NeverAboveTheMaximumNorBelowOne) {
+  TimePoint now{};
+  ConcurrencyController c({.max = 6, .adaptive = true, .initial = 4}, now);
+  fullWindows(c, now, 20, 25ms);
+  EXPECT_EQ(c.limit(), 6u);
+  for (int i = 0; i < 100; ++i) {
+    c.onSent(1);
+    now += 25ms;
+    c.onAnswer(now, 25ms, Signal::kBackPressure);
+  }
+  EXPECT_EQ(c.limit(), 1u);
+}
+
+TEST(ConcurrencyController, BackPressureCutsOncePerOverload) {
+  TimePoint now{};
+  ConcurrencyController c({.max = 64, .adaptive = true, .initial = 5}, now);
+  pastSlowStart(c, now);  // 4
+  fullWindows(c, now, 16, 25ms);
+  ASSERT_EQ(c.limit(), 20u);
+  // Twenty requests in flight, all answered with 503s: one cut (to 18), not twenty.
+  for (size_t i = 1; i <= 20; ++i) c.onSent(i);
+  now += 25ms;
+  for (int i = 0; i < 20; ++i) c.onAnswer(now, 25ms, Signal::kBackPressure);
+  EXPECT_EQ(c.limit(), 18u);
+  // A request sent after the cut that meets the overload again cuts again.
+  c.onSent(1);
+  now += 25ms;
+  c.onAnswer(now, 25ms, Signal::kBackPressure);
+  EXPECT_EQ(c.limit(), 16u);
+}
+
+TEST(ConcurrencyController, RisingLatencyCutsAndTheFloorStays) {
+  TimePoint now{};
+  ConcurrencyController c({.max = 64, .adaptive = true, .initial = 5}, now);
+  pastSlowStart(c, now);  // 4
+  fullWindows(c, now, 16, 25ms);
+  ASSERT_EQ(c.limit(), 20u);
+  // Answers now take 60 ms (over 25 x 1.25 + 5): the windows cut. (Here a
+  // batch's answers all come at one instant: the first closes the window
+  // that the batch before filled, so each verdict lags a batch.)
+  fullWindows(c, now, 4, 60ms);
+  EXPECT_LT(c.limit(), 18u);
+  EXPECT_EQ(c.roundTripFloor(), 25ms);
+  // Within the allowance (36.25 ms): growth again (a window lasts a
+  // smoothed round trip, so not at every batch of answers at first).
+  const size_t before = c.limit();
+  fullWindows(c, now, 6, 35ms);
+  EXPECT_GE(c.limit(), before + 3);
+}
+
+TEST(ConcurrencyController, TheFloorForgetsAfterTwoPeriods) {
+  TimePoint now{};
+  ConcurrencyController c({.max = 64, .adaptive = true, .initial = 4}, now);
+  pastSlowStart(c, now);
+  fullWindows(c, now, 4, 10ms);
+  ASSERT_EQ(c.roundTripFloor(), 10ms);
+  // The endpoint moved farther away for good: answers take 80 ms.
+  while (now < TimePoint{} + 2 * ConcurrencyController::kFloorPeriod + 1s) fullWindows(c, now, 1, 80ms);
+  EXPECT_EQ(c.roundTripFloor(), 80ms);
+  const size_t before = c.limit();
+  fullWindows(c, now, 5, 80ms);
+  EXPECT_EQ(c.limit(), before + 5);
+}
+
+// An endpoint that works on `servers` requests at once, each for
+// `service`, and queues the rest: more requests in flight than servers
+// only add waiting.
+struct SimulatedEndpoint {
+  size_t servers;
+  Clock::TimePoint::duration service;
+  struct Request {
+    TimePoint sent;
+    TimePoint done{TimePoint::max()};
+  };
+  std::deque<Request> queued;
+  std::vector<Request> serving;
+
+  void send(TimePoint now) { queued.push_back({now}); }
+  // Answers due by `now`, by their round trips.
+  std::vector<Clock::TimePoint::duration> step(TimePoint now) {
+    std::vector<Clock::TimePoint::duration> answered;
+    for (size_t i = 0; i < serving.size();) {
+      if (serving[i].done <= now) {
+        answered.push_back(now - serving[i].sent);
+        serving[i] = serving.back();
+        serving.pop_back();
+      } else {
+        ++i;
+      }
+    }
+    while (serving.size() < servers && !queued.empty()) {
+      Request r = queued.front();
+      queued.pop_front();
+      r.done = now + service;
+      serving.push_back(r);
+    }
+    return answered;
+  }
+  size_t inFlight() const { return queued.size() + serving.size(); }
+};
+
+TEST(ConcurrencyController, SettlesNearWhatTheEndpointServesAtOnce) {
+  TimePoint now{};
+  ConcurrencyController c({.max = 64, .adaptive = true, .initial = 4}, now);
+  SimulatedEndpoint endpoint{.servers = 24, .service = 25ms, .queued = {}, .serving = {}};
+  size_t answeredLastHalf = 0;
+  std::vector<size_t> limits;
+  const TimePoint end = now + 20s;
+  for (; now < end; now += 1ms) {
+    for (auto roundTrip : endpoint.step(now)) {
+      c.onAnswer(now, roundTrip, Signal::kOk);
+      if (now >= end - 10s) ++answeredLastHalf;
+    }
+    while (endpoint.inFlight() < c.limit()) {
+      endpoint.send(now);
+      c.onSent(endpoint.inFlight());
+    }
+    if (now >= end - 10s) limits.push_back(c.limit());
+  }
+  // The endpoint's capacity is 24 / 25 ms = 960 requests/s.
+  EXPECT_GE(answeredLastHalf, 9600u * 90 / 100);
+  // It never ran away to the maximum, where everything waits in queues:
+  // answers within 25 ms x 1.25 + 5 ms allow about 1.45 x 24 requests.
+  size_t lowest = limits.front();
+  size_t highest = limits.front();
+  for (size_t limit : limits) {
+    lowest = std::min(lowest, limit);
+    highest = std::max(highest, limit);
+  }
+  EXPECT_GE(lowest, 20u);
+  EXPECT_LE(highest, 38u);
+}
+
+TEST(ConcurrencyController, ReachesTheMaximumWhenTheEndpointKeepsUp) {
+  TimePoint now{};
+  ConcurrencyController c({.max = 64, .adaptive = true, .initial = 4}, now);
+  SimulatedEndpoint endpoint{.servers = 1000, .service = 25ms, .queued = {}, .serving = {}};
+  for (const TimePoint end = now + 5s; now < end; now += 1ms) {
+    for (auto roundTrip : endpoint.step(now)) c.onAnswer(now, roundTrip, Signal::kOk);
+    while (endpoint.inFlight() < c.limit()) {
+      endpoint.send(now);
+      c.onSent(endpoint.inFlight());
+    }
+  }
+  EXPECT_EQ(c.limit(), 64u);
+}
+
+}  // namespace
+}  // namespace kinship::kinesis
