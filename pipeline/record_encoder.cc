@@ -51,7 +51,9 @@ bool RecordEncoder::encode(std::string_view line, const RecordFields* fields, co
 
 bool RecordEncoder::encodeJson(std::string_view line, const RecordFields* fields, const JsonFields* jsonObject,
                                Enrichment& enrichment, std::string& out) {
-  if (jsonObject != nullptr && !hidesAMember(enrichment, jsonObject->root())) {
+  // Spliced only when the object is all the record's fields (not the
+  // inner line of a container format, whose fields wrap it).
+  if (jsonObject != nullptr && fields == jsonObject && !hidesAMember(enrichment, jsonObject->root())) {
     // The line as written, which simdjson has checked (valid JSON, valid
     // UTF-8, an object, so its last byte but spaces is its `}`): the added
     // fields go before that brace.

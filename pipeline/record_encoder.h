@@ -58,7 +58,8 @@ class RecordEncoder {
 
   // Appends the data of the record of `line` to `out`. `fields`: what the
   // parser found (null: not parsed, or did not parse); `jsonObject`: the
-  // same when the line is a JSON object (null otherwise). The enrichment
+  // line parsed as a JSON object, if it was (its bytes are then kept when
+  // it is `fields` itself). The enrichment
   // must have begun this record. Returns true when bytes that are not
   // UTF-8 were replaced.
   bool encode(std::string_view line, const RecordFields* fields, const JsonFields* jsonObject,

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/json_writer.h"
 #include "pipeline/logfmt_parser.h"
 #include "pipeline/regex_parser.h"
 #include "pipeline/syslog_parser.h"
@@ -87,6 +88,27 @@ TEST_F(RecordEncoderTest, AJsonLineKeepsItsBytesAndTakesTheAddedFieldsBeforeItsB
   const std::string empty = "{ }";
   JsonFields none = jsonOf(empty);
   EXPECT_EQ(encodeJson({text("c", "d")}, empty, &none, &none), R"({ "c":"d"})");
+}
+
+TEST_F(RecordEncoderTest, AJsonLineInsideOtherFieldsIsNotSpliced) {
+  // A container format's fields wrap the application's JSON line.
+  struct Wrapper final : RecordFields {
+    const RecordFields* inner = nullptr;
+    bool appendValue(const FieldPath&, std::string&) const override { return false; }
+    bool writeJson(JsonWriter& out) const override {
+      if (out.key("stream")) out.string("stdout");
+      out.escapedKey("\"log\":");
+      out.beginObject();
+      inner->writeJson(out);
+      out.endObject();
+      return true;
+    }
+  };
+  const std::string line = R"({"a":1})";
+  JsonFields fields = jsonOf(line);
+  Wrapper wrapper;
+  wrapper.inner = &fields;
+  EXPECT_EQ(encodeJson({text("c", "d")}, line, &wrapper, &fields), R"({"stream":"stdout","log":{"a":1},"c":"d"})");
 }
 
 TEST_F(RecordEncoderTest, AJsonLineWhoseNameAnAddedFieldTakesIsWrittenAnew) {
