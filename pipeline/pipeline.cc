@@ -82,8 +82,8 @@ Pipeline::Pipeline(std::string name, KeyRules keys, size_t queueCapacityBytes, p
                             .Help("Lines the input's parser could not read, by parser and reason (" +
                                   parserFailuresText() +
                                   "). They are shipped as read, keyed as lines without fields. "
-                                  "Lines are parsed only when a template names fields (the container "
-                                  "formats cri and docker always are)")
+                                  "Lines are parsed only when a template, a filter or encoding json reads "
+                                  "fields (the container formats cri and docker always are)")
                             .Register(registry);
   for (const auto& [kind, failure] : parserFailures()) {
     parseFailureCounters_[static_cast<size_t>(kind)][static_cast<size_t>(failure)] = &parseFailures.Add(
