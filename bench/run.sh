@@ -240,6 +240,9 @@ file_scenario() {
   # The fake shares the two cores: its CPU says how much of the wall time
   # went to the endpoint rather than to kinship.
   fake_cpu=$(cpu_seconds "$fake_pid")
+  # Where the adaptive concurrency got to (it does not fall back when idle).
+  local concurrency
+  concurrency=$(metric "$admin" kinship_sink_concurrency_limit)
   stop_pid "$kpid"
   stop_pid "$fake_pid"
 
@@ -268,11 +271,11 @@ file_scenario() {
   awk -v name="$name" -v l="$lines" -v b="$bytes" -v s="$t0" -v e="$end" -v cpu="$cpu" -v rss="$rss" \
     -v p50="$(lat_field p50Ms)" -v p99="$(lat_field p99Ms)" -v max="$(lat_field maxMs)" -v cnt="$(lat_field count)" \
     -v lrss="$lat_rss" -v thr="$throttled" -v gen="$(cat "$work/generator.out")" -v lb="$load_before" \
-    -v fcpu="$fake_cpu" 'BEGIN {
+    -v fcpu="$fake_cpu" -v conc="$concurrency" 'BEGIN {
     wall = e - s;
     printf "%s: %d lines, %.1f MB in %.2f s: %.0f lines/s, %.1f MB/s; CPU %.2f s = %.2f CPU-s/GB; peak RSS %.1f MiB\n",
       name, l, b / 1e6, wall, l / wall, b / 1e6 / wall, cpu, cpu / (b / 1e9), rss;
-    printf "   the fake'"'"'s CPU meanwhile %.2f s; load average before %s\n", fcpu, lb;
+    printf "   the fake'"'"'s CPU meanwhile %.2f s; load average before %s; requests in flight reached %d\n", fcpu, lb, conc;
     printf "   latency at a steady rate: %d records stamped, p50 %.1f ms, p99 %.1f ms, max %.1f ms; throttled %d; peak RSS %.1f MiB\n",
       cnt, p50, p99, max, thr, lrss;
     printf "   generator: %s\n", gen;
