@@ -47,7 +47,9 @@
 # the sender's path (default build/kinship-datagram-sender);
 # KINSHIP_BENCH_PROTOCOL sets the sink's protocol (cbor, the default, or json);
 # KINSHIP_BENCH_KINSHIP runs another kinship binary (one built from an older
-# commit, to compare) with the rest of build/.
+# commit, to compare) with the rest of build/; KINSHIP_BENCH_SINK_YAML adds
+# lines to every scenario's sink section (indented six spaces, e.g.
+# "      concurrency: fixed").
 set -Eeuo pipefail
 # A failing command must not end the run silently.
 trap 'echo "run.sh: line $LINENO: \"$BASH_COMMAND\" failed" >&2' ERR
@@ -164,6 +166,7 @@ $2
       protocol: ${KINSHIP_BENCH_PROTOCOL:-cbor}
 $( ((tls)) && echo "      ca_file: $work/tls.crt")
 $4
+${KINSHIP_BENCH_SINK_YAML:-}
 admin:
   listen: 127.0.0.1:0
 YAML

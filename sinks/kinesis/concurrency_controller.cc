@@ -8,7 +8,8 @@ namespace kinship::kinesis {
 ConcurrencyController::ConcurrencyController(const ConcurrencyOptions& options, Clock::TimePoint now)
     : max_(std::max<size_t>(1, options.max)),
       adaptive_(options.adaptive),
-      limit_(static_cast<double>(adaptive_ ? std::clamp<size_t>(options.initial, 1, max_) : max_)),
+      initial_(std::clamp<size_t>(options.initial, 1, max_)),
+      limit_(static_cast<double>(adaptive_ ? initial_ : max_)),
       periodStart_(now),
       windowStart_(now) {}
 
@@ -46,9 +47,22 @@ void ConcurrencyController::onAnswer(Clock::TimePoint now, Duration roundTrip, S
 
   if (now - windowStart_ < std::max(kMinWindow, smoothedRoundTrip_) || windowAnswers_ == 0) return;
   const Duration mean = windowSum_ / static_cast<int64_t>(windowAnswers_);
-  const auto allowed = std::chrono::duration_cast<Duration>(roundTripFloor() * kLatencyRatio) + kLatencySlack;
+  // The slack is at most the floor itself: against an endpoint a fraction
+  // of a millisecond away, 5 ms would let the limit grow far past any gain
+  // (each request in flight costs memory and a little CPU).
+  const Duration floor = roundTripFloor();
+  const auto allowed =
+      std::chrono::duration_cast<Duration>(floor * kLatencyRatio) + std::min<Duration>(kLatencySlack, floor);
   if (mean > allowed) {
-    cut(now);
+    // Slower answers alone never take the limit below where it started:
+    // with a few requests in flight the wait is the endpoint's own work
+    // (TLS, parsing), which fewer requests would not shorten, only idle.
+    if (limit_ > static_cast<double>(initial_)) {
+      cut(now);
+      limit_ = std::max(limit_, static_cast<double>(initial_));
+    } else {
+      startWindow(now);
+    }
     return;
   }
   if (windowLimitReached_) {

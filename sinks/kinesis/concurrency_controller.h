@@ -11,8 +11,10 @@
 //     timeout or a reset, or an answer whose every record was throttled):
 //     the limit is multiplied by 0.9 (not below 1);
 //   - a window whose answers took longer than the round-trip floor allows
-//     (floor x 1.25 + 5 ms: the floor is the fastest answer of the last
-//     minute or so): the same cut, since queues are building somewhere;
+//     (floor x 1.25 + 5 ms, or + the floor if less; the floor is the
+//     fastest answer of the last minute or so): the same cut, since queues are building somewhere,
+//     but not below the initial limit (a few requests in flight wait on
+//     the endpoint's own work, which fewer would not shorten);
 //   - otherwise, if the limit was reached during the window: +1 (x2 until
 //     the first cut, as TCP's slow start: a 1,000,000-line backlog behind a
 //     25 ms endpoint is shipped in about two seconds, and growing by one
@@ -52,7 +54,8 @@ class ConcurrencyController {
 
   // Multiplier of a cut.
   static constexpr double kDecrease = 0.9;
-  // An answer is "near the floor" while it takes at most floor x kLatencyRatio + kLatencySlack.
+  // An answer is "near the floor" while it takes at most floor x
+  // kLatencyRatio + min(kLatencySlack, floor).
   static constexpr double kLatencyRatio = 1.25;
   static constexpr Duration kLatencySlack = std::chrono::milliseconds(5);
   // The floor forgets answers older than two of these periods.
@@ -81,6 +84,7 @@ class ConcurrencyController {
 
   const size_t max_;
   const bool adaptive_;
+  const size_t initial_;
   double limit_;
   bool slowStart_ = true;
 

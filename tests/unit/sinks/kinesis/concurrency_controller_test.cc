@@ -120,6 +120,20 @@ TEST(ConcurrencyController, RisingLatencyCutsAndTheFloorStays) {
   EXPECT_GE(c.limit(), before + 3);
 }
 
+TEST(ConcurrencyController, SlowerAnswersAloneNeverCutBelowTheInitialLimit) {
+  TimePoint now{};
+  ConcurrencyController c({.max = 64, .adaptive = true, .initial = 4}, now);
+  fullWindows(c, now, 2, 10ms);
+  ASSERT_EQ(c.limit(), 16u);
+  fullWindows(c, now, 40, 40ms);  // far over 10 ms x 1.25 + 5 ms
+  EXPECT_EQ(c.limit(), 4u);
+  // Back-pressure still may.
+  c.onSent(1);
+  now += 10ms;
+  c.onAnswer(now, 10ms, Signal::kBackPressure);
+  EXPECT_EQ(c.limit(), 3u);
+}
+
 TEST(ConcurrencyController, TheFloorForgetsAfterTwoPeriods) {
   TimePoint now{};
   ConcurrencyController c({.max = 64, .adaptive = true, .initial = 4}, now);
