@@ -50,12 +50,15 @@ TEST(ConcurrencyController, DoublesPerWindowUntilTheFirstCutThenGrowsByOne) {
   EXPECT_EQ(c.limit(), 33u);
 }
 
-// Slow start over, as after any overload.
-void pastSlowStart(ConcurrencyController& c, TimePoint& now) {
+// One request alone in flight, answered `roundTrip` later.
+void oneRequest(ConcurrencyController& c, TimePoint& now, Clock::TimePoint::duration roundTrip, Signal signal) {
   c.onSent(1);
-  now += 25ms;
-  c.onAnswer(now, 25ms, Signal::kBackPressure);
+  now += roundTrip;
+  c.onAnswer(now, roundTrip, signal);
 }
+
+// Slow start over, as after any overload.
+void pastSlowStart(ConcurrencyController& c, TimePoint& now) { oneRequest(c, now, 25ms, Signal::kBackPressure); }
 
 TEST(ConcurrencyController, DoesNotGrowWhenTheLimitDoesNotBind) {
   TimePoint now{};
@@ -76,9 +79,7 @@ TEST(ConcurrencyController, NeverAboveTheMaximumNorBelowOne) {
   fullWindows(c, now, 20, 25ms);
   EXPECT_EQ(c.limit(), 6u);
   for (int i = 0; i < 100; ++i) {
-    c.onSent(1);
-    now += 25ms;
-    c.onAnswer(now, 25ms, Signal::kBackPressure);
+    oneRequest(c, now, 25ms, Signal::kBackPressure);
   }
   EXPECT_EQ(c.limit(), 1u);
 }
@@ -95,9 +96,7 @@ TEST(ConcurrencyController, BackPressureCutsOncePerOverload) {
   for (int i = 0; i < 20; ++i) c.onAnswer(now, 25ms, Signal::kBackPressure);
   EXPECT_EQ(c.limit(), 18u);
   // A request sent after the cut that meets the overload again cuts again.
-  c.onSent(1);
-  now += 25ms;
-  c.onAnswer(now, 25ms, Signal::kBackPressure);
+  oneRequest(c, now, 25ms, Signal::kBackPressure);
   EXPECT_EQ(c.limit(), 16u);
 }
 
@@ -128,9 +127,7 @@ TEST(ConcurrencyController, SlowerAnswersAloneNeverCutBelowTheInitialLimit) {
   fullWindows(c, now, 40, 40ms);  // far over 10 ms x 1.25 + 5 ms
   EXPECT_EQ(c.limit(), 4u);
   // Back-pressure still may.
-  c.onSent(1);
-  now += 10ms;
-  c.onAnswer(now, 10ms, Signal::kBackPressure);
+  oneRequest(c, now, 10ms, Signal::kBackPressure);
   EXPECT_EQ(c.limit(), 3u);
 }
 
