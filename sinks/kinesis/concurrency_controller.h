@@ -12,9 +12,10 @@
 //     the limit is multiplied by 0.9 (not below 1);
 //   - a window whose answers took longer than the round-trip floor allows
 //     (floor x 1.25 + 5 ms, or + the floor if less; the floor is the
-//     fastest answer of the last minute or so): the same cut, since queues are building somewhere,
-//     but not below the initial limit (a few requests in flight wait on
-//     the endpoint's own work, which fewer would not shorten);
+//     fastest answer of the last minute or so): the same cut, since queues
+//     are building somewhere, but not below the initial limit (a few
+//     requests in flight wait on the endpoint's own work, which fewer
+//     would not shorten);
 //   - otherwise, if the limit was reached during the window: +1 (x2 until
 //     the first cut, as TCP's slow start: a 1,000,000-line backlog behind a
 //     25 ms endpoint is shipped in about two seconds, and growing by one
