@@ -54,15 +54,17 @@ const Option kKinesisOptions[] = {
      .type = ValueType::kSize,
      .defaultValue = "5MiB",
      .minValue = 1 * kKiB,
-     .maxValue = 5 * kMiB,
-     .help = "Bytes of data and partition keys per PutRecords request (Kinesis allows 5 MiB)."},
+     .maxValue = 10 * kMiB,
+     .help = "Bytes of data and partition keys per PutRecords request (Kinesis allows 5 MiB; more only for an "
+             "endpoint that accepts larger requests). A record larger than this goes in a request of its "
+             "own."},
     {.name = "max_record_size",
      .type = ValueType::kSize,
-     .defaultValue = "1MiB",
      .minValue = 1 * kKiB,
      .maxValue = 10 * kMiB,
-     .help = "Largest record (data plus partition key) the stream accepts: 1 MiB unless the stream was "
-             "configured for more. Larger records are dropped and counted in "
+     .help = "Largest record (data plus partition key) the stream accepts. Unset: what the stream says at "
+             "start (DescribeStreamSummary's MaxRecordSizeInKiB, up to 10 MiB for a stream configured for "
+             "large records), else 1 MiB. Larger records are dead letters, counted in "
              "kinship_sink_records_dropped_total{reason=\"too_large\"}."},
     {.name = "connect_timeout",
      .type = ValueType::kDuration,
@@ -361,7 +363,8 @@ KinesisConfig kinesisConfigFrom(const config::Section& section, const config::En
   c.linger = section.getDuration("linger");
   c.maxBatchRecords = static_cast<size_t>(section.getInt("max_batch_records"));
   c.maxBatchBytes = section.getSize("max_batch_bytes");
-  c.maxRecordSize = section.getSize("max_record_size");
+  c.maxRecordSizeSet = section.has("max_record_size");
+  c.maxRecordSize = c.maxRecordSizeSet ? section.getSize("max_record_size") : kDefaultMaxRecordSize;
   c.connectTimeout = section.getDuration("connect_timeout");
   c.requestTimeout = section.getDuration("request_timeout");
   c.retryBackoffMin = section.getDuration("retry_backoff_min");

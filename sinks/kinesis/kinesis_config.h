@@ -29,6 +29,8 @@ struct KinesisConfig {
   size_t maxBatchRecords = kMaxRecordsPerRequest;
   size_t maxBatchBytes = kMaxBytesPerRequest;
   size_t maxRecordSize = kDefaultMaxRecordSize;
+  // max_record_size was set: the stream's own (DescribeStreamSummary) is not asked.
+  bool maxRecordSizeSet = false;
   std::chrono::milliseconds connectTimeout{5000};
   std::chrono::milliseconds requestTimeout{30000};
   std::chrono::milliseconds retryBackoffMin{100};

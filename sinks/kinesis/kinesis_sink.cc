@@ -23,6 +23,9 @@ constexpr auto kIdleWait = std::chrono::milliseconds(100);
 // Where adaptive concurrency starts: what max_in_flight's default was
 // before it adapted.
 constexpr size_t kInitialConcurrency = 4;
+constexpr std::string_view kDescribeStreamSummary = "Kinesis_20131202.DescribeStreamSummary";
+// How long admission waits for the stream's record size at start.
+constexpr auto kDescribeWait = std::chrono::seconds(2);
 
 std::string streamFieldOf(const KinesisConfig& c) { return c.streamArn.empty() ? "StreamName" : "StreamARN"; }
 std::string streamValueOf(const KinesisConfig& c) { return c.streamArn.empty() ? c.stream : c.streamArn; }
@@ -65,7 +68,8 @@ KinesisSink::KinesisSink(const sinks::SinkContext& context, KinesisConfig config
       lister_(streamFieldOf(config_), streamValueOf(config_), config_.shardRefreshInterval),
       policy_(config_.retryBackoffMin, config_.retryBackoffMax),
       sender_(config_.endpoint, config_.region, context.clock),
-      concurrency_({config_.maxInFlight, config_.adaptiveConcurrency, kInitialConcurrency}, context.clock.now()) {
+      concurrency_({config_.maxInFlight, config_.adaptiveConcurrency, kInitialConcurrency}, context.clock.now()),
+      describer_(streamFieldOf(config_), streamValueOf(config_)) {
   requests_.reserve(config_.maxInFlight);
   freeRequests_.reserve(config_.maxInFlight);
   throttledByLine_.assign(router_.lineCount(), nullptr);
@@ -103,6 +107,8 @@ Status KinesisSink::open() {
   const aws::HttpOptions options{config_.connectTimeout, config_.requestTimeout, config_.caFile};
   sender_.open(*credentials_, makeTransport_ ? makeTransport_(options) : std::make_unique<aws::CurlHttpTransport>(options));
   if (needsShardMap(config_)) lister_.refreshAt(context_.clock.now());
+  describeDue_ = !config_.maxRecordSizeSet;
+  admitWithoutDescribeAt_ = context_.clock.now() + kDescribeWait;
   // Aggregation needs the shards: records wait for the first listing.
   router_.awaitShardMap(config_.aggregate);
   return Status::ok();
@@ -153,6 +159,7 @@ bool KinesisSink::turn() {
     return false;
   }
 
+  if (describeDue_) startDescribe(now);
   // The answers that arrived, then new batches.
   if (sender_.inFlight() > 0) sender_.poll(std::chrono::milliseconds(0), completed_);
   for (aws::HttpRequest* http : completed_) completed(http, now);
@@ -222,6 +229,7 @@ void KinesisSink::sleepUntil(Clock::TimePoint until) {
 }
 
 bool KinesisSink::canAdmit() const {
+  if (describeInFlight_ && context_.clock.now() < admitWithoutDescribeAt_) return false;
   return router_.pendingRecords() < 2 * recordsPerRequest(config_) * concurrency_.limit() &&
          router_.pendingBytes() < 2 * config_.maxBatchBytes;
 }
@@ -303,6 +311,11 @@ bool KinesisSink::sendReady(Clock::TimePoint now) {
 }
 
 void KinesisSink::completed(aws::HttpRequest* http, Clock::TimePoint now) {
+  if (http == &describeRequest_) {
+    describeInFlight_ = false;
+    if (auto bytes = describer_.onAnswer(describeRequest_)) applyRecordSize(*bytes);
+    return;
+  }
   if (http == &listRequest_) {
     listInFlight_ = false;
     onListStep(lister_.onAnswer(listRequest_, now), now);
@@ -458,6 +471,21 @@ void KinesisSink::countKinesisRecord(size_t userRecords) {
   metrics_.aggregatedUserRecords->Observe(static_cast<double>(userRecords));
 }
 
+void KinesisSink::startDescribe(Clock::TimePoint) {
+  describeDue_ = false;
+  describeRequest_.body = describer_.body();
+  if (Status sent = sender_.send(describeRequest_, kDescribeStreamSummary, WireProtocol::kJson); !sent) {
+    describer_.onNotSent(sent);
+    return;
+  }
+  describeInFlight_ = true;
+}
+
+void KinesisSink::applyRecordSize(size_t bytes) {
+  limits_.maxRecordSize = bytes;
+  for (auto& request : requests_) request->builder.setLimits(limits_);
+}
+
 void KinesisSink::startListShards(Clock::TimePoint now) {
   lister_.begin();
   sendListPage(now);
@@ -535,6 +563,7 @@ void KinesisSink::finish() {
     undelivered += request->records.size();
   }
   if (listInFlight_) sender_.cancel(listRequest_);
+  if (describeInFlight_) sender_.cancel(describeRequest_);
   if (waited_) undelivered += waited_->size();
   waited_.reset();
   while (auto batch = context_.queue.tryPop()) undelivered += batch->size();

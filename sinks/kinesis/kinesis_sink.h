@@ -59,6 +59,7 @@
 #include "sinks/kinesis/shard_lister.h"
 #include "sinks/kinesis/shard_router.h"
 #include "sinks/kinesis/sink_health.h"
+#include "sinks/kinesis/stream_describer.h"
 #include "sinks/sink.h"
 
 namespace kinship::kinesis {
@@ -135,6 +136,8 @@ class KinesisSink final : public sinks::Sink {
   void sendListPage(Clock::TimePoint now);
   void onListStep(ShardLister::Step step, Clock::TimePoint now);
   void applyShardMap(ShardMap map, Clock::TimePoint now);
+  void startDescribe(Clock::TimePoint now);
+  void applyRecordSize(size_t bytes);
   void deadLetter(const PendingRecord& p, std::string_view reason, std::string_view detail);
   void finish();
 
@@ -147,7 +150,7 @@ class KinesisSink final : public sinks::Sink {
   std::unique_ptr<DeadLetterFile> deadLetterFile_;
   KinesisSinkMetrics metrics_;
   SinkHealth health_;
-  const RequestLimits limits_;
+  RequestLimits limits_;  // the record size may come from the stream at start
 
   // The stages.
   ShardRouter router_;
@@ -165,6 +168,14 @@ class KinesisSink final : public sinks::Sink {
   size_t bytesInFlight_ = 0;  // bodies of the requests in flight
   aws::HttpRequest listRequest_;  // ListShards, one page at a time
   bool listInFlight_ = false;
+  // DescribeStreamSummary, once at start when max_record_size is unset.
+  // Admission waits for its answer, at most kDescribeWait, so that no
+  // record is taken for too large under a limit about to grow.
+  StreamDescriber describer_;
+  aws::HttpRequest describeRequest_;
+  bool describeDue_ = false;
+  bool describeInFlight_ = false;
+  Clock::TimePoint admitWithoutDescribeAt_{};
   std::vector<aws::HttpRequest*> completed_;
   pipeline::BatchPtr waited_;  // popped while waiting; admitted at the next turn
   std::vector<prometheus::Counter*> throttledByLine_;  // by router line; null when unpaced

@@ -65,6 +65,9 @@ class RequestBuilder {
   size_t records() const { return records_; }
   size_t bytes() const { return bytes_; }
   const RequestLimits& limits() const { return limits_; }
+  // New limits (the stream's record size, learned at start) for the next
+  // records added.
+  void setLimits(const RequestLimits& limits) { limits_ = limits; }
 
  private:
   PutRecordsEncoder encoder_;

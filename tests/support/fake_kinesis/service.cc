@@ -1187,8 +1187,8 @@ std::string_view KinesisService::describeStreamSummary(const HttpRequest& reques
       "{{\"StreamDescriptionSummary\":{{\"StreamName\":\"{}\",\"StreamARN\":\"{}\",\"StreamStatus\":\"ACTIVE\","
       "\"StreamModeDetails\":{{\"StreamMode\":\"PROVISIONED\"}},\"RetentionPeriodHours\":24,"
       "\"StreamCreationTimestamp\":{:.3f},\"EnhancedMonitoring\":[{{\"ShardLevelMetrics\":[]}}],"
-      "\"EncryptionType\":\"NONE\",\"OpenShardCount\":{},\"ConsumerCount\":0}}}}",
-      stream->name, stream->arn, stream->createdAt, stream->shards.size());
+      "\"EncryptionType\":\"NONE\",\"OpenShardCount\":{},\"ConsumerCount\":0,\"MaxRecordSizeInKiB\":{}}}}}",
+      stream->name, stream->arn, stream->createdAt, stream->shards.size(), options_.maxRecordSize / 1024);
   return "ok";
 }
 

@@ -672,6 +672,7 @@ TEST_F(FakeKinesisTest, StreamNotFoundThenCreated) {
   Json summary(call(client, "DescribeStreamSummary", R"({"StreamName":"later"})").body);
   EXPECT_EQ(summary.str("/StreamDescriptionSummary/StreamStatus"), "ACTIVE");
   EXPECT_EQ(summary.num("/StreamDescriptionSummary/OpenShardCount"), 2);
+  EXPECT_EQ(summary.num("/StreamDescriptionSummary/MaxRecordSizeInKiB"), 1024);  // --max-record-size's default
   EXPECT_EQ(summary.str("/StreamDescriptionSummary/StreamARN"), fake.streamArn("later"));
   EXPECT_EQ(put(client, "later", uniqueRecords("nf", 2)).status, 200);
   EXPECT_EQ(errorType(call(client, "CreateStream", R"({"StreamName":"later","ShardCount":1})")),

@@ -286,10 +286,21 @@ TEST(KinesisConfig, ErrorNamesFileLineAndPath) {
 TEST(KinesisConfig, SchemaBounds) {
   EXPECT_THAT(errorOf("stream: s\nregion: us-east-1\nmax_batch_records: 501\n"),
               HasSubstr("pipelines.app.sink.max_batch_records"));
-  EXPECT_THAT(errorOf("stream: s\nregion: us-east-1\nmax_batch_bytes: 6MiB\n"),
+  EXPECT_THAT(errorOf("stream: s\nregion: us-east-1\nmax_batch_bytes: 11MiB\n"),
               HasSubstr("pipelines.app.sink.max_batch_bytes"));
+  EXPECT_EQ(errorOf("stream: s\nregion: us-east-1\nmax_batch_bytes: 10MiB\nmax_record_size: 10MiB\n"),
+            "<no error>");
+  EXPECT_THAT(errorOf("stream: s\nregion: us-east-1\nmax_record_size: 11MiB\n"),
+              HasSubstr("pipelines.app.sink.max_record_size"));
   EXPECT_THAT(errorOf("stream: s\nregion: us-east-1\nlinger: 0\n"), HasSubstr("pipelines.app.sink.linger"));
   EXPECT_EQ(errorOf("stream: s\nregion: us-east-1\n"), "<no error>");
+}
+
+TEST(KinesisConfig, TheRecordSizeIsAskedOfTheStreamUnlessSet) {
+  EXPECT_FALSE(configOf("stream: s\nregion: us-east-1\n").maxRecordSizeSet);
+  KinesisConfig set = configOf("stream: s\nregion: us-east-1\nmax_record_size: 1MiB\n");
+  EXPECT_TRUE(set.maxRecordSizeSet);
+  EXPECT_EQ(set.maxRecordSize, 1024u * 1024);
 }
 
 TEST(KinesisConfig, AggregationIsOffByDefaultAndItsSizeFollowsTheRecordLimit) {

@@ -143,6 +143,14 @@ class ScriptedKinesis {
       request.headers[lower] = value;
     }
     request.body = std::string(sent.body);
+    if (request.headers.count("x-amz-target") &&
+        request.headers.at("x-amz-target").ends_with(".DescribeStreamSummary")) {
+      std::lock_guard lock(mutex_);
+      if (describeUnanswered_) {
+        ++describeCalls_;
+        return ScriptedReply::never();
+      }
+    }
     std::optional<ScriptedReply> timing;
     std::chrono::milliseconds latency{0};
     {
@@ -210,6 +218,21 @@ class ScriptedKinesis {
     std::lock_guard lock(mutex_);
     filter_ = std::move(filter);
   }
+  // DescribeStreamSummary is answered with `reply` (by default a summary
+  // without MaxRecordSizeInKiB, as kinesalite gives).
+  void setDescribeReply(HttpReply reply) {
+    std::lock_guard lock(mutex_);
+    describeReply_ = std::move(reply);
+  }
+  // DescribeStreamSummary is never answered (it times out).
+  void leaveDescribeUnanswered() {
+    std::lock_guard lock(mutex_);
+    describeUnanswered_ = true;
+  }
+  size_t describeCalls() {
+    std::lock_guard lock(mutex_);
+    return describeCalls_;
+  }
   // ListShards is answered with `reply` instead of the shard map.
   void setListShardsReply(HttpReply reply) {
     std::lock_guard lock(mutex_);
@@ -248,6 +271,11 @@ class ScriptedKinesis {
     if (request.headers.count("x-amz-target") && request.headers.at("x-amz-target").ends_with(".ListShards")) {
       ++listShardsCalls_;
       return listShardsReply_ ? *listShardsReply_ : HttpReply{200, listShardsAnswer_};
+    }
+    if (request.headers.count("x-amz-target") &&
+        request.headers.at("x-amz-target").ends_with(".DescribeStreamSummary")) {
+      ++describeCalls_;
+      return describeReply_;
     }
     if (filter_) {
       if (auto reply = filter_(request)) {
@@ -326,6 +354,9 @@ class ScriptedKinesis {
   std::vector<HttpRequest> raw_;
   std::optional<ScriptedReply> next_;
   std::chrono::milliseconds latency_{0};
+  HttpReply describeReply_{200, R"({"StreamDescriptionSummary":{"StreamName":"test-stream","StreamStatus":"ACTIVE"}})"};
+  size_t describeCalls_ = 0;
+  bool describeUnanswered_ = false;
 };
 
 class KinesisSinkTest : public ::testing::Test {
@@ -342,6 +373,7 @@ class KinesisSinkTest : public ::testing::Test {
     c.retryBackoffMax = std::chrono::milliseconds(20);
     c.pacing = false;  // the tests of pacing say so
     c.protocol = WireProtocol::kJson;  // the CBOR tests say so
+    c.maxRecordSizeSet = true;         // no DescribeStreamSummary: the record size tests ask for it
     return c;
   }
 
