@@ -3,7 +3,9 @@
 //   IMDSv2       PUT /latest/api/token, GET /latest/meta-data/...
 //   containers   GET /creds (ECS / EKS Pod Identity; checks Authorization)
 //   STS          POST / with Action=AssumeRole | AssumeRoleWithWebIdentity
-//   Kinesis      POST / with X-Amz-Target: Kinesis_20131202.PutRecords (JSON)
+//   Kinesis      POST / with X-Amz-Target: Kinesis_20131202.PutRecords (JSON);
+//                DescribeStreamSummary answered without a record size,
+//                other operations refused as unknown
 // Every secret it hands out is distinct and listed in `secrets`, so a test
 // can assert that none of them leaks. What it saw is kept per service.
 //
@@ -37,7 +39,7 @@ export async function startFakeAws({ kinesisAnswer = 'accept', stsAnswer = 'acce
     sts: issued('sts'),
   };
   const imdsToken = `IMDSTOKEN-${crypto.randomBytes(6).toString('hex')}`;
-  const seen = { imds: 0, container: 0, sts: [], kinesisKeys: [], kinesisRecords: 0 };
+  const seen = { imds: 0, container: 0, sts: [], kinesisKeys: [], kinesisRecords: 0, kinesisOther: [] };
   const secrets = [imdsToken, ...Object.values(creds).flatMap((c) => [c.SecretAccessKey, c.Token])];
   if (containerToken) secrets.push(containerToken);
 
@@ -83,6 +85,16 @@ export async function startFakeAws({ kinesisAnswer = 'accept', stsAnswer = 'acce
         return send(200, JSON.stringify({ FailedRecordCount: 0,
           Records: records.map((_, i) => ({ SequenceNumber: String(i + 1), ShardId: 'shardId-000000000000' })) }),
           'application/x-amz-json-1.1');
+      }
+      if (req.method === 'POST' && target.startsWith('Kinesis_20131202.')) {
+        // The sink's other calls (DescribeStreamSummary at start): answered
+        // plainly, and not taken for STS.
+        seen.kinesisOther.push(target.slice('Kinesis_20131202.'.length));
+        if (target.endsWith('.DescribeStreamSummary')) {
+          return send(200, JSON.stringify({ StreamDescriptionSummary: { StreamName: 'logs', StreamStatus: 'ACTIVE' } }),
+            'application/x-amz-json-1.1');
+        }
+        return send(400, JSON.stringify({ __type: 'UnknownOperationException' }), 'application/x-amz-json-1.1');
       }
       if (req.method === 'POST' && req.url === '/') {
         const form = new URLSearchParams(body);
