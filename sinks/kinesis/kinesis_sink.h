@@ -12,6 +12,7 @@
 //         -> RetryPolicy (answer -> each record's fate: accepted, retry
 //            after a delay, throttled, split, dead letter, paused)
 //         -> RecordAcks (record done, settle, batch acknowledged)
+//   ConcurrencyController says how many requests may be in flight;
 //   ShardLister keeps the shard map current; SinkHealth says what /readyz
 //   and kinship_sink_state say; KinesisSinkMetrics holds the
 //   kinship_sink_* series.
@@ -30,6 +31,10 @@
 // request slots send again), list shards if due, send what is due. Between
 // turns the thread waits for an answer, a batch, or the next instant
 // something is due (a linger, a backoff, a shard's tokens).
+//
+// At the first turn, unless max_record_size is set, the stream's record
+// size is asked (StreamDescriber); admission waits for the answer, at most
+// 2 s.
 //
 // Threading: one sender thread between start() and stop(); notReadyReason()
 // may be called from any thread. Tests may instead drive the loop on their
