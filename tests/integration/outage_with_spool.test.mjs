@@ -24,9 +24,10 @@ const QUEUE_SIZE_MIB = 4;
 const SEGMENT_SIZE_MIB = 8;
 // README, "Sizing memory": about 16 MiB for the program and its libraries,
 // queue_size for the pipeline queue and half as much read ahead from the
-// spool, the sink's buffer of two requests (2 x 5 MiB) and max_in_flight (4)
-// encoded requests of at most 5 MiB each. In practice far less is used; the
-// bound asserted is that formula.
+// spool, the sink's buffer of two requests (2 x 5 MiB) and the encoded
+// requests in flight (max_in_flight_bytes, 8 MiB, plus one request of at most
+// 5 MiB: under the 4 x 5 MiB this bound was written with). In practice far
+// less is used; the bound asserted is that formula.
 const RSS_BOUND_MIB = 16 + 1.5 * QUEUE_SIZE_MIB + 2 * 5 + 4 * 5;
 
 const cleanups = [];
