@@ -18,8 +18,7 @@ bash scripts/install.sh
 elapsed "installed"
 bash scripts/build.sh release
 elapsed "built release"
-# Only the unit tests run under the sanitizers: only they are built there.
-bash scripts/build.sh asan-unit
+bash scripts/build.sh asan
 elapsed "built asan"
 
 passed=0
