@@ -59,7 +59,7 @@ elapsed "tested release"
 run_ctest --test-dir build-asan -L unit -j"$jobs"
 elapsed "tested asan"
 
-# The fuzz targets, a bounded time each (about 2 minutes in all); counted as
+# The fuzz targets, a bounded time each (about 1.5 minutes in all); counted as
 # one test.
 echo "test.sh: scripts/fuzz.sh"
 if bash scripts/fuzz.sh; then
