@@ -264,7 +264,7 @@ Clock::TimePoint KinesisSink::nextEvent(Clock::TimePoint now) {
     if (t > now && t < next) next = t;
   };
   consider(sendNotBefore_);
-  consider(lastSendStart_ + minSendInterval_);
+  consider(lastSendStart_ + sendInterval_);
   if (needsShardMap(config_) && !lister_.listing()) consider(lister_.nextRefresh());
   // Never spin: something due now that could not go waits a little.
   return std::max(next, now + std::chrono::milliseconds(1));
@@ -275,7 +275,7 @@ bool KinesisSink::sendReady(Clock::TimePoint now) {
   if (now < sendNotBefore_ || !router_.due(now, stoppingSnapshot_)) return false;
   // Halves of a refused request go as they are, as soon as a slot is free.
   const bool split = router_.splitWaiting();
-  if (!split && !lastRequestFull_ && now < lastSendStart_ + minSendInterval_) return false;
+  if (!split && !lastRequestFull_ && now < lastSendStart_ + sendInterval_) return false;
 
   if (freeRequests_.empty()) {
     requests_.push_back(std::make_unique<Request>(
@@ -289,6 +289,8 @@ bool KinesisSink::sendReady(Clock::TimePoint now) {
   freeRequests_.pop_back();
   if (!split) {
     lastSendStart_ = now;
+    std::uniform_real_distribution<double> share(0.5, 1.0);
+    sendInterval_ = std::chrono::duration_cast<Clock::TimePoint::duration>(minSendInterval_ * share(sendJitter_));
     lastRequestFull_ = full || request.builder.full();
     metrics_.recordsPerRequest->Observe(static_cast<double>(request.builder.records()));
     metrics_.bytesPerRequest->Observe(static_cast<double>(request.builder.bytes()));

@@ -45,6 +45,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -186,8 +187,14 @@ class KinesisSink final : public sinks::Sink {
   std::vector<prometheus::Counter*> throttledByLine_;  // by router line; null when unpaced
 
   // Under pacing, requests not filled to the limits start at most once per
-  // burst period, so each carries what the buckets refilled meanwhile.
+  // burst period, so each carries what the buckets refilled meanwhile; the
+  // interval is drawn from [half, all] of it each time, so daemons sharing a
+  // stream do not send in step with Kinesis's sliding second (one that sends
+  // every 50 ms exactly keeps finding the room its own records of a second
+  // ago left, and keeps a larger share).
   std::chrono::milliseconds minSendInterval_{0};
+  Clock::TimePoint::duration sendInterval_{0};
+  std::minstd_rand sendJitter_{std::random_device{}()};
   Clock::TimePoint lastSendStart_{};
   bool lastRequestFull_ = false;
   // Every send waits until then (a pause, or an outage: RetryPolicy).

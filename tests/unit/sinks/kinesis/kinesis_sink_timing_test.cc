@@ -171,6 +171,40 @@ TEST_F(KinesisSinkTest, APacedShardTakesARecordEachTimeItsBucketRefills) {
   stopSink(*sink);
 }
 
+TEST_F(KinesisSinkTest, PacedRequestsStartAtJitteredIntervalsOfHalfToAllTheBurstPeriod) {
+  // Daemons that share a stream must not send in step with Kinesis's
+  // sliding second: one sending every 50 ms exactly keeps finding the room
+  // its own records left a second before.
+  ScriptedKinesis kinesis;
+  auto config = configFor(kinesis);
+  config.pacing = true;
+  config.shardRecordsPerSecond = 2000;  // 1,900/s at 95%: ~50-95 records per request, never 500
+  auto sink = startSink(config);
+  ASSERT_TRUE(runUntil([&] { return metric("kinship_sink_shards") == 2; }));
+  auto batch = queue_.acquire();
+  for (int i = 0; i < 2000; ++i) batch->append("r" + std::to_string(i), "k" + std::to_string(i), kLastShard);
+  queue_.push(std::move(batch));
+  ASSERT_TRUE(runUntilAccepted(kinesis, 2000));
+  stopSink(*sink);
+  std::vector<Clock::TimePoint> puts;
+  for (const auto& s : transport_->sent()) {
+    if (s.body.find("\"Records\"") != std::string::npos) puts.push_back(s.at);
+  }
+  ASSERT_GE(puts.size(), 21u);
+  size_t shorter = 0;
+  size_t longer = 0;
+  for (size_t i = 1; i < puts.size(); ++i) {
+    const auto gap = puts[i] - puts[i - 1];
+    EXPECT_GE(gap, 25ms) << i;
+    EXPECT_LE(gap, 51ms) << i;  // 50 ms, or the millisecond the loop waits at least
+    (gap < 37500us ? shorter : longer) += 1;
+  }
+  // Drawn uniformly: twenty or more all on one side of the middle would
+  // happen about once in a million runs.
+  EXPECT_GT(shorter, 0u);
+  EXPECT_GT(longer, 0u);
+}
+
 TEST_F(KinesisSinkTest, ThrottledRecordsAreCountedByShardAndRetried) {
   ScriptedKinesis kinesis([](size_t request, size_t, const SentRecord&) -> std::string {
     return request == 0 ? "ProvisionedThroughputExceededException" : "";
