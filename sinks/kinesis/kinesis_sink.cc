@@ -159,7 +159,7 @@ bool KinesisSink::turn() {
     return false;
   }
 
-  if (describeDue_) startDescribe(now);
+  if (describeDue_) startDescribe();
   // The answers that arrived, then new batches.
   if (sender_.inFlight() > 0) sender_.poll(std::chrono::milliseconds(0), completed_);
   for (aws::HttpRequest* http : completed_) completed(http, now);
@@ -473,7 +473,7 @@ void KinesisSink::countKinesisRecord(size_t userRecords) {
   metrics_.aggregatedUserRecords->Observe(static_cast<double>(userRecords));
 }
 
-void KinesisSink::startDescribe(Clock::TimePoint) {
+void KinesisSink::startDescribe() {
   describeDue_ = false;
   describeRequest_.body = describer_.body();
   if (Status sent = sender_.send(describeRequest_, kDescribeStreamSummary, WireProtocol::kJson); !sent) {

@@ -142,7 +142,7 @@ class KinesisSink final : public sinks::Sink {
   void sendListPage(Clock::TimePoint now);
   void onListStep(ShardLister::Step step, Clock::TimePoint now);
   void applyShardMap(ShardMap map, Clock::TimePoint now);
-  void startDescribe(Clock::TimePoint now);
+  void startDescribe();
   void applyRecordSize(size_t bytes);
   void deadLetter(const PendingRecord& p, std::string_view reason, std::string_view detail);
   void finish();
