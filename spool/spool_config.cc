@@ -42,6 +42,7 @@ SpoolConfig spoolConfigFrom(const config::Section& section, const std::string& d
   c.whenFull = whenFull == "drop_newest"   ? WhenFull::kDropNewest
                : whenFull == "drop_oldest" ? WhenFull::kDropOldest
                                            : WhenFull::kBlock;
+  c.deliverFromMemory = true;
   return c;
 }
 

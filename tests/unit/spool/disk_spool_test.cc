@@ -1229,5 +1229,75 @@ TEST_F(DiskSpoolTest, ReadingWhileAppendingDeliversEveryFrameOnceInOrder) {
   EXPECT_GT(st.fullRejectionsTotal + 1, 0u);
 }
 
+
+// --- frames taken from memory (takeAppended) ---
+
+// A batch as a file input cuts it: its frame (type 2) carries the position.
+pipeline::RecordBatch fileBatch(int n) {
+  pipeline::RecordBatch b = makeBatch(n);
+  auto file = std::make_shared<pipeline::SourceFile>();
+  file->input = "file_0";
+  file->inode = 7;
+  file->fingerprint = "first bytes";
+  file->path = "/var/log/app.log";
+  b.setSourceFile(file);
+  b.setSource(nullptr, 1, 1000u * static_cast<uint64_t>(n + 1));
+  b.setSourceTail("tail");
+  return b;
+}
+
+TEST_F(AckFloorTest, TakenFramesAreDeliveredWithoutReadingAndAcknowledgedAsRead) {
+  auto s = open();
+  std::vector<pipeline::RecordBatch> batches;
+  std::vector<FrameId> ids;
+  // Enough to roll several segments: the reader moves past sealed ones.
+  for (int n = 0; n < 14; ++n) {
+    batches.push_back(n % 2 == 0 ? fileBatch(n) : makeBatch(n));
+    auto id = s->append(batches.back());
+    ASSERT_TRUE(id.has_value());
+    ids.push_back(*id);
+  }
+  ASSERT_GT(ids.back().segment, ids.front().segment + 1);
+  env_.failRead(EIO, 1 << 30);  // reading any frame back would fail
+  for (int n = 0; n < 10; ++n) EXPECT_EQ(s->takeAppended(ids[n], batches[n]), Spool::Handoff::kTaken) << n;
+  EXPECT_EQ(s->stats().deliveredFramesTotal, 10u);
+  EXPECT_EQ(s->stats().readErrorsTotal, 0u);
+  env_.failRead(EIO, 0);
+  // The rest is read from disk, from exactly after the last frame taken.
+  EXPECT_EQ(numbers(readAll(*s)), iota(10, 14));
+  // Acks of taken frames are accepted, once, and free their segments.
+  for (int n = 0; n < 6; ++n) EXPECT_TRUE(s->ack(ids[n]).isOk());
+  EXPECT_FALSE(s->ack(ids[0]).isOk());
+  EXPECT_FALSE(exists(ids[0].segment));
+  // A crash now: the taken frames not acknowledged come back, in order.
+  auto crashed = open(snapshot());
+  EXPECT_EQ(numbers(readAll(*crashed)), iota(6, 14));
+}
+
+TEST_F(DiskSpoolTest, AFrameIsTakenOnlyWhenItIsTheNextToRead) {
+  auto s = open();
+  std::vector<pipeline::RecordBatch> batches;
+  std::vector<FrameId> ids;
+  for (int n = 0; n < 4; ++n) {
+    batches.push_back(makeBatch(n));
+    ids.push_back(*s->append(batches.back()));
+  }
+  EXPECT_EQ(s->takeAppended(ids[2], batches[2]), Spool::Handoff::kBehind);
+  auto first = s->readNext();
+  auto second = s->readNext();
+  ASSERT_TRUE(first && *first && second && *second);
+  EXPECT_EQ(batchNumber((*second)->batch), 1);
+  EXPECT_EQ(s->takeAppended(ids[1], batches[1]), Spool::Handoff::kPassed);
+  EXPECT_EQ(s->takeAppended(ids[2], batches[2]), Spool::Handoff::kTaken);
+  EXPECT_EQ(s->takeAppended(ids[2], batches[2]), Spool::Handoff::kPassed);
+  EXPECT_EQ(numbers(readAll(*s)), std::vector<int>{3});
+  // Caught up: the next append is the next frame.
+  batches.push_back(makeBatch(4));
+  ids.push_back(*s->append(batches.back()));
+  EXPECT_EQ(s->takeAppended(ids[4], batches[4]), Spool::Handoff::kTaken);
+  EXPECT_EQ(s->stats().deliveredFramesTotal, 5u);
+  EXPECT_TRUE(readAll(*s).empty());
+}
+
 }  // namespace
 }  // namespace kinship::spool

@@ -601,5 +601,130 @@ TEST(SpoolStage, UnopenableDirectoryIsAStartError) {
   EXPECT_THAT(st.message(), HasSubstr(dir.path() + "/file/spool"));
 }
 
+
+// --- delivery from memory (deliverFromMemory, holdBack) ---
+
+SpoolConfig memoryConfigFor(const std::string& dir, FaultEnv* env, const Clock* clock,
+                            std::chrono::milliseconds holdBack) {
+  SpoolConfig c = configFor(dir, env);
+  c.options.clock = clock;
+  c.deliverFromMemory = true;
+  c.holdBack = holdBack;
+  return c;
+}
+
+TEST(SpoolStage, AReaderThatKeepsUpDeliversFromMemoryWithoutReadingTheDisk) {
+  TempDir dir;
+  FaultEnv env;
+  // A frame read back would fail: every batch must come from memory. The
+  // hold-back never runs out on this clock, so nothing goes to disk alone.
+  env.failRead(EIO, 1 << 30);
+  kinship::testing::ManualClock clock;
+  prometheus::Registry registry;
+  pipeline::BatchQueue input(1 << 20);
+  auto source = std::make_shared<RecordingInput>();
+  SpoolStage stage(memoryConfigFor(dir.path(), &env, &clock, 1h), input, 256 << 10, registry, "app");
+  ASSERT_TRUE(startObserved(stage).isOk());
+  TestSink sink(stage.output());
+  for (int n = 0; n < 300; ++n) pushBatch(input, source, n);
+  ASSERT_TRUE(eventually([&] { return sink.batchesSeen().size() == 300; }));
+  std::vector<int> expected(300);
+  for (int n = 0; n < 300; ++n) expected[n] = n;
+  EXPECT_EQ(sink.batchesSeen(), expected);
+  EXPECT_TRUE(eventually([&] { return source->count() == 300; }));
+  // The sink's acknowledgements reach the spool as for frames read back.
+  EXPECT_TRUE(eventually([&] { return stage.stats().records == 0; }));
+  EXPECT_EQ(stage.stats().deliveredFramesTotal, 300u);
+  EXPECT_EQ(stage.stats().readErrorsTotal, 0u);
+  EXPECT_EQ(stage.notReadyReason(), "");
+}
+
+TEST(SpoolStage, AStalledSinkLetsTheSpoolTakeTheBacklogAfterTheHoldBack) {
+  TempDir dir;
+  FaultEnv env;
+  kinship::testing::ManualClock clock;
+  prometheus::Registry registry;
+  pipeline::BatchQueue input(64 << 20);
+  auto source = std::make_shared<RecordingInput>();
+  SpoolStage stage(memoryConfigFor(dir.path(), &env, &clock, 500ms), input, 256 << 10, registry, "app");
+  ASSERT_TRUE(startObserved(stage).isOk());
+  TestSink sink(stage.output());
+  sink.setPopping(false);
+  // 200 KB batches: the read-ahead holds two, the hand-off about five.
+  constexpr int kBatches = 40;
+  for (int n = 0; n < kBatches; ++n) pushBatch(input, source, n, 10, 20000);
+  ASSERT_TRUE(writerTurnsPass(5));
+  ASSERT_TRUE(readerTurnsPass(3));
+  // The writer waits for the sink: the rest stays with the input.
+  const uint64_t heldBack = stage.stats().appendedFramesTotal;
+  EXPECT_LT(heldBack, 12u);
+  EXPECT_GT(input.queuedBatches(), 0u);
+  clock.advance(500ms);
+  // Past the hold-back the spool takes everything, and the inputs are told.
+  ASSERT_TRUE(eventually([&] { return stage.stats().appendedFramesTotal == kBatches; }));
+  ASSERT_TRUE(eventually([&] { return source->count() == kBatches; }));
+  // The sink comes back: everything in order, from memory and then from disk.
+  sink.setPopping(true);
+  ASSERT_TRUE(eventually([&] { return sink.batchesSeen().size() == kBatches; }));
+  std::vector<int> expected(kBatches);
+  for (int n = 0; n < kBatches; ++n) expected[n] = n;
+  EXPECT_EQ(sink.batchesSeen(), expected);
+  EXPECT_TRUE(eventually([&] { return stage.stats().records == 0; }));
+}
+
+TEST(SpoolStage, WithoutHoldBackTheWriterRunsAheadAndTheReaderCatchesUpFromDisk) {
+  TempDir dir;
+  FaultEnv env;
+  kinship::testing::ManualClock clock;
+  prometheus::Registry registry;
+  pipeline::BatchQueue input(64 << 20);
+  auto source = std::make_shared<RecordingInput>();
+  SpoolStage stage(memoryConfigFor(dir.path(), &env, &clock, 0ms), input, 256 << 10, registry, "app");
+  ASSERT_TRUE(startObserved(stage).isOk());
+  TestSink sink(stage.output());
+  sink.setPopping(false);
+  constexpr int kBatches = 40;
+  for (int n = 0; n < kBatches; ++n) pushBatch(input, source, n, 10, 20000);
+  // Nothing waits for the sink (a pipeline with a socket input).
+  ASSERT_TRUE(eventually([&] { return stage.stats().appendedFramesTotal == kBatches; }));
+  ASSERT_TRUE(eventually([&] { return source->count() == kBatches; }));
+  sink.setPopping(true);
+  ASSERT_TRUE(eventually([&] { return sink.batchesSeen().size() == kBatches; }));
+  std::vector<int> expected(kBatches);
+  for (int n = 0; n < kBatches; ++n) expected[n] = n;
+  EXPECT_EQ(sink.batchesSeen(), expected);
+  EXPECT_TRUE(eventually([&] { return stage.stats().records == 0; }));
+}
+
+TEST(SpoolStage, FramesDeliveredFromMemoryAndNotAcknowledgedComeBackAfterARestart) {
+  TempDir dir;
+  prometheus::Registry registry;
+  kinship::testing::ManualClock clock;
+  {
+    pipeline::BatchQueue input(1 << 20);
+    auto source = std::make_shared<RecordingInput>();
+    SpoolStage stage(memoryConfigFor(dir.path(), nullptr, &clock, 1h), input, 256 << 10, registry, "app");
+    ASSERT_TRUE(startObserved(stage).isOk());
+    TestSink sink(stage.output());
+    for (int n = 0; n < 6; ++n) pushBatch(input, source, n);
+    ASSERT_TRUE(eventually([&] { return sink.batchesSeen().size() == 6; }));
+    sink.setHolding(true);
+    for (int n = 6; n < 10; ++n) pushBatch(input, source, n);
+    ASSERT_TRUE(eventually([&] { return sink.batchesSeen().size() == 10; }));
+    EXPECT_EQ(stage.stats().deliveredFramesTotal, 10u);
+    stage.finishWriting(clock.now() + 1s);
+    stage.finishReading(clock.now() + 1s);
+    sink.stop();
+    stage.close();
+  }
+  prometheus::Registry again;
+  pipeline::BatchQueue input(1 << 20);
+  SpoolStage stage(configFor(dir.path(), nullptr), input, 256 << 10, again, "app");
+  ASSERT_TRUE(startObserved(stage).isOk());
+  TestSink sink(stage.output());
+  ASSERT_TRUE(eventually([&] { return sink.batchesSeen().size() == 4; }));
+  EXPECT_EQ(sink.batchesSeen(), (std::vector<int>{6, 7, 8, 9}));
+}
+
 }  // namespace
 }  // namespace kinship::spool
