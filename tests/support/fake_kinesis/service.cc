@@ -268,7 +268,7 @@ void validateStreamRef(std::string_view name, std::string_view arn, bool hasName
 
 struct Window {
   struct Slot {
-    Clock::TimePoint at;
+    Clock::TimePoint expires;
     uint64_t records;
     uint64_t bytes;
   };
@@ -277,18 +277,21 @@ struct Window {
   uint64_t bytes = 0;
 
   void expire(Clock::TimePoint now) {
-    while (!slots.empty() && now - slots.front().at >= kWindow) {
+    while (!slots.empty() && now >= slots.front().expires) {
       records -= slots.front().records;
       bytes -= slots.front().bytes;
       slots.pop_front();
     }
   }
-  void add(Clock::TimePoint now, uint64_t size) {
-    if (!slots.empty() && slots.back().at == now) {
+  // A record counts for a second, or longer when it is larger than a
+  // second's bytes: then for as long as the shard's rate takes to refill it.
+  void add(Clock::TimePoint now, uint64_t size, Clock::TimePoint::duration counted) {
+    const Clock::TimePoint expires = now + counted;
+    if (!slots.empty() && slots.back().expires == expires) {
       slots.back().records += 1;
       slots.back().bytes += size;
     } else {
-      slots.push_back({now, 1, size});
+      slots.push_back({expires, 1, size});
     }
     records += 1;
     bytes += size;
@@ -1011,8 +1014,13 @@ std::string_view KinesisService::commit(std::string_view name, bool arnMatches, 
       }
       uint64_t size = in.key.size() + in.dataSize;
       shard.window.expire(now);
-      if ((recordsPerSecond_ != 0 && shard.window.records + 1 > recordsPerSecond_) ||
-          (bytesPerSecond_ != 0 && shard.window.bytes + size > bytesPerSecond_)) {
+      // A record larger than a second's bytes (a stream configured for
+      // records over 1 MiB) goes when the shard's window is empty, as
+      // Kinesis lets such a record burst past the rate and refills after.
+      const bool large = bytesPerSecond_ != 0 && size > bytesPerSecond_;
+      const bool overBytes =
+          bytesPerSecond_ != 0 && shard.window.bytes + size > bytesPerSecond_ && !(large && shard.window.bytes == 0);
+      if ((recordsPerSecond_ != 0 && shard.window.records + 1 > recordsPerSecond_) || overBytes) {
         out.outcome = Outcome::kThrottled;
         ++failed;
         ++shard.throttled;
@@ -1020,7 +1028,10 @@ std::string_view KinesisService::commit(std::string_view name, bool arnMatches, 
         bump(counters_.recordsFailed, recordErrorCode(RecordError::kProvisionedThroughputExceeded));
         continue;
       }
-      shard.window.add(now, size);
+      shard.window.add(now, size,
+                       large ? std::chrono::duration_cast<Clock::TimePoint::duration>(
+                                   kWindow * (static_cast<double>(size) / static_cast<double>(bytesPerSecond_)))
+                             : Clock::TimePoint::duration(kWindow));
       out.outcome = Outcome::kAccepted;
       out.counter = ++shard.counter;
       ++shard.accepted;

@@ -325,6 +325,28 @@ TEST_F(FakeKinesisTest, TheWindowSlides) {
   EXPECT_EQ(fake.stats().recordsAccepted, 6u + 4u + 6u + 4u + 10u);
 }
 
+TEST_F(FakeKinesisTest, ARecordLargerThanASecondsBytesGoesIntoAnEmptyWindowAndHoldsItLonger) {
+  // A stream configured for large records: Kinesis lets one burst past the
+  // shard's 1 MiB/s and refills afterwards.
+  auto o = options();
+  o.bytesPerSecond = 1000;
+  o.maxRecordSize = 10000;
+  FakeKinesis fake(o);
+  TestClient client(fake.port());
+  auto failedOf = [&](std::vector<TestRecord> records) {
+    return Json(put(client, "s", records).body).num("/FailedRecordCount");
+  };
+  EXPECT_EQ(failedOf({{"k", std::string(99, 'a'), std::nullopt}}), 0);  // 100 bytes in the window
+  EXPECT_EQ(failedOf({{"k", std::string(2499, 'b'), std::nullopt}}), 1) << "only into an empty window";
+  clock_.advance(1s);
+  EXPECT_EQ(failedOf({{"k", std::string(2499, 'b'), std::nullopt}}), 0) << "2,500 bytes into the empty window";
+  clock_.advance(2499ms);  // counted for 2.5 s: 2,500 bytes at 1,000/s
+  EXPECT_EQ(failedOf({{"k", "", std::nullopt}}), 1);
+  clock_.advance(1ms);
+  EXPECT_EQ(failedOf({{"k", std::string(999, 'c'), std::nullopt}}), 0) << "a full second's bytes again";
+  EXPECT_EQ(fake.stats().bytesAccepted, 100u + 2500u + 1000u);
+}
+
 TEST_F(FakeKinesisTest, InjectedRecordFaultsByRate) {
   FakeKinesis fake(options());
   TestClient client(fake.port());
