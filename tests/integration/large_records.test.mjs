@@ -16,6 +16,7 @@ import path from 'node:path';
 
 import { makeTempDir, startDaemon, waitFor } from '../support/daemon.mjs';
 import { startFake } from '../support/fake_kinesis.mjs';
+import { writeFileToKinesisConfig } from '../support/kinship_config.mjs';
 import { adminUrl, metric } from '../support/metrics.mjs';
 
 const cleanups = [];
@@ -35,29 +36,9 @@ const lines = [
 ];
 
 function writeConfig(dir, endpoint) {
-  fs.mkdirSync(path.join(dir, 'in'), { recursive: true });
-  const file = path.join(dir, 'kinship.yaml');
-  fs.writeFileSync(
-    file,
-    `data_dir: ${dir}/state
-pipelines:
-  app:
-    inputs:
-      - type: file
-        paths: ["${dir}/in/*.log"]
-        start_at: beginning
-        max_line_size: 4MiB
-    sink:
-      type: kinesis
-      stream: big
-      region: us-east-1
-      endpoint: ${endpoint}
-      dead_letter_path: ${dir}/dead.jsonl
-admin:
-  listen: 127.0.0.1:0
-`,
-  );
-  return file;
+  return writeFileToKinesisConfig(dir, {
+    endpoint, stream: 'big', input: ['max_line_size: 4MiB'], sink: [`dead_letter_path: ${dir}/dead.jsonl`],
+  });
 }
 
 async function run(fakeArgs) {

@@ -25,6 +25,7 @@ import path from 'node:path';
 
 import { makeTempDir, sleep, startDaemon, waitFor } from '../support/daemon.mjs';
 import { startFake } from '../support/fake_kinesis.mjs';
+import { writeFileToKinesisConfig } from '../support/kinship_config.mjs';
 import { adminUrl, scrape, metricSum } from '../support/metrics.mjs';
 
 const cleanups = [];
@@ -41,31 +42,12 @@ const linesPerDaemon = 40000;
 const staggerMs = Number(process.env.KINSHIP_TEST_STAGGER_MS ?? 1000);
 
 function writeConfig(dir, endpoint) {
-  fs.mkdirSync(path.join(dir, 'in'), { recursive: true });
-  const file = path.join(dir, 'kinship.yaml');
-  fs.writeFileSync(
-    file,
-    `data_dir: ${dir}/state
-pipelines:
-  app:
-    inputs:
-      - type: file
-        paths: ["${dir}/in/*.log"]
-        start_at: beginning
-        parser: json
-    partition_key: "{d}-{seq}"
-    # Four daemons and the endpoint share two cores: no disk spool competing.
-    spool: { mode: memory }
-    sink:
-      type: kinesis
-      stream: shared
-      region: us-east-1
-      endpoint: ${endpoint}
-admin:
-  listen: 127.0.0.1:0
-`,
-  );
-  return file;
+  return writeFileToKinesisConfig(dir, {
+    endpoint, stream: 'shared',
+    input: ['parser: json'],
+    // Four daemons and the endpoint share two cores: no disk spool competing.
+    pipeline: ['partition_key: "{d}-{seq}"', 'spool: { mode: memory }'],
+  });
 }
 
 function lines(daemon, count) {

@@ -17,37 +17,16 @@ import path from 'node:path';
 
 import { makeTempDir, sleep, startDaemon, waitFor } from '../support/daemon.mjs';
 import { startFake } from '../support/fake_kinesis.mjs';
+import { writeFileToKinesisConfig } from '../support/kinship_config.mjs';
 
 const cleanups = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-function writeConfig(dir, { stream, endpoint, extraSink = '' }) {
-  fs.mkdirSync(path.join(dir, 'in'), { recursive: true });
-  const file = path.join(dir, 'kinship.yaml');
-  fs.writeFileSync(
-    file,
-    `data_dir: ${dir}/state
-pipelines:
-  app:
-    inputs:
-      - type: file
-        paths: ["${dir}/in/*.log"]
-        start_at: beginning
-    # The sink is under test: no disk spool competing for the two cores.
-    spool: { mode: memory }
-    sink:
-      type: kinesis
-      stream: ${stream}
-      region: us-east-1
-      endpoint: ${endpoint}
-${extraSink}
-admin:
-  listen: 127.0.0.1:0
-`,
-  );
-  return file;
+function writeConfig(dir, { stream, endpoint, sink = [] }) {
+  // The sink is under test: no disk spool competing for the two cores.
+  return writeFileToKinesisConfig(dir, { endpoint, stream, pipeline: ['spool: { mode: memory }'], sink });
 }
 
 function lines(from, count, pad = 80) {
@@ -178,7 +157,7 @@ test('stream not found, then created: data kept, not ready meanwhile, one log li
   cleanups.push(() => fake.stop());
   const dir = makeTempDir();
   const config = writeConfig(dir, {
-    stream: 'late', endpoint: fake.url, extraSink: '      retry_backoff_max: 300ms\n      retry_backoff_min: 10ms',
+    stream: 'late', endpoint: fake.url, sink: ['retry_backoff_max: 300ms', 'retry_backoff_min: 10ms'],
   });
   fs.writeFileSync(path.join(dir, 'in', 'app.log'), lines(0, 1000));
   const daemon = await startKinship(config);
