@@ -1,6 +1,5 @@
 #include "daemon/pipeline_runtime.h"
 
-#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
@@ -11,10 +10,6 @@
 namespace kinship::daemon {
 
 namespace {
-
-// How long a sink may take nothing before the spool writer stops waiting
-// for it and lets the disk hold the backlog (spool_stage.h).
-constexpr std::chrono::milliseconds kSpoolHoldBack{500};
 
 // Two spellings of one directory must compare equal (see Daemon::build).
 // Resolving it reads the file system, which can fail (a component that is
@@ -39,13 +34,6 @@ PipelineRuntime::PipelineRuntime(const config::PipelineConfig& pc, const Runtime
   pipeline::BatchQueue* sinkQueue = &pipeline_->queue();
   if (spoolConfig.disk) {
     spoolDir_ = canonicalSpoolDir(spoolConfig.options.dir, pc.spool);
-    // Files keep their backlog themselves: while the sink keeps taking
-    // batches, the spool writer waits for it rather than running ahead of
-    // it into the disk, so the sink gets every batch from memory. Socket
-    // inputs cannot wait (they would drop), so any of them turns this off.
-    const bool onlyFiles = std::all_of(pc.inputs.begin(), pc.inputs.end(),
-                                       [](const config::PluginConfig& ic) { return ic.type == "file"; });
-    if (onlyFiles && !pc.inputs.empty()) spoolConfig.holdBack = kSpoolHoldBack;
     // Half of queue_size is read ahead from the spool for the sink: the
     // spool, not memory, holds the backlog.
     spool_ = std::make_unique<spool::SpoolStage>(std::move(spoolConfig), pipeline_->queue(), queueSize / 2,

@@ -6,13 +6,6 @@ namespace {
 // Keep a few spare batches so a steady flow allocates nothing; beyond this,
 // freed batches go back to the heap so a burst does not pin its peak memory.
 constexpr size_t kMaxFreeBatches = 4;
-// More are kept while their buffers together stay within the queue's
-// capacity (what the memory budget holds for a full queue anyway): batches
-// that go on past the queue (the disk spool hands them to the sink from
-// memory) come back in bursts, and dropping all but four made the inputs
-// grow new buffers by doubling again, about 8 MiB more peak RSS in
-// bench/run.sh's scenario u.
-constexpr size_t kMaxFreeBatchesWithinCapacity = 64;
 }  // namespace
 
 void BatchRecycler::operator()(RecordBatch* batch) const {
@@ -42,7 +35,6 @@ BatchPtr BatchQueue::acquire() {
     if (!freeBatches_.empty()) {
       batch = std::move(freeBatches_.back());
       freeBatches_.pop_back();
-      freeBytes_ -= batch->capacityBytes();
     }
   }
   if (!batch) batch = std::make_unique<RecordBatch>();
@@ -53,12 +45,7 @@ void BatchQueue::recycle(RecordBatch* batch) {
   batch->clear();
   std::unique_ptr<RecordBatch> owned(batch);
   std::lock_guard lock(mutex_);
-  const size_t bytes = owned->capacityBytes();
-  if (freeBatches_.size() < kMaxFreeBatches ||
-      (freeBatches_.size() < kMaxFreeBatchesWithinCapacity && freeBytes_ + bytes <= capacityBytes_)) {
-    freeBytes_ += bytes;
-    freeBatches_.push_back(std::move(owned));
-  }
+  if (freeBatches_.size() < kMaxFreeBatches) freeBatches_.push_back(std::move(owned));
 }
 
 void BatchQueue::push(BatchPtr batch) {

@@ -71,7 +71,6 @@ class BatchQueue {
   bool closed_ = false;
   std::vector<std::function<void()>> spaceCallbacks_;
   std::vector<std::unique_ptr<RecordBatch>> freeBatches_;
-  size_t freeBytes_ = 0;  // capacityBytes() of the free batches
 };
 
 }  // namespace kinship::pipeline

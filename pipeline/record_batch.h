@@ -105,8 +105,6 @@ class RecordBatch {
   // Bytes of data and partition keys only: what counts against Kinesis's
   // record, request and shard-throughput limits (explicit hash keys do not).
   size_t limitBytes() const { return buffer_.size() - explicitHashKeyBytes_; }
-  // Heap bytes the batch keeps for reuse (its buffer and index), for pools.
-  size_t capacityBytes() const { return buffer_.capacity() + entries_.capacity() * sizeof(Entry); }
 
   std::string_view data(size_t i) const {
     const Entry& e = entries_[i];

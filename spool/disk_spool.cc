@@ -422,43 +422,37 @@ Result<std::optional<SpooledBatch>> DiskSpool::readNext() {
   return std::optional<SpooledBatch>(std::move(out));
 }
 
-bool DiskSpool::positionReaderLocked() {
-  for (;;) {
-    if (!positioned_) {
-      auto it = std::lower_bound(segments_.begin(), segments_.end(), readSeq_,
-                                 [](const Segment& s, uint64_t v) { return s.seq < v; });
-      if (it == segments_.end()) return false;
-      readSeq_ = it->seq;
-      readOffset_ = it->start;
-      readFramesInSeg_ = 0;
-      readRecordsInSeg_ = 0;
-      positioned_ = true;
-    }
-    Segment* seg = findLocked(readSeq_);
-    // A segment deleted under the reader was fully acknowledged: move on.
-    if (seg != nullptr && (readOffset_ < seg->end || !seg->sealed)) return true;
-    if (seg != nullptr) seg->passedByReader = true;
-    maybeDeleteLocked(readSeq_);
-    reader_.reset();
-    positioned_ = false;
-    ++readSeq_;
-  }
-}
-
 Result<std::optional<SpooledFrame>> DiskSpool::readNextInto(pipeline::RecordBatch& into) {
   for (;;) {
     uint64_t limit = 0;
     uint64_t limitFrames = 0;   // the segment's frames up to `limit`, read with it
     uint64_t limitRecords = 0;
+    bool sealed = false;
     {
       std::lock_guard lock(mu_);
-      if (!positionReaderLocked()) return std::optional<SpooledFrame>();
-      const Segment* seg = findLocked(readSeq_);
-      limit = seg->end;
-      limitFrames = seg->frames;
-      limitRecords = seg->records;
-      // Caught up with the writer in the segment it is writing.
-      if (readOffset_ >= limit) return std::optional<SpooledFrame>();
+      if (!reader_) {
+        auto it = std::lower_bound(segments_.begin(), segments_.end(), readSeq_,
+                                   [](const Segment& s, uint64_t v) { return s.seq < v; });
+        if (it == segments_.end()) return std::optional<SpooledFrame>();
+        readSeq_ = it->seq;
+        readOffset_ = it->start;
+        readFramesInSeg_ = 0;
+        readRecordsInSeg_ = 0;
+      }
+      Segment* seg = findLocked(readSeq_);
+      // A segment deleted under the reader was fully acknowledged: move on.
+      limit = seg != nullptr ? seg->end : readOffset_;
+      limitFrames = seg != nullptr ? seg->frames : 0;
+      limitRecords = seg != nullptr ? seg->records : 0;
+      sealed = seg == nullptr || seg->sealed;
+      if (readOffset_ >= limit) {
+        if (!sealed) return std::optional<SpooledFrame>();
+        if (seg != nullptr) seg->passedByReader = true;
+        maybeDeleteLocked(readSeq_);
+        reader_.reset();
+        ++readSeq_;
+        continue;
+      }
     }
     if (!reader_) {
       auto file = env_.openReadable(pathOf(readSeq_));
@@ -530,35 +524,6 @@ Result<std::optional<SpooledFrame>> DiskSpool::readNextInto(pipeline::RecordBatc
   }
 }
 
-Spool::Handoff DiskSpool::takeAppended(FrameId id, const pipeline::RecordBatch& batch) {
-  const uint32_t records = static_cast<uint32_t>(batch.size());
-  FrameId next;
-  {
-    std::lock_guard lock(mu_);
-    if (!positionReaderLocked()) return Handoff::kPassed;
-    const FrameId at{readSeq_, readOffset_};
-    if (at < id) return Handoff::kBehind;
-    if (id < at) return Handoff::kPassed;
-    const Segment* seg = findLocked(readSeq_);
-    const uint64_t end = readOffset_ + format::batchFrameSize(batch);
-    // Not the frame appended there (the caller's batch is not that frame's):
-    // read it from disk.
-    if (end > seg->end) return Handoff::kBehind;
-    readOffset_ = end;
-    ++readFramesInSeg_;
-    readRecordsInSeg_ += records;
-    ++counters_.deliveredFramesTotal;
-    next = FrameId{readSeq_, readOffset_};
-  }
-  // Frames appended by this process have no progress from before a restart
-  // (recovery rolls to a new segment), so nothing is left out.
-  InflightFrame entry;
-  entry.progress.reset(records);
-  std::lock_guard progress(progressMu_);
-  deliveredLocked(id, std::move(entry), next);
-  return Handoff::kTaken;
-}
-
 Status DiskSpool::ack(FrameId id) {
   std::lock_guard progress(progressMu_);
   auto it = inflight_.find(id);
@@ -611,7 +576,7 @@ Result<uint64_t> DiskSpool::dropOldestSegment() {
   Segment& seg = segments_.front();
   uint64_t lostFrames = 0;
   uint64_t lostRecords = 0;
-  if (readSeq_ < seg.seq || (readSeq_ == seg.seq && !positioned_)) {
+  if (readSeq_ < seg.seq || (readSeq_ == seg.seq && !reader_)) {
     // Not reached by the reader: nothing of it was read or acknowledged.
     lostFrames = seg.frames;
     lostRecords = seg.records;
@@ -629,7 +594,6 @@ Result<uint64_t> DiskSpool::dropOldestSegment() {
   totalBytes_ -= seg.fileBytes;
   if (readSeq_ <= seg.seq) {
     reader_.reset();
-    positioned_ = false;
     readSeq_ = seg.seq + 1;
   }
   segments_.pop_front();

@@ -92,7 +92,6 @@ class DiskSpool final : public Spool {
   Status maybeSync(Clock::TimePoint now) override;
   Result<std::optional<SpooledBatch>> readNext() override;
   Result<std::optional<SpooledFrame>> readNextInto(pipeline::RecordBatch& into) override;
-  Handoff takeAppended(FrameId id, const pipeline::RecordBatch& batch) override;
   Status ack(FrameId id) override;
   void recordsDone(std::span<const DoneRecord> done) override;
   Result<uint64_t> dropOldestSegment() override;
@@ -122,10 +121,6 @@ class DiskSpool final : public Spool {
   Status syncActive();
   void failActive();
   Segment* findLocked(uint64_t seq);
-  // Reader thread, mu_ held: puts the read position on the next frame to
-  // read, moving past segments the writer has left and the reader has
-  // finished; false when there is no segment at or after it.
-  bool positionReaderLocked();
   void maybeDeleteLocked(uint64_t seq);
   void deleteEligibleLocked();
   struct InflightFrame {
@@ -172,10 +167,8 @@ class DiskSpool final : public Spool {
   Clock::TimePoint lastSync_{};
   std::string frameBuf_;
 
-  // Reader thread only. The position is kept apart from the open file:
-  // frames taken from memory (takeAppended) move it without reading.
-  std::unique_ptr<SegmentReader> reader_;  // opened when a frame is read from disk
-  bool positioned_ = false;                // readOffset_ is a position in segment readSeq_
+  // Reader thread only.
+  std::unique_ptr<SegmentReader> reader_;
   uint64_t readSeq_ = 0;
   uint64_t readOffset_ = 0;
   uint64_t readFramesInSeg_ = 0;

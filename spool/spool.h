@@ -145,25 +145,6 @@ class Spool {
   // `into` holds nothing useful unless a frame is returned.
   virtual Result<std::optional<SpooledFrame>> readNextInto(pipeline::RecordBatch& into) = 0;
 
-  // Reader thread. For a frame this process appended and still holds in
-  // memory (`batch`, the batch append() wrote as frame `id`, unchanged
-  // since: its frame's size is computed from it), so that a
-  // reader that has caught up hands it on without reading it back:
-  //   kTaken:  `id` was the next frame to read; it is now delivered exactly
-  //            as if readNext() had returned it (its acknowledgements are
-  //            expected, and after a crash it is delivered again unless
-  //            acknowledged), and the reader has moved past it.
-  //   kBehind: frames before it are still to be read; ask again later.
-  //   kPassed: the reader has moved past it (or it is gone): it was, or
-  //            will never be, delivered from here; drop the copy.
-  // The default takes nothing: every frame is read back.
-  enum class Handoff { kTaken, kBehind, kPassed };
-  virtual Handoff takeAppended(FrameId id, const pipeline::RecordBatch& batch) {
-    (void)id;
-    (void)batch;
-    return Handoff::kPassed;
-  }
-
   // Reader thread. The sink is done with this frame (in any order). Each
   // frame returned by readNext() must be acknowledged at most once. A
   // segment is deleted when all its frames are acknowledged and the writer

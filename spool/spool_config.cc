@@ -42,7 +42,6 @@ SpoolConfig spoolConfigFrom(const config::Section& section, const std::string& d
   c.whenFull = whenFull == "drop_newest"   ? WhenFull::kDropNewest
                : whenFull == "drop_oldest" ? WhenFull::kDropOldest
                                            : WhenFull::kBlock;
-  c.deliverFromMemory = true;
   return c;
 }
 

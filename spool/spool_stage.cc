@@ -20,10 +20,6 @@ constexpr auto kFailureRetry = std::chrono::seconds(1);
 constexpr auto kMetricsInterval = std::chrono::milliseconds(500);
 // How long the writer waits for the reader to drop the oldest segment.
 constexpr auto kDropWait = std::chrono::seconds(2);
-// Bytes of appended batches waiting for the reader to deliver them from
-// memory: about one batch (inputs cut them at 1 MiB), so that the hand-off
-// adds one batch to the read-ahead at most.
-constexpr size_t kHandoffBytes = 1 << 20;
 
 using TimePoint = Clock::TimePoint;
 
@@ -174,14 +170,7 @@ void SpoolStage::writerLoop() {
     if (!held) {
       TimePoint until = now + kTick;
       if (interval && !awaitingSync_.empty()) until = std::min(until, lastSync_ + config_.options.fsyncInterval);
-      if (holdingBack(now)) {
-        std::unique_lock lock(mu_);
-        until = std::min(until, *heldBackSince_ + config_.holdBack);
-        writerWake_.wait_until(lock, steadyDeadline(until),
-                               [this] { return handoffBytes_ < kHandoffBytes || writerFinishing_; });
-      } else {
-        held = input_.popUntil(steadyDeadline(until));
-      }
+      held = input_.popUntil(steadyDeadline(until));
     }
     if (held) {
       AppendOutcome outcome = appendOne(held);
@@ -222,7 +211,7 @@ SpoolStage::AppendOutcome SpoolStage::appendOne(pipeline::BatchPtr& batch) {
     setWriteProblem({});
     clearFullIfRoom();
     awaitingSync_.push_back(batch->source());
-    handOff(*appended, batch);
+    batch.reset();
     {
       std::lock_guard lock(mu_);
       appended_ = true;
@@ -277,33 +266,6 @@ void SpoolStage::syncAndAcknowledge() {
 void SpoolStage::acknowledgeDurable() {
   for (const auto& source : awaitingSync_) source.notifyAcknowledged();
   awaitingSync_.clear();
-}
-
-void SpoolStage::handOff(FrameId id, pipeline::BatchPtr& batch) {
-  if (config_.deliverFromMemory) {
-    const size_t bytes = batch->bytes();
-    std::lock_guard lock(mu_);
-    if (handoffBytes_ < kHandoffBytes && !readerFinishing_) {
-      // Unchanged until taken: takeAppended() sizes the frame from it.
-      handoffBytes_ += bytes;
-      handoff_.push_back(Appended{id, std::move(batch)});
-      return;
-    }
-  }
-  batch.reset();  // read back from the disk when the reader gets there
-}
-
-bool SpoolStage::holdingBack(TimePoint now) {
-  if (config_.holdBack.count() <= 0) return false;
-  std::lock_guard lock(mu_);
-  if (handoffBytes_ < kHandoffBytes || readerBehind_ || writerFinishing_ || readerFinishing_) {
-    heldBackSince_.reset();
-    return false;
-  }
-  if (!heldBackSince_) heldBackSince_ = now;
-  // Waited long enough: the sink is not taking batches (an outage, a
-  // stall); the spool takes the backlog until the hand-off has room again.
-  return now - *heldBackSince_ < config_.holdBack;
 }
 
 bool SpoolStage::dropOldestViaReader() {
@@ -417,10 +379,6 @@ void SpoolStage::readerLoop() {
       }
       appended_ = false;
     }
-    if (deliverHandedOff()) {
-      caughtUp = false;
-      continue;
-    }
     pipeline::BatchPtr batch = output_.acquire();  // from the pool: no allocation per frame
     auto next = spool_->readNextInto(*batch);
     if (!next) {
@@ -450,45 +408,6 @@ void SpoolStage::readerLoop() {
     caughtUp = false;
     batch->setSource(ackForwarder_, (*next)->id.segment, (*next)->id.offset);
     output_.push(std::move(batch));
-  }
-  // Not delivered: in the spool for the next start.
-  std::deque<Appended> left;
-  {
-    std::lock_guard lock(mu_);
-    left.swap(handoff_);
-    handoffBytes_ = 0;
-  }
-}
-
-bool SpoolStage::deliverHandedOff() {
-  for (;;) {
-    Appended next;
-    {
-      std::lock_guard lock(mu_);
-      if (handoff_.empty()) return false;
-      next = std::move(handoff_.front());
-      handoff_.pop_front();
-    }
-    const Spool::Handoff outcome = spool_->takeAppended(next.id, *next.batch);
-    if (outcome == Spool::Handoff::kBehind) {
-      std::lock_guard lock(mu_);
-      handoff_.push_front(std::move(next));
-      readerBehind_ = true;
-      return false;
-    }
-    {
-      std::lock_guard lock(mu_);
-      handoffBytes_ -= next.batch->bytes();
-      readerBehind_ = false;
-    }
-    writerWake_.notify_one();
-    if (outcome == Spool::Handoff::kTaken) {
-      // Acknowledged to the spool from here on, as a batch read back is.
-      next.batch->setSource(ackForwarder_, next.id.segment, next.id.offset);
-      output_.push(std::move(next.batch));
-      return true;
-    }
-    // kPassed: read back already (or dropped with its segment).
   }
 }
 

@@ -15,20 +15,6 @@
 // each such batch acknowledges its frame when the sink is done with it, and
 // the spool deletes a segment once every frame in it is acknowledged.
 //
-// Delivery from memory (config.deliverFromMemory, the daemon's setting):
-// the writer hands each batch it appended to the reader as well, and a
-// reader that has caught up with the writer passes that batch to the sink
-// instead of reading the frame back (Spool::takeAppended), so a sink that
-// keeps up never reads the disk. The spool is still the log: every frame is
-// appended (and fsynced per policy) before its input is acknowledged, and
-// delivered frames are tracked and acknowledged as if read. At most
-// kHandoffBytes wait to be taken; past that, batches are appended for the
-// disk alone and read back in order once the reader gets there. With
-// config.holdBack, the writer first waits up to that long for the reader
-// to take them (only while the reader is not behind): a sink that keeps
-// taking batches then gets every one from memory, and one that stalls
-// (an outage) leaves the backlog to the spool as before.
-//
 // Errors never stop the stage: a full spool applies when_full (block: the
 // batch waits, so the pipeline queue fills and inputs pause; drop_newest /
 // drop_oldest: counted, logged); a failing disk keeps the batch, reports not
@@ -45,11 +31,9 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -120,15 +104,6 @@ class SpoolStage {
   void syncAndAcknowledge();
   void acknowledgeDurable();
   void applySinkAcks();
-  // Writer thread: gives `batch`, appended as frame `id`, to the reader (or
-  // lets it go when the hand-off is full).
-  void handOff(FrameId id, pipeline::BatchPtr& batch);
-  // Writer thread: true while it should wait for the reader to take what
-  // was handed off (config.holdBack).
-  bool holdingBack(Clock::TimePoint now);
-  // Reader thread: passes the sink the next frame from memory; false when
-  // the next frame must come from the disk (or there is none).
-  bool deliverHandedOff();
   bool dropOldestViaReader();
   void setWriteProblem(const std::string& problem);
   void setFull(bool full);
@@ -162,15 +137,6 @@ class SpoolStage {
   std::string writeProblem_;       // not empty while appends fail
   std::string readProblem_;        // not empty while reads fail
   bool full_ = false;
-  // Appended batches for the reader to deliver from memory, oldest first.
-  struct Appended {
-    FrameId id;
-    pipeline::BatchPtr batch;
-  };
-  std::deque<Appended> handoff_;
-  size_t handoffBytes_ = 0;
-  bool readerBehind_ = false;  // the next frame to deliver is on disk only
-  std::optional<Clock::TimePoint> heldBackSince_;  // the writer's wait, while the hand-off is full
 
   // Writer thread only.
   std::vector<pipeline::BatchSource> awaitingSync_;

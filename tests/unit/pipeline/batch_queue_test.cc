@@ -305,29 +305,6 @@ TEST(BatchQueue, PoppedBatchIsRecycledWhenReleased) {
   EXPECT_TRUE(again->empty());
 }
 
-TEST(BatchQueue, PoolKeepsMoreThanFourBatchesWithinTheQueueCapacity) {
-  // Batches that went on past the queue (to the sink) come back together:
-  // those that fit in the queue's capacity keep their buffers for reuse
-  // (told by their capacity: a new batch has none), the rest are freed.
-  auto reusedAfterReleasing = [](BatchQueue& q, int n) {
-    std::vector<BatchPtr> batches;
-    for (int i = 0; i < n; ++i) batches.push_back(batchOf(q, 2000));
-    const size_t each = batches.front()->capacityBytes();
-    batches.clear();
-    int reused = 0;
-    for (int i = 0; i < n; ++i) {
-      batches.push_back(q.acquire());
-      EXPECT_TRUE(batches.back()->empty());
-      if (batches.back()->capacityBytes() >= each) ++reused;
-    }
-    return reused;
-  };
-  BatchQueue roomy(64 << 10);  // twelve batches of ~2 KiB fit
-  EXPECT_EQ(reusedAfterReleasing(roomy, 12), 12);
-  BatchQueue tight(8 << 10);  // about three fit: four are kept all the same
-  EXPECT_EQ(reusedAfterReleasing(tight, 12), 4);
-}
-
 TEST(BatchQueue, ManyBatchesReleasedAtOnce) {
   // More than the pool keeps: the extra ones are freed (ASan checks leaks).
   BatchQueue q(1 << 20);
