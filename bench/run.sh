@@ -22,6 +22,14 @@
 #   f  as a, enriched and re-encoded: add_fields (2 static), add_metadata
 #      (hostname, source, ingest_time, record_id), encoding json with a
 #      trailing newline (each JSON line spliced with 6 fields, ~180 B more)
+#   m  memory per tailed file (issue 19): 1,000 files of 20 JSON lines
+#      (205 B) under one glob, tailed from the beginning (parser json, key
+#      "{service}-{host}", the disk spool, plain HTTP, the other options
+#      default) until the fake has every line; then 1 file of 20 lines and
+#      1 file of all 20,000, the same way. Prints the peak RSS of each (the
+#      median of three runs for the first two) and the cost per file:
+#      (peak with 1,000 files - peak with 1 file of 20 lines) / 999. Takes
+#      about 5 s; the same in --quick runs
 #
 # Sizes: 5,000,000 lines (1 GB at 200 B) per file scenario; --quick:
 # 1,000,000 lines (200 MB), UDP for 3 s, latency runs of 10 s instead of 20 s.
@@ -63,11 +71,11 @@ for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
     -h|--help) usage; exit 0 ;;
-    u|v|a|b|c|d|e|f) scenarios+=("$arg") ;;
-    *) echo "run.sh: unknown argument \"$arg\" (--quick, a, b, c, d, e, f; see --help)" >&2; exit 2 ;;
+    u|v|a|b|c|d|e|f|m) scenarios+=("$arg") ;;
+    *) echo "run.sh: unknown argument \"$arg\" (--quick, u, v, a, b, c, d, e, f, m; see --help)" >&2; exit 2 ;;
   esac
 done
-((${#scenarios[@]})) || scenarios=(u v a b c d e f)
+((${#scenarios[@]})) || scenarios=(u v a b c d e f m)
 
 kinship="${KINSHIP_BENCH_KINSHIP:-$repo/build/kinship}"
 fake="$repo/build/kinship-fake-kinesis"
@@ -340,6 +348,80 @@ udp_scenario() {
     (gb > 0 ? (cpu - cpu0) / gb : 0), rss }') received ${received}/${sent}"
 }
 
+# Scenario m: peak RSS with many small files tailed at once (issue 19).
+many_files=1000 many_lines=20 many_bytes=205
+# many_files_run DIR LINES: kinship tails DIR/*.log from the beginning until
+# the fake has LINES lines; sets run_result to "PEAK_RSS_MIB SECONDS
+# FILES_OPEN". (Not printed into a $(...): kinship and the fake must stay in
+# this shell's pids, for cleanup to stop them whatever happens.)
+many_files_run() {
+  start_fake 16 unlimited
+  write_config "$(file_input "$1/*.log" json)" '    partition_key: "{service}-{host}"' disk "$unlimited_sink"
+  start_kinship
+  local t0="$start"
+  wait_accepted "$2"
+  local end open rss
+  end=$(date +%s.%N)
+  open=$(metric "$admin" kinship_input_files_open || echo 0)
+  rss=$(rss_mib "$kpid")
+  stop_pid "$kpid"
+  stop_pid "$fake_pid"
+  run_result="$(awk -v r="$rss" -v s="$t0" -v e="$end" -v o="$open" 'BEGIN { printf "%s %.2f %d", r, e - s, o }')"
+}
+
+# many_files_median DIR LINES: many_files_run three times; sets run_result
+# to the run with the median peak RSS, and run_peaks to the three peaks.
+# (The peak moves by a few MiB from run to run with how many batches wait
+# for the sink at once; the median steadies the cost per file.)
+many_files_median() {
+  local results=() i
+  for i in 1 2 3; do
+    many_files_run "$1" "$2"
+    results+=("$run_result")
+  done
+  run_result="$(printf '%s\n' "${results[@]}" | sort -n -k1,1 | sed -n 2p)"
+  run_peaks="$(printf '%s\n' "${results[@]}" | awk '{ printf "%s%s", sep, $1; sep = ", " }')"
+}
+
+# Each run with a fresh kinship and fake: 1,000 files of 20 lines, three
+# times; 1 file of 20 lines, three times (the same batches, of one file's 20
+# records each, and the same sink: what is left is the cost of the files);
+# 1 file of all 20,000 lines, once (for comparison: the same data through
+# one file, in bigger batches). Per file = (median peak with 1,000 - median
+# peak with 1 of 20) / 999.
+many_files_scenario() {
+  local many="$work/many" one="$work/one" big="$work/big" i total=$((many_files * many_lines))
+  rm -rf "$many" "$one" "$big"
+  mkdir -p "$many" "$one" "$big"
+  for ((i = 0; i < many_files; i++)); do
+    "$generator" --out "$many/app-$i.log" --lines "$many_lines" --size "$many_bytes" \
+      --first-seq $((i * many_lines)) >/dev/null
+  done
+  "$generator" --out "$one/app.log" --lines "$many_lines" --size "$many_bytes" >/dev/null
+  "$generator" --out "$big/app.log" --lines "$total" --size "$many_bytes" >/dev/null
+  local rn r1 rb pn p1
+  many_files_median "$many" "$total"
+  rn="$run_result" pn="$run_peaks"
+  many_files_median "$one" "$many_lines"
+  r1="$run_result" p1="$run_peaks"
+  many_files_run "$big" "$total"
+  rb="$run_result"
+  awk -v n="$many_files" -v l="$many_lines" -v b="$many_bytes" -v rn="$rn" -v r1="$r1" -v rb="$rb" -v pn="$pn" \
+    -v p1="$p1" 'BEGIN {
+    split(rn, m, " "); split(r1, a, " "); split(rb, g, " ");
+    printf "m: %d files of %d lines (%d B) under one glob: peak RSS %.1f MiB (median of %s; %d files open, all lines shipped in %.2f s)\n",
+      n, l, b, m[1], pn, m[3], m[2];
+    printf "   1 file of %d lines: peak RSS %.1f MiB (median of %s); per file: (%.1f - %.1f) / %d = %.1f KiB\n",
+      l, a[1], p1, m[1], a[1], n - 1, (m[1] - a[1]) * 1024 / (n - 1);
+    printf "   1 file of all %d lines: peak RSS %.1f MiB (shipped in %.2f s)\n", n * l, g[1], g[2];
+  }'
+  # The table's columns: lines/s and MB/s of the 1,000-file run (start-up
+  # included), no CPU or latency; the cost per file after the target.
+  record_row m "$(awk -v n="$many_files" -v l="$many_lines" -v b="$many_bytes" -v rn="$rn" -v r1="$r1" 'BEGIN {
+    split(rn, m, " "); split(r1, a, " "); t = n * l;
+    printf "%.0f %.1f - %.1f - - %.1f KiB per file", t / m[2], t * b / 1e6 / m[2], m[1], (m[1] - a[1]) * 1024 / (n - 1) }')"
+}
+
 echo "kinship bench: $("$kinship" --version 2>&1 | sed -n 1p), commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')$(
   git -C "$repo" diff --quiet HEAD 2>/dev/null || echo '+changes'), $(nproc) cores, load $(load), $(
   ((quick)) && echo quick || echo full) run; default linger $linger; protocol ${KINSHIP_BENCH_PROTOCOL:-cbor}"
@@ -353,6 +435,7 @@ for s in "${scenarios[@]}"; do
     d) file_scenario d json "{service}-{host}" disk "$line_bytes" "" ;;
     e) file_scenario e json "" memory "$small_bytes" "--no-key-fields" ;;
     f) file_scenario f json "{service}-{host}" memory "$line_bytes" "" "$enriched" ;;
+    m) many_files_scenario ;;
   esac
 done
 
@@ -377,6 +460,8 @@ target() {
     e) echo "no KPL aggregation yet: one Kinesis record per line" ;;
     u) awk -v r="${row[u]}" 'BEGIN { split(r, f, " ");
          printf "<=3 CPU-s/GB %s, <=32 MiB %s (issue 19)", (f[3] <= 3 ? "ok" : "MISS"), (f[4] <= 32 ? "ok" : "MISS") }' ;;
+    m) awk -v r="${row[m]}" 'BEGIN { split(r, f, " ");
+         printf "<=48 MiB for 1,000 files %s (issue 19)", (f[4] <= 48 ? "ok" : "MISS") }' ;;
     v) if [[ -n "${row[u]:-}" ]]; then
          awk -v r="${row[v]}" -v u="${row[u]}" 'BEGIN { split(r, f, " "); split(u, g, " ");
            printf ">=90%% of u'"'"'s MB/s: %.0f%% %s (issue 17)", 100 * f[2] / g[2], (f[2] >= 0.9 * g[2] ? "ok" : "MISS") }'

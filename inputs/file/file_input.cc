@@ -67,6 +67,8 @@ FileInput::FileInput(const InputContext& context, FileInputConfig config)
       linesSplit_(inputRecordsSplitCounter(context.metrics, inputLabels(context), "line_too_long")),
       multilineCuts_(inputRecordsSplitCounter(context.metrics, inputLabels(context), "multiline_max_size")) {
   spooledPositions_ = context.spooledPositions;
+  // One block for all the files of the input: they are read one at a time.
+  tailerOptions_.buffer = std::make_shared<ReadBuffer>(config_.readBufferSize);
   tailerOptions_.readBufferSize = config_.readBufferSize;
   tailerOptions_.maxLineSize = config_.maxLineSize;
   tailerOptions_.longLines = config_.longLines;

@@ -14,6 +14,10 @@
 // that file's offset after its last complete record), saves them
 // in data_dir every checkpoint_interval and at shutdown, and resumes each
 // file from its checkpoint after a restart.
+// Memory: all its files are read through one ReadBuffer of read_buffer_size
+// (they are read one at a time); a file keeps of its own its tailer's
+// unfinished line and what its assemblers join (each up to max_line_size,
+// only while held), and about 2 KiB of bookkeeping (issue 19).
 // Threading: lives on the I/O thread (see inputs/input.h); the sink thread
 // only reaches its AckTracker, which is thread-safe.
 

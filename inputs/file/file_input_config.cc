@@ -62,7 +62,9 @@ const Option kFileInputOptions[] = {
      .defaultValue = "256KiB",
      .minValue = 4 * kKiB,
      .maxValue = 64 * kMiB,
-     .help = "Bytes read from a file per system call."},
+     .help = "Bytes read from a file per system call, into one buffer that all the files of the input share (they "
+             "are read one at a time): memory per input, not per file. A file keeps of its own only its unfinished "
+             "last line, while it is held."},
     {.name = "max_line_size",
      .type = ValueType::kSize,
      .defaultValue = "1023KiB",

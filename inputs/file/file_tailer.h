@@ -5,6 +5,15 @@
 // its end. Reads go through an Env (ReadableFile): one virtual call per
 // block, none per line. Not thread-safe: owned by one FileInput on the I/O
 // thread.
+//
+// Memory: the blocks are read into a ReadBuffer that all the tailers of an
+// input share (they read one at a time, on the I/O thread); nothing stays
+// in it from one read to the next. What a tailer keeps of its own is its
+// unfinished line: the bytes after the last newline it read, copied out of
+// the block (with room for the parser's padding), at most max_line_size + 2
+// bytes (a longer line is dropped or split as it grows), and freed once the
+// line ends. Only a line that spans reads is copied (each of its bytes
+// once); the others are handed out from the block where they were read.
 
 #include <sys/types.h>
 
@@ -46,9 +55,31 @@ class LineReceiver {
 // What to do with a line longer than max_line_size.
 enum class LongLines { kDrop, kSplit };
 
+// The block the tailers of one input read into, one tailer at a time:
+// `size` bytes, then pipeline::kParsePadding bytes of padding (zeroed at
+// first, so the padding after a line never holds uninitialised bytes).
+// Holds nothing between two reads.
+class ReadBuffer {
+ public:
+  explicit ReadBuffer(size_t size);
+  ReadBuffer(const ReadBuffer&) = delete;
+  ReadBuffer& operator=(const ReadBuffer&) = delete;
+  char* data() { return bytes_.get(); }
+  // Bytes one read may fill (the padding comes after them).
+  size_t size() const { return size_; }
+
+ private:
+  size_t size_;
+  std::unique_ptr<char[]> bytes_;
+};
+
 class FileTailer {
  public:
   struct Options {
+    // The block read per call: `buffer`, shared by the tailers of one input
+    // (FileInput passes its own); when null, the tailer makes one of
+    // `readBufferSize` bytes for itself.
+    std::shared_ptr<ReadBuffer> buffer;
     size_t readBufferSize = 256 * 1024;
     size_t maxLineSize = 1024 * 1024 - 1024;
     LongLines longLines = LongLines::kDrop;
@@ -62,8 +93,9 @@ class FileTailer {
   FileTailer(const FileTailer&) = delete;
   FileTailer& operator=(const FileTailer&) = delete;
 
-  // Reads one block and passes every complete line in it to `receiver`.
-  // A shrunken file (copytruncate) is read again from its start, after
+  // Reads one block (into the shared buffer) and passes every complete line
+  // in it to `receiver`; the unfinished line at its end is copied out and
+  // held. A shrunken file (copytruncate) is read again from its start, after
   // receiver.onRewind(); a partial line held from before is dropped.
   Result<ReadOutcome> readBlock(LineReceiver& receiver);
 
@@ -77,6 +109,13 @@ class FileTailer {
   // arrives right after it ends that line and gives no empty line of its
   // own.
   void flushPartialLine(LineReceiver& receiver);
+  // The bytes of the unfinished line held, and the memory holding them:
+  // the tailer's own state beside the shared buffer (zero while no line is
+  // held; a line held takes its length plus pipeline::kParsePadding, up to
+  // twice that while it grows, never more than max_line_size + 2 plus the
+  // padding).
+  size_t heldBytes() const { return pending_; }
+  size_t heldCapacity() const { return held_.capacity(); }
 
   const std::string& path() const { return path_; }
   void setPath(std::string path) { path_ = std::move(path); }
@@ -121,12 +160,23 @@ class FileTailer {
  private:
   FileTailer(std::unique_ptr<ReadableFile> file, std::string path, FileIdentity identity, uint64_t offset,
              const Options& options);
-  void cutLines(size_t newBytes, LineReceiver& receiver);
-  // Passes buffer_[start, end) on as one line (split or dropped when too
+  // Cuts the block base[0, n) just read (the file's bytes up to
+  // readOffset_) into lines.
+  void cutLines(const char* base, size_t n, LineReceiver& receiver);
+  // Ends, grows (or drops, or splits) the held line with the block's bytes
+  // from `pos` up to its first newline; returns where the block's next line
+  // starts (n when the whole block went to the held line).
+  size_t continueHeldLine(const char* base, size_t pos, size_t n, uint64_t blockOffset, LineReceiver& receiver);
+  // Passes base[start, end) on as one line (split or dropped when too
   // long); `endOffset` is the file offset after its line ending. Pieces of
-  // a split line end at their own offsets: `bufferOffset` is the file
-  // offset of buffer_[0].
-  void emitLine(size_t start, size_t end, uint64_t endOffset, uint64_t bufferOffset, LineReceiver& receiver);
+  // a split line end at their own offsets: `baseOffset` is the file offset
+  // of base[0]. kParsePadding bytes after `end` must be readable.
+  void emitLine(const char* base, size_t start, size_t end, uint64_t endOffset, uint64_t baseOffset,
+                LineReceiver& receiver);
+  // Appends to the held line, growing held_ (with room for the padding).
+  void hold(const char* bytes, size_t n);
+  // Forgets the held line and frees its memory.
+  void releaseHeld();
   void rewind();
 
   std::unique_ptr<ReadableFile> file_;
@@ -134,9 +184,12 @@ class FileTailer {
   FileIdentity identity_;
   Options options_;
   uint64_t readOffset_;
-  // buffer_ holds `pending_` bytes of an unfinished line at its start, then
-  // room to read into; it is sized with padding for the JSON parser.
-  std::vector<char> buffer_;
+  // The block read into: shared with the input's other tailers.
+  std::shared_ptr<ReadBuffer> buffer_;
+  // held_[0, pending_) is the unfinished line (no newline yet); held_ has
+  // room for the parser's padding after it. Empty (no memory) while no
+  // line is held.
+  std::vector<char> held_;
   size_t pending_ = 0;
   // Inside a line that was too long: drop bytes until the next newline.
   bool skippingLongLine_ = false;

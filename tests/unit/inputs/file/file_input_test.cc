@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -720,4 +721,101 @@ TEST_F(FileInputTest, MultilineJoinsTheUnwrappedLinesOfACriFile) {
   EXPECT_EQ(records_, (Strings{"2024-05-01 ERROR failed\njava.lang.RuntimeException: boom\n\tat a.B.c(B.java:1)",
                                "2024-05-01 INFO next"}));
   EXPECT_EQ(keys_, (Strings{"2023-10-06T00:17:09.1Z", "2023-10-06T00:17:09.5Z"}));
+}
+
+// Issue 19: the files of an input are read through one buffer, each keeping
+// only its unfinished line. Many files, each written in two appends cut
+// inside a line, read while the others' reads reuse the buffer: every line
+// is shipped once, in its file's order, and each checkpoint reaches the end.
+TEST_F(FileInputTest, ManyFilesThroughOneReadBufferShipEveryLineOnce) {
+  constexpr int kFiles = 300;
+  std::vector<std::string> contents(kFiles);
+  std::map<std::string, std::vector<std::string>> expected;  // by file
+  for (int i = 0; i < kFiles; ++i) {
+    for (int l = 0; l < 10; ++l) {
+      std::string line = "f" + std::to_string(i) + "-" + std::to_string(l) + " " + std::string((i + l * 37) % 300, 'x');
+      expected["f" + std::to_string(i) + "-"].push_back(line);
+      contents[i] += line + "\n";
+    }
+    append("f" + std::to_string(i) + ".log", contents[i].substr(0, contents[i].size() / 2 + 3));
+  }
+  start("read_buffer_size: 4KiB\npartial_line_timeout: 1h\n");
+  for (int i = 0; i < kFiles; ++i) {
+    append("f" + std::to_string(i) + ".log", contents[i].substr(contents[i].size() / 2 + 3));
+  }
+  ASSERT_TRUE(runUntil([&] { return records_.size() >= kFiles * 10u; })) << records_.size();
+  runFor(50ms);
+  ASSERT_EQ(records_.size(), kFiles * 10u);
+  std::map<std::string, std::vector<std::string>> byFile;
+  for (const auto& r : records_) byFile[r.substr(0, r.find('-') + 1)].push_back(r);
+  EXPECT_EQ(byFile, expected);
+  EXPECT_EQ(metric("kinship_input_files_open"), kFiles);
+  stop();
+  for (int i : {0, 1, 150, kFiles - 1}) {
+    EXPECT_EQ(checkpointOf("f" + std::to_string(i) + ".log"), contents[i].size()) << "file " << i;
+  }
+}
+
+// The pieces of container lines are joined per file, whatever the reads of
+// other files in between: each file's P piece waits in its assembler, its F
+// piece is cut by the append.
+TEST_F(FileInputTest, ManyCriFilesJoinTheirPiecesThroughOneReadBuffer) {
+  constexpr int kFiles = 100;
+  std::vector<std::string> rest(kFiles);
+  for (int i = 0; i < kFiles; ++i) {
+    const std::string n = std::to_string(i);
+    const std::string content = "2023-10-06T00:17:09Z stdout P first half of " + n + ", \n"
+                                "2023-10-06T00:17:09Z stdout F second half of " + n + "\n";
+    const size_t cut = content.size() - 8 - (i % 5);
+    append("p" + n + ".log", content.substr(0, cut));
+    rest[i] = content.substr(cut);
+  }
+  start("parser: cri\nread_buffer_size: 4KiB\npartial_line_timeout: 1h\n");
+  runFor(100ms);
+  EXPECT_TRUE(records_.empty());
+  for (int i = 0; i < kFiles; ++i) append("p" + std::to_string(i) + ".log", rest[i]);
+  ASSERT_TRUE(runUntil([&] { return records_.size() >= kFiles; })) << records_.size();
+  runFor(50ms);
+  Strings expected;
+  for (int i = 0; i < kFiles; ++i) {
+    expected.push_back("first half of " + std::to_string(i) + ", second half of " + std::to_string(i));
+  }
+  std::sort(expected.begin(), expected.end());
+  Strings got = records_;
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, expected);
+}
+
+// One file's line grows past max_line_size (and past the 4 KiB read buffer)
+// without ending, while the other files are read: theirs all ship, and the
+// long one is dropped and counted once it ends.
+TEST_F(FileInputTest, AnOversizedUnfinishedLineInOneFileDoesNotAffectTheOthers) {
+  append("big.log", "before\n" + std::string(3000, 'L'));
+  start("max_line_size: 100\nread_buffer_size: 4KiB\npartial_line_timeout: 1h\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == 1; }));
+  Strings expected{"before"};
+  for (int round = 0; round < 5; ++round) {
+    append("big.log", std::string(3000, 'L'));
+    for (int i = 0; i < 20; ++i) {
+      const std::string line = "other " + std::to_string(i) + " round " + std::to_string(round);
+      append("o" + std::to_string(i) + ".log", line + "\n" + (round == 4 ? "" : "unfinished "));
+      if (round == 0) {
+        expected.push_back(line);
+      } else {
+        expected.push_back("unfinished " + line);
+      }
+    }
+    ASSERT_TRUE(runUntil([&] { return records_.size() == expected.size(); })) << "round " << round;
+  }
+  append("big.log", "\nafter\n");
+  ASSERT_TRUE(runUntil([&] { return records_.size() == expected.size() + 1; }));
+  runFor(50ms);
+  expected.push_back("after");
+  Strings got = records_;
+  std::sort(got.begin(), got.end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(metric("kinship_input_dropped_total", {{"reason", "line_too_long"}}), 1);
+  stop();
+  EXPECT_EQ(checkpointOf("big.log"), 7u + 18000u + 1u + 6u);
 }

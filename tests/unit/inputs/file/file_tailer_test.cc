@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -651,4 +652,241 @@ TEST_F(FileTailerTest, LagBytesIsWhatIsNotReadYet) {
   append("more\n");
   t->refreshSize();
   EXPECT_EQ(t->lagBytes(), 5u);
+}
+
+// Issue 19: the tailers of an input read through one ReadBuffer, one at a
+// time, and keep only their unfinished line.
+namespace {
+
+class SharedBufferTest : public FileTailerTest {
+ protected:
+  std::string pathOf(int i) const { return dir_ + "/f" + std::to_string(i) + ".log"; }
+  static void appendTo(const std::string& path, const std::string& content) {
+    std::ofstream out(path, std::ios::binary | std::ios::app);
+    out << content;
+  }
+  std::unique_ptr<FileTailer> openShared(const std::string& path, const FileTailer::Options& options) {
+    auto t = FileTailer::open(kinship::posixEnv(), path, false, options);
+    EXPECT_TRUE(t.has_value()) << (t ? "" : t.error().message());
+    return t ? std::move(*t) : nullptr;
+  }
+  // Reads one block of `t`; false at its end.
+  static bool readOne(FileTailer& t, Collector& c) {
+    auto r = t.readBlock(c);
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message());
+    return r && *r == FileTailer::ReadOutcome::kData;
+  }
+  static FileTailer::Options shared(size_t buffer, size_t maxLine = 1024, LongLines longLines = LongLines::kDrop) {
+    FileTailer::Options o = small(buffer, maxLine, longLines);
+    o.buffer = std::make_shared<ReadBuffer>(buffer);
+    return o;
+  }
+};
+
+}  // namespace
+
+TEST_F(SharedBufferTest, ManyFilesThroughOneBufferDeliverEveryLineOnce) {
+  // 200 files, each written in five appends cut anywhere (mostly inside a
+  // line), read round robin one 64-byte block at a time: lines of every
+  // length cross block ends while the block is used by other files.
+  constexpr int kFiles = 200;
+  FileTailer::Options options = shared(64);
+  std::vector<std::unique_ptr<FileTailer>> tailers;
+  std::vector<Collector> got(kFiles);
+  std::vector<Lines> expected(kFiles);
+  std::vector<std::string> contents(kFiles);
+  for (int i = 0; i < kFiles; ++i) {
+    for (int l = 0; l < 12; ++l) {
+      std::string line = "file " + std::to_string(i) + " line " + std::to_string(l) + " " +
+                         std::string(static_cast<size_t>((i * 7 + l * 13) % 150), 'a' + l % 26);
+      expected[i].push_back(line);
+      contents[i] += line + (l % 4 == 3 ? "\r\n" : "\n");
+    }
+    appendTo(pathOf(i), "");
+    tailers.push_back(openShared(pathOf(i), options));
+  }
+  // The tailers hold the one buffer; none has one of its own.
+  EXPECT_EQ(options.buffer.use_count(), kFiles + 1);
+
+  for (int step = 0; step < 5; ++step) {
+    for (int i = 0; i < kFiles; ++i) {
+      const size_t size = contents[i].size();
+      const size_t from = size * step / 5 + (step == 0 ? 0 : static_cast<size_t>(i % 11));
+      const size_t to = step == 4 ? size : size * (step + 1) / 5 + static_cast<size_t>(i % 11);
+      appendTo(pathOf(i), contents[i].substr(from, to - from));
+    }
+    // One block per file per turn, until every file is at its end.
+    for (bool more = true; more;) {
+      more = false;
+      for (int i = 0; i < kFiles; ++i) more = readOne(*tailers[i], got[i]) || more;
+    }
+  }
+  for (int i = 0; i < kFiles; ++i) {
+    EXPECT_EQ(got[i].lines, expected[i]) << "file " << i;
+    EXPECT_TRUE(got[i].tooLong.empty()) << "file " << i;
+    EXPECT_EQ(tailers[i]->consumedOffset(), contents[i].size()) << "file " << i;
+    EXPECT_EQ(got[i].endOffsets.back(), contents[i].size()) << "file " << i;
+    // Every line ended: nothing held, no memory of its own.
+    EXPECT_FALSE(tailers[i]->holdsPartialLine());
+    EXPECT_EQ(tailers[i]->heldCapacity(), 0u) << "file " << i;
+  }
+}
+
+TEST_F(SharedBufferTest, UnfinishedLinesAreKeptAcrossReadsOfOtherFiles) {
+  FileTailer::Options options = shared(4096);
+  appendTo(pathOf(0), "one\ntw");
+  appendTo(pathOf(1), "alpha\nbra");
+  auto a = openShared(pathOf(0), options);
+  auto b = openShared(pathOf(1), options);
+  Collector ca;
+  Collector cb;
+  EXPECT_TRUE(readOne(*a, ca));
+  // What a held is its own: b's read overwrites the block.
+  EXPECT_EQ(a->heldBytes(), 2u);
+  EXPECT_GE(a->heldCapacity(), 2u + kParsePadding);
+  EXPECT_TRUE(readOne(*b, cb));
+  EXPECT_EQ(b->heldBytes(), 3u);
+  EXPECT_FALSE(readOne(*a, ca));
+  EXPECT_FALSE(readOne(*b, cb));
+  EXPECT_EQ(ca.lines, Lines{"one"});
+  EXPECT_EQ(cb.lines, Lines{"alpha"});
+  EXPECT_EQ(a->consumedOffset(), 4u);
+  EXPECT_EQ(b->consumedOffset(), 6u);
+
+  appendTo(pathOf(1), "vo\r");
+  appendTo(pathOf(0), "o\nthree\nfo");
+  EXPECT_TRUE(readOne(*b, cb));  // b's line grows, still unfinished
+  EXPECT_TRUE(readOne(*a, ca));
+  EXPECT_EQ(ca.lines, (Lines{"one", "two", "three"}));
+  EXPECT_EQ(ca.endOffsets, (std::vector<uint64_t>{4, 8, 14}));
+  EXPECT_EQ(b->heldBytes(), 6u);
+  appendTo(pathOf(1), "\ncharlie\n");
+  EXPECT_TRUE(readOne(*b, cb));
+  EXPECT_EQ(cb.lines, (Lines{"alpha", "bravo", "charlie"}));
+  EXPECT_EQ(cb.endOffsets, (std::vector<uint64_t>{6, 13, 21}));
+  EXPECT_EQ(b->heldBytes(), 0u);
+  EXPECT_EQ(b->heldCapacity(), 0u);
+
+  // A held line handed out by the timeout comes from the tailer's own copy,
+  // whatever the block holds now.
+  EXPECT_EQ(a->heldBytes(), 2u);
+  appendTo(pathOf(1), "delta\n");
+  EXPECT_TRUE(readOne(*b, cb));
+  a->flushPartialLine(ca);
+  EXPECT_EQ(ca.lines, (Lines{"one", "two", "three", "fo"}));
+  EXPECT_EQ(ca.endOffsets.back(), 16u);
+  EXPECT_EQ(a->heldCapacity(), 0u);
+}
+
+TEST_F(SharedBufferTest, AnOversizedUnfinishedLineInOneFileDoesNotAffectTheOthers) {
+  // max_line_size 100, 32-byte reads. File 0 writes a line that never ends
+  // while file 1 writes short lines; the reads alternate.
+  for (LongLines mode : {LongLines::kDrop, LongLines::kSplit}) {
+    SCOPED_TRACE(mode == LongLines::kDrop ? "drop" : "split");
+    std::filesystem::remove(pathOf(0));
+    std::filesystem::remove(pathOf(1));
+    FileTailer::Options options = shared(32, 100, mode);
+    appendTo(pathOf(0), "");
+    appendTo(pathOf(1), "");
+    auto big = openShared(pathOf(0), options);
+    auto other = openShared(pathOf(1), options);
+    Collector cbig;
+    Collector cother;
+    Lines otherExpected;
+    size_t maxHeld = 0;
+    for (int round = 0; round < 40; ++round) {
+      appendTo(pathOf(0), std::string(13, 'L'));
+      std::string line = "other " + std::to_string(round);
+      otherExpected.push_back(line);
+      appendTo(pathOf(1), line + "\n");
+      while (readOne(*big, cbig)) maxHeld = std::max(maxHeld, big->heldCapacity());
+      while (readOne(*other, cother)) {
+      }
+      EXPECT_EQ(cother.lines, otherExpected) << "round " << round;
+      EXPECT_FALSE(other->holdsPartialLine());
+    }
+    // Its own copy never grows past the limit, plus the CR of a CRLF, the
+    // newline and the padding, whatever the line's length (520 bytes here).
+    EXPECT_LE(maxHeld, 100u + 2u + kParsePadding);
+    EXPECT_GT(maxHeld, 0u);
+    appendTo(pathOf(0), "\nafter\n");
+    while (readOne(*big, cbig)) {
+    }
+    if (mode == LongLines::kDrop) {
+      EXPECT_EQ(cbig.lines, Lines{"after"});
+      ASSERT_EQ(cbig.tooLong.size(), 1u);
+      EXPECT_EQ(cbig.tooLong[0].second, 520u);
+    } else {
+      EXPECT_EQ(cbig.lines, (Lines{std::string(100, 'L'), std::string(100, 'L'), std::string(100, 'L'),
+                                   std::string(100, 'L'), std::string(100, 'L'), std::string(20, 'L'), "after"}));
+      EXPECT_EQ(cbig.endOffsets, (std::vector<uint64_t>{100, 200, 300, 400, 500, 521, 527}));
+      EXPECT_EQ(cbig.splits, 5);
+    }
+    EXPECT_EQ(big->consumedOffset(), 527u);
+    EXPECT_EQ(big->heldCapacity(), 0u);
+    EXPECT_TRUE(cother.tooLong.empty());
+  }
+}
+
+// Whatever the appends and the reads of other files in between, the lines,
+// their offsets and the cuts are those of the whole file read at once.
+TEST_F(SharedBufferTest, LinesDoNotDependOnHowTheFilesWereCutIntoReads) {
+  for (LongLines mode : {LongLines::kDrop, LongLines::kSplit}) {
+    SCOPED_TRACE(mode == LongLines::kDrop ? "drop" : "split");
+    constexpr int kFiles = 8;
+    constexpr size_t kMax = 40;
+    std::mt19937 random(19);
+    std::vector<std::string> contents(kFiles);
+    for (int i = 0; i < kFiles; ++i) {
+      std::filesystem::remove(pathOf(i));
+      for (int l = 0; l < 150; ++l) {
+        // Mostly short lines, some at and around the limit, some far over it.
+        size_t length = random() % 10 == 0  ? kMax - 2 + random() % 5
+                        : random() % 4 == 0 ? random() % 200
+                                            : random() % 30;
+        std::string line(length, static_cast<char>('a' + l % 26));
+        contents[i] += line + (random() % 3 == 0 ? "\r\n" : "\n");
+      }
+    }
+    // The reference: each file whole, read through a block bigger than it.
+    std::vector<Collector> reference(kFiles);
+    for (int i = 0; i < kFiles; ++i) {
+      appendTo(pathOf(i), contents[i]);
+      auto t = openShared(pathOf(i), shared(64 * 1024, kMax, mode));
+      while (readOne(*t, reference[i])) {
+      }
+      std::filesystem::remove(pathOf(i));
+      appendTo(pathOf(i), "");
+    }
+    // The same files appended in random pieces, read through one shared
+    // 16-byte block in a random order.
+    FileTailer::Options options = shared(16, kMax, mode);
+    std::vector<std::unique_ptr<FileTailer>> tailers;
+    for (int i = 0; i < kFiles; ++i) tailers.push_back(openShared(pathOf(i), options));
+    std::vector<Collector> got(kFiles);
+    std::vector<size_t> written(kFiles, 0);
+    for (bool more = true; more;) {
+      more = false;
+      for (int i = 0; i < kFiles; ++i) {
+        size_t piece = std::min<size_t>(random() % 60, contents[i].size() - written[i]);
+        appendTo(pathOf(i), contents[i].substr(written[i], piece));
+        written[i] += piece;
+        more = more || written[i] < contents[i].size();
+      }
+      for (int reads = 0; reads < kFiles * 3; ++reads) {
+        int i = static_cast<int>(random() % kFiles);
+        readOne(*tailers[i], got[i]);
+        EXPECT_LE(tailers[i]->heldCapacity(), kMax + 2 + kParsePadding);
+      }
+    }
+    for (int i = 0; i < kFiles; ++i) {
+      while (readOne(*tailers[i], got[i])) {
+      }
+      EXPECT_EQ(got[i].lines, reference[i].lines) << "file " << i;
+      EXPECT_EQ(got[i].endOffsets, reference[i].endOffsets) << "file " << i;
+      EXPECT_EQ(got[i].splits, reference[i].splits) << "file " << i;
+      EXPECT_EQ(got[i].tooLong.size(), reference[i].tooLong.size()) << "file " << i;
+      EXPECT_EQ(tailers[i]->consumedOffset(), contents[i].size()) << "file " << i;
+    }
+  }
 }
