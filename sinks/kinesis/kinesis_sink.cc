@@ -20,6 +20,10 @@ constexpr std::string_view kListShards = "Kinesis_20131202.ListShards";
 // While requests are in flight, new batches are picked up at least this often.
 constexpr auto kMaxPollWait = std::chrono::milliseconds(10);
 constexpr auto kIdleWait = std::chrono::milliseconds(100);
+// Under pacing, how often a request not filled to the limits may start:
+// often enough that a shard's records go when its bucket holds a quantum
+// (ShardPacer), not all shards' together once per burst period.
+constexpr auto kPacedSendInterval = std::chrono::milliseconds(10);
 // Where adaptive concurrency starts: what max_in_flight's default was
 // before it adapted.
 constexpr size_t kInitialConcurrency = 4;
@@ -523,7 +527,11 @@ void KinesisSink::applyShardMap(ShardMap map, Clock::TimePoint now) {
   for (uint32_t line = 0; line < router_.lineCount(); ++line) {
     if (!router_.shardId(line).empty()) throttledByLine_[line] = metrics_.throttledOn(router_.shardId(line));
   }
-  if (config_.pacing) minSendInterval_ = std::chrono::milliseconds(static_cast<int64_t>(1000 * limits.burstSeconds));
+  if (config_.pacing) {
+    // Never longer than the burst period: the buckets hold no more.
+    minSendInterval_ = std::min(kPacedSendInterval,
+                                std::chrono::milliseconds(static_cast<int64_t>(1000 * limits.burstSeconds)));
+  }
   metrics_.shards->Set(static_cast<double>(router_.shardCount()));
   if (first && config_.pacing) {
     log::info(kComponent, "stream {} has {} open shards; pacing each at {} records/s and {} bytes/s",

@@ -186,12 +186,12 @@ class KinesisSink final : public sinks::Sink {
   pipeline::BatchPtr waited_;  // popped while waiting; admitted at the next turn
   std::vector<prometheus::Counter*> throttledByLine_;  // by router line; null when unpaced
 
-  // Under pacing, requests not filled to the limits start at most once per
-  // burst period, so each carries what the buckets refilled meanwhile; the
-  // interval is drawn from [half, all] of it each time, so daemons sharing a
-  // stream do not send in step with Kinesis's sliding second (one that sends
-  // every 50 ms exactly keeps finding the room its own records of a second
-  // ago left, and keeps a larger share).
+  // Under pacing, requests not filled to the limits start at most every
+  // 10 ms (kPacedSendInterval); the interval is drawn from [half, all] of it
+  // each time, so daemons sharing a stream do not send in step with
+  // Kinesis's sliding second (one that sends at a fixed period keeps
+  // finding the room its own records of a second ago left, and keeps a
+  // larger share).
   std::chrono::milliseconds minSendInterval_{0};
   Clock::TimePoint::duration sendInterval_{0};
   std::minstd_rand sendJitter_{std::random_device{}()};

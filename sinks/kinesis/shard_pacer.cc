@@ -5,21 +5,33 @@
 namespace kinship::kinesis {
 
 namespace {
-constexpr double kDecreaseFactor = 0.7;
-constexpr double kIncreaseStep = 0.05;
-// One answer often reports several throttled records of a shard; they are
-// one signal, not several.
-constexpr auto kDecreaseSpacing = std::chrono::milliseconds(200);
-constexpr auto kIncreaseSpacing = std::chrono::seconds(1);
+// A shard's records join a request once its bucket holds this many: a
+// producer meets a full shard, and is cut, as often as it sends.
+constexpr double kQuantum = 5;
+// The rate's growth, in shares of the configured rate per second, doubled
+// by each kIncreaseSpeedup seconds without a throttle.
+constexpr double kIncreasePerSecond = 0.03;
+constexpr double kIncreaseSpeedup = 4.0;
+// A cut takes the share of records refused since the last one, within
+// these bounds; one answer's many refusals are one signal.
+constexpr double kCutMin = 0.1;
+constexpr double kCutMax = 0.75;
+constexpr auto kCutSpacing = std::chrono::milliseconds(250);
+// After a cut the rate holds for a time drawn from this range, so that
+// producers cut by the same full second do not grow back in step.
+constexpr double kHoldMin = 0.3;
+constexpr double kHoldMax = 0.6;
 }  // namespace
 
-ShardPacer::ShardPacer(const PacingLimits& limits, Clock::TimePoint now)
+ShardPacer::ShardPacer(const PacingLimits& limits, Clock::TimePoint now, uint64_t seed)
     : limits_(limits),
+      rng_(static_cast<std::minstd_rand::result_type>(seed % 2147483646 + 1)),
       recordTokens_(limits.recordsPerSecond * limits.burstSeconds),
       byteTokens_(limits.bytesPerSecond * limits.burstSeconds),
       lastRefill_(now),
-      lastDecrease_(now - kDecreaseSpacing),
-      lastIncrease_(now) {}
+      lastCut_(now - kCutSpacing),
+      growFrom_(now),
+      lastGrowth_(now) {}
 
 void ShardPacer::refill(Clock::TimePoint now) {
   double elapsed = std::chrono::duration<double>(now - lastRefill_).count();
@@ -31,19 +43,27 @@ void ShardPacer::refill(Clock::TimePoint now) {
   byteTokens_ = std::min(byteTokens_ + elapsed * byteRate, std::max(1.0, byteRate * limits_.burstSeconds));
 }
 
+double ShardPacer::needed() const {
+  if (sending_) return 1.0;
+  const double capacity = std::max(1.0, limits_.recordsPerSecond * factor_ * limits_.burstSeconds);
+  return std::clamp(kQuantum, 1.0, capacity);
+}
+
 bool ShardPacer::ready(Clock::TimePoint now) {
   refill(now);
-  return recordTokens_ >= 1.0 && byteTokens_ > 0;
+  return recordTokens_ >= needed() && byteTokens_ > 0;
 }
 
 void ShardPacer::take(size_t records, size_t bytes) {
+  sending_ = true;
   recordTokens_ -= static_cast<double>(records);
   byteTokens_ -= static_cast<double>(bytes);
 }
 
 Clock::TimePoint ShardPacer::readyAt(Clock::TimePoint now) {
   refill(now);
-  double recordWait = recordTokens_ >= 1.0 ? 0 : (1.0 - recordTokens_) / (limits_.recordsPerSecond * factor_);
+  const double need = needed();
+  double recordWait = recordTokens_ >= need ? 0 : (need - recordTokens_) / (limits_.recordsPerSecond * factor_);
   // Bytes only need to be out of debt; a microsecond more makes sure of it.
   double byteWait = byteTokens_ > 0 ? 0 : -byteTokens_ / (limits_.bytesPerSecond * factor_) + 1e-6;
   double wait = std::max(recordWait, byteWait);
@@ -58,17 +78,30 @@ void ShardPacer::onThrottled(Clock::TimePoint now) {
   // The shard is saturated: whatever the bucket holds is not really there.
   recordTokens_ = std::min(recordTokens_, 0.0);
   byteTokens_ = std::min(byteTokens_, 0.0);
-  lastIncrease_ = now;
-  if (now - lastDecrease_ < kDecreaseSpacing) return;
-  lastDecrease_ = now;
-  factor_ = std::max(kMinRateFactor, factor_ * kDecreaseFactor);
+  ++throttled_;
+  if (now - lastCut_ < kCutSpacing) return;
+  const double refused = static_cast<double>(throttled_) / static_cast<double>(accepted_ + throttled_);
+  factor_ = std::max(kMinRateFactor, factor_ * (1.0 - std::clamp(refused, kCutMin, kCutMax)));
+  lastCut_ = now;
+  std::uniform_real_distribution<double> hold(kHoldMin, kHoldMax);
+  growFrom_ = now + std::chrono::duration_cast<Clock::TimePoint::duration>(std::chrono::duration<double>(hold(rng_)));
+  lastGrowth_ = growFrom_;
+  accepted_ = 0;
+  throttled_ = 0;
+}
+
+void ShardPacer::grow(Clock::TimePoint now) {
+  if (factor_ >= 1.0 || now <= growFrom_ || now <= lastGrowth_) return;
+  refill(now);  // the past interval accrues at the old rate
+  const double since = std::chrono::duration<double>(now - growFrom_).count();
+  const double elapsed = std::chrono::duration<double>(now - lastGrowth_).count();
+  lastGrowth_ = now;
+  factor_ = std::min(1.0, factor_ + kIncreasePerSecond * (1.0 + since / kIncreaseSpeedup) * elapsed);
 }
 
 void ShardPacer::onAccepted(Clock::TimePoint now) {
-  if (factor_ >= 1.0 || now - lastIncrease_ < kIncreaseSpacing) return;
-  refill(now);  // the past interval accrues at the old rate
-  lastIncrease_ = now;
-  factor_ = std::min(1.0, factor_ + kIncreaseStep);
+  ++accepted_;
+  grow(now);
 }
 
 }  // namespace kinship::kinesis

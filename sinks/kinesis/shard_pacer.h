@@ -1,17 +1,32 @@
 #pragma once
 // ShardPacer: keeps the writes to one shard under its provisioned
-// throughput with two token buckets (records/s and bytes/s), and adapts to
-// throttling: each throttle cuts the shard's rate multiplicatively, each
-// second without one restores it additively (AIMD). A bucket may go into
-// debt by one record, so a record larger than the burst still passes, and
-// the debt is paid before the next one.
+// throughput with two token buckets (records/s and bytes/s), and shares a
+// shard with other producers that nothing coordinates (several daemons on
+// one stream) by adapting its rate to the shard's throttling.
 //
-// The burst is kept small on purpose: Kinesis counts over a sliding second,
-// so a bucket of capacity C refilling at r lets through at most C + r in any
+// Fairness comes from how often a producer is refused: a shard's records
+// join a request only once its bucket holds a quantum of them (five), so a
+// producer sends to the shard, and meets it full, in proportion to its
+// rate. A throttled answer (at most one per 250 ms) cuts the rate by the
+// share of the shard's records refused since the last cut, by 10% at least
+// and 75% at most (a producer that starts at the full rate on a full shard
+// drops to its share at once); after a hold of 0.3-0.6 s, drawn anew each
+// time so producers do not move in step, the rate grows by 3% of the
+// configured rate per second, the same at every rate, doubling every 4 s
+// without a throttle. The faster producer is cut more often and the slower
+// one catches up; a producer alone, never throttled, stays at the full rate.
+//
+// A bucket may go into debt by one record, so a record larger than the
+// burst still passes, and the debt is paid before the next one. The burst
+// is kept small on purpose: Kinesis counts over a sliding second, so a
+// bucket of capacity C refilling at r lets through at most C + r in any
 // second; the defaults keep C + r at the shard's limit.
 // Not thread-safe: owned by the sink's sender thread.
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <random>
 
 #include "common/clock.h"
 
@@ -28,8 +43,11 @@ class ShardPacer {
   // The lowest fraction of the configured rate throttling can push a shard to.
   static constexpr double kMinRateFactor = 0.05;
 
-  ShardPacer(const PacingLimits& limits, Clock::TimePoint now);
+  ShardPacer(const PacingLimits& limits, Clock::TimePoint now, uint64_t seed = 1);
 
+  // A new request is being filled: the shard's records join it only once
+  // the bucket holds a quantum (or all it can hold, if less).
+  void newRequest() { sending_ = false; }
   // True when the shard may take another record now.
   bool ready(Clock::TimePoint now);
   // Charges a record taken after ready() returned true.
@@ -38,6 +56,7 @@ class ShardPacer {
   // whenever it is not ready now.
   Clock::TimePoint readyAt(Clock::TimePoint now);
 
+  // One Kinesis record of this shard answered.
   void onThrottled(Clock::TimePoint now);
   void onAccepted(Clock::TimePoint now);
 
@@ -45,14 +64,21 @@ class ShardPacer {
 
  private:
   void refill(Clock::TimePoint now);
+  double needed() const;
+  void grow(Clock::TimePoint now);
 
   PacingLimits limits_;
+  std::minstd_rand rng_;
   double factor_ = 1.0;
   double recordTokens_;
   double byteTokens_;
+  bool sending_ = false;
   Clock::TimePoint lastRefill_;
-  Clock::TimePoint lastDecrease_;
-  Clock::TimePoint lastIncrease_;
+  Clock::TimePoint lastCut_;
+  Clock::TimePoint growFrom_;    // end of the hold after the last cut
+  Clock::TimePoint lastGrowth_;
+  uint32_t accepted_ = 0;        // since the last cut
+  uint32_t throttled_ = 0;
 };
 
 }  // namespace kinship::kinesis

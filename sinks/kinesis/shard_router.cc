@@ -101,6 +101,9 @@ bool ShardRouter::fill(RequestBuilder& request, std::vector<TakenRecord>& taken,
   }
   bool full = false;
   const size_t lineCount = lines_.size();
+  for (Line& line : lines_) {
+    if (line.pacer) line.pacer->newRequest();
+  }
   if (options_.aggregate && !shardMap_.empty()) {
     full = fillAggregated(request, taken, now);
   } else {
@@ -389,7 +392,7 @@ void ShardRouter::applyShardMap(ShardMap map, const PacingLimits& limits, Clock:
     for (auto& o : old) {
       if (o.shardId == line.shardId && o.pacer) line.pacer = std::move(o.pacer);
     }
-    if (!line.pacer && options_.pacing) line.pacer = std::make_unique<ShardPacer>(limits, now);
+    if (!line.pacer && options_.pacing) line.pacer = std::make_unique<ShardPacer>(limits, now, pacerSeeds_());
     lines_.push_back(std::move(line));
   }
   if (lines_.empty()) lines_.emplace_back();

@@ -39,6 +39,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <random>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -179,6 +180,9 @@ class ShardRouter {
   // per_key: keys (by a 64-bit hash; a collision only serializes two keys)
   // with a record in flight or waiting to be retried.
   std::unordered_map<uint64_t, uint32_t> busyKeys_;
+  // Each pacer's holds are jittered by its own seed: daemons, and shards,
+  // do not adapt in step.
+  std::minstd_rand pacerSeeds_{std::random_device{}()};
   size_t pendingRecords_ = 0;
   size_t pendingBytes_ = 0;
 };

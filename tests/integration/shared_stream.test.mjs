@@ -11,12 +11,12 @@
 // read from its own metrics every 250 ms. Figures are printed (ctest -V).
 //
 // Issue 17's targets are within 10% of a fair share, >= 95% of capacity and
-// <= 3% throttled; today's pacing reaches 5-22% off, 89-92% and 2-4.5%
+// <= 3% throttled; today's pacing reaches 8-15% off, 94.6-97% and 2.7-4.5%
 // (bench/RESULTS.md). The test holds what is reached, with room for a
-// loaded machine: every line exactly once, within 35% of a fair share (one
-// daemon took 2x its share before requests were jittered: the sliding
-// second kept giving it back its own room), >= 85% of capacity, <= 6%
-// throttled.
+// loaded machine: every line exactly once, within 25% of a fair share (one
+// daemon took 2x its share when requests went every 50 ms exactly: the
+// sliding second kept giving it back its own room), >= 90% of capacity,
+// <= 6% throttled.
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -144,7 +144,7 @@ test('four daemons on one 4-shard stream: every line once, each near a fair shar
   assert.ok(seconds >= 10, `the common window lasted ${seconds} s, too short to judge`);
   assert.equal(stats.recordsAccepted, total, 'every line accepted exactly once');
   assert.equal(stats.duplicates, 0, 'no record accepted twice');
-  assert.ok(sum >= 0.85 * capacity, `together ${sum.toFixed(0)} records/s < 85% of ${capacity}`);
+  assert.ok(sum >= 0.9 * capacity, `together ${sum.toFixed(0)} records/s < 90% of ${capacity}`);
   assert.ok(throttledShare <= 0.06, `throttled ${(100 * throttledShare).toFixed(2)}% > 6%`);
-  assert.ok(worst <= 0.35, `a daemon is ${(100 * worst).toFixed(1)}% off its fair share`);
+  assert.ok(worst <= 0.25, `a daemon is ${(100 * worst).toFixed(1)}% off its fair share`);
 });
