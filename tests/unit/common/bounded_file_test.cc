@@ -37,6 +37,24 @@ TEST_F(BoundedFileTest, ReadsUpToTheBoundAndRefusesMore) {
   EXPECT_EQ(over.error().message(), "larger than 100 bytes");
 }
 
+TEST_F(BoundedFileTest, AFileLargerThanTheFirstReadsIsReadWholeExactlyUpToTheBound) {
+  // The buffer starts at 64 KiB and doubles: sizes around its steps.
+  std::string content;
+  for (int i = 0; content.size() < 300 * 1024; ++i) content += std::to_string(i) + ",";
+  for (size_t size : {size_t{64 * 1024 - 1}, size_t{64 * 1024}, size_t{64 * 1024 + 1}, size_t{131072}, size_t{300000}}) {
+    const std::string part = content.substr(0, size);
+    auto whole = readFileAtMost(write("big", part), 1 << 20);
+    ASSERT_TRUE(whole) << size;
+    EXPECT_EQ(*whole, part) << size;
+    auto atBound = readFileAtMost(write("big", part), size);
+    ASSERT_TRUE(atBound) << size;
+    EXPECT_EQ(*atBound, part) << size;
+    auto over = readFileAtMost(write("big", part), size - 1);
+    ASSERT_FALSE(over) << size;
+    EXPECT_EQ(over.error().message(), "larger than " + std::to_string(size - 1) + " bytes");
+  }
+}
+
 TEST_F(BoundedFileTest, AnEndlessFileStopsAtTheBound) {
   auto zero = readFileAtMost("/dev/zero", 1 << 20);
   ASSERT_FALSE(zero);
