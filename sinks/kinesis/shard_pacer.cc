@@ -43,15 +43,15 @@ void ShardPacer::refill(Clock::TimePoint now) {
   byteTokens_ = std::min(byteTokens_ + elapsed * byteRate, std::max(1.0, byteRate * limits_.burstSeconds));
 }
 
-double ShardPacer::needed() const {
-  if (sending_) return 1.0;
+double ShardPacer::needed(bool inRequest) const {
+  if (inRequest) return 1.0;
   const double capacity = std::max(1.0, limits_.recordsPerSecond * factor_ * limits_.burstSeconds);
   return std::clamp(kQuantum, 1.0, capacity);
 }
 
 bool ShardPacer::ready(Clock::TimePoint now) {
   refill(now);
-  return recordTokens_ >= needed() && byteTokens_ > 0;
+  return recordTokens_ >= needed(sending_) && byteTokens_ > 0;
 }
 
 void ShardPacer::take(size_t records, size_t bytes) {
@@ -62,7 +62,9 @@ void ShardPacer::take(size_t records, size_t bytes) {
 
 Clock::TimePoint ShardPacer::readyAt(Clock::TimePoint now) {
   refill(now);
-  const double need = needed();
+  // When the next request can take the shard: a quantum, whatever the
+  // request being filled took (waking for less only finds it not ready).
+  const double need = needed(false);
   double recordWait = recordTokens_ >= need ? 0 : (need - recordTokens_) / (limits_.recordsPerSecond * factor_);
   // Bytes only need to be out of debt; a microsecond more makes sure of it.
   double byteWait = byteTokens_ > 0 ? 0 : -byteTokens_ / (limits_.bytesPerSecond * factor_) + 1e-6;

@@ -52,8 +52,8 @@ class ShardPacer {
   bool ready(Clock::TimePoint now);
   // Charges a record taken after ready() returned true.
   void take(size_t records, size_t bytes);
-  // When ready() will next be true (now, if it already is); after now
-  // whenever it is not ready now.
+  // When ready() will next be true for a new request (now, if it already
+  // is); after now whenever it is not ready now.
   Clock::TimePoint readyAt(Clock::TimePoint now);
 
   // One Kinesis record of this shard answered.
@@ -64,7 +64,9 @@ class ShardPacer {
 
  private:
   void refill(Clock::TimePoint now);
-  double needed() const;
+  // Tokens a record needs: one within a request the shard has joined, a
+  // quantum to join one.
+  double needed(bool inRequest) const;
   void grow(Clock::TimePoint now);
 
   PacingLimits limits_;
