@@ -13,6 +13,16 @@ using namespace kinship::kinesis::test;
 // The top of the hash-key space: the last shard of any map.
 constexpr std::string_view kLastShard = "340282366920938463463374607431768211455";
 
+// When each PutRecords request went (not ListShards or DescribeStreamSummary).
+template <typename Sent>
+std::vector<Clock::TimePoint> putRecordsTimes(const Sent& sent) {
+  std::vector<Clock::TimePoint> times;
+  for (const auto& s : sent) {
+    if (s.body.find("\"Records\"") != std::string::npos) times.push_back(s.at);
+  }
+  return times;
+}
+
 TEST_F(KinesisSinkTest, ASmallRequestGoesWhenItsOldestRecordHasLingeredExactly) {
   ScriptedKinesis kinesis;
   auto config = configFor(kinesis);
@@ -156,11 +166,7 @@ TEST_F(KinesisSinkTest, APacedShardTakesARecordEachTimeItsBucketRefills) {
   for (int i = 0; i < 5; ++i) batch->append("r" + std::to_string(i), "k" + std::to_string(i), kLastShard);
   queue_.push(std::move(batch));
   ASSERT_TRUE(runUntilAccepted(kinesis, 5));
-  auto sent = transport_->sent();
-  std::vector<Clock::TimePoint> puts;
-  for (const auto& s : sent) {
-    if (s.body.find("\"Records\"") != std::string::npos) puts.push_back(s.at);
-  }
+  const auto puts = putRecordsTimes(transport_->sent());
   ASSERT_EQ(puts.size(), 5u) << "one record per request";
   // A token every 1/19 s (52.6 ms); the buckets' arithmetic is in doubles,
   // so allow a millisecond.
@@ -186,10 +192,7 @@ TEST_F(KinesisSinkTest, PacedRequestsStartAtJitteredIntervalsOf5To10Ms) {
   queue_.push(std::move(batch));
   ASSERT_TRUE(runUntilAccepted(kinesis, 2000));
   stopSink(*sink);
-  std::vector<Clock::TimePoint> puts;
-  for (const auto& s : transport_->sent()) {
-    if (s.body.find("\"Records\"") != std::string::npos) puts.push_back(s.at);
-  }
+  const auto puts = putRecordsTimes(transport_->sent());
   ASSERT_GE(puts.size(), 21u);
   size_t shorter = 0;
   size_t longer = 0;
