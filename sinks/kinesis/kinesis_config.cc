@@ -154,7 +154,9 @@ const Option kKinesisOptions[] = {
      .type = ValueType::kBool,
      .defaultValue = "true",
      .help = "Pace writes per shard with token buckets (needs kinesis:ListShards; without that permission "
-             "kinship logs a warning and sends unpaced)."},
+             "kinship logs a warning and sends unpaced). A throttled shard's rate is cut by the share of its "
+             "records refused and grows back by a fixed step per second, so daemons that share a stream with no "
+             "coordinator converge on about equal shares of it."},
     {.name = "shard_records_per_second",
      .type = ValueType::kInt,
      .defaultValue = "1000",
@@ -173,7 +175,8 @@ const Option kKinesisOptions[] = {
      .minValue = 1,
      .maxValue = 100,
      .help = "Share of each shard's limits kinship aims to use. The rest absorbs bursts: Kinesis counts over a "
-             "sliding second. Lower it when other writers share the stream."},
+             "sliding second. Lower it when writers other than kinship share the stream (kinship daemons "
+             "share it among themselves by pacing)."},
     {.name = "shard_refresh_interval",
      .type = ValueType::kDuration,
      .defaultValue = "5m",
