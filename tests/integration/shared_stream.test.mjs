@@ -11,7 +11,7 @@
 // read from its own metrics every 250 ms. Figures are printed (ctest -V).
 //
 // Issue 17's targets are within 10% of a fair share, >= 95% of capacity and
-// <= 3% throttled; today's pacing reaches 8-15% off, 94.6-97% and 2.7-4.5%
+// <= 3% throttled; today's pacing reaches 8-17% off, 94.6-97% and 2.5-4.5%
 // (bench/RESULTS.md). The test holds what is reached, with room for a
 // loaded machine: every line exactly once, within 25% of a fair share (one
 // daemon took 2x its share when requests went every 50 ms exactly: the
