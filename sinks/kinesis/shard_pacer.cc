@@ -1,33 +1,43 @@
 #include "sinks/kinesis/shard_pacer.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace kinship::kinesis {
 
 namespace {
 // A shard's records join a request once its bucket holds this many: a
 // producer meets a full shard, and is cut, as often as it sends.
-constexpr double kQuantum = 5;
+constexpr double kQuantum = 3;
 // The rate's growth, in shares of the configured rate per second, doubled
 // by each kIncreaseSpeedup seconds without a throttle.
-constexpr double kIncreasePerSecond = 0.03;
-constexpr double kIncreaseSpeedup = 4.0;
+constexpr double kIncreasePerSecond = 0.08;
+constexpr double kIncreaseSpeedup = 8.0;
 // A cut takes the share of records refused since the last one, within
 // these bounds; one answer's many refusals are one signal.
-constexpr double kCutMin = 0.1;
+constexpr double kCutMin = 0.25;
 constexpr double kCutMax = 0.75;
 constexpr auto kCutSpacing = std::chrono::milliseconds(250);
 // After a cut the rate holds for a time drawn from this range, so that
 // producers cut by the same full second do not grow back in step.
-constexpr double kHoldMin = 0.3;
-constexpr double kHoldMax = 0.6;
+constexpr double kHoldMin = 0.1;
+constexpr double kHoldMax = 0.2;
+// A new pacer starts at this share of the rate and doubles it every
+// kSlowStartDoubling seconds of answers without a throttle: at the full rate
+// in 0.3 s when alone, and on a shard that others already fill, refused
+// while still near its share instead of after a burst that cuts them all.
+constexpr double kSlowStartFactor = 0.125;
+constexpr double kSlowStartDoubling = 0.1;
+constexpr double kSlowStartCut = 0.5;
 }  // namespace
 
 ShardPacer::ShardPacer(const PacingLimits& limits, Clock::TimePoint now, uint64_t seed)
     : limits_(limits),
       rng_(static_cast<std::minstd_rand::result_type>(seed % 2147483646 + 1)),
-      recordTokens_(limits.recordsPerSecond * limits.burstSeconds),
-      byteTokens_(limits.bytesPerSecond * limits.burstSeconds),
+      factor_(limits.slowStart ? kSlowStartFactor : 1.0),
+      slowStart_(limits.slowStart),
+      recordTokens_(std::max(1.0, limits.recordsPerSecond * factor_ * limits.burstSeconds)),
+      byteTokens_(std::max(1.0, limits.bytesPerSecond * factor_ * limits.burstSeconds)),
       lastRefill_(now),
       lastCut_(now - kCutSpacing),
       growFrom_(now),
@@ -50,6 +60,7 @@ double ShardPacer::needed(bool inRequest) const {
 }
 
 bool ShardPacer::ready(Clock::TimePoint now) {
+  takeDueCut();
   refill(now);
   return recordTokens_ >= needed(sending_) && byteTokens_ > 0;
 }
@@ -61,6 +72,7 @@ void ShardPacer::take(size_t records, size_t bytes) {
 }
 
 Clock::TimePoint ShardPacer::readyAt(Clock::TimePoint now) {
+  takeDueCut();
   refill(now);
   // When the next request can take the shard: a quantum, whatever the
   // request being filled took (waking for less only finds it not ready).
@@ -81,23 +93,38 @@ void ShardPacer::onThrottled(Clock::TimePoint now) {
   recordTokens_ = std::min(recordTokens_, 0.0);
   byteTokens_ = std::min(byteTokens_, 0.0);
   ++throttled_;
-  if (now - lastCut_ < kCutSpacing) return;
+  if (!cutDue_ && now - lastCut_ >= kCutSpacing) cutDue_ = now;
+}
+
+void ShardPacer::takeDueCut() {
+  if (!cutDue_) return;
+  const Clock::TimePoint at = *cutDue_;
+  cutDue_.reset();
   const double refused = static_cast<double>(throttled_) / static_cast<double>(accepted_ + throttled_);
-  factor_ = std::max(kMinRateFactor, factor_ * (1.0 - std::clamp(refused, kCutMin, kCutMax)));
-  lastCut_ = now;
+  // Slow start overshoots by up to its last doubling: the first cut halves at least.
+  const double least = slowStart_ ? kSlowStartCut : kCutMin;
+  slowStart_ = false;
+  factor_ = std::max(kMinRateFactor, factor_ * (1.0 - std::clamp(refused, least, kCutMax)));
+  lastCut_ = at;
   std::uniform_real_distribution<double> hold(kHoldMin, kHoldMax);
-  growFrom_ = now + std::chrono::duration_cast<Clock::TimePoint::duration>(std::chrono::duration<double>(hold(rng_)));
+  growFrom_ = at + std::chrono::duration_cast<Clock::TimePoint::duration>(std::chrono::duration<double>(hold(rng_)));
   lastGrowth_ = growFrom_;
   accepted_ = 0;
   throttled_ = 0;
 }
 
 void ShardPacer::grow(Clock::TimePoint now) {
-  if (factor_ >= 1.0 || now <= growFrom_ || now <= lastGrowth_) return;
+  // A cut is due: the answer being counted refused records.
+  if (cutDue_ || factor_ >= 1.0 || now <= growFrom_ || now <= lastGrowth_) return;
   refill(now);  // the past interval accrues at the old rate
   const double since = std::chrono::duration<double>(now - growFrom_).count();
   const double elapsed = std::chrono::duration<double>(now - lastGrowth_).count();
   lastGrowth_ = now;
+  if (slowStart_) {
+    factor_ = std::min(1.0, factor_ * std::exp2(elapsed / kSlowStartDoubling));
+    slowStart_ = factor_ < 1.0;
+    return;
+  }
   factor_ = std::min(1.0, factor_ + kIncreasePerSecond * (1.0 + since / kIncreaseSpeedup) * elapsed);
 }
 

@@ -5,16 +5,26 @@
 // one stream) by adapting its rate to the shard's throttling.
 //
 // Fairness comes from how often a producer is refused: a shard's records
-// join a request only once its bucket holds a quantum of them (five), so a
+// join a request only once its bucket holds a quantum of them (three), so a
 // producer sends to the shard, and meets it full, in proportion to its
 // rate. A throttled answer (at most one per 250 ms) cuts the rate by the
-// share of the shard's records refused since the last cut, by 10% at least
-// and 75% at most (a producer that starts at the full rate on a full shard
-// drops to its share at once); after a hold of 0.3-0.6 s, drawn anew each
-// time so producers do not move in step, the rate grows by 3% of the
-// configured rate per second, the same at every rate, doubling every 4 s
-// without a throttle. The faster producer is cut more often and the slower
-// one catches up; a producer alone, never throttled, stays at the full rate.
+// share of the shard's records refused since the last cut, by 25% at least
+// and 75% at most. The cut is taken once the whole answer is counted, at
+// the next newRequest(), ready() or readyAt(): taken at its first refused
+// record, it would judge by the records before it alone. After a hold of
+// 0.1-0.2 s, drawn anew each time so producers do not move in step, the
+// rate grows by 8% of the configured rate per second, the same at every
+// rate, doubling every 8 s without a throttle. The faster producer is cut
+// more often and by more, and the slower one catches up.
+//
+// A new pacer starts at an eighth of the rate and doubles it every 100 ms
+// while its answers bring no throttle (slow start, as TCP's): alone, it is
+// at the full rate within 0.3 s and stays there; on a shard that others
+// already fill, it is refused while still near a share, instead of after a
+// burst at the full rate that cuts everyone (the burst's cuts keep every
+// producer's ratio to the others, and the newcomer kept twice its share for
+// seconds). The first cut takes at least half: slow start may have
+// overshot by its last doubling.
 //
 // A bucket may go into debt by one record, so a record larger than the
 // burst still passes, and the debt is paid before the next one. The burst
@@ -26,6 +36,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <random>
 
 #include "common/clock.h"
@@ -36,6 +47,7 @@ struct PacingLimits {
   double recordsPerSecond = 1000;
   double bytesPerSecond = 1024 * 1024;
   double burstSeconds = 0.05;  // bucket capacity, in seconds of rate
+  bool slowStart = true;       // start at an eighth of the rate (see below)
 };
 
 class ShardPacer {
@@ -47,7 +59,10 @@ class ShardPacer {
 
   // A new request is being filled: the shard's records join it only once
   // the bucket holds a quantum (or all it can hold, if less).
-  void newRequest() { sending_ = false; }
+  void newRequest() {
+    sending_ = false;
+    takeDueCut();
+  }
   // True when the shard may take another record now.
   bool ready(Clock::TimePoint now);
   // Charges a record taken after ready() returned true.
@@ -60,9 +75,14 @@ class ShardPacer {
   void onThrottled(Clock::TimePoint now);
   void onAccepted(Clock::TimePoint now);
 
-  double rateFactor() const { return factor_; }
+  // The fraction of the configured rate it sends at (after any cut due).
+  double rateFactor() {
+    takeDueCut();
+    return factor_;
+  }
 
  private:
+  void takeDueCut();
   void refill(Clock::TimePoint now);
   // Tokens a record needs: one within a request the shard has joined, a
   // quantum to join one.
@@ -71,12 +91,14 @@ class ShardPacer {
 
   PacingLimits limits_;
   std::minstd_rand rng_;
-  double factor_ = 1.0;
+  double factor_;
+  bool slowStart_;  // doubling, until the first cut or the full rate
   double recordTokens_;
   double byteTokens_;
   bool sending_ = false;
   Clock::TimePoint lastRefill_;
   Clock::TimePoint lastCut_;
+  std::optional<Clock::TimePoint> cutDue_;  // a refusal's time, when it calls for a cut
   Clock::TimePoint growFrom_;    // end of the hold after the last cut
   Clock::TimePoint lastGrowth_;
   uint32_t accepted_ = 0;        // since the last cut

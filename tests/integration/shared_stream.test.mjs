@@ -4,19 +4,20 @@
 // stream, and each daemon has its own backlog of lines with keys spread over
 // every shard. They start a second apart (KINSHIP_TEST_STAGGER_MS sets
 // another gap; 0 starts them together). Over the common window (from the
-// last one's first accepted record to the first one's last) it measures
+// last one's first accepted record until the first one is down to its last
+// 5% of lines) it measures
 // each daemon's records/s against a fair share (the four's mean), the
 // share of the stream's capacity the four use together, and the share of
 // records sent that came back throttled. Each daemon's accepted records are
 // read from its own metrics every 250 ms. Figures are printed (ctest -V).
 //
-// Issue 17's targets are within 10% of a fair share, >= 95% of capacity and
-// <= 3% throttled; today's pacing reaches 8-17% off, 94.6-97% and 2.5-4.5%
-// (bench/RESULTS.md). The test holds what is reached, with room for a
-// loaded machine: every line exactly once, within 25% of a fair share (one
-// daemon took 2x its share when requests went every 50 ms exactly: the
-// sliding second kept giving it back its own room), >= 90% of capacity,
-// <= 6% throttled.
+// It asserts issue 17's targets: every line exactly once, each daemon
+// within 10% of a fair share, >= 95% of the capacity used, <= 3% of the
+// records sent throttled. With 80,000 lines each (about 70 s in common) the
+// pacing reaches 2.8-3.1% off, 97.1-97.6% and 2.4-2.6% (bench/RESULTS.md).
+// Most of the unfairness is in the seconds after each start, as a newcomer
+// takes the room the last one's arrival left; KINSHIP_TEST_LINES=40000
+// halves the test and shows more of it (5.5-8.9% off).
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,9 +38,10 @@ const daemons = 4;
 const shards = 4;
 const perShard = 1000;
 const capacity = shards * perShard;
-// About 40 s of the whole stream's capacity.
-const linesPerDaemon = 40000;
+// About 80 s of the whole stream's capacity.
+const linesPerDaemon = Number(process.env.KINSHIP_TEST_LINES ?? 80000);
 const staggerMs = Number(process.env.KINSHIP_TEST_STAGGER_MS ?? 1000);
+const delayMs = Number(process.env.KINSHIP_TEST_DELAY_MS ?? 25);
 
 function writeConfig(dir, endpoint) {
   return writeFileToKinesisConfig(dir, {
@@ -71,8 +73,10 @@ function countAt(series, t) {
 }
 
 test('four daemons on one 4-shard stream: every line once, each near a fair share, most of the capacity used', async () => {
+  // Kinesis answers tens of milliseconds late; a feedback loop tuned on
+  // instant answers is not the one users run.
   const fake = await startFake(['--stream', 'shared', '--shards', String(shards), '--records-per-second',
-    String(perShard)]);
+    String(perShard), '--delay-ms', String(delayMs)]);
   cleanups.push(() => fake.stop());
 
   const dirs = [];
@@ -107,7 +111,7 @@ test('four daemons on one 4-shard stream: every line once, each near a fair shar
 
   const total = daemons * linesPerDaemon;
   await waitFor(async () => (await fake.stats()).recordsAccepted >= total, {
-    timeoutMs: 240000, intervalMs: 500, what: `all ${total} records accepted`,
+    timeoutMs: 400000, intervalMs: 500, what: `all ${total} records accepted`,
   });
   // Each daemon counts its last answer a moment after the endpoint has it.
   await waitFor(async () => {
@@ -124,9 +128,12 @@ test('four daemons on one 4-shard stream: every line once, each near a fair shar
     assert.equal(stopped.code, 0, `kinship exit code after SIGTERM\n${daemon.stderr().slice(-3000)}`);
   }
 
-  // The common window: all four sending, none finished.
+  // The common window: all four sending, each with a backlog. It ends when
+  // the first daemon is down to its last 5% of lines (about two seconds of
+  // its share): from there its backlog thins out over the four shards and
+  // it can no longer use a share of each, which says nothing of fairness.
   const firstAccepted = series.map((s) => s.find(([, c]) => c > 0)[0]);
-  const lastNeeded = series.map((s) => s.find(([, c]) => c >= linesPerDaemon)[0]);
+  const lastNeeded = series.map((s) => s.find(([, c]) => c >= 0.95 * linesPerDaemon)[0]);
   const from = Math.max(...firstAccepted);
   const to = Math.min(...lastNeeded);
   const seconds = (to - from) / 1000;
@@ -141,10 +148,18 @@ test('four daemons on one 4-shard stream: every line once, each near a fair shar
     `together ${sum.toFixed(0)} = ${((100 * sum) / capacity).toFixed(1)}% of ${capacity} (target 95%); throttled ` +
     `${stats.recordsThrottled} of ${attempts} = ${(100 * throttledShare).toFixed(2)}% (target 3%); duplicates ${stats.duplicates}`);
 
+  // How the shares moved: each daemon's records/s in quarters of the window.
+  for (let q = 0; q < 4; q++) {
+    const a = from + ((to - from) * q) / 4;
+    const b = from + ((to - from) * (q + 1)) / 4;
+    console.log(`  quarter ${q + 1} (${(a / 1000).toFixed(1)}–${(b / 1000).toFixed(1)} s): ` +
+      series.map((s) => ((countAt(s, b) - countAt(s, a)) / ((b - a) / 1000)).toFixed(0)).join(', '));
+  }
+
   assert.ok(seconds >= 10, `the common window lasted ${seconds} s, too short to judge`);
   assert.equal(stats.recordsAccepted, total, 'every line accepted exactly once');
   assert.equal(stats.duplicates, 0, 'no record accepted twice');
-  assert.ok(sum >= 0.9 * capacity, `together ${sum.toFixed(0)} records/s < 90% of ${capacity}`);
-  assert.ok(throttledShare <= 0.06, `throttled ${(100 * throttledShare).toFixed(2)}% > 6%`);
-  assert.ok(worst <= 0.25, `a daemon is ${(100 * worst).toFixed(1)}% off its fair share`);
+  assert.ok(sum >= 0.95 * capacity, `together ${sum.toFixed(0)} records/s < 95% of ${capacity}`);
+  assert.ok(throttledShare <= 0.03, `throttled ${(100 * throttledShare).toFixed(2)}% > 3%`);
+  assert.ok(worst <= 0.1, `a daemon is ${(100 * worst).toFixed(1)}% off its fair share`);
 });

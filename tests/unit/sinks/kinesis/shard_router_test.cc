@@ -126,7 +126,7 @@ TEST_F(ShardRouterTest, ARequestIsDueWhenFullLingeredRetriedSplitOrFlushed) {
 TEST_F(ShardRouterTest, RecordsOfAStalledShardDoNotHoldBackTheOthers) {
   ShardRouter router(RouterOptions{false, 10s, 500, 1 << 20});
   // One token per shard, refilled at one a second.
-  router.applyShardMap(twoShards(), PacingLimits{1, 1e12, 1.0}, now_);
+  router.applyShardMap(twoShards(), PacingLimits{1, 1e12, 1.0, /*slowStart=*/false}, now_);
   admit(router, "a0", "k", kBottom);
   admit(router, "a1", "k", kBottom);
   admit(router, "b0", "k", kTop);
