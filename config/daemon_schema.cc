@@ -123,12 +123,14 @@ constexpr Option kPipelineOptions[] = {
     {
         .name = "queue_size",
         .type = ValueType::kSize,
-        .defaultValue = "8MiB",
+        // No single default: it depends on spool.mode (daemon/pipeline_buffers.h).
         .minValue = 64 * kKiB,
         .maxValue = kGiB,
         .help = "Bytes of records buffered in memory between the inputs and the spool (disk mode) or "
                 "the sink (memory mode); in disk mode half as much again is read ahead from the spool for "
-                "the sink. When full, file and stream inputs pause reading until there is room.",
+                "the sink. When full, file and stream inputs pause reading until there is room. Default: "
+                "`1MiB` in disk mode, where the spool holds the backlog; `8MiB` in memory mode, where this "
+                "buffer is the only one.",
     },
     {
         .name = "spool",

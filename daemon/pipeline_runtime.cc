@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "common/log.h"
+#include "daemon/pipeline_buffers.h"
 #include "daemon/reload_plan.h"
 #include "pipeline/pipeline_builder.h"
 
@@ -28,15 +29,13 @@ std::string canonicalSpoolDir(const std::string& dir, const config::Section& spo
 PipelineRuntime::PipelineRuntime(const config::PipelineConfig& pc, const RuntimeContext& context)
     : name_(pc.name), fingerprint_(pipelineFingerprint(pc, context.dataDir)), sinkType_(pc.sink.type) {
   pipeline::PipelineSettings settings = pipeline::pipelineSettingsFrom(pc.options);
-  const size_t queueSize = settings.queueCapacityBytes;
-  pipeline_ = pipeline::buildPipeline(pc.name, std::move(settings), context.metrics);
   spool::SpoolConfig spoolConfig = spool::spoolConfigFrom(pc.spool, context.dataDir, pc.name);
+  const PipelineBuffers buffers = pipelineBuffersFor(pc.options, spoolConfig.disk);
+  pipeline_ = pipeline::buildPipeline(pc.name, std::move(settings), buffers.queueBytes, context.metrics);
   pipeline::BatchQueue* sinkQueue = &pipeline_->queue();
   if (spoolConfig.disk) {
     spoolDir_ = canonicalSpoolDir(spoolConfig.options.dir, pc.spool);
-    // Half of queue_size is read ahead from the spool for the sink: the
-    // spool, not memory, holds the backlog.
-    spool_ = std::make_unique<spool::SpoolStage>(std::move(spoolConfig), pipeline_->queue(), queueSize / 2,
+    spool_ = std::make_unique<spool::SpoolStage>(std::move(spoolConfig), pipeline_->queue(), buffers.readAheadBytes,
                                                  context.metrics, pc.name);
     sinkQueue = &spool_->output();
   }

@@ -12,13 +12,12 @@ PipelineSettings pipelineSettingsFrom(const config::Section& options) {
   settings.filters = recordFiltersFrom(options);
   settings.addedFields = addedFieldsFrom(options, hostName());
   settings.encoding = encodingOptionsFrom(options);
-  settings.queueCapacityBytes = options.getSize("queue_size");
   return settings;
 }
 
-std::unique_ptr<Pipeline> buildPipeline(std::string name, PipelineSettings settings,
+std::unique_ptr<Pipeline> buildPipeline(std::string name, PipelineSettings settings, size_t queueCapacityBytes,
                                         prometheus::Registry& registry) {
-  return std::make_unique<Pipeline>(std::move(name), std::move(settings.keys), settings.queueCapacityBytes,
+  return std::make_unique<Pipeline>(std::move(name), std::move(settings.keys), queueCapacityBytes,
                                     registry, std::move(settings.filters), std::move(settings.addedFields),
                                     settings.encoding);
 }

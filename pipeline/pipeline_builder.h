@@ -1,9 +1,10 @@
 #pragma once
 // Building a Pipeline from its configured options: the key templates are
 // compiled and the fallbacks checked (KeyRules), the filters, added fields
-// and encoding read, the queue sized. The daemon
+// and encoding read. The daemon
 // hands over a pipeline's option section and gets a Pipeline back, so it
-// knows neither templates nor key rules.
+// knows neither templates nor key rules. The daemon sizes the queue: the
+// default of `queue_size` depends on the spool mode (daemon/pipeline_buffers.h).
 //
 // Startup and reload only (the key templates are compiled here, never on the
 // data path); both functions throw config::ConfigError naming the offending
@@ -36,15 +37,15 @@ struct PipelineSettings {
   RecordFilters filters;               // filters
   std::vector<AddedField> addedFields;  // add_fields, add_metadata
   EncodingOptions encoding;            // encoding, trailing_newline
-  size_t queueCapacityBytes = 0;       // queue_size
 };
 
 // Reads and checks the options; compiles the templates. An `add_metadata`
 // hostname is read here, once.
 PipelineSettings pipelineSettingsFrom(const config::Section& pipelineOptions);
 
-// The pipeline named `name`, its metrics registered in `registry` (which
-// must outlive it).
-std::unique_ptr<Pipeline> buildPipeline(std::string name, PipelineSettings settings, prometheus::Registry& registry);
+// The pipeline named `name`, its queue bounded at `queueCapacityBytes`, its
+// metrics registered in `registry` (which must outlive it).
+std::unique_ptr<Pipeline> buildPipeline(std::string name, PipelineSettings settings, size_t queueCapacityBytes,
+                                        prometheus::Registry& registry);
 
 }  // namespace kinship::pipeline

@@ -18,6 +18,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
+constexpr size_t kQueueBytes = 64 * 1024;
+
 // A pipeline's options as the loader validates them (inputs and sink are
 // required by the schema, so every case carries placeholders).
 config::Section pipelineOptions(const std::string& options) {
@@ -46,17 +48,15 @@ std::string keyOf(Pipeline& p, const std::string& line) {
 
 TEST(PipelineSettingsFrom, DefaultsAreTheSchemas) {
   PipelineSettings settings = pipelineSettingsFrom(pipelineOptions(""));
-  EXPECT_EQ(settings.queueCapacityBytes, 8u * 1024 * 1024);
   EXPECT_FALSE(settings.keys.partitionKey.keyTemplate.has_value());
   EXPECT_EQ(settings.keys.partitionKey.fallback, KeyFallback::kRandom);
   EXPECT_FALSE(settings.keys.explicitHashKey.keyTemplate.has_value());
 }
 
-TEST(PipelineSettingsFrom, ReadsTheQueueSizeAndCompilesTheTemplates) {
+TEST(PipelineSettingsFrom, CompilesTheTemplates) {
   PipelineSettings settings = pipelineSettingsFrom(
-      pipelineOptions("queue_size: 64KiB\npartition_key: \"{a}-{b}\"\nexplicit_hash_key: \"{h}\"\n"
+      pipelineOptions("partition_key: \"{a}-{b}\"\nexplicit_hash_key: \"{h}\"\n"
                       "partition_key_fallback: \"constant:none\"\n"));
-  EXPECT_EQ(settings.queueCapacityBytes, 64u * 1024);
   ASSERT_TRUE(settings.keys.partitionKey.keyTemplate.has_value());
   EXPECT_TRUE(settings.keys.partitionKey.keyTemplate->hasFields());
   EXPECT_EQ(settings.keys.partitionKey.fallback, KeyFallback::kConstant);
@@ -74,22 +74,36 @@ TEST(PipelineSettingsFrom, ABadTemplateIsAConfigErrorAtItsOption) {
 
 TEST(BuildPipeline, KeysRecordsByTheCompiledTemplate) {
   prometheus::Registry registry;
-  auto p = buildPipeline("app", pipelineSettingsFrom(pipelineOptions("partition_key: \"{a}-{b}\"\n")), registry);
+  auto p = buildPipeline("app", pipelineSettingsFrom(pipelineOptions("partition_key: \"{a}-{b}\"\n")), kQueueBytes,
+                         registry);
   EXPECT_EQ(p->name(), "app");
   EXPECT_EQ(keyOf(*p, R"({"a":"x","b":1})"), "x-1");
+}
+
+TEST(BuildPipeline, BoundsItsQueueAtTheGivenSize) {
+  prometheus::Registry registry;
+  auto p = buildPipeline("app", pipelineSettingsFrom(pipelineOptions("")), kQueueBytes, registry);
+  BatchPtr batch = p->queue().acquire();
+  batch->append(std::string(kQueueBytes - 2, 'x'), "k");  // data and key: one byte short
+  p->queue().push(std::move(batch));
+  EXPECT_FALSE(p->queue().full());
+  batch = p->queue().acquire();
+  batch->append("x", "k");
+  p->queue().push(std::move(batch));
+  EXPECT_TRUE(p->queue().full());
 }
 
 TEST(BuildPipeline, TheFallbackAppliesWhenTheTemplateFindsNothing) {
   prometheus::Registry registry;
   auto p = buildPipeline(
       "app", pipelineSettingsFrom(pipelineOptions("partition_key: \"{a}\"\npartition_key_fallback: \"constant:k\"\n")),
-      registry);
+      kQueueBytes, registry);
   EXPECT_EQ(keyOf(*p, R"({"b":1})"), "k");
 }
 
 TEST(BuildPipeline, RegistersItsMetricsUnderItsName) {
   prometheus::Registry registry;
-  auto p = buildPipeline("app", pipelineSettingsFrom(pipelineOptions("")), registry);
+  auto p = buildPipeline("app", pipelineSettingsFrom(pipelineOptions("")), kQueueBytes, registry);
   bool found = false;
   for (const auto& family : registry.Collect()) {
     if (family.name != "kinship_pipeline_records_total") continue;
@@ -120,7 +134,7 @@ TEST(BuildPipeline, AddsFieldsAndEncodes) {
   auto p = buildPipeline("app",
                          pipelineSettingsFrom(pipelineOptions("partition_key: \"{cluster}-{a}\"\n"
                                                               "add_fields: {cluster: prod}\nencoding: json\n")),
-                         registry);
+                         kQueueBytes, registry);
   BatchPtr batch = p->queue().acquire();
   const std::string line = R"({"a":1})";
   std::string padded = line + std::string(kParsePadding, ' ');
