@@ -1,12 +1,25 @@
 #include "aws/curl_http_transport.h"
 
 #include <curl/curl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <type_traits>
 
 namespace kinship::aws {
+
+namespace {
+// Events taken from one epoll_wait; more wait for the next turn.
+constexpr int kMaxEvents = 64;
+
+static_assert(std::is_same_v<curl_socket_t, int>, "CurlHttpTransport::watchSocket takes a socket as an int");
+}  // namespace
 
 CurlHttpTransport::Transfer::~Transfer() {
   curl_easy_cleanup(curl);
@@ -25,17 +38,70 @@ size_t CurlHttpTransport::appendBody(char* data, size_t size, size_t count, void
   return bytes;
 }
 
-CurlHttpTransport::CurlHttpTransport(const HttpOptions& options) : multi_(curl_multi_init()), options_(options) {
-  if (multi_ == nullptr) std::abort();
+CurlHttpTransport::CurlHttpTransport(const HttpOptions& options)
+    : multi_(curl_multi_init()),
+      epoll_(epoll_create1(EPOLL_CLOEXEC)),
+      wakeFd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      options_(options) {
+  // Out of memory or of file descriptors at start: nothing would work.
+  if (multi_ == nullptr || epoll_ < 0 || wakeFd_ < 0) std::abort();
+  epoll_event wake{};
+  wake.events = EPOLLIN;
+  wake.data.fd = wakeFd_;
+  if (epoll_ctl(epoll_, EPOLL_CTL_ADD, wakeFd_, &wake) != 0) std::abort();
   // Keep enough idle connections for every request we may have in flight.
   curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, 64L);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &CurlHttpTransport::watchSocket);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &CurlHttpTransport::setTimer);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
 }
 
 CurlHttpTransport::~CurlHttpTransport() {
   for (auto& transfer : active_) curl_multi_remove_handle(multi_, transfer->curl);
   active_.clear();
   idle_.clear();
+  // Closing its connections, curl still calls watchSocket: epoll goes last.
   curl_multi_cleanup(multi_);
+  close(wakeFd_);
+  close(epoll_);
+}
+
+int CurlHttpTransport::watchSocket(CURL*, int socket, int what, void* self, void*) {
+  const int epoll = static_cast<CurlHttpTransport*>(self)->epoll_;
+  if (what == CURL_POLL_REMOVE) {
+    // Fails harmlessly when curl has closed it already.
+    epoll_ctl(epoll, EPOLL_CTL_DEL, socket, nullptr);
+    return 0;
+  }
+  epoll_event event{};
+  event.events = ((what & CURL_POLL_IN) != 0 ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) != 0 ? EPOLLOUT : 0u);
+  event.data.fd = socket;
+  // A socket curl named before is modified; a new one (or a number reused
+  // after a close) is added.
+  if (epoll_ctl(epoll, EPOLL_CTL_MOD, socket, &event) == 0) return 0;
+  if (errno == ENOENT && epoll_ctl(epoll, EPOLL_CTL_ADD, socket, &event) == 0) return 0;
+  return -1;  // curl fails the transfers on this socket
+}
+
+int CurlHttpTransport::setTimer(CURLM*, long timeoutMs, void* self) {
+  auto* transport = static_cast<CurlHttpTransport*>(self);
+  if (timeoutMs < 0) {
+    transport->timerAt_.reset();
+  } else {
+    transport->timerAt_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+  }
+  return 0;
+}
+
+void CurlHttpTransport::runDueTimer() {
+  // Acting may set a timer due at once again (a transfer's next step):
+  // a few rounds, then the next poll() goes on.
+  for (int round = 0; round < 4 && timerAt_ && *timerAt_ <= std::chrono::steady_clock::now(); ++round) {
+    timerAt_.reset();
+    int running = 0;
+    curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+  }
 }
 
 void CurlHttpTransport::start(HttpRequest& request) {
@@ -96,12 +162,30 @@ void CurlHttpTransport::release(Transfer* transfer) {
 }
 
 void CurlHttpTransport::poll(std::chrono::milliseconds timeout, std::vector<HttpRequest*>& done) {
-  int running = 0;
-  curl_multi_perform(multi_, &running);
-  if (!active_.empty() && timeout.count() > 0) {
-    int numfds = 0;
-    curl_multi_poll(multi_, nullptr, 0, static_cast<int>(timeout.count()), &numfds);
-    curl_multi_perform(multi_, &running);
+  runDueTimer();
+  if (!active_.empty()) {
+    auto wait = std::max<std::chrono::milliseconds::rep>(0, timeout.count());
+    if (timerAt_) {
+      // Rounded up: a wait cut to 0 ms would turn again before the instant.
+      const auto untilTimer = std::chrono::ceil<std::chrono::milliseconds>(*timerAt_ - std::chrono::steady_clock::now());
+      wait = std::clamp<std::chrono::milliseconds::rep>(untilTimer.count(), 0, wait);
+    }
+    epoll_event events[kMaxEvents];
+    const int ready = epoll_wait(epoll_, events, kMaxEvents, static_cast<int>(wait));
+    for (int i = 0; i < ready; ++i) {
+      if (events[i].data.fd == wakeFd_) {
+        uint64_t count = 0;
+        [[maybe_unused]] ssize_t ignored = read(wakeFd_, &count, sizeof count);
+        continue;
+      }
+      int flags = 0;
+      if ((events[i].events & EPOLLIN) != 0) flags |= CURL_CSELECT_IN;
+      if ((events[i].events & EPOLLOUT) != 0) flags |= CURL_CSELECT_OUT;
+      if ((events[i].events & (EPOLLERR | EPOLLHUP)) != 0) flags |= CURL_CSELECT_ERR;
+      int running = 0;
+      curl_multi_socket_action(multi_, events[i].data.fd, flags, &running);
+    }
+    runDueTimer();
   }
   int queued = 0;
   while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
@@ -131,7 +215,11 @@ void CurlHttpTransport::cancel(HttpRequest& request) {
   if (it != active_.end()) release(it->get());
 }
 
-void CurlHttpTransport::wakeup() { curl_multi_wakeup(multi_); }
+void CurlHttpTransport::wakeup() {
+  const uint64_t one = 1;
+  // Fails only when the counter is about to overflow: a wakeup is pending anyway.
+  [[maybe_unused]] ssize_t ignored = write(wakeFd_, &one, sizeof one);
+}
 
 TransportFailure transportFailureFromCurl(int curlCode) {
   using TF = TransportFailure;

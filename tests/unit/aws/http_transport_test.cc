@@ -1,6 +1,7 @@
 // CurlHttpTransport over loopback: answers, the bound on an answer's size,
 // failures below HTTP reported as their kind, several requests at once,
-// cancelling, and the mapping of CURLcodes to TransportFailure.
+// many in flight round after round, cancelling, wakeup, and the mapping of
+// CURLcodes to TransportFailure.
 
 #include <curl/curl.h>
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include <ostream>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "aws/curl_http_transport.h"
@@ -192,6 +194,66 @@ TEST_F(CurlHttpTransportTest, ACancelledRequestIsNeverReturned) {
   fast.body = "{}";
   runToCompletion(transport, fast);
   EXPECT_TRUE(done.empty());
+}
+
+TEST_F(CurlHttpTransportTest, FortyRequestsInFlightRoundAfterRoundEachGetTheirOwnAnswer) {
+  // The sink keeps tens of requests in flight on kept-alive connections;
+  // poll() hands curl only the sockets epoll finds ready.
+  FakeHttpServer server([](const kinship::testing::HttpRequest& request) { return HttpReply{200, "echo " + request.body}; });
+  CurlHttpTransport transport(HttpOptions{});
+  std::vector<HttpRequest> requests(40);
+  std::vector<std::string> bodies(requests.size());  // a request's body is a view
+  for (int round = 0; round < 3; ++round) {
+    for (size_t i = 0; i < requests.size(); ++i) {
+      bodies[i] = std::to_string(round) + "-" + std::to_string(i);
+      requests[i].url = server.url() + "/";
+      requests[i].body = bodies[i];
+      transport.start(requests[i]);
+    }
+    std::vector<HttpRequest*> done;
+    while (done.size() < requests.size()) transport.poll(std::chrono::milliseconds(100), done);
+    ASSERT_EQ(std::set<HttpRequest*>(done.begin(), done.end()).size(), requests.size()) << "round " << round;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      EXPECT_EQ(requests[i].httpStatus, 200);
+      EXPECT_EQ(requests[i].responseBody, "echo " + std::to_string(round) + "-" + std::to_string(i));
+    }
+  }
+  EXPECT_EQ(transport.inFlight(), 0u);
+}
+
+TEST_F(CurlHttpTransportTest, WakeupEndsAWaitingPollEarly) {
+  std::mutex mu;
+  std::condition_variable released;
+  bool release = false;
+  FakeHttpServer server([&](const auto&) {
+    std::unique_lock lock(mu);
+    released.wait(lock, [&] { return release; });
+    return HttpReply{200, "late"};
+  });
+  CurlHttpTransport transport(HttpOptions{});
+  HttpRequest request;
+  request.url = server.url() + "/";
+  request.body = "{}";
+  transport.start(request);
+  std::vector<HttpRequest*> done;
+  transport.poll(std::chrono::milliseconds(0), done);
+  std::thread waker([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    transport.wakeup();
+  });
+  const auto before = std::chrono::steady_clock::now();
+  transport.poll(std::chrono::seconds(30), done);
+  const auto waited = std::chrono::steady_clock::now() - before;
+  waker.join();
+  EXPECT_LT(waited, std::chrono::seconds(20)) << "poll() waited for its timeout, not for the wakeup";
+  EXPECT_TRUE(done.empty()) << "the server has not answered";
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  released.notify_all();
+  while (done.empty()) transport.poll(std::chrono::milliseconds(100), done);
+  EXPECT_EQ(request.responseBody, "late");
 }
 
 struct CurlCase {
