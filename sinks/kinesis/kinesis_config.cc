@@ -154,9 +154,10 @@ const Option kKinesisOptions[] = {
      .type = ValueType::kBool,
      .defaultValue = "true",
      .help = "Pace writes per shard with token buckets (needs kinesis:ListShards; without that permission "
-             "kinship logs a warning and sends unpaced). A throttled shard's rate is cut by the share of its "
-             "records refused and grows back by a fixed step per second, so daemons that share a stream with no "
-             "coordinator converge on about equal shares of it."},
+             "kinship logs a warning and sends unpaced). Each shard starts at an eighth of its rate and doubles "
+             "it every 100 ms until a throttle or the full rate; a throttled shard's rate is cut by the share of "
+             "its records refused and grows back by a fixed step per second, so daemons that share a stream with "
+             "no coordinator converge on about equal shares of it."},
     {.name = "shard_records_per_second",
      .type = ValueType::kInt,
      .defaultValue = "1000",
