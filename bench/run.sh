@@ -195,10 +195,12 @@ start_kinship() {
 # if kinship exits.
 wait_accepted() {
   local deadline=$((SECONDS + timeout_s)) got=0
+  : >"$work/progress"
   while ((got < $1)); do
     sleep "$poll"
     got=$(accepted)
     got=${got:-0}
+    echo "$(date +%s.%N) $got" >>"$work/progress"
     kill -0 "$kpid" 2>/dev/null || { cat "$work/kinship.log" >&2; die "kinship exited"; }
     kill -0 "$fake_pid" 2>/dev/null || { cat "$work/fake.out" >&2; die "the fake exited"; }
     ((SECONDS < deadline)) || die "timeout: the fake accepted $got of $1 records in ${timeout_s}s"
@@ -251,9 +253,29 @@ file_scenario() {
   # The fake shares the two cores: its CPU says how much of the wall time
   # went to the endpoint rather than to kinship.
   fake_cpu=$(cpu_seconds "$fake_pid")
+  # Start-up against steady state: when the first records arrived, and the
+  # rate between 10% and 90% of the lines.
+  local progress
+  progress="$(awk -v s="$t0" -v n="$lines" -v b="$bytes" '
+    $2 > 0 && !first { first = $1 - s }
+    $2 >= 0.1 * n && !t10 { t10 = $1; c10 = $2 }
+    $2 >= 0.9 * n && !t90 { t90 = $1; c90 = $2 }
+    END { if (t90 > t10) printf "first records after %.2f s; %.1f MB/s between 10%% and 90%% of the lines", first, (c90 - c10) * b / n / 1e6 / (t90 - t10) }' "$work/progress")"
+  # CPU by thread, busiest first: where the CPU-s/GB go.
+  local threads
+  threads="$(for t in /proc/"$kpid"/task/*; do
+      awk -v tk="$ticks" '{ sub(/^[^(]*\(/, ""); name = $0; sub(/\).*/, "", name); sub(/^[^)]*\) /, "");
+        printf "%.2f %s\n", ($12 + $13) / tk, name }' "$t/stat"
+    done | sort -rn | awk '$1 > 0 { printf "%s%s %.2f s", sep, $2, $1; sep = ", " }')"
   # Where the adaptive concurrency got to (it does not fall back when idle).
-  local concurrency
+  local concurrency requests request_records
   concurrency=$(metric "$admin" kinship_sink_concurrency_limit)
+  # How full the requests were: fewer, fuller requests cost less per GB.
+  requests=$(metric "$admin" kinship_sink_request_records_count)
+  local answer_ms
+  answer_ms=$(curl -s "$admin/metrics" | awk '/^kinship_sink_request_duration_seconds_sum/ { s += $NF }
+    /^kinship_sink_request_duration_seconds_count/ { n += $NF } END { if (n > 0) printf "%.1f", 1000 * s / n }')
+  request_records=$(metric "$admin" kinship_sink_request_records_sum)
   stop_pid "$kpid"
   stop_pid "$fake_pid"
 
@@ -282,11 +304,14 @@ file_scenario() {
   awk -v name="$name" -v l="$lines" -v b="$bytes" -v s="$t0" -v e="$end" -v cpu="$cpu" -v rss="$rss" \
     -v p50="$(lat_field p50Ms)" -v p99="$(lat_field p99Ms)" -v max="$(lat_field maxMs)" -v cnt="$(lat_field count)" \
     -v lrss="$lat_rss" -v thr="$throttled" -v gen="$(cat "$work/generator.out")" -v lb="$load_before" \
-    -v fcpu="$fake_cpu" -v conc="$concurrency" 'BEGIN {
+    -v fcpu="$fake_cpu" -v conc="$concurrency" -v reqs="$requests" -v rrec="$request_records" -v prog="$progress" -v threads="$threads" -v ams="$answer_ms" 'BEGIN {
     wall = e - s;
     printf "%s: %d lines, %.1f MB in %.2f s: %.0f lines/s, %.1f MB/s; CPU %.2f s = %.2f CPU-s/GB; peak RSS %.1f MiB\n",
       name, l, b / 1e6, wall, l / wall, b / 1e6 / wall, cpu, cpu / (b / 1e9), rss;
-    printf "   the fake'"'"'s CPU meanwhile %.2f s; load average before %s; requests in flight reached %d\n", fcpu, lb, conc;
+    printf "   the fake'"'"'s CPU meanwhile %.2f s; load average before %s; requests in flight reached %d; %d requests of %.0f records on average, answered in %s ms on average\n",
+      fcpu, lb, conc, reqs, (reqs > 0 ? rrec / reqs : 0), ams;
+    if (prog != "") printf "   %s\n", prog;
+    if (threads != "") printf "   kinship'"'"'s threads: %s\n", threads;
     printf "   latency at a steady rate: %d records stamped, p50 %.1f ms, p99 %.1f ms, max %.1f ms; throttled %d; peak RSS %.1f MiB\n",
       cnt, p50, p99, max, thr, lrss;
     printf "   generator: %s\n", gen;
