@@ -28,6 +28,27 @@ class CurlHttpTransportTest : public ::testing::Test {
   static void SetUpTestSuite() { curl_global_init(CURL_GLOBAL_DEFAULT); }
 };
 
+// Holds a server's answers until release(): a request that stays in flight.
+class HeldAnswers {
+ public:
+  void wait() {
+    std::unique_lock lock(mu_);
+    released_.wait(lock, [&] { return release_; });
+  }
+  void release() {
+    {
+      std::lock_guard lock(mu_);
+      release_ = true;
+    }
+    released_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable released_;
+  bool release_ = false;
+};
+
 // Runs one POST to completion.
 void runToCompletion(HttpTransport& transport, HttpRequest& request) {
   transport.start(request);
@@ -106,12 +127,9 @@ TEST_F(CurlHttpTransportTest, ADroppedConnectionIsAReset) {
 }
 
 TEST_F(CurlHttpTransportTest, AnUnansweredRequestTimesOut) {
-  std::mutex mu;
-  std::condition_variable released;
-  bool release = false;
+  HeldAnswers held;
   FakeHttpServer server([&](const auto&) {
-    std::unique_lock lock(mu);
-    released.wait(lock, [&] { return release; });
+    held.wait();
     return HttpReply{200, "late"};
   });
   HttpOptions options;
@@ -121,11 +139,7 @@ TEST_F(CurlHttpTransportTest, AnUnansweredRequestTimesOut) {
   request.url = server.url() + "/";
   request.body = "{}";
   runToCompletion(transport, request);
-  {
-    std::lock_guard lock(mu);
-    release = true;
-  }
-  released.notify_all();
+  held.release();
   ASSERT_FALSE(request.transportStatus);
   EXPECT_EQ(request.failure, TransportFailure::kTimeout) << request.transportStatus.message();
 }
@@ -165,14 +179,9 @@ TEST_F(CurlHttpTransportTest, SeveralRequestsInFlightCompleteEachWithItsOwnAnswe
 }
 
 TEST_F(CurlHttpTransportTest, ACancelledRequestIsNeverReturned) {
-  std::mutex mu;
-  std::condition_variable released;
-  bool release = false;
+  HeldAnswers held;
   FakeHttpServer server([&](const kinship::testing::HttpRequest& request) {
-    if (request.target == "/slow") {
-      std::unique_lock lock(mu);
-      released.wait(lock, [&] { return release; });
-    }
+    if (request.target == "/slow") held.wait();
     return HttpReply{200, "ok"};
   });
   CurlHttpTransport transport(HttpOptions{});
@@ -184,11 +193,7 @@ TEST_F(CurlHttpTransportTest, ACancelledRequestIsNeverReturned) {
   transport.poll(std::chrono::milliseconds(0), done);
   transport.cancel(slow);
   EXPECT_EQ(transport.inFlight(), 0u);
-  {
-    std::lock_guard lock(mu);
-    release = true;
-  }
-  released.notify_all();
+  held.release();
   HttpRequest fast;
   fast.url = server.url() + "/fast";
   fast.body = "{}";
@@ -222,12 +227,9 @@ TEST_F(CurlHttpTransportTest, FortyRequestsInFlightRoundAfterRoundEachGetTheirOw
 }
 
 TEST_F(CurlHttpTransportTest, WakeupEndsAWaitingPollEarly) {
-  std::mutex mu;
-  std::condition_variable released;
-  bool release = false;
+  HeldAnswers held;
   FakeHttpServer server([&](const auto&) {
-    std::unique_lock lock(mu);
-    released.wait(lock, [&] { return release; });
+    held.wait();
     return HttpReply{200, "late"};
   });
   CurlHttpTransport transport(HttpOptions{});
@@ -247,11 +249,7 @@ TEST_F(CurlHttpTransportTest, WakeupEndsAWaitingPollEarly) {
   waker.join();
   EXPECT_LT(waited, std::chrono::seconds(20)) << "poll() waited for its timeout, not for the wakeup";
   EXPECT_TRUE(done.empty()) << "the server has not answered";
-  {
-    std::lock_guard lock(mu);
-    release = true;
-  }
-  released.notify_all();
+  held.release();
   while (done.empty()) transport.poll(std::chrono::milliseconds(100), done);
   EXPECT_EQ(request.responseBody, "late");
 }
