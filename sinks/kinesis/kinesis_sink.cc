@@ -234,7 +234,12 @@ void KinesisSink::sleepUntil(Clock::TimePoint until) {
 
 bool KinesisSink::canAdmit() const {
   if (describeInFlight_ && context_.clock.now() < admitWithoutDescribeAt_) return false;
-  return router_.pendingRecords() < 2 * recordsPerRequest(config_) * concurrency_.limit() &&
+  // One request's worth of records waiting per slot, and one more: a slot
+  // that frees finds a full request ready. Twice that per slot kept more
+  // batches in memory (a batch stays until its last record is answered)
+  // and sent no faster (bench/RESULTS.md, "The transport on curl's socket
+  // interface").
+  return router_.pendingRecords() < recordsPerRequest(config_) * (concurrency_.limit() + 1) &&
          router_.pendingBytes() < 2 * config_.maxBatchBytes;
 }
 
