@@ -373,6 +373,8 @@ void KinesisSink::complete(Request& request, const Answer& answer, Clock::TimePo
   const bool perRecord = answer.kind == Answer::Kind::kRecords;
   size_t accepted = 0;
   size_t acceptedBytes = 0;
+  size_t kinesisAccepted = 0;
+  size_t aggregatesAccepted = 0;
   size_t retried = 0;
   bool split = false;
   // The user records of an aggregated record (aggregation: kpl) are next to
@@ -393,7 +395,11 @@ void KinesisSink::complete(Request& request, const Answer& answer, Clock::TimePo
         acceptedBytes += t.record.bytes;
         if (first) {
           if (ShardPacer* pacer = router_.pacer(t.line, request.generation)) pacer->onAccepted(now);
-          countKinesisRecord(spanEnd - i);
+          ++kinesisAccepted;
+          if (spanEnd - i > 1) {
+            ++aggregatesAccepted;
+            metrics_.aggregatedUserRecords->Observe(static_cast<double>(spanEnd - i));
+          }
         }
         router_.release(t.record);
         acks_.done(t.record);
@@ -427,6 +433,10 @@ void KinesisSink::complete(Request& request, const Answer& answer, Clock::TimePo
     }
   }
   metrics_.recordsRetried->Increment(static_cast<double>(retried));
+  // Once per answer: a counter's increment is an atomic loop, and this one
+  // ran per record.
+  metrics_.kinesisRecordsSent->Increment(static_cast<double>(kinesisAccepted));
+  metrics_.aggregatedRecordsSent->Increment(static_cast<double>(aggregatesAccepted));
 
   if (perRecord) {
     // An accepted record in a shard the map does not know: the stream was resharded.
@@ -473,13 +483,6 @@ void KinesisSink::complete(Request& request, const Answer& answer, Clock::TimePo
     case SendVerdict::Health::kRetrying:
     case SendVerdict::Health::kPaused: health_.failed(verdict, answer, sender_.url(), router_.pendingRecords()); break;
   }
-}
-
-void KinesisSink::countKinesisRecord(size_t userRecords) {
-  metrics_.kinesisRecordsSent->Increment();
-  if (userRecords < 2) return;
-  metrics_.aggregatedRecordsSent->Increment();
-  metrics_.aggregatedUserRecords->Observe(static_cast<double>(userRecords));
 }
 
 void KinesisSink::startDescribe() {

@@ -136,8 +136,6 @@ class KinesisSink final : public sinks::Sink {
   size_t requestsInFlight() const { return requests_.size() - freeRequests_.size(); }
   // Applies `answer` to each record of the request and to sending as a whole.
   void complete(Request& request, const Answer& answer, Clock::TimePoint now);
-  // A Kinesis record accepted, carrying `userRecords` (more than one: aggregated).
-  void countKinesisRecord(size_t userRecords);
   void startListShards(Clock::TimePoint now);
   void sendListPage(Clock::TimePoint now);
   void onListStep(ShardLister::Step step, Clock::TimePoint now);
