@@ -22,8 +22,8 @@
 // at the full rate within 0.3 s and stays there; on a shard that others
 // already fill, it is refused while still near a share, instead of after a
 // burst at the full rate that cuts everyone (the burst's cuts keep every
-// producer's ratio to the others, and the newcomer kept twice its share for
-// seconds). The first cut takes at least half: slow start may have
+// producer's ratio to the others, and the newcomer kept about 1.5 times its
+// share for 8 s). The first cut takes at least half: slow start may have
 // overshot by its last doubling.
 //
 // A bucket may go into debt by one record, so a record larger than the
