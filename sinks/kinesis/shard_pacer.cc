@@ -59,14 +59,13 @@ double ShardPacer::needed(bool inRequest) const {
   return std::clamp(kQuantum, 1.0, capacity);
 }
 
-bool ShardPacer::ready(Clock::TimePoint now) {
+bool ShardPacer::ready(Clock::TimePoint now, bool inRequest) {
   takeDueCut();
   refill(now);
-  return recordTokens_ >= needed(sending_) && byteTokens_ > 0;
+  return recordTokens_ >= needed(inRequest) && byteTokens_ > 0;
 }
 
 void ShardPacer::take(size_t records, size_t bytes) {
-  sending_ = true;
   recordTokens_ -= static_cast<double>(records);
   byteTokens_ -= static_cast<double>(bytes);
 }

@@ -10,7 +10,7 @@
 // rate. A throttled answer (at most one per 250 ms) cuts the rate by the
 // share of the shard's records refused since the last cut, by 25% at least
 // and 75% at most. The cut is taken once the whole answer is counted, at
-// the next newRequest(), ready() or readyAt(): taken at its first refused
+// the next ready() or readyAt(): taken at its first refused
 // record, it would judge by the records before it alone. After a hold of
 // 0.1-0.2 s, drawn anew each time so producers do not move in step, the
 // rate grows by 8% of the configured rate per second, the same at every
@@ -57,14 +57,11 @@ class ShardPacer {
 
   ShardPacer(const PacingLimits& limits, Clock::TimePoint now, uint64_t seed = 1);
 
-  // A new request is being filled: the shard's records join it only once
-  // the bucket holds a quantum (or all it can hold, if less).
-  void newRequest() {
-    sending_ = false;
-    takeDueCut();
-  }
-  // True when the shard may take another record now.
-  bool ready(Clock::TimePoint now);
+  // True when the shard may take another record now: into a request that
+  // already holds some of its records (`inRequest`), with one token; to
+  // join a request, only once the bucket holds a quantum (or all it can
+  // hold, if less).
+  bool ready(Clock::TimePoint now, bool inRequest);
   // Charges a record taken after ready() returned true.
   void take(size_t records, size_t bytes);
   // When ready() will next be true for a new request (now, if it already
@@ -95,7 +92,6 @@ class ShardPacer {
   bool slowStart_;  // doubling, until the first cut or the full rate
   double recordTokens_;
   double byteTokens_;
-  bool sending_ = false;
   Clock::TimePoint lastRefill_;
   Clock::TimePoint lastCut_;
   std::optional<Clock::TimePoint> cutDue_;  // a refusal's time, when it calls for a cut

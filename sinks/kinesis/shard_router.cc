@@ -101,9 +101,9 @@ bool ShardRouter::fill(RequestBuilder& request, std::vector<TakenRecord>& taken,
   }
   bool full = false;
   const size_t lineCount = lines_.size();
-  for (Line& line : lines_) {
-    if (line.pacer) line.pacer->newRequest();
-  }
+  // A shard's records join this request only once its bucket holds a
+  // quantum (ShardPacer); a line that has joined it is marked with its serial.
+  ++requestSerial_;
   if (options_.aggregate && !shardMap_.empty()) {
     full = fillAggregated(request, taken, now);
   } else {
@@ -179,7 +179,7 @@ bool ShardRouter::openPacked(RequestBuilder& request, uint32_t li, Clock::TimePo
     return false;
   }
   Line& line = lines_[li];
-  if (line.pacer && !line.pacer->ready(now)) {
+  if (line.pacer && !line.pacer->ready(now, line.joinedRequest == requestSerial_)) {
     refused = TakeOutcome::kShardOutOfTokens;
     return false;
   }
@@ -190,7 +190,10 @@ bool ShardRouter::openPacked(RequestBuilder& request, uint32_t li, Clock::TimePo
 void ShardRouter::closePacked(RequestBuilder& request, uint32_t li) {
   const size_t bytes = packer_.close(request);
   // One Kinesis record, however many user records it carries.
-  if (bytes != 0 && lines_[li].pacer) lines_[li].pacer->take(1, bytes);
+  if (bytes != 0 && lines_[li].pacer) {
+    lines_[li].pacer->take(1, bytes);
+    lines_[li].joinedRequest = requestSerial_;
+  }
 }
 
 ShardRouter::TakeOutcome ShardRouter::packLine(RequestBuilder& request, std::vector<TakenRecord>& taken, uint32_t li,
@@ -274,8 +277,9 @@ ShardRouter::TakeOutcome ShardRouter::take(RequestBuilder& request, std::vector<
   if (options_.orderingPerKey && !retry && busyKeys_.contains(keyIdentity(p))) return TakeOutcome::kSkipped;
   Line& line = lines_[li];
   if (line.pacer) {
-    if (!line.pacer->ready(now)) return TakeOutcome::kShardOutOfTokens;
+    if (!line.pacer->ready(now, line.joinedRequest == requestSerial_)) return TakeOutcome::kShardOutOfTokens;
     line.pacer->take(1, p.bytes);
+    line.joinedRequest = requestSerial_;
   }
   // A retry keeps the mark its first attempt took.
   if (options_.orderingPerKey && !retry) ++busyKeys_[keyIdentity(p)];

@@ -142,6 +142,7 @@ class ShardRouter {
     RingQueue<PendingRecord> records;  // new records, in admission order
     RingQueue<PendingRecord> retries;  // each after its own backoff
     std::unique_ptr<ShardPacer> pacer;  // null when unpaced
+    uint64_t joinedRequest = 0;         // the last request (requestSerial_) it has records in
   };
   enum class TakeOutcome { kTaken, kSkipped, kRequestFull, kShardOutOfTokens };
 
@@ -183,6 +184,7 @@ class ShardRouter {
   // Each pacer's holds are jittered by its own seed: daemons, and shards,
   // do not adapt in step.
   std::minstd_rand pacerSeeds_{std::random_device{}()};
+  uint64_t requestSerial_ = 0;  // counts fill()s
   size_t pendingRecords_ = 0;
   size_t pendingBytes_ = 0;
 };

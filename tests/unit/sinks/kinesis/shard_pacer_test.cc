@@ -18,13 +18,13 @@ using namespace std::chrono_literals;
 using TimePoint = Clock::TimePoint;
 
 // Takes one record of `bytes` whenever ready, stepping time by `step`, for
-// `duration`; returns how many records were taken.
+// `duration`, all into one endless request; returns how many were taken.
 int drive(ShardPacer& pacer, TimePoint& now, std::chrono::microseconds duration, std::chrono::microseconds step,
           size_t bytes) {
   int taken = 0;
   TimePoint end = now + duration;
   for (; now < end; now += step) {
-    while (pacer.ready(now)) {
+    while (pacer.ready(now, taken > 0)) {
       pacer.take(1, bytes);
       ++taken;
     }
@@ -47,7 +47,7 @@ TEST(ShardPacer, NeverExceedsTheLimitInAnySlidingSecond) {
   std::vector<TimePoint> times;
   TimePoint end = now + 5s;
   for (; now < end; now += 200us) {
-    while (pacer.ready(now)) {
+    while (pacer.ready(now, !times.empty())) {
       pacer.take(1, 1);
       times.push_back(now);
     }
@@ -62,14 +62,14 @@ TEST(ShardPacer, NeverExceedsTheLimitInAnySlidingSecond) {
 TEST(ShardPacer, HoldsTheByteRateAndLetsALargeRecordThroughOnDebt) {
   TimePoint now{};
   ShardPacer pacer({.recordsPerSecond = 1e6, .bytesPerSecond = 1000, .burstSeconds = 0.05, .slowStart = false}, now);
-  ASSERT_TRUE(pacer.ready(now));
+  ASSERT_TRUE(pacer.ready(now, false));
   pacer.take(1, 5000);  // far over the 50-byte burst: allowed once, as debt
-  EXPECT_FALSE(pacer.ready(now));
+  EXPECT_FALSE(pacer.ready(now, true));
   // The debt of 4950 bytes is paid at 1000 bytes/s.
   EXPECT_LE(pacer.readyAt(now + 4s), now + 4951ms);
   EXPECT_GE(pacer.readyAt(now + 4s), now + 4950ms);
-  EXPECT_FALSE(pacer.ready(now + 4900ms));
-  EXPECT_TRUE(pacer.ready(now + 4951ms));
+  EXPECT_FALSE(pacer.ready(now + 4900ms, true));
+  EXPECT_TRUE(pacer.ready(now + 4951ms, true));
 }
 
 TEST(ShardPacer, AThrottleCutsByTheShareRefusedSinceTheLastCutAtMostEvery250Ms) {
@@ -100,11 +100,10 @@ TEST(ShardPacer, ACutIsTakenOnceTheWholeAnswerIsCounted) {
   pacer.onAccepted(now);
   for (int i = 0; i < 48; ++i) pacer.onThrottled(now);
   pacer.onAccepted(now);
-  EXPECT_FALSE(pacer.ready(now)) << "refused: the bucket is empty";
+  EXPECT_FALSE(pacer.ready(now, false)) << "refused: the bucket is empty";
   EXPECT_NEAR(pacer.rateFactor(), 0.25, 1e-9) << "96% refused: the largest cut, not the least for 1 of 2";
   // Nothing more is due until 250 ms have passed.
   pacer.onThrottled(now + 249ms);
-  pacer.newRequest();
   EXPECT_NEAR(pacer.rateFactor(), 0.25, 1e-9);
   for (int i = 0; i < 3; ++i) pacer.onAccepted(now + 50ms);  // within the hold
   pacer.onThrottled(now + 250ms);
@@ -143,36 +142,33 @@ TEST(ShardPacer, AfterAHoldTheRateGrowsByTheSameStepAtEveryRate) {
 TEST(ShardPacer, AShardJoinsARequestOnlyOnceItsBucketHoldsAQuantum) {
   TimePoint now{};
   ShardPacer pacer({.recordsPerSecond = 1000, .bytesPerSecond = 1e9, .burstSeconds = 0.05, .slowStart = false}, now);
-  pacer.newRequest();
-  while (pacer.ready(now)) pacer.take(1, 1);  // the burst: 50 records
-  pacer.newRequest();
-  EXPECT_FALSE(pacer.ready(now + 2ms)) << "2 tokens: less than a quantum";
+  for (bool joined = false; pacer.ready(now, joined); joined = true) pacer.take(1, 1);  // the burst: 50 records
+  // A new request.
+  EXPECT_FALSE(pacer.ready(now + 2ms, false)) << "2 tokens: less than a quantum";
   EXPECT_EQ(pacer.readyAt(now + 2ms), now + 3ms);
-  ASSERT_TRUE(pacer.ready(now + 3ms));
+  ASSERT_TRUE(pacer.ready(now + 3ms, false));
   int taken = 0;
-  while (pacer.ready(now + 3ms)) {
+  while (pacer.ready(now + 3ms, taken > 0)) {
     pacer.take(1, 1);
     ++taken;
   }
   EXPECT_EQ(taken, 3);
-  EXPECT_TRUE(pacer.ready(now + 4ms)) << "within the request, one token is enough";
+  EXPECT_TRUE(pacer.ready(now + 4ms, true)) << "within the request, one token is enough";
 }
 
 TEST(ShardPacer, ALowRateNeedsNoMoreThanItsBucketHolds) {
   TimePoint now{};
   // 19 records/s: a bucket of 0.95 tokens, at least one.
   ShardPacer pacer({.recordsPerSecond = 19, .bytesPerSecond = 1e9, .burstSeconds = 0.05, .slowStart = false}, now);
-  pacer.newRequest();
-  EXPECT_TRUE(pacer.ready(now + 60ms));
+  EXPECT_TRUE(pacer.ready(now + 60ms, false));
 }
 
 TEST(ShardPacer, StartsAtAnEighthAndDoublesEvery100MsUntilTheFirstThrottle) {
   TimePoint now{};
   ShardPacer pacer({.recordsPerSecond = 1000, .bytesPerSecond = 1e9, .burstSeconds = 0.05}, now);
   EXPECT_NEAR(pacer.rateFactor(), 0.125, 1e-9);
-  pacer.newRequest();
   int burst = 0;
-  for (; pacer.ready(now); ++burst) pacer.take(1, 1);
+  for (; pacer.ready(now, burst > 0); ++burst) pacer.take(1, 1);
   EXPECT_EQ(burst, 6) << "the bucket of an eighth of the rate: 6.25 tokens";
   pacer.onAccepted(now + 100ms);
   EXPECT_NEAR(pacer.rateFactor(), 0.25, 1e-9);
@@ -250,9 +246,8 @@ std::vector<size_t> share(std::vector<TimePoint> starts, TimePoint from, TimePoi
       if (now < p.start || now < p.nextSend) continue;
       std::uniform_int_distribution<int> interval(5, 10);
       p.nextSend = now + std::chrono::milliseconds(interval(p.rng));
-      p.pacer.newRequest();
       Answer answer{now + kAnswerDelay, i, {}};
-      while (p.pacer.ready(now)) {
+      while (p.pacer.ready(now, !answer.accepted.empty())) {
         p.pacer.take(1, 100);
         const bool ok = shard.offer(now);
         answer.accepted.push_back(ok);
@@ -299,11 +294,11 @@ TEST(ShardPacer, IsReadyAtTheInstantReadyAtNamesNeverAHairBefore) {
   ShardPacer pacer({.recordsPerSecond = 19, .bytesPerSecond = 1e9, .burstSeconds = 0.05, .slowStart = false}, now);
   for (int i = 0; i < 100; ++i) {
     TimePoint at = pacer.readyAt(now);
-    if (!pacer.ready(now)) {
+    if (!pacer.ready(now, i > 0)) {
       EXPECT_GT(at, now) << "not ready, yet readyAt says now";
       now = at;
     }
-    ASSERT_TRUE(pacer.ready(now)) << "record " << i;
+    ASSERT_TRUE(pacer.ready(now, i > 0)) << "record " << i;
     pacer.take(1, 10);
   }
   // 100 records: the first at once (a bucket holds at least one token),

@@ -140,6 +140,18 @@ TEST_F(ShardRouterTest, RecordsOfAStalledShardDoNotHoldBackTheOthers) {
   EXPECT_EQ(fill(router), (std::vector<std::string>{"a1", "b1"}));
 }
 
+TEST_F(ShardRouterTest, AShardJoinsARequestWithAQuantumThenTakesARecordPerToken) {
+  ShardRouter router(RouterOptions{false, 10s, 500, 1 << 20});
+  // 1,000 records/s with a burst of 50 tokens.
+  router.applyShardMap(twoShards(), PacingLimits{1000, 1e12, 0.05, /*slowStart=*/false}, now_);
+  for (int i = 0; i < 60; ++i) admit(router, "a" + std::to_string(i), "k", kBottom);
+  EXPECT_EQ(fill(router).size(), 50u) << "once in the request, one token per record: the whole burst";
+  now_ += 2ms;
+  EXPECT_TRUE(fill(router).empty()) << "2 tokens: a new request needs a quantum (3)";
+  now_ += 1ms;
+  EXPECT_EQ(fill(router).size(), 3u);
+}
+
 TEST_F(ShardRouterTest, TheNextEventIsTheEarliestLingerOrBackoff) {
   ShardRouter router(RouterOptions{false, 200ms, 500, 1 << 20});
   EXPECT_EQ(router.nextEvent(now_, now_ + 10s), now_ + 10s) << "nothing waits";
