@@ -32,6 +32,7 @@ struct StoredRecord {
 
 // "shardId-000000000003"
 std::string formatShardId(uint32_t shardIndex);
+void appendShardId(std::string& out, uint32_t shardIndex);
 // 56 decimal digits like the service's, increasing with `counter` within a
 // shard and unique across shards and stream incarnations.
 std::string formatSequenceNumber(uint64_t generation, uint32_t shardIndex, uint64_t counter);

@@ -501,7 +501,7 @@ void answerCbor(HttpReply& reply, const std::vector<RecordOut>& outs, bool batch
     writer.text(field);
     writer.text("ShardId");
     field.clear();
-    fmt::format_to(std::back_inserter(field), "shardId-{:012}", out.shard);
+    appendShardId(field, out.shard);
     writer.text(field);
   };
   if (!batch) {
@@ -1069,7 +1069,7 @@ std::string_view KinesisService::commit(std::string_view name, bool arnMatches, 
   if (!batch) {
     const RecordOut& out = s.out[0];
     body += "{\"ShardId\":\"";
-    fmt::format_to(std::back_inserter(body), "shardId-{:012}", out.shard);
+    appendShardId(body, out.shard);
     body += "\",\"SequenceNumber\":\"";
     appendSequenceNumber(body, generation, out.shard, out.counter);
     body += "\",\"EncryptionType\":\"NONE\"}";
@@ -1084,7 +1084,9 @@ std::string_view KinesisService::commit(std::string_view name, bool arnMatches, 
       case Outcome::kAccepted:
         body += "{\"SequenceNumber\":\"";
         appendSequenceNumber(body, generation, out.shard, out.counter);
-        fmt::format_to(std::back_inserter(body), "\",\"ShardId\":\"shardId-{:012}\"}}", out.shard);
+        body += "\",\"ShardId\":\"";
+        appendShardId(body, out.shard);
+        body += "\"}";
         break;
       case Outcome::kThrottled:
       case Outcome::kInjectedThrottle:

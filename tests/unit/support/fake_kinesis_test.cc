@@ -24,6 +24,7 @@
 
 #include "tests/support/fake_kinesis/cbor_codec.h"
 #include "tests/support/fake_kinesis/codec.h"
+#include "tests/support/fake_kinesis/record_log.h"
 #include "tests/support/fake_kinesis/test_client.h"
 #include "tests/support/manual_clock.h"
 
@@ -136,6 +137,18 @@ class FakeKinesisTest : public ::testing::Test {
   }
   ManualClock clock_;
 };
+
+TEST(FakeKinesisFormat, SequenceNumbersAndShardIdsAreZeroPaddedToTheirWidths) {
+  EXPECT_EQ(formatShardId(3), "shardId-000000000003");
+  EXPECT_EQ(formatShardId(123456), "shardId-000000123456");
+  EXPECT_EQ(formatSequenceNumber(12, 3, 45), "49" "0000000012" "000003" + std::string(36, '0') + "45");
+  // The incarnation keeps its last ten digits; the counter fills 38.
+  EXPECT_EQ(formatSequenceNumber(12345678901234ULL, 0, UINT64_MAX),
+            "49" "5678901234" "000000" + std::string(18, '0') + "18446744073709551615");
+  std::string out = "x";
+  appendSequenceNumber(out, 0, 0, 0);
+  EXPECT_EQ(out, "x49" + std::string(54, '0'));
+}
 
 TEST_F(FakeKinesisTest, PutRecordsHappyPathAndResponseShape) {
   FakeKinesis fake(options({{"s", 2, {}}}));
