@@ -49,8 +49,7 @@ CurlHttpTransport::CurlHttpTransport(const HttpOptions& options)
   wake.events = EPOLLIN;
   wake.data.fd = wakeFd_;
   if (epoll_ctl(epoll_, EPOLL_CTL_ADD, wakeFd_, &wake) != 0) std::abort();
-  // Keep enough idle connections for every request we may have in flight.
-  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, 64L);
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, std::max(1L, options_.maxConnections));
   curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &CurlHttpTransport::watchSocket);
   curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
   curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &CurlHttpTransport::setTimer);

@@ -33,6 +33,10 @@ struct HttpOptions {
   // a ListShards page: well under 1 MiB), and an endpoint must not be able
   // to fill our memory.
   std::size_t maxResponseBytes = 8 * 1024 * 1024;
+  // Idle connections kept alive for the next requests: one per request that
+  // may be in flight. Fewer, and every request beyond them opens (and
+  // handshakes) a new connection each time.
+  long maxConnections = 64;
 };
 
 // What went wrong below HTTP.

@@ -108,7 +108,10 @@ Status KinesisSink::open() {
     if (!file) return file.error();
     deadLetterFile_ = std::move(*file);
   }
-  const aws::HttpOptions options{config_.connectTimeout, config_.requestTimeout, config_.caFile};
+  aws::HttpOptions options{config_.connectTimeout, config_.requestTimeout, config_.caFile};
+  // Every request in flight keeps its connection, and DescribeStreamSummary
+  // and ListShards one each.
+  options.maxConnections = static_cast<long>(config_.maxInFlight) + 2;
   sender_.open(*credentials_, makeTransport_ ? makeTransport_(options) : std::make_unique<aws::CurlHttpTransport>(options));
   if (needsShardMap(config_)) lister_.refreshAt(context_.clock.now());
   describeDue_ = !config_.maxRecordSizeSet;

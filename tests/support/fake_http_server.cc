@@ -41,6 +41,11 @@ FakeHttpServer::~FakeHttpServer() {
   for (auto& t : threads) t.join();
 }
 
+size_t FakeHttpServer::connectionsAccepted() {
+  std::lock_guard lock(mutex_);
+  return connectionFds_.size();
+}
+
 void FakeHttpServer::acceptLoop() {
   while (!stopping_) {
     pollfd p{listenFd_, POLLIN, 0};

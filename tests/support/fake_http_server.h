@@ -37,6 +37,8 @@ class FakeHttpServer {
 
   uint16_t port() const { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // Connections accepted since the start.
+  size_t connectionsAccepted();
 
  private:
   void acceptLoop();
