@@ -16,10 +16,12 @@
 //     are building somewhere, but not below the initial limit (a few
 //     requests in flight wait on the endpoint's own work, which fewer
 //     would not shorten);
-//   - otherwise, if the limit was reached during the window: +1 (x2 until
-//     the first cut, as TCP's slow start: a 1,000,000-line backlog behind a
-//     25 ms endpoint is shipped in about two seconds, and growing by one
-//     per round trip from 4 to 30 would take a third of them).
+//   - otherwise, if the limit was reached during the window: x2 until the
+//     first cut, as TCP's slow start (a 1,000,000-line backlog behind a
+//     25 ms endpoint is shipped in about a second, and growing by one per
+//     round trip from 4 to 30 would take most of it); after it, +1/8 of
+//     the limit (at least 1) while the window's answers keep to the lower
+//     half of the allowance, and +1 in its upper half.
 //
 // So the limit grows only while it binds and answers stay near the floor,
 // and a lone sink against a slow endpoint settles where more requests no
@@ -55,6 +57,9 @@ class ConcurrencyController {
 
   // Multiplier of a cut.
   static constexpr double kDecrease = 0.9;
+  // Growth per window, as a share of the limit, while answers stay near
+  // the floor (after slow start).
+  static constexpr double kGrowthNearFloor = 1.0 / 8;
   // An answer is "near the floor" while it takes at most floor x
   // kLatencyRatio + min(kLatencySlack, floor).
   static constexpr double kLatencyRatio = 1.25;

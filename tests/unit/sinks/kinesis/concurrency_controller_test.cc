@@ -37,7 +37,7 @@ TEST(ConcurrencyController, FixedIsAlwaysTheMaximum) {
   EXPECT_EQ(c.limit(), 16u);
 }
 
-TEST(ConcurrencyController, DoublesPerWindowUntilTheFirstCutThenGrowsByOne) {
+TEST(ConcurrencyController, DoublesPerWindowUntilTheFirstCutThenGrowsByAnEighthNearTheFloor) {
   TimePoint now{};
   ConcurrencyController c({.max = 64, .adaptive = true, .initial = 4}, now);
   EXPECT_EQ(c.limit(), 4u);
@@ -46,8 +46,26 @@ TEST(ConcurrencyController, DoublesPerWindowUntilTheFirstCutThenGrowsByOne) {
   EXPECT_EQ(c.roundTripFloor(), 25ms);
   fullWindows(c, now, 1, 25ms, Signal::kBackPressure);
   EXPECT_EQ(c.limit(), 28u);  // 32 x 0.9
-  fullWindows(c, now, 5, 25ms);
+  fullWindows(c, now, 1, 25ms);
+  EXPECT_EQ(c.limit(), 31u);  // + 28 / 8, rounded down
+  fullWindows(c, now, 4, 25ms);
+  EXPECT_EQ(c.limit(), 47u);  // 34, 38, 42, 47
+}
+
+TEST(ConcurrencyController, GrowsByOneInTheUpperHalfOfTheAllowance) {
+  TimePoint now{};
+  ConcurrencyController c({.max = 64, .adaptive = true, .initial = 4}, now);
+  fullWindows(c, now, 3, 25ms);
+  fullWindows(c, now, 1, 25ms, Signal::kBackPressure);
+  ASSERT_EQ(c.limit(), 28u);
+  // The allowance is 25 x 1.25 + 5 = 36.25 ms; its upper half starts at
+  // 30.6 ms.
+  fullWindows(c, now, 5, 33ms);
   EXPECT_EQ(c.limit(), 33u);
+  // Back in the lower half: an eighth again (a window lasts the smoothed
+  // round trip, so not every batch of answers closes one).
+  fullWindows(c, now, 3, 28ms);
+  EXPECT_GE(c.limit(), 37u);  // 33 + 4 at least
 }
 
 // One request alone in flight, answered `roundTrip` later.
@@ -88,7 +106,7 @@ TEST(ConcurrencyController, BackPressureCutsOncePerOverload) {
   TimePoint now{};
   ConcurrencyController c({.max = 64, .adaptive = true, .initial = 5}, now);
   pastSlowStart(c, now);  // 4
-  fullWindows(c, now, 16, 25ms);
+  fullWindows(c, now, 14, 25ms);  // +1 to 16, then +2 each
   ASSERT_EQ(c.limit(), 20u);
   // Twenty requests in flight, all answered with 503s: one cut (to 18), not twenty.
   for (size_t i = 1; i <= 20; ++i) c.onSent(i);
@@ -104,7 +122,7 @@ TEST(ConcurrencyController, RisingLatencyCutsAndTheFloorStays) {
   TimePoint now{};
   ConcurrencyController c({.max = 64, .adaptive = true, .initial = 5}, now);
   pastSlowStart(c, now);  // 4
-  fullWindows(c, now, 16, 25ms);
+  fullWindows(c, now, 14, 25ms);  // +1 to 16, then +2 each
   ASSERT_EQ(c.limit(), 20u);
   // Answers now take 60 ms (over 25 x 1.25 + 5): the windows cut. (Here a
   // batch's answers all come at one instant: the first closes the window
@@ -142,7 +160,7 @@ TEST(ConcurrencyController, TheFloorForgetsAfterTwoPeriods) {
   EXPECT_EQ(c.roundTripFloor(), 80ms);
   const size_t before = c.limit();
   fullWindows(c, now, 5, 80ms);
-  EXPECT_EQ(c.limit(), before + 5);
+  EXPECT_GE(c.limit(), before + 5);
 }
 
 // An endpoint that works on `servers` requests at once, each for
@@ -203,7 +221,9 @@ TEST(ConcurrencyController, SettlesNearWhatTheEndpointServesAtOnce) {
   // The endpoint's capacity is 24 / 25 ms = 960 requests/s.
   EXPECT_GE(answeredLastHalf, 9600u * 90 / 100);
   // It never ran away to the maximum, where everything waits in queues:
-  // answers within 25 ms x 1.25 + 5 ms allow about 1.45 x 24 requests.
+  // answers within 25 ms x 1.25 + 5 ms allow about 1.45 x 24 requests, and
+  // a window's verdict comes a window late, so the limit may pass that by
+  // a window's growth before the cut.
   size_t lowest = limits.front();
   size_t highest = limits.front();
   for (size_t limit : limits) {
@@ -211,7 +231,7 @@ TEST(ConcurrencyController, SettlesNearWhatTheEndpointServesAtOnce) {
     highest = std::max(highest, limit);
   }
   EXPECT_GE(lowest, 20u);
-  EXPECT_LE(highest, 38u);
+  EXPECT_LE(highest, 42u);
 }
 
 TEST(ConcurrencyController, ReachesTheMaximumWhenTheEndpointKeepsUp) {
