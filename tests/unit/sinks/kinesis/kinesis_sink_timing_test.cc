@@ -286,6 +286,25 @@ TEST_F(KinesisSinkTest, OnItsOwnThreadOnTheSystemClockItDeliversEverythingAndSto
   EXPECT_FALSE(sink->heartbeat()->lastBeat().has_value()) << "the thread has left its loop";
 }
 
+TEST_F(KinesisSinkTest, TheTransportKeepsAConnectionForEveryRequestThatMayBeInFlight) {
+  // Plus DescribeStreamSummary's and ListShards': with fewer, requests
+  // beyond them reopen a connection (a TLS handshake) each time.
+  ScriptedKinesis kinesis;
+  auto config = configFor(kinesis);
+  config.maxInFlight = 96;
+  long maxConnections = 0;
+  auto sink = std::make_unique<KinesisSink>(
+      sinks::SinkContext{queue_, registry_, "p", SystemClock::instance()}, config, std::make_unique<StaticCredentials>(),
+      [&](const aws::HttpOptions& options) {
+        maxConnections = options.maxConnections;
+        return std::make_unique<ScriptedTransport>(SystemClock::instance(), options,
+                                                   [&](const aws::HttpRequest& r) { return kinesis.respond(r); });
+      });
+  ASSERT_TRUE(sink->start());
+  EXPECT_EQ(maxConnections, 98);
+  sink->stop(std::chrono::steady_clock::now() + 5s);
+}
+
 // Requests in flight at each instant, from when they went out, all
 // answered `roundTrip` later: the most at once, and how many went out
 // before the first answer came.
