@@ -72,11 +72,31 @@ void ConcurrencyController::onAnswer(Clock::TimePoint now, Duration roundTrip, S
     // endpoint 25 ms away: most of a 1,000,000-line backlog); one more in
     // the upper half, where the next requests may only wait.
     const double whole = std::floor(limit_);
+    if (slowStart_ && !doublingPaid(whole, mean)) {
+      // The last doubling brought less than a quarter more answers per
+      // second (limit / mean round trip, by Little's law): the endpoint,
+      // or a CPU it shares, was already busy. Going on doubling only
+      // holds more records in memory; back to the limit that served as
+      // much, and on with the growth after slow start.
+      slowStart_ = false;
+      limit_ = std::max(static_cast<double>(initial_), slowStartLimit_);
+      startWindow(now);
+      return;
+    }
+    slowStartLimit_ = whole;
+    slowStartMean_ = mean;
     const bool nearFloor = mean <= floor + (allowed - floor) / 2;
     const double step = slowStart_ ? whole : (nearFloor ? std::max(1.0, std::floor(whole * kGrowthNearFloor)) : 1.0);
     limit_ = std::min(static_cast<double>(max_), whole + step);
   }
   startWindow(now);
+}
+
+bool ConcurrencyController::doublingPaid(double limit, Duration mean) const {
+  if (slowStartLimit_ == 0 || limit <= slowStartLimit_ || mean <= Duration::zero()) return true;
+  const double before = slowStartLimit_ / static_cast<double>(slowStartMean_.count());
+  const double after = limit / static_cast<double>(mean.count());
+  return after >= before * kSlowStartGain;
 }
 
 void ConcurrencyController::cut(Clock::TimePoint now) {

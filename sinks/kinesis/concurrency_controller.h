@@ -19,9 +19,15 @@
 //   - otherwise, if the limit was reached during the window: x2 until the
 //     first cut, as TCP's slow start (a 1,000,000-line backlog behind a
 //     25 ms endpoint is shipped in about a second, and growing by one per
-//     round trip from 4 to 30 would take most of it); after it, +1/8 of
-//     the limit (at least 1) while the window's answers keep to the lower
-//     half of the allowance, and +1 in its upper half.
+//     round trip from 4 to 30 would take most of it), or until a doubling
+//     raised limit / mean round trip (the answers per second, by Little's
+//     law) by less than a quarter: then the limit goes back to what it
+//     was before that doubling, without a cut (an endpoint answering in
+//     2 ms from a shared CPU took slow start from 4 to 15-21 and back,
+//     and the records admitted for it were the run's peak memory); after
+//     slow start, +1/8 of the limit (at least 1) while the window's
+//     answers keep to the lower half of the allowance, and +1 in its
+//     upper half.
 //
 // So the limit grows only while it binds and answers stay near the floor,
 // and a lone sink against a slow endpoint settles where more requests no
@@ -64,6 +70,9 @@ class ConcurrencyController {
   // kLatencyRatio + min(kLatencySlack, floor).
   static constexpr double kLatencyRatio = 1.25;
   static constexpr Duration kLatencySlack = std::chrono::milliseconds(5);
+  // Slow start ends when a doubling raised limit / mean round trip by
+  // less than this.
+  static constexpr double kSlowStartGain = 1.25;
   // The floor forgets answers older than two of these periods.
   static constexpr Duration kFloorPeriod = std::chrono::seconds(30);
   // Windows are at least this long, so a local endpoint answering in
@@ -86,6 +95,7 @@ class ConcurrencyController {
 
  private:
   void cut(Clock::TimePoint now);
+  bool doublingPaid(double limit, Duration mean) const;
   void startWindow(Clock::TimePoint now);
 
   const size_t max_;
@@ -93,6 +103,10 @@ class ConcurrencyController {
   const size_t initial_;
   double limit_;
   bool slowStart_ = true;
+  // The last slow-start window that doubled the limit: its limit and mean
+  // round trip.
+  double slowStartLimit_ = 0;
+  Duration slowStartMean_{0};
 
   // The floor: the fastest answer of the current period and of the last.
   Duration floorCurrent_ = Duration::max();

@@ -52,6 +52,51 @@ TEST(ConcurrencyController, DoublesPerWindowUntilTheFirstCutThenGrowsByAnEighthN
   EXPECT_EQ(c.limit(), 47u);  // 34, 38, 42, 47
 }
 
+// Fills the limit and answers every request after `roundTrip`, all in one
+// window: all but the last a moment before the window may close, the last
+// closing it.
+void wholeRound(ConcurrencyController& c, TimePoint& now, Clock::TimePoint::duration roundTrip) {
+  const size_t n = c.limit();
+  for (size_t i = 1; i <= n; ++i) c.onSent(i);
+  const TimePoint start = now;
+  now = start + roundTrip - 1us;
+  for (size_t i = 1; i < n; ++i) c.onAnswer(now, roundTrip, Signal::kOk);
+  now = start + roundTrip;
+  c.onAnswer(now, roundTrip, Signal::kOk);
+}
+
+// Against an endpoint a few milliseconds away that is already busy (or
+// shares the CPU), doubling the requests in flight doubles their wait
+// while staying within the allowance: slow start must stop there rather
+// than go on to hold more records for no more throughput.
+TEST(ConcurrencyController, EndsSlowStartWhenADoublingBringsLessThanAQuarterMore) {
+  TimePoint now{};
+  ConcurrencyController c({.max = 64, .adaptive = true, .initial = 4}, now);
+  wholeRound(c, now, 6ms);
+  ASSERT_EQ(c.limit(), 8u);
+  // 8 / 10 ms is less than 1.25 x 4 / 6 ms, and 10 ms is within the
+  // allowance (6 x 1.25 + 5 = 12.5 ms): no cut, but back to 4.
+  wholeRound(c, now, 10ms);
+  EXPECT_EQ(c.limit(), 4u);
+  // Then + 1 (an eighth of 4, at least one), not x 2; a window lasts the
+  // smoothed round trip, still above 6 ms after the 10 ms answers, so the
+  // next decision comes in the second round.
+  wholeRound(c, now, 6ms);
+  wholeRound(c, now, 6ms);
+  EXPECT_EQ(c.limit(), 5u);
+}
+
+TEST(ConcurrencyController, KeepsDoublingWhileEachDoublingPays) {
+  TimePoint now{};
+  ConcurrencyController c({.max = 64, .adaptive = true, .initial = 4}, now);
+  wholeRound(c, now, 6ms);
+  ASSERT_EQ(c.limit(), 8u);
+  wholeRound(c, now, 9ms);  // 8 / 9 ms >= 1.25 x 4 / 6 ms
+  EXPECT_EQ(c.limit(), 16u);
+  wholeRound(c, now, 12ms);  // 16 / 12 ms >= 1.25 x 8 / 9 ms
+  EXPECT_EQ(c.limit(), 32u);
+}
+
 TEST(ConcurrencyController, GrowsByOneInTheUpperHalfOfTheAllowance) {
   TimePoint now{};
   ConcurrencyController c({.max = 64, .adaptive = true, .initial = 4}, now);
