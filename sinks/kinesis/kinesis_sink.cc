@@ -20,6 +20,9 @@ constexpr std::string_view kListShards = "Kinesis_20131202.ListShards";
 // While requests are in flight, new batches are picked up at least this often.
 constexpr auto kMaxPollWait = std::chrono::milliseconds(10);
 constexpr auto kIdleWait = std::chrono::milliseconds(100);
+// Requests' worth of records the sink admits beyond those in flight, at
+// most (see canAdmit).
+constexpr size_t kMaxRequestsWaiting = 8;
 // Under pacing, how often a request not filled to the limits may start:
 // often enough that a shard's records go when its bucket holds a quantum
 // (ShardPacer), not all shards' together once per burst period.
@@ -172,18 +175,22 @@ bool KinesisSink::turn() {
   for (aws::HttpRequest* http : completed_) completed(http, now);
   completed_.clear();
   pipeline::BatchQueue& queue = context_.queue;
-  while (canAdmit()) {
-    pipeline::BatchPtr batch = waited_ ? std::move(waited_) : queue.tryPop();
-    if (!batch) break;
-    admit(std::move(batch), now);
-  }
-  // Once per turn, after the answers and the admissions (dead letters) and
-  // before the freed slots send again: what can be in flight and not
-  // recorded as done stays within max_in_flight requests.
+  bool capped = admitFromQueue(now);
+  // After the answers and the admissions (dead letters) and before the
+  // freed slots send again: what can be in flight and not recorded as
+  // done stays within max_in_flight requests.
   acks_.settle();
 
   if (needsShardMap(config_) && !stoppingSnapshot_ && lister_.due(now)) startListShards(now);
-  while (sendReady(now)) {
+  for (;;) {
+    bool sent = false;
+    while (sendReady(now)) sent = true;
+    // The records waiting are capped below what all free slots take
+    // (canAdmit): while they leave with slots still free, take more now
+    // rather than after the next answer.
+    if (!sent || !capped) break;
+    capped = admitFromQueue(now);
+    acks_.settle();
   }
   metrics_.pendingRecords->Set(static_cast<double>(router_.pendingRecords()));
   metrics_.requestsInFlight->Set(static_cast<double>(requestsInFlight()));
@@ -235,14 +242,27 @@ void KinesisSink::sleepUntil(Clock::TimePoint until) {
   stopSignal_.wait_for(lock, until - now, [this] { return stopping_ != stoppingSnapshot_; });
 }
 
+bool KinesisSink::admitFromQueue(Clock::TimePoint now) {
+  while (canAdmit()) {
+    pipeline::BatchPtr batch = waited_ ? std::move(waited_) : context_.queue.tryPop();
+    if (!batch) return false;
+    admit(std::move(batch), now);
+  }
+  return true;
+}
+
 bool KinesisSink::canAdmit() const {
   if (describeInFlight_ && context_.clock.now() < admitWithoutDescribeAt_) return false;
   // One request's worth of records waiting per slot, and one more: a slot
   // that frees finds a full request ready. Twice that per slot kept more
   // batches in memory (a batch stays until its last record is answered)
   // and sent no faster (bench/RESULTS.md, "The transport on curl's socket
-  // interface").
-  return router_.pendingRecords() < recordsPerRequest(config_) * (concurrency_.limit() + 1) &&
+  // interface"). But never more than kMaxRequestsWaiting: answers come a
+  // few per turn, and the queue refills the buffer each turn, so 64 slots
+  // against an endpoint 25 ms away kept 32,500 records waiting for
+  // nothing (bench/RESULTS.md, "The sink's buffer capped").
+  const size_t requestsWaiting = std::min(concurrency_.limit() + 1, kMaxRequestsWaiting);
+  return router_.pendingRecords() < recordsPerRequest(config_) * requestsWaiting &&
          router_.pendingBytes() < 2 * config_.maxBatchBytes;
 }
 

@@ -127,6 +127,9 @@ class KinesisSink final : public sinks::Sink {
   void sleepUntil(Clock::TimePoint until);
   void admit(pipeline::BatchPtr batch, Clock::TimePoint now);
   bool canAdmit() const;
+  // Admits batches from the queue while canAdmit(); true if it stopped
+  // there (not for want of batches).
+  bool admitFromQueue(Clock::TimePoint now);
   bool sendReady(Clock::TimePoint now);
   Clock::TimePoint nextEvent(Clock::TimePoint now);
   void completed(aws::HttpRequest* http, Clock::TimePoint now);

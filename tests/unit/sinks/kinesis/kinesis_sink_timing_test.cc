@@ -360,6 +360,30 @@ TEST_F(KinesisSinkTest, FixedConcurrencyIsMaxInFlightFromTheStart) {
   stopSink(*sink);
 }
 
+// Beside the requests in flight the sink keeps one request's worth of
+// records per slot, and one more, but at most eight requests' worth: with
+// 32 slots it would otherwise hold 33 requests' worth that only wait.
+TEST_F(KinesisSinkTest, TheRecordsWaitingBesideThoseInFlightAreAtMostEightRequestsWorth) {
+  ScriptedKinesis kinesis;
+  kinesis.answerAfter(25ms);
+  auto config = configFor(kinesis);
+  config.pacing = false;
+  config.maxBatchRecords = 10;
+  config.maxInFlight = 32;
+  config.adaptiveConcurrency = false;
+  auto sink = startSink(config);
+  push(4000, 10);
+  double most = 0;
+  ASSERT_TRUE(runUntil([&] {
+    most = std::max(most, metric("kinship_sink_pending_records"));
+    return kinesis.acceptedCount() >= 4000;
+  }));
+  EXPECT_GE(most, 80.0);  // it did fill up
+  EXPECT_LT(most, 80.0 + 10);  // eight requests of 10, and one batch of 10 beyond
+  stopSink(*sink);
+  EXPECT_EQ(kinesis.acceptedCount(), 4000u);
+}
+
 TEST_F(KinesisSinkTest, BytesInFlightStayUnderMaxInFlightBytesPlusOneRequest) {
   ScriptedKinesis kinesis;
   kinesis.answerAfter(25ms);
