@@ -42,6 +42,10 @@ void ConcurrencyController::onAnswer(Clock::TimePoint now, Duration roundTrip, S
   // Answers to requests sent before the last cut report the load that cut
   // was for.
   if (sentAt < lastCut_) return;
+  // In slow start, likewise for the last doubling: a window's mean must
+  // be of answers to requests sent at the doubled limit, or it would judge
+  // the doubling by the round trips before it.
+  if (slowStart_ && sentAt < lastDoubling_) return;
   windowSum_ += roundTrip;
   ++windowAnswers_;
 
@@ -73,7 +77,7 @@ void ConcurrencyController::onAnswer(Clock::TimePoint now, Duration roundTrip, S
     // the upper half, where the next requests may only wait.
     const double whole = std::floor(limit_);
     if (slowStart_ && !doublingPaid(whole, mean)) {
-      // The last doubling brought less than a quarter more answers per
+      // The last doubling brought less than half as many answers again per
       // second (limit / mean round trip, by Little's law): the endpoint,
       // or a CPU it shares, was already busy. Going on doubling only
       // holds more records in memory; back to the limit that served as
@@ -88,6 +92,7 @@ void ConcurrencyController::onAnswer(Clock::TimePoint now, Duration roundTrip, S
     const bool nearFloor = mean <= floor + (allowed - floor) / 2;
     const double step = slowStart_ ? whole : (nearFloor ? std::max(1.0, std::floor(whole * kGrowthNearFloor)) : 1.0);
     limit_ = std::min(static_cast<double>(max_), whole + step);
+    if (slowStart_) lastDoubling_ = now;
   }
   startWindow(now);
 }

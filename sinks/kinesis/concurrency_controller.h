@@ -21,13 +21,15 @@
 //     25 ms endpoint is shipped in about a second, and growing by one per
 //     round trip from 4 to 30 would take most of it), or until a doubling
 //     raised limit / mean round trip (the answers per second, by Little's
-//     law) by less than a quarter: then the limit goes back to what it
-//     was before that doubling, without a cut (an endpoint answering in
-//     2 ms from a shared CPU took slow start from 4 to 15-21 and back,
-//     and the records admitted for it were the run's peak memory); after
-//     slow start, +1/8 of the limit (at least 1) while the window's
-//     answers keep to the lower half of the allowance, and +1 in its
-//     upper half.
+//     law) by less than half, judged by answers to requests sent after
+//     it: then the limit goes back to what it was before that doubling,
+//     without a cut (an endpoint answering in 2 ms from a shared CPU took
+//     slow start from 4 to 15-21 and back, and the records admitted for
+//     it were the run's peak memory). Half, not a quarter: the first
+//     requests after a doubling find the endpoint's queue still short, so
+//     their mean overstates what the doubling brings. After slow start,
+//     +1/8 of the limit (at least 1) while the window's answers keep to
+//     the lower half of the allowance, and +1 in its upper half.
 //
 // So the limit grows only while it binds and answers stay near the floor,
 // and a lone sink against a slow endpoint settles where more requests no
@@ -72,7 +74,7 @@ class ConcurrencyController {
   static constexpr Duration kLatencySlack = std::chrono::milliseconds(5);
   // Slow start ends when a doubling raised limit / mean round trip by
   // less than this.
-  static constexpr double kSlowStartGain = 1.25;
+  static constexpr double kSlowStartGain = 1.5;
   // The floor forgets answers older than two of these periods.
   static constexpr Duration kFloorPeriod = std::chrono::seconds(30);
   // Windows are at least this long, so a local endpoint answering in
@@ -116,6 +118,9 @@ class ConcurrencyController {
   // Answers to requests sent before the last cut report the load that cut
   // was for: they count for no decision.
   Clock::TimePoint lastCut_{};
+  // Likewise, in slow start, answers to requests sent before the last
+  // doubling.
+  Clock::TimePoint lastDoubling_{};
   // The window being observed.
   Clock::TimePoint windowStart_;
   Duration windowSum_{0};

@@ -134,11 +134,10 @@ const Option kKinesisOptions[] = {
      .choices = "adaptive|fixed",
      .help = "`adaptive`: requests in flight start at 4 and, while they are all busy and answers stay near "
              "the fastest seen, double per round trip until the first setback or until a doubling brings "
-             "less than a quarter more answers per second (then back to the number before it), then grow "
-             "by an eighth per round trip while answers stay close to the fastest (by one when less "
+             "less than half as many answers again per second (then back to the number before it), then "
+             "grow by an eighth per round trip while answers stay close to the fastest (by one when less "
              "close); they shrink by a tenth on throttling, 5xx, timeouts or answers slowing down "
-             "(kinship_sink_concurrency_limit). "
-             "`fixed`: always `max_in_flight`."},
+             "(kinship_sink_concurrency_limit). `fixed`: always `max_in_flight`."},
     {.name = "max_in_flight_bytes",
      .type = ValueType::kSize,
      .defaultValue = "8MiB",

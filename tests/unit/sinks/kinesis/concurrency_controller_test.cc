@@ -69,21 +69,38 @@ void wholeRound(ConcurrencyController& c, TimePoint& now, Clock::TimePoint::dura
 // shares the CPU), doubling the requests in flight doubles their wait
 // while staying within the allowance: slow start must stop there rather
 // than go on to hold more records for no more throughput.
-TEST(ConcurrencyController, EndsSlowStartWhenADoublingBringsLessThanAQuarterMore) {
+TEST(ConcurrencyController, EndsSlowStartWhenADoublingBringsLessThanHalfMore) {
   TimePoint now{};
   ConcurrencyController c({.max = 64, .adaptive = true, .initial = 4}, now);
   wholeRound(c, now, 6ms);
   ASSERT_EQ(c.limit(), 8u);
-  // 8 / 10 ms is less than 1.25 x 4 / 6 ms, and 10 ms is within the
+  // 8 / 9 ms is less than 1.5 x 4 / 6 ms, and 9 ms is within the
   // allowance (6 x 1.25 + 5 = 12.5 ms): no cut, but back to 4.
-  wholeRound(c, now, 10ms);
+  wholeRound(c, now, 9ms);
   EXPECT_EQ(c.limit(), 4u);
   // Then + 1 (an eighth of 4, at least one), not x 2; a window lasts the
-  // smoothed round trip, still above 6 ms after the 10 ms answers, so the
+  // smoothed round trip, still above 6 ms after the 9 ms answers, so the
   // next decision comes in the second round.
   wholeRound(c, now, 6ms);
   wholeRound(c, now, 6ms);
   EXPECT_EQ(c.limit(), 5u);
+}
+
+// Answers to requests sent before a doubling say nothing of the doubled
+// limit: in slow start they are left out of the window that judges it.
+TEST(ConcurrencyController, JudgesADoublingOnlyByAnswersToRequestsSentAfterIt) {
+  TimePoint now{};
+  ConcurrencyController c({.max = 64, .adaptive = true, .initial = 4}, now);
+  wholeRound(c, now, 6ms);
+  ASSERT_EQ(c.limit(), 8u);
+  // Four answers to requests sent 5 ms before the doubling: counted, they
+  // would make the mean of the window that the next round's first answer
+  // closes (4 x 6 + 9) / 5 = 6.6 ms, and 8 / 6.6 ms would pass for
+  // 1.5 x 4 / 6 ms.
+  now += 1ms;
+  for (int i = 0; i < 4; ++i) c.onAnswer(now, 6ms, Signal::kOk);
+  wholeRound(c, now, 9ms);
+  EXPECT_EQ(c.limit(), 4u);
 }
 
 TEST(ConcurrencyController, KeepsDoublingWhileEachDoublingPays) {
@@ -91,9 +108,9 @@ TEST(ConcurrencyController, KeepsDoublingWhileEachDoublingPays) {
   ConcurrencyController c({.max = 64, .adaptive = true, .initial = 4}, now);
   wholeRound(c, now, 6ms);
   ASSERT_EQ(c.limit(), 8u);
-  wholeRound(c, now, 9ms);  // 8 / 9 ms >= 1.25 x 4 / 6 ms
+  wholeRound(c, now, 7ms);  // 8 / 7 ms >= 1.5 x 4 / 6 ms
   EXPECT_EQ(c.limit(), 16u);
-  wholeRound(c, now, 12ms);  // 16 / 12 ms >= 1.25 x 8 / 9 ms
+  wholeRound(c, now, 9ms);  // 16 / 9 ms >= 1.5 x 8 / 7 ms
   EXPECT_EQ(c.limit(), 32u);
 }
 
