@@ -39,8 +39,8 @@
 #     then kinship starts and ships it; wall time runs from kinship's start to
 #     the fake having accepted every line (polled every 50 ms), so it
 #     includes start-up. The fake has 16 shards without limits; kinship runs
-#     its defaults (pacing on, max_in_flight 4, linger) except per-shard
-#     limits raised to match the fake.
+#     its defaults (pacing on, adaptive concurrency up to max_in_flight 64,
+#     linger) except per-shard limits raised to match the fake.
 #   latency: kinship's default sink settings (pacing at 1000 records/s and
 #     1 MiB/s per shard, default linger) against a fake with Kinesis's
 #     per-shard limits and 32 shards; the generator appends 10,000 lines/s,
