@@ -47,6 +47,7 @@ void ConcurrencyController::onAnswer(Clock::TimePoint now, Duration roundTrip, S
   // the doubling by the round trips before it.
   if (slowStart_ && sentAt < lastDoubling_) return;
   windowSum_ += roundTrip;
+  windowFastest_ = std::min(windowFastest_, roundTrip);
   ++windowAnswers_;
 
   if (now - windowStart_ < std::max(kMinWindow, smoothedRoundTrip_) || windowAnswers_ == 0) return;
@@ -57,7 +58,10 @@ void ConcurrencyController::onAnswer(Clock::TimePoint now, Duration roundTrip, S
   const Duration floor = roundTripFloor();
   const auto allowed =
       std::chrono::duration_cast<Duration>(floor * kLatencyRatio) + std::min<Duration>(kLatencySlack, floor);
-  if (mean > allowed) {
+  // Judged by the window's fastest answer (see the header): a queue delays
+  // every answer, variation only some.
+  const Duration fastest = windowFastest_;
+  if (fastest > allowed) {
     // Slower answers alone never take the limit below where it started:
     // with a few requests in flight the wait is the endpoint's own work
     // (TLS, parsing), which fewer requests would not shorten, only idle.
@@ -70,8 +74,8 @@ void ConcurrencyController::onAnswer(Clock::TimePoint now, Duration roundTrip, S
     return;
   }
   if (windowLimitReached_) {
-    // After slow start: an eighth more while the answers keep to the lower
-    // half of the allowance, where no queue is building (at one per window
+    // After slow start: an eighth more while the fastest answer keeps to
+    // the lower half of the allowance, where no queue is building (at one per window
     // a limit cut to 28 took a second and a half to reach 56 against an
     // endpoint 25 ms away: most of a 1,000,000-line backlog); one more in
     // the upper half, where the next requests may only wait.
@@ -89,7 +93,7 @@ void ConcurrencyController::onAnswer(Clock::TimePoint now, Duration roundTrip, S
     }
     slowStartLimit_ = whole;
     slowStartMean_ = mean;
-    const bool nearFloor = mean <= floor + (allowed - floor) / 2;
+    const bool nearFloor = fastest <= floor + (allowed - floor) / 2;
     const double step = slowStart_ ? whole : (nearFloor ? std::max(1.0, std::floor(whole * kGrowthNearFloor)) : 1.0);
     limit_ = std::min(static_cast<double>(max_), whole + step);
     if (slowStart_) lastDoubling_ = now;
@@ -114,6 +118,7 @@ void ConcurrencyController::cut(Clock::TimePoint now) {
 void ConcurrencyController::startWindow(Clock::TimePoint now) {
   windowStart_ = now;
   windowSum_ = Duration::zero();
+  windowFastest_ = Duration::max();
   windowAnswers_ = 0;
   windowLimitReached_ = false;
 }

@@ -10,12 +10,17 @@
 //   - a window with back-pressure (a request-level throttle, a 5xx, a
 //     timeout or a reset, or an answer whose every record was throttled):
 //     the limit is multiplied by 0.9 (not below 1);
-//   - a window whose answers took longer than the round-trip floor allows
-//     (floor x 1.25 + 5 ms, or + the floor if less; the floor is the
-//     fastest answer of the last minute or so): the same cut, since queues
-//     are building somewhere, but not below the initial limit (a few
-//     requests in flight wait on the endpoint's own work, which fewer
-//     would not shorten);
+//   - a window whose fastest answer took longer than the round-trip floor
+//     allows (floor x 1.25 + 5 ms, or + the floor if less; the floor is
+//     the fastest answer of the last minute or so): the same cut, since a
+//     queue is building somewhere and every answer waits in it, but not
+//     below the initial limit (a few requests in flight wait on the
+//     endpoint's own work, which fewer would not shorten). The fastest
+//     answer, not the mean: an endpoint whose answers vary (real Kinesis:
+//     tens of milliseconds, with a tail) has window means far above its
+//     fastest answer whatever the load, and judged by the mean, answers
+//     spread over 10-40 ms held the limit at 4 against an endpoint that
+//     took any number at once;
 //   - otherwise, if the limit was reached during the window: x2 until the
 //     first cut, as TCP's slow start (a 1,000,000-line backlog behind a
 //     25 ms endpoint is shipped in about a second, and growing by one per
@@ -28,8 +33,8 @@
 //     it were the run's peak memory). Half, not a quarter: the first
 //     requests after a doubling find the endpoint's queue still short, so
 //     their mean overstates what the doubling brings. After slow start,
-//     +1/8 of the limit (at least 1) while the window's answers keep to
-//     the lower half of the allowance, and +1 in its upper half.
+//     +1/8 of the limit (at least 1) while the window's fastest answer
+//     keeps to the lower half of the allowance, and +1 in its upper half.
 //
 // So the limit grows only while it binds and answers stay near the floor,
 // and a lone sink against a slow endpoint settles where more requests no
@@ -124,6 +129,7 @@ class ConcurrencyController {
   // The window being observed.
   Clock::TimePoint windowStart_;
   Duration windowSum_{0};
+  Duration windowFastest_ = Duration::max();
   size_t windowAnswers_ = 0;
   bool windowLimitReached_ = false;
   Duration smoothedRoundTrip_{0};

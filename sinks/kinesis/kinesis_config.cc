@@ -132,12 +132,14 @@ const Option kKinesisOptions[] = {
      .type = ValueType::kEnum,
      .defaultValue = "adaptive",
      .choices = "adaptive|fixed",
-     .help = "`adaptive`: requests in flight start at 4 and, while they are all busy and answers stay near "
-             "the fastest seen, double per round trip until the first setback or until a doubling brings "
-             "less than half as many answers again per second (then back to the number before it), then "
-             "grow by an eighth per round trip while answers stay close to the fastest (by one when less "
-             "close); they shrink by a tenth on throttling, 5xx, timeouts or answers slowing down "
-             "(kinship_sink_concurrency_limit). `fixed`: always `max_in_flight`."},
+     .help = "`adaptive`: requests in flight start at 4 and, while they are all busy and each round "
+             "trip's fastest answer stays near the fastest seen, double per round trip until the first "
+             "setback or until a doubling brings less than half as many answers again per second (then "
+             "back to the number before it), then grow by an eighth per round trip while the fastest "
+             "answer stays close to the fastest seen (by one when less close); they shrink by a tenth on "
+             "throttling, 5xx, timeouts or when even the fastest answers slow down, as behind a queue; "
+             "answers that merely vary do not shrink it (kinship_sink_concurrency_limit). `fixed`: always "
+             "`max_in_flight`."},
     {.name = "max_in_flight_bytes",
      .type = ValueType::kSize,
      .defaultValue = "8MiB",
