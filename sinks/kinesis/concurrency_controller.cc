@@ -75,10 +75,10 @@ void ConcurrencyController::onAnswer(Clock::TimePoint now, Duration roundTrip, S
   }
   if (windowLimitReached_) {
     // After slow start: an eighth more while the fastest answer keeps to
-    // the lower half of the allowance, where no queue is building (at one per window
-    // a limit cut to 28 took a second and a half to reach 56 against an
-    // endpoint 25 ms away: most of a 1,000,000-line backlog); one more in
-    // the upper half, where the next requests may only wait.
+    // the lower half of the allowance, where no queue is building (at one
+    // per window a limit cut to 28 took a second and a half to reach 56
+    // against an endpoint 25 ms away: most of a 1,000,000-line backlog);
+    // one more in the upper half, where the next requests may only wait.
     const double whole = std::floor(limit_);
     if (slowStart_ && !doublingPaid(whole, mean)) {
       // The last doubling brought less than half as many answers again per

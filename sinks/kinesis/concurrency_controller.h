@@ -36,9 +36,9 @@
 //     +1/8 of the limit (at least 1) while the window's fastest answer
 //     keeps to the lower half of the allowance, and +1 in its upper half.
 //
-// So the limit grows only while it binds and answers stay near the floor,
-// and a lone sink against a slow endpoint settles where more requests no
-// longer bring more throughput. Never above `max` (max_in_flight); with
+// So the limit grows only while it binds and the fastest answers stay near
+// the floor, and a lone sink against a slow endpoint settles where more
+// requests no longer bring more throughput. Never above `max` (max_in_flight); with
 // `adaptive` off the limit is `max`, always.
 //
 // Answers that say nothing about the endpoint's load (a request refused as
