@@ -10,6 +10,8 @@
 #   u  what users run: as d (the disk spool, the default) over HTTPS (the
 #      fake with a self-signed certificate, trusted through ca_file), CBOR
 #   v  as u, with the endpoint answering 25 ms late, as Kinesis does
+#   w  as v, with answers that vary as a real endpoint's do: half at once,
+#      half 50 ms late (25 ms on average, as v)
 #   a  JSON lines (200 B) tailed from the beginning, parser json,
 #      partition_key "{service}-{host}", spool memory, plain HTTP
 #   b  the same lines, parser raw, random keys
@@ -71,11 +73,11 @@ for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
     -h|--help) usage; exit 0 ;;
-    u|v|a|b|c|d|e|f|m) scenarios+=("$arg") ;;
-    *) echo "run.sh: unknown argument \"$arg\" (--quick, u, v, a, b, c, d, e, f, m; see --help)" >&2; exit 2 ;;
+    u|v|w|a|b|c|d|e|f|m) scenarios+=("$arg") ;;
+    *) echo "run.sh: unknown argument \"$arg\" (--quick, u, v, w, a, b, c, d, e, f, m; see --help)" >&2; exit 2 ;;
   esac
 done
-((${#scenarios[@]})) || scenarios=(u v a b c d e f m)
+((${#scenarios[@]})) || scenarios=(u v w a b c d e f m)
 
 kinship="${KINSHIP_BENCH_KINSHIP:-$repo/build/kinship}"
 fake="$repo/build/kinship-fake-kinesis"
@@ -131,9 +133,9 @@ metric() {
     index($0, n) == 1 && (substr($0, length(n) + 1, 1) == "{" || substr($0, length(n) + 1, 1) == " ") &&
     (f == "" || index($0, f)) { s += $NF } END { printf "%d", s }'
 }
-# Scenarios u and v: the fake speaks HTTPS with this certificate (made once
-# per run), and answers this many ms late.
-tls=0 delay_ms=0
+# Scenarios u, v and w: the fake speaks HTTPS with this certificate (made
+# once per run), and answers this many ms late, this share of requests.
+tls=0 delay_ms=0 delay_rate=1
 # The fake's control API (over HTTPS when tls=1).
 fake_curl() { curl -s --max-time 5 --cacert "$work/tls.crt" "$@"; }
 # The fake's accepted-record count; empty if it does not answer.
@@ -144,7 +146,7 @@ start_fake() {
   local extra=()
   [[ "$2" == unlimited ]] && extra=(--records-per-second 0 --bytes-per-second 0)
   ((tls)) && extra+=(--tls-cert "$work/tls.crt" --tls-key "$work/tls.key")
-  ((delay_ms)) && extra+=(--delay-ms "$delay_ms")
+  ((delay_ms)) && extra+=(--delay-ms "$delay_ms" --delay-rate "$delay_rate")
   "$fake" --port 0 --stream bench --shards "$1" "${extra[@]}" --max-stored-records 0 --no-duplicates \
     --latency-field ts >"$work/fake.out" 2>&1 &
   fake_pid=$!
@@ -454,6 +456,7 @@ for s in "${scenarios[@]}"; do
   case "$s" in
     u) tls=1 delay_ms=0 file_scenario u json "{service}-{host}" disk "$line_bytes" "" ;;
     v) tls=1 delay_ms=25 file_scenario v json "{service}-{host}" disk "$line_bytes" "" ;;
+    w) tls=1 delay_ms=50 delay_rate=0.5 file_scenario w json "{service}-{host}" disk "$line_bytes" "" ;;
     a) file_scenario a json "{service}-{host}" memory "$line_bytes" "" ;;
     b) file_scenario b raw "" memory "$line_bytes" "" ;;
     c) udp_scenario ;;
@@ -491,6 +494,10 @@ target() {
          awk -v r="${row[v]}" -v u="${row[u]}" 'BEGIN { split(r, f, " "); split(u, g, " ");
            printf ">=90%% of u'"'"'s MB/s: %.0f%% %s (issue 17)", 100 * f[2] / g[2], (f[2] >= 0.9 * g[2] ? "ok" : "MISS") }'
        else echo ">=90% of u's MB/s (run u too)"; fi ;;
+    w) if [[ -n "${row[v]:-}" ]]; then
+         awk -v r="${row[w]}" -v v="${row[v]}" 'BEGIN { split(r, f, " "); split(v, g, " ");
+           printf "%.0f%% of v'"'"'s MB/s", 100 * f[2] / g[2] }'
+       else echo "compare with v (run v too)"; fi ;;
     *) echo "-" ;;
   esac
 }
