@@ -91,8 +91,10 @@ void ConcurrencyController::onAnswer(Clock::TimePoint now, Duration roundTrip, S
       startWindow(now);
       return;
     }
-    slowStartLimit_ = whole;
-    slowStartMean_ = mean;
+    if (slowStart_) {
+      slowStartLimit_ = whole;
+      slowStartMean_ = mean;
+    }
     const bool nearFloor = fastest <= floor + (allowed - floor) / 2;
     const double step = slowStart_ ? whole : (nearFloor ? std::max(1.0, std::floor(whole * kGrowthNearFloor)) : 1.0);
     limit_ = std::min(static_cast<double>(max_), whole + step);
